@@ -1,0 +1,11 @@
+"""Ledgerbridge: the Chalice app. Wiring only: blueprints and middleware live in chalicelib/api."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice
+
+from chalicelib.api import connections, health, keys, pages, qbwc
+
+app = Chalice(app_name="ledgerbridge")
+for blueprint in (health.bp, pages.bp, qbwc.bp, keys.bp, connections.bp):
+    app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Ledgerbridge: the service deployed to Lambda (Chalice copies this package with app.py)."""

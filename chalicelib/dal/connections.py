@@ -1,0 +1,235 @@
+"""Connections (one QuickBooks company file each), their Web Connector credentials and session lease."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, UpdateError
+
+from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.models import ConnectionModel
+from chalicelib.errors import NotFound
+
+USERNAME_PREFIX = "lb-"
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    tenant_id: str
+    name: str
+    username: str
+    file_id: str
+    run_every_minutes: int
+    created_at: datetime
+    password_hash: str | None
+    password_set_at: datetime | None
+    failed_logins: int
+    locked_until: float | None
+    active_ticket: str | None
+    lease_until: float | None
+    last_contact_at: datetime | None
+    connected_at: datetime | None
+    company: dict[str, Any] | None
+    company_file_path: str | None
+    qbxml_version: str | None
+    last_error: dict[str, Any] | None
+    lists_refreshed_at: datetime | None
+
+    @property
+    def has_connected(self) -> bool:
+        return self.connected_at is not None
+
+
+def _connection(m: ConnectionModel) -> Connection:
+    return Connection(
+        connection_id=m.connection_id,
+        tenant_id=m.tenant_id,
+        name=m.name,
+        username=m.username,
+        file_id=m.file_id,
+        run_every_minutes=int(m.run_every_minutes),
+        created_at=m.created_at,
+        password_hash=m.password_hash,
+        password_set_at=m.password_set_at,
+        failed_logins=int(m.failed_logins or 0),
+        locked_until=m.locked_until,
+        active_ticket=m.active_ticket,
+        lease_until=m.lease_until,
+        last_contact_at=m.last_contact_at,
+        connected_at=m.connected_at,
+        company=m.company,
+        company_file_path=m.company_file_path,
+        qbxml_version=m.qbxml_version,
+        last_error=m.last_error,
+        lists_refreshed_at=m.lists_refreshed_at,
+    )
+
+
+def connection_id_from_username(username: str) -> str | None:
+    if not username.startswith(USERNAME_PREFIX) or len(username) > 64:
+        return None
+    return username[len(USERNAME_PREFIX) :] or None
+
+
+def create(tenant_id: str, name: str, run_every_minutes: int) -> Connection:
+    connection_id = "con_" + secrets.token_hex(8)
+    model = ConnectionModel(
+        connection_id,
+        tenant_id=tenant_id,
+        name=name,
+        username=USERNAME_PREFIX + connection_id,
+        file_id=str(uuid.uuid4()).upper(),
+        run_every_minutes=run_every_minutes,
+        created_at=datetime.now(UTC),
+    )
+    model.save(condition=ConnectionModel.connection_id.does_not_exist())
+    return _connection(model)
+
+
+def get(connection_id: str) -> Connection | None:
+    if not connection_id or len(connection_id) > 64:
+        return None
+    try:
+        return _connection(ConnectionModel.get(connection_id, consistent_read=True))
+    except ConnectionModel.DoesNotExist:
+        return None
+
+
+def get_for_tenant(tenant_id: str, connection_id: str) -> Connection:
+    """The tenant's connection; another tenant's id is as unknown as a made-up one."""
+    conn = get(connection_id)
+    if conn is None or conn.tenant_id != tenant_id:
+        raise NotFound(f"no connection {connection_id}")
+    return conn
+
+
+def list_for_tenant(tenant_id: str) -> list[Connection]:
+    conns = [_connection(m) for m in ConnectionModel.by_tenant.query(tenant_id)]
+    return sorted(conns, key=lambda c: c.created_at)
+
+
+def list_all() -> list[Connection]:
+    return [_connection(m) for m in ConnectionModel.scan()]
+
+
+def delete(tenant_id: str, connection_id: str) -> None:
+    try:
+        ConnectionModel(connection_id).delete(condition=ConnectionModel.tenant_id == tenant_id)
+    except DeleteError as exc:
+        if condition_failed(exc):
+            raise NotFound(f"no connection {connection_id}") from exc
+        raise
+
+
+def _update(connection_id: str, actions: list[Any], condition: Any = None) -> bool:
+    """Apply update actions; False when the condition (or the item's existence) does not hold."""
+    cond = ConnectionModel.connection_id.exists()
+    if condition is not None:
+        cond = cond & condition
+    try:
+        ConnectionModel(connection_id).update(actions=actions, condition=cond)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def set_password_hash(connection_id: str, password_hash: str) -> bool:
+    return _update(
+        connection_id,
+        [
+            ConnectionModel.password_hash.set(password_hash),
+            ConnectionModel.password_set_at.set(datetime.now(UTC)),
+            ConnectionModel.failed_logins.set(0),
+            ConnectionModel.locked_until.remove(),
+        ],
+    )
+
+
+def record_failed_login(connection_id: str, now: float, threshold: int, lockout_seconds: int) -> int:
+    """Count a wrong password atomically; at `threshold` failures lock the user name for a while."""
+    model = ConnectionModel(connection_id)
+    try:
+        model.update(
+            actions=[ConnectionModel.failed_logins.add(1)], condition=ConnectionModel.connection_id.exists()
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return 0
+        raise
+    failures = int(model.failed_logins or 0)
+    if failures >= threshold:
+        _update(connection_id, [ConnectionModel.locked_until.set(now + lockout_seconds)])
+    return failures
+
+
+def clear_failed_logins(connection_id: str) -> None:
+    _update(connection_id, [ConnectionModel.failed_logins.set(0), ConnectionModel.locked_until.remove()])
+
+
+def acquire_session(connection_id: str, ticket: str, now: float, lease_until: float) -> bool:
+    """Make `ticket` the one live session unless another session's lease is still running."""
+    free = ConnectionModel.active_ticket.does_not_exist() | (ConnectionModel.lease_until < now)
+    return _update(
+        connection_id,
+        [ConnectionModel.active_ticket.set(ticket), ConnectionModel.lease_until.set(lease_until)],
+        free,
+    )
+
+
+def renew_session(connection_id: str, ticket: str, lease_until: float) -> bool:
+    """Extend the lease; False when this ticket is no longer the live session."""
+    return _update(
+        connection_id,
+        [ConnectionModel.lease_until.set(lease_until)],
+        ConnectionModel.active_ticket == ticket,
+    )
+
+
+def release_session(connection_id: str, ticket: str) -> bool:
+    return _update(
+        connection_id,
+        [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()],
+        ConnectionModel.active_ticket == ticket,
+    )
+
+
+def record_contact(connection_id: str, at: datetime) -> None:
+    _update(connection_id, [ConnectionModel.last_contact_at.set(at)])
+
+
+def record_company(
+    connection_id: str, company: dict[str, Any], company_file_path: str, qbxml_version: str, at: datetime
+) -> bool:
+    """Store what QuickBooks reported about the open company file; True on the first connection ever."""
+    first = _update(
+        connection_id, [ConnectionModel.connected_at.set(at)], ConnectionModel.connected_at.does_not_exist()
+    )
+    _update(
+        connection_id,
+        [
+            ConnectionModel.company.set(company),
+            ConnectionModel.company_file_path.set(company_file_path),
+            ConnectionModel.qbxml_version.set(qbxml_version),
+            ConnectionModel.last_contact_at.set(at),
+        ],
+    )
+    return first
+
+
+def record_error(connection_id: str, error: dict[str, Any]) -> None:
+    _update(connection_id, [ConnectionModel.last_error.set(error)])
+
+
+def clear_error(connection_id: str) -> None:
+    _update(connection_id, [ConnectionModel.last_error.remove()])
+
+
+def record_lists_refreshed(connection_id: str, at: datetime) -> None:
+    _update(connection_id, [ConnectionModel.lists_refreshed_at.set(at)])

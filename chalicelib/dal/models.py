@@ -1,0 +1,196 @@
+"""PynamoDB models: one table per record kind, keys chosen for the access patterns named on each.
+
+Table names and the endpoint come from settings (`configure`), so the same models serve AWS and the
+embedded local stack. Nothing outside `dal/` imports this module.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import Settings
+
+
+class _Base(Model):
+    class Meta:
+        billing_mode = "PAY_PER_REQUEST"
+        region = "us-east-1"
+        host: str | None = None
+        table_name: str = ""
+        short_name: str = ""
+
+
+class TenantModel(_Base):
+    """A merchant account. Read by id."""
+
+    class Meta(_Base.Meta):
+        table_name = "tenants"
+        short_name = "tenants"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ApiKeysByTenant(GlobalSecondaryIndex["ApiKeyModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyModel(_Base):
+    """An API key, stored as the SHA-256 of the key (keys are 256-bit random, so a fast hash is safe).
+
+    Read by hash on every request; listed per tenant through `by_tenant`."""
+
+    class Meta(_Base.Meta):
+        table_name = "api_keys"
+        short_name = "api_keys"
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    label = UnicodeAttribute(default="")
+    prefix = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    by_tenant = ApiKeysByTenant()
+
+
+class ConnectionsByTenant(GlobalSecondaryIndex["ConnectionModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    connection_id = UnicodeAttribute(range_key=True)
+
+
+class ConnectionModel(_Base):
+    """One QuickBooks company file. Read by id (REST, SOAP tickets) and by Web Connector user name.
+
+    The user name embeds the id (`lb-<id>`), so authenticate reads by key, never through an index.
+    `active_ticket`/`lease_until` hold the one live Web Connector session (conditional writes)."""
+
+    class Meta(_Base.Meta):
+        table_name = "connections"
+        short_name = "connections"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    file_id = UnicodeAttribute()
+    run_every_minutes = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    password_hash = UnicodeAttribute(null=True)
+    password_set_at = UTCDateTimeAttribute(null=True)
+    failed_logins = NumberAttribute(default=0)
+    locked_until = NumberAttribute(null=True)
+    active_ticket = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    last_contact_at = UTCDateTimeAttribute(null=True)
+    connected_at = UTCDateTimeAttribute(null=True)
+    company = JSONAttribute(null=True)
+    company_file_path = UnicodeAttribute(null=True)
+    qbxml_version = UnicodeAttribute(null=True)
+    last_error = JSONAttribute(null=True)
+    lists_refreshed_at = UTCDateTimeAttribute(null=True)
+    by_tenant = ConnectionsByTenant()
+
+
+class TicketModel(_Base):
+    """One Web Connector session, keyed by its unguessable ticket; removed by TTL a day later."""
+
+    class Meta(_Base.Meta):
+        table_name = "tickets"
+        short_name = "tickets"
+
+    ticket = UnicodeAttribute(hash_key=True)
+    connection_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+    state = UnicodeAttribute(default="open")
+    company_file_path = UnicodeAttribute(null=True)
+    qbxml_version = UnicodeAttribute(null=True)
+    job = JSONAttribute(null=True)
+    pending = JSONAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    round_trips = NumberAttribute(default=0)
+    jobs_done = NumberAttribute(default=0)
+    percent = NumberAttribute(default=0)
+    summary = JSONAttribute(null=True)
+    version = VersionAttribute()
+
+
+class ListRecordModel(_Base):
+    """The company's cached lists (accounts, items, tax codes, payment methods, classes).
+
+    Hash: connection; range: `<kind>#<ListID>`, so one query returns one kind in ListID order."""
+
+    class Meta(_Base.Meta):
+        table_name = "company_lists"
+        short_name = "company_lists"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    record_key = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    list_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    full_name = UnicodeAttribute()
+    is_active = BooleanAttribute(default=True)
+    details = JSONAttribute(null=True)
+    refresh_id = UnicodeAttribute()
+
+
+class SyncRunModel(_Base):
+    """One Web Connector session's outcome, newest first per connection (range = start time + ticket)."""
+
+    class Meta(_Base.Meta):
+        table_name = "sync_runs"
+        short_name = "sync_runs"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    run_key = UnicodeAttribute(range_key=True)
+    ticket = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    ended_at = UTCDateTimeAttribute(null=True)
+    outcome = UnicodeAttribute(default="running")
+    round_trips = NumberAttribute(default=0)
+    requests = NumberAttribute(default=0)
+    errors = ListAttribute(of=UnicodeAttribute, default=list)
+    counts = JSONAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[_Base], ...] = (
+    TenantModel,
+    ApiKeyModel,
+    ConnectionModel,
+    TicketModel,
+    ListRecordModel,
+    SyncRunModel,
+)
+
+
+def configure(settings: Settings) -> None:
+    """Point every model at this deployment's tables and endpoint (idempotent)."""
+    for model in ALL_MODELS:
+        model.Meta.table_name = settings.table_name(model.Meta.short_name)
+        model.Meta.region = settings.region
+        model.Meta.host = settings.aws_endpoint_url
+        model._connection = None

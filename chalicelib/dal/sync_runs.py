@@ -1,0 +1,74 @@
+"""Sync history: one record per Web Connector session, with its counts, round trips and errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.dal.models import SyncRunModel
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    connection_id: str
+    ticket: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str
+    round_trips: int
+    requests: int
+    errors: list[str]
+    counts: dict[str, Any]
+
+
+def _run(m: SyncRunModel) -> SyncRun:
+    return SyncRun(
+        connection_id=m.connection_id,
+        ticket=m.ticket,
+        started_at=m.started_at,
+        ended_at=m.ended_at,
+        outcome=m.outcome,
+        round_trips=int(m.round_trips or 0),
+        requests=int(m.requests or 0),
+        errors=[str(e) for e in (m.errors or [])],
+        counts=dict(m.counts or {}),
+    )
+
+
+def _key(started_at: datetime, ticket: str) -> str:
+    return f"{started_at.strftime('%Y%m%dT%H%M%S.%fZ')}#{ticket[:12]}"
+
+
+def start(connection_id: str, ticket: str, started_at: datetime) -> None:
+    SyncRunModel(connection_id, _key(started_at, ticket), ticket=ticket, started_at=started_at).save()
+
+
+def finish(
+    connection_id: str,
+    ticket: str,
+    started_at: datetime,
+    *,
+    ended_at: datetime,
+    outcome: str,
+    round_trips: int,
+    requests: int,
+    errors: list[str],
+    counts: dict[str, Any],
+) -> None:
+    SyncRunModel(
+        connection_id,
+        _key(started_at, ticket),
+        ticket=ticket,
+        started_at=started_at,
+        ended_at=ended_at,
+        outcome=outcome,
+        round_trips=round_trips,
+        requests=requests,
+        errors=errors[-20:],
+        counts=counts,
+    ).save()
+
+
+def recent(connection_id: str, limit: int = 50) -> list[SyncRun]:
+    return [_run(m) for m in SyncRunModel.query(connection_id, scan_index_forward=False, limit=limit)]

@@ -1,0 +1,65 @@
+"""Everything that differs between AWS and the embedded local stack: endpoints, names, limits.
+
+The code never branches on where it runs; it only reads these values (from the environment, which
+`.chalice/config.json` sets in AWS and `ledgerbridge dev` sets locally).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+
+# A fixed namespace so a deployment's default OwnerID is stable for its stage name.
+_OWNER_NAMESPACE = uuid.UUID("6f1d4f3e-2a51-4c1b-9d0e-3c7b8a5e2f10")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    aws_endpoint_url: str | None
+    table_prefix: str
+    queue_prefix: str
+    public_url: str | None
+    owner_id: str
+    app_name: str
+    session_lease_seconds: int
+    ticket_ttl_seconds: int
+    job_visibility_seconds: int
+    max_job_receives: int
+    failed_logins_before_lockout: int
+    lockout_seconds: int
+    item_page_size: int
+
+    def table_name(self, short: str) -> str:
+        return f"{self.table_prefix}{short}"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = os.environ.get("LEDGERBRIDGE_STAGE", "local")
+    prefix = os.environ.get("LEDGERBRIDGE_RESOURCE_PREFIX", f"ledgerbridge-{stage}-")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        table_prefix=prefix,
+        queue_prefix=prefix,
+        public_url=(os.environ.get("LEDGERBRIDGE_PUBLIC_URL") or "").rstrip("/") or None,
+        owner_id=os.environ.get("LEDGERBRIDGE_OWNER_ID") or str(uuid.uuid5(_OWNER_NAMESPACE, prefix)),
+        app_name=os.environ.get("LEDGERBRIDGE_APP_NAME", "Ledgerbridge"),
+        session_lease_seconds=_int("LEDGERBRIDGE_SESSION_LEASE_SECONDS", 180),
+        ticket_ttl_seconds=_int("LEDGERBRIDGE_TICKET_TTL_SECONDS", 86_400),
+        job_visibility_seconds=_int("LEDGERBRIDGE_JOB_VISIBILITY_SECONDS", 900),
+        max_job_receives=_int("LEDGERBRIDGE_MAX_JOB_RECEIVES", 5),
+        failed_logins_before_lockout=_int("LEDGERBRIDGE_FAILED_LOGINS_BEFORE_LOCKOUT", 5),
+        lockout_seconds=_int("LEDGERBRIDGE_LOCKOUT_SECONDS", 900),
+        item_page_size=_int("LEDGERBRIDGE_ITEM_PAGE_SIZE", 500),
+    )

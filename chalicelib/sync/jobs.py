@@ -1,0 +1,64 @@
+"""QuickBooks work that travels on a connection's SQS queue and runs inside Web Connector sessions.
+
+A job is a small JSON body on the queue; while a session runs it, its progress lives on the session
+(ticket) item. Each job kind has a runner: it renders the next qbXML message set from the job's state and
+applies QuickBooks' answer, matching every response to its request by `requestID`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.qbxml.responses import MessageSetResponse
+
+REFRESH_COMPANY_LISTS = "refresh_company_lists"
+
+
+def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "job_id": "job_" + secrets.token_hex(6),
+        "connection_id": connection_id,
+        "queued_at": at.isoformat(),
+        "params": params,
+    }
+
+
+@dataclass(frozen=True)
+class JobContext:
+    connection_id: str
+    qbxml_version: str
+    now: datetime
+    item_page_size: int
+
+
+@dataclass
+class Applied:
+    """What applying one response did: the job's next state, whether it is finished, and what to report."""
+
+    state: dict[str, Any]
+    done: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+class JobRunner(Protocol):
+    kind: str
+    title: str
+
+    def start(self, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+        """The initial state of a job taken from the queue."""
+        ...
+
+    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
+        """The next message set to send, or None when the job has nothing left to ask."""
+        ...
+
+    def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied: ...
+
+    def progress(self, state: dict[str, Any]) -> tuple[int, int]:
+        """(units done, units still to do) — for the percentage the Web Connector shows."""
+        ...

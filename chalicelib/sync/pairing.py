@@ -1,0 +1,148 @@
+"""Pairing a company file: connections, their .qwc file, the Web Connector password, status, and the
+company lists fetched through the Web Connector."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib import credentials
+from chalicelib.aws import WorkQueue
+from chalicelib.dal import company_lists, connections
+from chalicelib.dal.company_lists import CachedRecord
+from chalicelib.dal.connections import Connection
+from chalicelib.errors import BadRequest
+from chalicelib.qbwc.qwc import QwcError, QwcFile, check_app_url, render_qwc
+from chalicelib.settings import Settings, get_settings
+from chalicelib.sync.company_lists import ALL_KINDS
+from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, new_job
+
+CONNECTED_WITHIN_SECONDS = 24 * 3600
+
+
+def create_connection(tenant_id: str, name: str, run_every_minutes: int) -> Connection:
+    conn = connections.create(tenant_id, name, run_every_minutes)
+    try:
+        WorkQueue(conn.connection_id).create()
+    except Exception:
+        connections.delete(tenant_id, conn.connection_id)  # no connection without its queue
+        raise
+    return conn
+
+
+def delete_connection(tenant_id: str, connection_id: str) -> None:
+    connections.get_for_tenant(tenant_id, connection_id)
+    connections.delete(tenant_id, connection_id)
+    WorkQueue(connection_id).delete()
+    company_lists.delete_all(connection_id)
+
+
+def new_password(tenant_id: str, connection_id: str) -> tuple[Connection, str]:
+    """A fresh Web Connector password; only its hash is kept and the previous one stops working."""
+    conn = connections.get_for_tenant(tenant_id, connection_id)
+    password = credentials.new_password()
+    connections.set_password_hash(conn.connection_id, credentials.hash_password(password))
+    return conn, password
+
+
+def qwc_file(
+    tenant_id: str, connection_id: str, base_url: str, settings: Settings | None = None
+) -> tuple[str, str]:
+    """The .qwc file's text and its download file name."""
+    s = settings or get_settings()
+    conn = connections.get_for_tenant(tenant_id, connection_id)
+    app_url = f"{base_url}/qbwc"
+    try:
+        check_app_url(app_url, app_support=f"{base_url}/support")
+    except QwcError as exc:
+        raise BadRequest(str(exc)) from exc
+    qwc = QwcFile(
+        app_name=f"{s.app_name} - {conn.name}"[:120],
+        app_id=s.app_name,
+        app_url=app_url,
+        app_description=f"Syncs your online stores with this company file ({conn.name}).",
+        app_support=f"{base_url}/support",
+        user_name=conn.username,
+        owner_id=uuid.UUID(s.owner_id),
+        file_id=uuid.UUID(conn.file_id),
+        qb_type="QBFS",
+        run_every_minutes=conn.run_every_minutes,
+        is_read_only=False,
+        unattended_mode_pref="umpOptional",
+        personal_data_pref="pdpOptional",
+        auth_flags=0xF,
+        style="Document",
+    )
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in conn.name).strip("-") or "connection"
+    return render_qwc(qwc), f"ledgerbridge-{safe.lower()}.qwc"
+
+
+def connection_view(conn: Connection) -> dict[str, Any]:
+    return {
+        "id": conn.connection_id,
+        "name": conn.name,
+        "username": conn.username,
+        "run_every_minutes": conn.run_every_minutes,
+        "created_at": conn.created_at.isoformat(),
+        "password_set": conn.password_hash is not None,
+        "status": status_view(conn),
+    }
+
+
+def status_view(conn: Connection, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    company = conn.company or {}
+    live = bool(conn.lease_until and conn.lease_until >= now.timestamp())
+    recently = bool(
+        conn.last_contact_at and (now - conn.last_contact_at).total_seconds() <= CONNECTED_WITHIN_SECONDS
+    )
+    if not conn.has_connected:
+        state = "waiting_for_web_connector" if conn.password_hash else "needs_password"
+    elif conn.last_error:
+        state = "error"
+    else:
+        state = "connected" if recently else "not_seen_recently"
+    return {
+        "state": state,
+        "connected": conn.has_connected and not conn.last_error and recently,
+        "session_running": live,
+        "last_contact_at": conn.last_contact_at.isoformat() if conn.last_contact_at else None,
+        "connected_at": conn.connected_at.isoformat() if conn.connected_at else None,
+        "company_name": company.get("company_name"),
+        "company_file_path": conn.company_file_path,
+        "product_name": company.get("product_name"),
+        "country": company.get("country"),
+        "qbxml_versions": company.get("supported_qbxml_versions", []),
+        "qbxml_version": conn.qbxml_version,
+        "lists_refreshed_at": conn.lists_refreshed_at.isoformat() if conn.lists_refreshed_at else None,
+        "last_error": conn.last_error,
+    }
+
+
+def queue_refresh(tenant_id: str, connection_id: str) -> dict[str, Any]:
+    conn = connections.get_for_tenant(tenant_id, connection_id)
+    job = new_job(REFRESH_COMPANY_LISTS, conn.connection_id, datetime.now(UTC))
+    WorkQueue(conn.connection_id).send(job)
+    return {"job_id": job["job_id"], "kind": job["kind"], "queued_at": job["queued_at"]}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    kind: str
+    account_type: str | None = None
+    include_inactive: bool = False
+
+
+def cached_list(tenant_id: str, connection_id: str, query: ListQuery) -> list[CachedRecord]:
+    conn = connections.get_for_tenant(tenant_id, connection_id)
+    if query.kind not in ALL_KINDS:
+        raise BadRequest(f"unknown list '{query.kind}'; one of: {', '.join(ALL_KINDS)}")
+    records = company_lists.list_records(conn.connection_id, query.kind)
+    if not query.include_inactive:
+        records = [r for r in records if r.is_active]
+    if query.account_type:
+        wanted = query.account_type.lower()
+        records = [r for r in records if str(r.details.get("account_type", "")).lower() == wanted]
+    return records

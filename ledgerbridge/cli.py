@@ -1,0 +1,165 @@
+"""`ledgerbridge`: the operator's command line.
+
+Commands that touch storage use the same repositories as the app. Against a local stack started from this
+checkout (`make run`) they find it by themselves; in AWS they use the usual AWS environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ledgerbridge import devstack
+
+
+def _use_storage() -> None:
+    """Point the app's storage code at the running local stack when no AWS endpoint is set."""
+    if "AWS_ENDPOINT_URL" not in os.environ and "AWS_EXECUTION_ENV" not in os.environ:
+        env = devstack.running_stack()
+        if env is not None:
+            os.environ.update(env)
+            click.echo(f"(using the local stack at {env['AWS_ENDPOINT_URL']})", err=True)
+    from chalicelib.dal import configure
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()
+    configure(get_settings())
+
+
+@click.group()
+def main() -> None:
+    """Ledgerbridge: QuickBooks Desktop sync through the Web Connector."""
+
+
+@main.command()
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="$PORT or 8000")
+@click.option("--moto-port", type=int, default=None, help="Port of the embedded AWS (default: a free one).")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=devstack.DEFAULT_STATE_DIR)
+def dev(port: int, moto_port: int | None, state_dir: Path) -> None:
+    """Run the whole product on the embedded local stack (what `make run` does)."""
+    stack = devstack.DevStack(
+        port=port, moto_port=moto_port, state_dir=state_dir, api_key=os.environ.get("LEDGERBRIDGE_API_KEY")
+    )
+    sys.exit(stack.run())
+
+
+@main.group()
+def tenants() -> None:
+    """Merchant accounts."""
+
+
+@tenants.command("create")
+@click.argument("name")
+def tenants_create(name: str) -> None:
+    """Create a tenant and print its first API key (shown once)."""
+    _use_storage()
+    from chalicelib.sync import tenancy
+
+    tenant, key = tenancy.create_tenant_with_key(name)
+    click.echo(f"tenant: {tenant.tenant_id} ({tenant.name})")
+    click.echo(f"API key (shown once, store it now): {key}")
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List tenants."""
+    _use_storage()
+    from chalicelib.dal import tenants as repo
+
+    for t in repo.list_tenants():
+        click.echo(f"{t.tenant_id}\t{t.name}\t{t.created_at.isoformat()}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys of a tenant."""
+
+
+@keys.command("create")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--label", default="")
+def keys_create(tenant_id: str, label: str) -> None:
+    """Create an API key and print it once."""
+    _use_storage()
+    from chalicelib.sync import tenancy
+
+    tenancy.require_tenant(tenant_id)
+    key, secret = tenancy.create_key(tenant_id, label)
+    click.echo(f"{key.key_id}\t{secret}")
+    click.echo("Store the key now: it is shown once.", err=True)
+
+
+@keys.command("list")
+@click.option("--tenant", "tenant_id", required=True)
+def keys_list(tenant_id: str) -> None:
+    """List a tenant's API keys (never their secrets)."""
+    _use_storage()
+    from chalicelib.sync import tenancy
+
+    tenancy.require_tenant(tenant_id)
+    for k in tenancy.list_keys(tenant_id):
+        state = "revoked " + k.revoked_at.isoformat() if k.revoked_at else "active"
+        click.echo(f"{k.key_id}\t{k.prefix}…\t{k.label or '-'}\t{state}")
+
+
+@keys.command("revoke")
+@click.option("--tenant", "tenant_id", required=True)
+@click.argument("key_id")
+def keys_revoke(tenant_id: str, key_id: str) -> None:
+    """Revoke an API key: it stops working at once."""
+    _use_storage()
+    from chalicelib.errors import NotFound
+    from chalicelib.sync import tenancy
+
+    try:
+        key = tenancy.revoke_key(tenant_id, key_id)
+    except NotFound as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"revoked {key.key_id}")
+
+
+@main.command()
+@click.option("--url", required=True, help="The Web Connector URL (AppURL), e.g. http://127.0.0.1:8000/qbwc")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@click.option(
+    "--company",
+    "company_file",
+    type=click.Path(path_type=Path),
+    default=Path(".local/company.json"),
+    show_default=True,
+    help="The simulated QuickBooks company (created with sample data when missing).",
+)
+@click.option("--company-name", default=None, help="Name of a newly created company.")
+@click.option("--not-running", is_flag=True, help="Simulate QuickBooks not being able to start.")
+@click.option("--crash-after", type=int, default=None, help="Stop the Web Connector after N message sets.")
+@click.option("--lose-next-response", is_flag=True, help="Lose QuickBooks' next answer on its way back.")
+def simulate(
+    url: str,
+    username: str,
+    password: str,
+    company_file: Path,
+    company_name: str | None,
+    not_running: bool,
+    crash_after: int | None,
+    lose_next_response: bool,
+) -> None:
+    """Run one Web Connector session against a server, with a simulated QuickBooks company behind it."""
+    from ledgerbridge.simulators.company import CompanySimulator
+    from ledgerbridge.simulators.webconnector import run_session
+
+    company = (
+        CompanySimulator.open(company_file, company_name=company_name)
+        if company_name
+        else CompanySimulator.open(company_file)
+    )
+    company.faults.not_running = not_running
+    company.faults.crash_after_requests = crash_after
+    company.faults.lose_next_response = lose_next_response
+    report = run_session(url, username, password, company)
+    click.echo(report.render())
+    if report.errors:
+        sys.exit(1)

@@ -1,0 +1,1433 @@
+"""A QuickBooks Desktop company, simulated: answers qbXML request documents like QuickBooks does.
+
+`CompanySimulator` keeps one company in a JSON file (created with a realistic sample company
+the first time) and answers qbXML 13.0 message sets through `process()`, the way the
+QuickBooks request processor answers the Web Connector. It is independent of the service
+code: it builds and parses qbXML itself with lxml and checks requests against the official
+13.0 schema.
+
+Behaviour, and the evidence behind the less obvious choices:
+
+* **Parsing.** A request that is not well-formed, lacks the `<?qbxml version="..."?>`
+  instruction, names a version the host does not support, or fails the 13.0 schema raises
+  `QuickBooksFault("0x80040400", "QuickBooks found an error when parsing the provided XML text
+  stream.")` and changes nothing (the HRESULT/message pair QuickBooks hands the Web Connector,
+  e.g. qbwc/qbwc's test helper). Requests of later versions are still validated against 13.0.
+* **onError.** `continueOnError` answers every request. Under `stopOnError` the request that
+  fails (severity `Error`) gets its error status and every later one `3231 "The request has not
+  been processed."` (reference sample `batch_stop_on_error_rs.xml`). Requests before the
+  failing one stay committed: the SDK documents that with stopOnError "requests that have
+  already been processed will not be rolled back". Warnings (500) and "no match" (1) do not
+  stop the set. `rollbackOnError` is not supported by QuickBooks Desktop (only by the old
+  online edition) and is rejected like a parse error.
+* **Queries.** ListID/FullName are lookups: a name that does not exist gives
+  `500 Warn "The query request has not been fully completed. There was a required element
+  ("X") that could not be found in QuickBooks."` with the objects that were found (also when
+  none was found: that is what QuickBooks answers, not status 1). Filter queries that match
+  nothing give `1 Info "A query request did not find a matching object in QuickBooks"`.
+  Names compare case-insensitively. Results come in list order (type order for accounts and
+  items, then full name). Iterators (`iterator="Start"` + MaxReturned) snapshot the matching
+  objects; `Continue` pages through them (`iteratorRemainingCount`, `iteratorID` attributes);
+  an unknown, finished or expired iterator answers `3391 "The iteratorID "{...}" is not
+  valid."`. Iterators live in memory for one session (`end_session()` drops them).
+* **Adds.** Names are unique per name space, case-insensitively: customers, vendors,
+  employees and other names share one; all item types share one; other lists their own
+  (`3100 "The name "X" of the list element is already in use."`). A reference that resolves
+  to nothing gives `3140 "There is an invalid reference to QuickBooks <List> "X" in the
+  <Object>.  QuickBooks error message: Invalid argument.  The specified record does not exist
+  in the list."`; an unknown ParentRef gives QuickBooks' own `3130 "There is an invalid
+  reference to a parent "X" in the <Objects> list. ..."` (seen in captured QuickBooks output,
+  reference `customer-batch-mixed.response.xml`). ListID (`8000xxxx-<epoch>`), EditSequence
+  (epoch seconds), TimeCreated/TimeModified (company's local time with offset) are assigned
+  and the `*Ret` is built in schema order.
+* **Error recovery.** Like QuickBooks, the simulator keeps the stored response of the *last*
+  message set sent with `newMessageSetID` (one slot). Status check (`oldMessageSetID` =
+  `newMessageSetID` = X, no requests): the stored response with `newMessageSetID="X"
+  messageSetStatusCode="0"`, or an empty `QBXMLMsgsRs` with `messageSetStatusCode="9002"`
+  ("No stored response was found.") if X is not stored. Clear (`oldMessageSetID` alone, no
+  requests; `ClearAllMessageSets` clears whatever is stored): `messageSetStatusCode="0"`, or
+  `600` ("The oldMessageSetID does not match any stored IDs, and no newMessageSetID is
+  provided.") if nothing matched. A new set whose `newMessageSetID` equals the stored ID is not
+  processed again: the identical set gets the stored response back (QuickBooks' duplicate
+  protection), a different set gets `messageSetStatusCode="9001"` (the "new message set ID
+  matches the currently stored ID, but checksum failed" status) and nothing is processed. IDs
+  longer than 24 characters give `9004`. The codes are those of Intuit's status-code table and
+  its error-recovery sample (`ProcessQBFCErrors`).
+* **Faults on demand** (persisted in the JSON file so the CLI can arm them): `not_running`
+  (the Web Connector cannot open the company: `0x80040408 "Could not start QuickBooks."`),
+  `fail_next_with_hresult` (the next `process()` raises that HRESULT and processes nothing),
+  `lose_next_response` (the next message set is processed and committed, then `process()`
+  raises `ResponseLost` carrying the response that never reached the service) and
+  `crash_after_requests` (read by the Web Connector simulator: it dies after that many
+  message sets). One-shot faults are consumed when they fire.
+
+Request types are dispatched through a registry (`register_handler`), so transaction requests
+can be added by another module without touching the message-set logic. A request type the
+simulator does not implement raises `SimulatorLimitation` before anything is processed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml import etree
+
+from ledgerbridge.qbxml_schema import qbxml13_schema, schema_errors
+from ledgerbridge.simulators import _sample
+from ledgerbridge.simulators._xsd import Decl, build_children, element_to_json, schema_index
+
+__all__ = [
+    "HRESULT_MESSAGES",
+    "CompanySimulator",
+    "Faults",
+    "QuickBooksFault",
+    "ResponseLost",
+    "SimulatorBug",
+    "SimulatorLimitation",
+    "Status",
+    "StatusError",
+    "register_handler",
+]
+
+PARSE_ERROR_HRESULT = "0x80040400"
+PARSE_ERROR_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
+NOT_RUNNING_HRESULT = "0x80040408"
+NOT_RUNNING_MESSAGE = "Could not start QuickBooks."
+OTHER_COMPANY_OPEN_HRESULT = "0x8004040A"
+
+#: HRESULTs of the QuickBooks request processor and their messages.
+HRESULT_MESSAGES: dict[str, str] = {
+    PARSE_ERROR_HRESULT: PARSE_ERROR_MESSAGE,
+    NOT_RUNNING_HRESULT: NOT_RUNNING_MESSAGE,
+    OTHER_COMPANY_OPEN_HRESULT: "A QuickBooks company data file is already open and it is different from the "
+    "one requested.",
+    "0x80040410": "The QuickBooks company data file is currently open in a mode other than the one specified "
+    "by your application.",
+    "0x80040416": "If QuickBooks is not running, the company data file name must be supplied to BeginSession.",
+    "0x80040418": "This application has not accessed this QuickBooks company data file before.",
+    "0x80040420": "The QuickBooks user has denied access.",
+    "0x80040422": "This application requires Single User file access mode and there is already another "
+    "application sharing data with this QuickBooks company data file.",
+}
+
+FORMAT = "ledgerbridge.company-simulator/1"
+SAMPLE_EPOCH = 1704124800  # 2024-01-01T08:00:00-08:00: when the sample company was "set up"
+FIRST_LIST_ID = 0x80000001
+MAX_MESSAGE_SET_ID = 24
+CLEAR_ALL_MESSAGE_SETS = "ClearAllMessageSets"
+
+
+# --------------------------------------------------------------------------------------------
+# Exceptions and statuses
+# --------------------------------------------------------------------------------------------
+class QuickBooksFault(Exception):
+    """The request processor failed as a whole: what QuickBooks reports as an HRESULT."""
+
+    def __init__(self, hresult: str, message: str) -> None:
+        super().__init__(f"{hresult}: {message}")
+        self.hresult = hresult
+        self.message = message
+
+
+class ResponseLost(Exception):
+    """The message set was processed and committed, but its response never reached the service."""
+
+    def __init__(self, response: str) -> None:
+        super().__init__("the response to the message set was lost before it reached the web service")
+        self.response = response
+
+
+class SimulatorLimitation(NotImplementedError):
+    """A valid request that this simulator does not implement (never answered with a made-up status)."""
+
+
+class SimulatorBug(AssertionError):
+    """The simulator built a response that the qbXML 13.0 schema rejects."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """The statusCode / statusSeverity / statusMessage triple of a `*Rs` element."""
+
+    code: int
+    severity: str
+    message: str
+
+
+STATUS_OK = Status(0, "Info", "Status OK")
+STATUS_NO_MATCH = Status(1, "Info", "A query request did not find a matching object in QuickBooks")
+STATUS_NOT_PROCESSED = Status(3231, "Error", "The request has not been processed.")
+INVALID_ARGUMENT = (
+    "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
+)
+
+
+def status_missing_element(value: str) -> Status:
+    return Status(
+        500,
+        "Warn",
+        f'The query request has not been fully completed. There was a required element ("{value}") that '
+        "could not be found in QuickBooks.",
+    )
+
+
+def status_name_in_use(name: str) -> Status:
+    return Status(3100, "Error", f'The name "{name}" of the list element is already in use.')
+
+
+def status_invalid_reference(list_label: str, value: str, object_label: str) -> Status:
+    return Status(
+        3140,
+        "Error",
+        f'There is an invalid reference to QuickBooks {list_label} "{value}" in the {object_label}.  '
+        f"{INVALID_ARGUMENT}",
+    )
+
+
+def status_invalid_parent(value: str, plural: str) -> Status:
+    return Status(
+        3130,
+        "Error",
+        f'There is an invalid reference to a parent "{value}" in the {plural} list.  {INVALID_ARGUMENT}',
+    )
+
+
+def status_invalid_iterator(iterator_id: str) -> Status:
+    return Status(3391, "Error", f'The iteratorID "{iterator_id}" is not valid.')
+
+
+class StatusError(Exception):
+    """Raised by a request handler to answer its request with an error status."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(f"{status.code}: {status.message}")
+        self.status = status
+
+
+# --------------------------------------------------------------------------------------------
+# Faults
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Faults:
+    """Failures tests and the CLI can arm; saved with the company file."""
+
+    not_running: bool = False
+    lose_next_response: bool = False
+    crash_after_requests: int | None = None
+    fail_next_with_hresult: str | None = None
+    fail_next_message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def clear(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, f.default)
+
+
+# --------------------------------------------------------------------------------------------
+# Lists
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ListKind:
+    """One QuickBooks list (items are one list per item type, sharing one name space)."""
+
+    name: str
+    namespace: str
+    label: str  # in 3140 messages: "... in the Customer."
+    plural: str  # in 3130 messages: "... in the Customers list."
+
+    @property
+    def ret(self) -> str:
+        return f"{self.name}Ret"
+
+    @property
+    def decl(self) -> Decl:
+        return schema_index().element(self.ret)
+
+    @property
+    def hierarchical(self) -> bool:
+        return schema_index().child(self.decl, "FullName") is not None
+
+
+ITEM_KINDS = (
+    "ItemService",
+    "ItemNonInventory",
+    "ItemOtherCharge",
+    "ItemInventory",
+    "ItemInventoryAssembly",
+    "ItemFixedAsset",
+    "ItemSubtotal",
+    "ItemDiscount",
+    "ItemPayment",
+    "ItemSalesTax",
+    "ItemSalesTaxGroup",
+    "ItemGroup",
+)  # the order of ItemQueryRs' choice
+
+KINDS: dict[str, ListKind] = {
+    k.name: k
+    for k in [
+        ListKind("Account", "Account", "Account", "Accounts"),
+        ListKind("Customer", "entity", "Customer", "Customers"),
+        ListKind("Vendor", "entity", "Vendor", "Vendors"),
+        ListKind("Employee", "entity", "Employee", "Employees"),
+        ListKind("OtherName", "entity", "Other Name", "Other Names"),
+        *(ListKind(name, "item", "Item", "Items") for name in ITEM_KINDS),
+        ListKind("SalesTaxCode", "SalesTaxCode", "Sales Tax Code", "Sales Tax Codes"),
+        ListKind("PaymentMethod", "PaymentMethod", "Payment Method", "Payment Methods"),
+        ListKind("Class", "Class", "Class", "Classes"),
+        ListKind("StandardTerms", "terms", "Terms", "Terms"),
+        ListKind("DateDrivenTerms", "terms", "Terms", "Terms"),
+        ListKind("ShipMethod", "ShipMethod", "Ship Method", "Ship Methods"),
+        ListKind("CustomerType", "CustomerType", "Customer Type", "Customer Types"),
+        ListKind("SalesRep", "SalesRep", "Sales Rep", "Sales Reps"),
+        ListKind("PriceLevel", "PriceLevel", "Price Level", "Price Levels"),
+    ]
+}
+
+ACCOUNT_TYPE_ORDER = (
+    "Bank",
+    "AccountsReceivable",
+    "OtherCurrentAsset",
+    "FixedAsset",
+    "OtherAsset",
+    "AccountsPayable",
+    "CreditCard",
+    "OtherCurrentLiability",
+    "LongTermLiability",
+    "Equity",
+    "Income",
+    "CostOfGoodsSold",
+    "Expense",
+    "OtherIncome",
+    "OtherExpense",
+    "NonPosting",
+)
+
+_ACCOUNT_REFS = (
+    "AccountRef",
+    "IncomeAccountRef",
+    "COGSAccountRef",
+    "AssetAccountRef",
+    "ExpenseAccountRef",
+    "DepositToAccountRef",
+    "ARAccountRef",
+    "APAccountRef",
+    "TaxOnPurchasesAccountRef",
+    "TaxOnSalesAccountRef",
+    "PrefillAccountRef",
+    "FinanceChargeAccountRef",
+    "DefaultDiscountAccountRef",
+)
+_TAX_CODE_REFS = (
+    "SalesTaxCodeRef",
+    "PurchaseTaxCodeRef",
+    "CustomerSalesTaxCodeRef",
+    "DefaultTaxableSalesTaxCodeRef",
+    "DefaultNonTaxableSalesTaxCodeRef",
+)
+
+#: Which lists a `*Ref` element points into, and how QuickBooks names that list in 3140 messages.
+REF_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
+    **{name: (("Account",), "Account") for name in _ACCOUNT_REFS},
+    **{name: (("SalesTaxCode",), "Sales Tax Code") for name in _TAX_CODE_REFS},
+    "ClassRef": (("Class",), "Class"),
+    "CustomerRef": (("Customer",), "Customer"),
+    "ItemRef": (ITEM_KINDS, "Item"),
+    "ItemSalesTaxRef": (("ItemSalesTax", "ItemSalesTaxGroup"), "Item"),
+    "DefaultItemSalesTaxRef": (("ItemSalesTax", "ItemSalesTaxGroup"), "Item"),
+    "TermsRef": (("StandardTerms", "DateDrivenTerms"), "Terms"),
+    "PrefVendorRef": (("Vendor",), "Vendor"),
+    "TaxVendorRef": (("Vendor",), "Vendor"),
+    "VendorRef": (("Vendor",), "Vendor"),
+    "PaymentMethodRef": (("PaymentMethod",), "Payment Method"),
+    "PreferredPaymentMethodRef": (("PaymentMethod",), "Payment Method"),
+    "ShipMethodRef": (("ShipMethod",), "Ship Method"),
+    "DefaultShipMethodRef": (("ShipMethod",), "Ship Method"),
+    "CustomerTypeRef": (("CustomerType",), "Customer Type"),
+    "SalesRepRef": (("SalesRep",), "Sales Rep"),
+    "PriceLevelRef": (("PriceLevel",), "Price Level"),
+    "CurrencyRef": ((), "Currency"),
+    "UnitOfMeasureSetRef": ((), "Unit of Measure Set"),
+    "JobTypeRef": ((), "Job Type"),
+    "VendorTypeRef": ((), "Vendor Type"),
+    "BillingRateRef": ((), "Billing Rate"),
+    "SalesTaxReturnLineRef": ((), "Sales Tax Return Line"),
+    "SalesTaxReturnRef": ((), "Sales Tax Return"),
+}
+
+_ADDRESS_BLOCKS = {
+    "BillAddress": "BillAddressBlock",
+    "ShipAddress": "ShipAddressBlock",
+    "VendorAddress": "VendorAddressBlock",
+    "OtherNameAddress": "OtherNameAddressBlock",
+}
+_AMOUNT_FIELDS = frozenset({"Balance", "TotalBalance", "CreditLimit", "DiscountRate"})
+_PRICE_FIELDS = frozenset({"Price", "SalesPrice", "PurchaseCost", "AverageCost"})
+_LIST_CORE = ("ListID", "TimeCreated", "TimeModified", "EditSequence")
+
+
+def full_name_of(obj: Mapping[str, Any]) -> str:
+    """FullName for hierarchical lists, Name for the flat ones (which have no FullName)."""
+    value = obj.get("FullName") or obj.get("Name") or ""
+    return str(value)
+
+
+def _fold(text: str) -> str:
+    return text.casefold()
+
+
+def _format_money(value: str, *, min_places: int) -> str:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places >= min_places:
+        return value
+    return f"{number:.{min_places}f}"
+
+
+def _address_block(address: Mapping[str, Any], home_country: str) -> dict[str, str]:
+    lines = [str(address[k]) for k in ("Addr1", "Addr2", "Addr3", "Addr4", "Addr5") if address.get(k)]
+    city, state, postal = (str(address.get(k, "")) for k in ("City", "State", "PostalCode"))
+    city_line = " ".join(
+        part for part in (f"{city}," if city and (state or postal) else city, state, postal) if part
+    )
+    if city_line:
+        lines.append(city_line)
+    country = str(address.get("Country", ""))
+    if country and country != home_country:
+        lines.append(country)
+    return {f"Addr{i + 1}": line for i, line in enumerate(lines[:5])}
+
+
+def _cash_flow_classification(account_type: str) -> str:
+    if account_type in (
+        "AccountsReceivable",
+        "OtherCurrentAsset",
+        "AccountsPayable",
+        "CreditCard",
+        "OtherCurrentLiability",
+    ):
+        return "Operating"
+    if account_type in ("FixedAsset", "OtherAsset"):
+        return "Investing"
+    if account_type in ("LongTermLiability", "Equity"):
+        return "Financing"
+    if account_type == "Bank":
+        return "NotApplicable"
+    return "None"
+
+
+# --------------------------------------------------------------------------------------------
+# Handler registry
+# --------------------------------------------------------------------------------------------
+Handler = Callable[["CompanySimulator", etree._Element], etree._Element]
+
+#: Request element name (`CustomerAddRq`) -> function answering it with its `*Rs` element.
+HANDLERS: dict[str, Handler] = {}
+
+
+def register_handler(*request_names: str) -> Callable[[Handler], Handler]:
+    """Decorator: answer `request_names` with the decorated function.
+
+    A handler receives the simulator and the `*Rq` element and returns the `*Rs` element (build
+    it with `CompanySimulator.rs`), or raises `StatusError` to answer with an error status. It
+    must not change the company before it knows the request succeeds.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        for name in request_names:
+            HANDLERS[name] = handler
+        return handler
+
+    return decorate
+
+
+@dataclass
+class _Iterator:
+    request: str
+    kinds: tuple[str, ...]
+    remaining: list[tuple[str, str]]  # (kind, ListID) still to return
+    include: list[str]
+    max_returned: int | None
+    meta_data: str = "NoMetaData"
+
+
+@dataclass
+class _ReplyParts:
+    """A message-set answer before it is serialised."""
+
+    rs: list[etree._Element] = field(default_factory=list)
+    new_message_set_id: str | None = None
+    message_set_status: int | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# The simulator
+# --------------------------------------------------------------------------------------------
+class CompanySimulator:
+    """One QuickBooks company file, kept as JSON, answering qbXML like QuickBooks Desktop."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: Path | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        validate_responses: bool = True,
+    ) -> None:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a company simulator file (format {data.get('format')!r})")
+        self._data = data
+        self.path = path
+        self.faults = Faults.from_json(data.get("faults", {}))
+        self.validate_responses = validate_responses
+        self._clock = clock
+        self._iterators: dict[str, _Iterator] = {}
+        self._dirty = False
+        try:
+            self._tz: tzinfo = ZoneInfo(str(data["company"]["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - tzdata missing
+            self._tz = datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+
+    # -- creating, opening, saving ----------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        company_name: str = "Blue Heron Outfitters",
+        country: str = "US",
+        company_file: str | None = None,
+        product_name: str | None = None,
+        generated_items: int = 0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> CompanySimulator:
+        """Open the company kept in `path`, creating the sample company there if the file is missing.
+
+        The creation parameters are only used when the file does not exist yet.
+        """
+        file = Path(path)
+        if file.exists():
+            return cls(json.loads(file.read_text(encoding="utf-8")), file, clock=clock)
+        company = cls.create(
+            company_name=company_name,
+            country=country,
+            company_file=company_file,
+            product_name=product_name,
+            generated_items=generated_items,
+            clock=clock,
+        )
+        company.path = file
+        company.save()
+        return company
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        company_name: str = "Blue Heron Outfitters",
+        country: str = "US",
+        company_file: str | None = None,
+        product_name: str | None = None,
+        generated_items: int = 0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> CompanySimulator:
+        """A new sample company in memory (call `save()` after setting `path` to keep it)."""
+        if country not in _sample.PROFILES:
+            raise ValueError(
+                f"country must be one of {', '.join(_sample.SUPPORTED_COUNTRIES)}, not {country!r}"
+            )
+        profile = _sample.PROFILES[country]
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "company": {
+                "name": company_name,
+                "country": country,
+                "file": company_file or _sample.company_file_path(company_name),
+                "product_name": product_name or profile.product_name,
+                "major_version": "33",
+                "minor_version": "0",
+                "qbxml_versions": list(_sample.QBXML_VERSIONS_2023),
+                "timezone": profile.timezone,
+                "taxable_code": profile.taxable_code,
+                "non_taxable_code": profile.non_taxable_code,
+                "company_ret": _sample.company_ret(company_name, profile),
+                "preferences": {},
+            },
+            "next_list_id": FIRST_LIST_ID,
+            "lists": {name: [] for name in KINDS},
+            "txns": {},
+            "error_recovery": None,
+            "faults": Faults().to_json(),
+        }
+        company = cls(data, None, clock=clock)
+        for index, (kind, seed) in enumerate(_sample.seed_objects(profile)):
+            created = datetime.fromtimestamp(SAMPLE_EPOCH + 100 * index, company._tz)
+            company._seed(kind, seed, created)
+        preferences = _sample.preferences_ret(profile)
+        company._resolve_refs(preferences, "Preferences")
+        data["company"]["preferences"] = preferences
+        if generated_items:
+            company.add_generated_items(generated_items)
+        company._dirty = False
+        return company
+
+    def save(self) -> None:
+        """Write the company atomically (temporary file + rename); a no-op for in-memory companies."""
+        self._data["faults"] = self.faults.to_json()
+        self._dirty = False
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self._data, handle, indent=1, ensure_ascii=False)
+                handle.write("\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, self.path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def reload(self) -> CompanySimulator:
+        """The company as saved on disk (a fresh simulator: no iterators, no unsaved state)."""
+        if self.path is None:
+            raise ValueError("an in-memory company has nothing on disk to reload")
+        return CompanySimulator.open(self.path, clock=self._clock)
+
+    # -- properties ----------------------------------------------------------------------------
+    @property
+    def company_name(self) -> str:
+        return str(self._data["company"]["name"])
+
+    @property
+    def country(self) -> str:
+        return str(self._data["company"]["country"])
+
+    @property
+    def company_file(self) -> str:
+        """The company file path QuickBooks reports (the Web Connector's strCompanyFileName)."""
+        return str(self._data["company"]["file"])
+
+    @property
+    def product_name(self) -> str:
+        return str(self._data["company"]["product_name"])
+
+    @property
+    def qbxml_versions(self) -> list[str]:
+        return [str(v) for v in self._data["company"]["qbxml_versions"]]
+
+    def now(self) -> datetime:
+        """The company's local time, to the second."""
+        moment = self._clock() if self._clock is not None else datetime.now(self._tz)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self._tz)
+        return moment.astimezone(self._tz).replace(microsecond=0)
+
+    # -- reading the company (for tests and the CLI) -----------------------------------------
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        """Copies of every object of list `kind` (e.g. "Customer", "ItemInventory")."""
+        return copy.deepcopy(self._list(kind))
+
+    def find(self, kind: str | Sequence[str], name: str) -> dict[str, Any] | None:
+        """A copy of the object whose FullName (or Name) is `name`, case-insensitively."""
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        found = self._find_by_name(kinds, name)
+        return copy.deepcopy(found[1]) if found else None
+
+    def count(self, kind: str | Sequence[str]) -> int:
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        return sum(len(self._list(k)) for k in kinds)
+
+    def company_ret(self) -> dict[str, Any]:
+        """CompanyRet as JSON."""
+        return copy.deepcopy(self._data["company"]["company_ret"])
+
+    def preferences_ret(self) -> dict[str, Any]:
+        """PreferencesRet as JSON."""
+        return copy.deepcopy(self._data["company"]["preferences"])
+
+    @property
+    def stored_message_set_id(self) -> str | None:
+        stored = self._data.get("error_recovery")
+        return str(stored["id"]) if stored else None
+
+    # -- changing the company directly ---------------------------------------------------------
+    def add_generated_items(
+        self,
+        count: int,
+        *,
+        prefix: str = "Generated Item",
+        kinds: Sequence[str] = ("ItemNonInventory", "ItemService", "ItemInventory"),
+    ) -> list[str]:
+        """Add `count` items named "<prefix> 0001"... cycling through `kinds`; return their names."""
+        existing = sum(1 for k in ITEM_KINDS for obj in self._list(k) if full_name_of(obj).startswith(prefix))
+        merch, services = {"FullName": "Sales:Merchandise"}, {"FullName": "Sales:Services"}
+        names: list[str] = []
+        for offset in range(count):
+            number = existing + offset + 1
+            name = f"{prefix} {number:04d}"
+            kind = kinds[offset % len(kinds)]
+            price = f"{5 + (number * 37) % 200}.{number % 100:02d}"
+            data: dict[str, Any] = {"Name": name}
+            if kind == "ItemInventory":
+                data.update(
+                    SalesDesc=name,
+                    SalesPrice=price,
+                    IncomeAccountRef=merch,
+                    PurchaseCost="1.00",
+                    COGSAccountRef={"FullName": "Cost of Goods Sold"},
+                    AssetAccountRef={"FullName": "Inventory Asset"},
+                    QuantityOnHand=str(number % 50),
+                )
+            elif kind in ("ItemNonInventory", "ItemService", "ItemOtherCharge"):
+                account = services if kind == "ItemService" else merch
+                data["SalesOrPurchase"] = {"Desc": name, "Price": price, "AccountRef": account}
+            else:
+                raise ValueError(f"cannot generate items of kind {kind!r}")
+            try:
+                self._insert(kind, self._build_object(kind, data, created=self.now(), parent_name=None))
+            except StatusError as exc:
+                raise ValueError(f"cannot add generated item {name!r}: {exc.status.message}") from exc
+            names.append(name)
+        if self.path is not None:
+            self.save()
+        return names
+
+    def begin_session(self) -> None:
+        """The Web Connector opened a QuickBooks session (nothing to do; symmetry with end_session)."""
+
+    def end_session(self) -> None:
+        """The session ended: iterators die with it, like QuickBooks'."""
+        self._iterators.clear()
+
+    # -- the HCP response ------------------------------------------------------------------------
+    def host_ret(self) -> dict[str, Any]:
+        company = self._data["company"]
+        return {
+            "ProductName": company["product_name"],
+            "MajorVersion": company["major_version"],
+            "MinorVersion": company["minor_version"],
+            "Country": company["country"],
+            "SupportedQBXMLVersion": list(company["qbxml_versions"]),
+            "IsAutomaticLogin": "false",
+            "QBFileMode": "SingleUser",
+        }
+
+    def hcp_response(self) -> str:
+        """Host, company and preferences, as the Web Connector sends them on a session's first sendRequestXML."""
+        reply = _ReplyParts()
+        for request_id, rq_name, ret_name, ret in (
+            ("0", "HostQueryRq", "HostRet", self.host_ret()),
+            ("1", "CompanyQueryRq", "CompanyRet", self._data["company"]["company_ret"]),
+            ("2", "PreferencesQueryRq", "PreferencesRet", self._data["company"]["preferences"]),
+        ):
+            rq = etree.Element(rq_name, requestID=request_id)
+            reply.rs.append(self.rs(rq, STATUS_OK, [self.ret_element(ret_name, ret)]))
+        return self._serialize(reply)
+
+    # -- processing qbXML ------------------------------------------------------------------------
+    def process(self, request: str) -> str:
+        """Answer a qbXML request document like QuickBooks' request processor (see the module doc)."""
+        if self.faults.not_running:
+            raise QuickBooksFault(NOT_RUNNING_HRESULT, NOT_RUNNING_MESSAGE)
+        if self.faults.fail_next_with_hresult:
+            hresult = self.faults.fail_next_with_hresult
+            message = self.faults.fail_next_message or HRESULT_MESSAGES.get(
+                hresult, "QuickBooks request failed."
+            )
+            self.faults.fail_next_with_hresult = None
+            self.faults.fail_next_message = None
+            self.save()
+            raise QuickBooksFault(hresult, message)
+        root = self._parse_request(request)
+        msgs = root.find("QBXMLMsgsRq")
+        if msgs is None:
+            first = next((c.tag for c in root if isinstance(c.tag, str)), "nothing")
+            raise SimulatorLimitation(f"the company simulator only answers QBXMLMsgsRq, not {first}")
+        reply = self._process_message_set(msgs)
+        text = self._serialize(reply)
+        if self.faults.lose_next_response:
+            self.faults.lose_next_response = False
+            self.save()
+            raise ResponseLost(text)
+        if self._dirty:
+            self.save()
+        return text
+
+    # -- building responses (also for handlers registered elsewhere) --------------------------
+    @staticmethod
+    def rs(
+        rq: etree._Element,
+        status: Status,
+        rets: Iterable[etree._Element] = (),
+        attributes: Mapping[str, str] | None = None,
+    ) -> etree._Element:
+        """The `*Rs` element answering `rq` (requestID echoed, status attributes, then `attributes`)."""
+        tag = str(rq.tag)
+        rs = etree.Element(tag[:-2] + "Rs" if tag.endswith("Rq") else tag)
+        request_id = rq.get("requestID")
+        if request_id is not None:
+            rs.set("requestID", request_id)
+        rs.set("statusCode", str(status.code))
+        rs.set("statusSeverity", status.severity)
+        rs.set("statusMessage", status.message)
+        for key, value in (attributes or {}).items():
+            rs.set(key, value)
+        for ret in rets:
+            rs.append(ret)
+        return rs
+
+    @staticmethod
+    def ret_element(ret_name: str, data: Mapping[str, Any], include: Sequence[str] = ()) -> etree._Element:
+        """A `*Ret` element in schema order, keeping only the `include` elements if given."""
+        if include:
+            data = {k: v for k, v in data.items() if k in include}
+        element = etree.Element(ret_name)
+        build_children(element, schema_index().element(ret_name), data)
+        return element
+
+    def touch(self) -> None:
+        """Mark the company changed (saved when the message set is finished)."""
+        self._dirty = True
+
+    # -- helpers for handlers registered by other modules (transactions) -----------------------
+    def lookup(
+        self, kinds: Sequence[str], *, list_id: str | None = None, full_name: str | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The live `(kind, object)` with that ListID, else that FullName (case-insensitive), or None."""
+        if list_id is not None:
+            return self._find_by_id(kinds, list_id)
+        if full_name is not None:
+            return self._find_by_name(kinds, full_name)
+        return None
+
+    def resolve_refs(self, data: dict[str, Any], object_label: str) -> None:
+        """Resolve every `*Ref` inside `data` in place to `{ListID, FullName}`; raises `StatusError` 3140."""
+        self._resolve_refs(data, object_label)
+
+    def transactions(self, kind: str) -> list[dict[str, Any]]:
+        """The live, mutable store of transactions of `kind` (e.g. "SalesReceipt"), as `*Ret` JSON."""
+        txns: dict[str, list[dict[str, Any]]] = self._data.setdefault("txns", {})
+        return txns.setdefault(kind, [])
+
+    def new_txn_id(self, created: datetime) -> str:
+        """A QuickBooks-style TxnID (`<hex counter>-<epoch seconds>`)."""
+        number = int(self._data.get("next_txn_id", 0x100))
+        self._data["next_txn_id"] = number + 1
+        return f"{number:X}-{int(created.timestamp())}"
+
+    # ========================================================================================
+    # internals: message sets
+    # ========================================================================================
+    def _parse_request(self, request: str) -> etree._Element:
+        head = request.lstrip()[:200]
+        encoding = "utf-8"
+        if head.startswith("<?xml"):
+            declaration = head.split("?>", 1)[0]
+            for quote in ('"', "'"):
+                marker = f"encoding={quote}"
+                if marker in declaration:
+                    encoding = declaration.split(marker, 1)[1].split(quote, 1)[0]
+        try:
+            data = request.encode(encoding)
+        except (LookupError, UnicodeEncodeError) as exc:
+            raise QuickBooksFault(PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE) from exc
+        if schema_errors(data):
+            raise QuickBooksFault(PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        root = etree.fromstring(data, parser)
+        version = None
+        sibling = root.getprevious()
+        while sibling is not None:
+            if isinstance(sibling, etree._ProcessingInstruction) and sibling.target == "qbxml":
+                match = _VERSION_PI.fullmatch((sibling.text or "").strip())
+                version = match.group(1) if match else None
+            sibling = sibling.getprevious()
+        if version is None or version not in self.qbxml_versions:
+            raise QuickBooksFault(PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE)
+        return root
+
+    def _process_message_set(self, msgs: etree._Element) -> _ReplyParts:
+        if msgs.get("onError") == "rollbackOnError":
+            raise QuickBooksFault(PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE)
+        requests = [child for child in msgs if isinstance(child.tag, str)]
+        missing = sorted({str(rq.tag) for rq in requests if rq.tag not in HANDLERS})
+        if missing:
+            raise SimulatorLimitation(f"the company simulator does not implement {', '.join(missing)}")
+        old, new = msgs.get("oldMessageSetID"), msgs.get("newMessageSetID")
+        stored = self._data.get("error_recovery")
+        if any(i is not None and len(i) > MAX_MESSAGE_SET_ID for i in (old, new)):
+            return _ReplyParts([], new, 9004)
+        if old is not None and new is None and not requests:  # clear the stored status
+            if stored and old in (stored["id"], CLEAR_ALL_MESSAGE_SETS):
+                self._data["error_recovery"] = None
+                self.touch()
+                return _ReplyParts([], None, 0)
+            return _ReplyParts([], None, 600)
+        if old is not None and old == new and not requests:  # status check
+            if stored and stored["id"] == old:
+                return _ReplyParts(self._stored_rs(stored), old, 0)
+            return _ReplyParts([], old, 9002)
+        if old is not None and stored and old != new and old in (stored["id"], CLEAR_ALL_MESSAGE_SETS):
+            self._data["error_recovery"] = None
+            stored = None
+            self.touch()
+        if new is not None and stored and stored["id"] == new:
+            if stored["checksum"] == _checksum(msgs):
+                return _ReplyParts(self._stored_rs(stored), new, 0)
+            return _ReplyParts([], new, 9001)
+        rs_list = self._run_requests(requests, stop_on_error=msgs.get("onError") == "stopOnError")
+        if msgs.get("responseData") == "includeNone":
+            for rs in rs_list:
+                for child in list(rs):
+                    rs.remove(child)
+        reply = _ReplyParts(rs_list, new, 0 if (old is not None or new is not None) else None)
+        if new is not None:
+            self._store_for_recovery(msgs, reply)
+        return reply
+
+    def _run_requests(
+        self, requests: Sequence[etree._Element], *, stop_on_error: bool
+    ) -> list[etree._Element]:
+        answers: list[etree._Element] = []
+        stopped = False
+        for rq in requests:
+            if stopped:
+                answers.append(self.rs(rq, STATUS_NOT_PROCESSED))
+                continue
+            try:
+                rs = HANDLERS[str(rq.tag)](self, rq)
+            except StatusError as exc:
+                rs = self.rs(rq, exc.status)
+            answers.append(rs)
+            if stop_on_error and rs.get("statusSeverity") == "Error":
+                stopped = True
+        return answers
+
+    def _store_for_recovery(self, msgs: etree._Element, reply: _ReplyParts) -> None:
+        self._data["error_recovery"] = {
+            "id": reply.new_message_set_id,
+            "checksum": _checksum(msgs),
+            "rs": [etree.tostring(rs, encoding="unicode") for rs in reply.rs],
+        }
+        self.touch()
+
+    @staticmethod
+    def _stored_rs(stored: Mapping[str, Any]) -> list[etree._Element]:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        return [etree.fromstring(text, parser) for text in stored["rs"]]
+
+    def _serialize(self, reply: _ReplyParts) -> str:
+        root = etree.Element("QBXML")
+        msgs = etree.SubElement(root, "QBXMLMsgsRs")
+        if reply.new_message_set_id is not None:
+            msgs.set("newMessageSetID", reply.new_message_set_id)
+        if reply.message_set_status is not None:
+            msgs.set("messageSetStatusCode", str(reply.message_set_status))
+        for rs in reply.rs:
+            msgs.append(rs)
+        if self.validate_responses:
+            schema = qbxml13_schema()
+            if not schema.validate(root):
+                errors = str(schema.error_log)
+                raise SimulatorBug(f"the simulator built an invalid qbXML response: {errors}")
+        for element in root.iter():
+            if len(element):
+                element.text = "\n"
+                for child in element:
+                    child.tail = "\n"
+        return '<?xml version="1.0" ?>\n' + etree.tostring(root, encoding="unicode") + "\n"
+
+    # ========================================================================================
+    # internals: lists
+    # ========================================================================================
+    def _list(self, kind: str) -> list[dict[str, Any]]:
+        lists: dict[str, list[dict[str, Any]]] = self._data["lists"]
+        return lists.setdefault(kind, [])
+
+    def _find_by_name(self, kinds: Sequence[str], name: str) -> tuple[str, dict[str, Any]] | None:
+        wanted = _fold(name)
+        for kind in kinds:
+            for obj in self._list(kind):
+                if _fold(full_name_of(obj)) == wanted:
+                    return kind, obj
+        return None
+
+    def _find_by_id(self, kinds: Sequence[str], list_id: str) -> tuple[str, dict[str, Any]] | None:
+        for kind in kinds:
+            for obj in self._list(kind):
+                if obj.get("ListID") == list_id:
+                    return kind, obj
+        return None
+
+    def _namespace_kinds(self, kind: str) -> tuple[str, ...]:
+        namespace = KINDS[kind].namespace
+        return tuple(name for name, k in KINDS.items() if k.namespace == namespace)
+
+    def _new_list_id(self, created: datetime, prefix: str | None = None) -> str:
+        if prefix is None:
+            number = int(self._data["next_list_id"])
+            self._data["next_list_id"] = number + 1
+            prefix = f"{number:X}"
+        return f"{prefix}-{int(created.timestamp())}"
+
+    def _resolve_ref(self, ref_name: str, ref: Mapping[str, Any], object_label: str) -> dict[str, str]:
+        kinds, list_label = REF_TARGETS.get(ref_name, ((), ""))
+        if ref_name not in REF_TARGETS:
+            raise SimulatorLimitation(f"the company simulator cannot resolve <{ref_name}>")
+        list_id, name = ref.get("ListID"), ref.get("FullName")
+        found = (
+            self._find_by_id(kinds, str(list_id))
+            if list_id is not None
+            else self._find_by_name(kinds, str(name))
+            if name is not None
+            else None
+        )
+        if found is None:
+            value = str(list_id if list_id is not None else name or "")
+            raise StatusError(status_invalid_reference(list_label, value, object_label))
+        return {"ListID": str(found[1]["ListID"]), "FullName": full_name_of(found[1])}
+
+    def _resolve_refs(self, data: dict[str, Any], object_label: str) -> None:
+        """Replace every `*Ref` (except ParentRef) in `data` by `{ListID, FullName}` of its target."""
+        for key, value in list(data.items()):
+            if key == "ParentRef":
+                continue
+            if key.endswith("Ref") and isinstance(value, (dict, list)):
+                if isinstance(value, list):
+                    data[key] = [self._resolve_ref(key, item, object_label) for item in value]
+                else:
+                    data[key] = self._resolve_ref(key, value, object_label)
+            elif isinstance(value, dict):
+                self._resolve_refs(value, object_label)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        self._resolve_refs(item, object_label)
+
+    def _seed(self, kind: str, seed: dict[str, Any], created: datetime) -> None:
+        data = dict(seed)
+        parent_name = data.pop("_parent", None)
+        prefix = data.pop("_list_id_prefix", None)
+        if prefix is not None:  # QuickBooks' built-in records exist from the moment the file is created
+            created = datetime.fromtimestamp(SAMPLE_EPOCH, self._tz)
+        try:
+            obj = self._build_object(
+                kind, data, created=created, parent_name=parent_name, list_id_prefix=prefix
+            )
+        except StatusError as exc:  # pragma: no cover - a broken sample company is a bug
+            raise SimulatorBug(f"sample {kind} {seed.get('Name')!r}: {exc.status.message}") from exc
+        self._insert(kind, obj)
+
+    def _insert(self, kind: str, obj: dict[str, Any]) -> None:
+        self._list(kind).append(obj)
+        self.touch()
+
+    def _build_object(
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        created: datetime,
+        parent_name: str | None = None,
+        parent_ref: Mapping[str, Any] | None = None,
+        list_id_prefix: str | None = None,
+    ) -> dict[str, Any]:
+        """A complete `*Ret` JSON for a new object of `kind`; raises `StatusError`, changes nothing but the ID counter."""
+        spec = KINDS[kind]
+        index = schema_index()
+        allowed = set(index.child_names(spec.decl))
+        obj: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "BarCode" and isinstance(value, Mapping):
+                obj["BarCodeValue"] = value.get("BarCodeValue", "")
+            elif key == "OpenBalance":
+                obj["Balance"] = value
+            elif key in allowed and key != "ParentRef":
+                obj[key] = copy.deepcopy(value)
+        name = str(obj.get("Name", ""))
+        # parent, full name, sub-level
+        parent: dict[str, Any] | None = None
+        if parent_ref is not None:
+            list_id, parent_full = parent_ref.get("ListID"), parent_ref.get("FullName")
+            found = (
+                self._find_by_id((kind,), str(list_id))
+                if list_id is not None
+                else self._find_by_name((kind,), str(parent_full or ""))
+            )
+            if found is None:
+                raise StatusError(status_invalid_parent(str(list_id or parent_full or ""), spec.plural))
+            parent = found[1]
+        elif parent_name is not None:
+            found = self._find_by_name((kind,), parent_name)
+            if found is None:
+                raise SimulatorBug(f"sample parent {parent_name!r} of {name!r} does not exist")
+            parent = found[1]
+        full_name = f"{full_name_of(parent)}:{name}" if parent is not None else name
+        if self._find_by_name(self._namespace_kinds(kind), full_name) is not None:
+            raise StatusError(status_name_in_use(full_name))
+        if spec.hierarchical:
+            obj["FullName"] = full_name
+            obj["Sublevel"] = str(int(parent.get("Sublevel", "0")) + 1) if parent is not None else "0"
+            if parent is not None:
+                obj["ParentRef"] = {"ListID": parent["ListID"], "FullName": full_name_of(parent)}
+        if "IsActive" in allowed:
+            obj.setdefault("IsActive", "true")
+        self._apply_defaults(kind, obj, allowed)
+        self._resolve_refs(obj, spec.label)
+        for key in list(obj):
+            if key in _AMOUNT_FIELDS and isinstance(obj[key], str):
+                obj[key] = _format_money(obj[key], min_places=2)
+        for container in (obj, obj.get("SalesOrPurchase"), obj.get("SalesAndPurchase")):
+            if isinstance(container, dict):
+                for key in _PRICE_FIELDS & container.keys():
+                    container[key] = _format_money(str(container[key]), min_places=2)
+        for address_key, block_key in _ADDRESS_BLOCKS.items():
+            if isinstance(obj.get(address_key), dict) and block_key in allowed:
+                obj[block_key] = _address_block(obj[address_key], self.country)
+        stamp = created.isoformat()
+        obj.update(
+            ListID=self._new_list_id(created, list_id_prefix),
+            TimeCreated=stamp,
+            TimeModified=stamp,
+            EditSequence=str(int(created.timestamp())),
+        )
+        return obj
+
+    def _apply_defaults(self, kind: str, obj: dict[str, Any], allowed: set[str]) -> None:
+        company = self._data["company"]
+        if kind in ("Customer", "Vendor", "Account"):
+            obj.setdefault("Balance", "0.00")
+        if kind in ("Customer", "Account"):
+            obj.setdefault("TotalBalance", obj["Balance"])
+        if kind == "Customer":
+            obj.setdefault("JobStatus", "None")
+            obj.setdefault("PreferredDeliveryMethod", "None")
+        elif kind == "Vendor":
+            obj.setdefault("IsVendorEligibleFor1099", "false")
+        elif kind == "Account":
+            obj.setdefault(
+                "CashFlowClassification", _cash_flow_classification(str(obj.get("AccountType", "")))
+            )
+        elif kind == "PaymentMethod":
+            obj.setdefault("PaymentMethodType", "Other")
+        elif kind == "ItemInventory":
+            obj.setdefault("SalesPrice", "0.00")
+            obj.setdefault("PurchaseCost", "0.00")
+            obj.setdefault("QuantityOnHand", "0")
+            obj.setdefault("AverageCost", "0.00")
+            obj.setdefault("QuantityOnOrder", "0")
+            obj.setdefault("QuantityOnSalesOrder", "0")
+        elif kind in ("ItemService", "ItemNonInventory", "ItemOtherCharge") and isinstance(
+            obj.get("SalesOrPurchase"), dict
+        ):
+            sales = obj["SalesOrPurchase"]
+            if "Price" not in sales and "PricePercent" not in sales:
+                sales["Price"] = "0.00"
+        if "SalesTaxCodeRef" in allowed and kind.startswith("Item") and "SalesTaxCodeRef" not in obj:
+            taxable = kind in ("ItemInventory", "ItemNonInventory", "ItemDiscount", "ItemInventoryAssembly")
+            code = company["taxable_code"] if taxable else company["non_taxable_code"]
+            if self._find_by_name(("SalesTaxCode",), code) is not None:
+                obj["SalesTaxCodeRef"] = {"FullName": code}
+
+    # ========================================================================================
+    # internals: queries
+    # ========================================================================================
+    def _sort_key(self, kind: str, obj: Mapping[str, Any]) -> tuple[int, int, tuple[str, ...]]:
+        """List order: item type / account type, then the hierarchy (a parent, then its children)."""
+        type_rank = 0
+        if kind == "Account":
+            account_type = str(obj.get("AccountType", ""))
+            type_rank = ACCOUNT_TYPE_ORDER.index(account_type) if account_type in ACCOUNT_TYPE_ORDER else 99
+        kind_rank = ITEM_KINDS.index(kind) if kind in ITEM_KINDS else 0
+        return (kind_rank, type_rank, tuple(_fold(full_name_of(obj)).split(":")))
+
+    def _parse_datetime(self, text: str) -> datetime:
+        text = text.strip()
+        moment = datetime.fromisoformat(text if "T" in text else text + "T00:00:00")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self._tz)
+        return moment
+
+    def _matches_filters(self, kind: str, obj: Mapping[str, Any], rq: etree._Element) -> bool:
+        active = rq.findtext("ActiveStatus") or "ActiveOnly"
+        is_active = obj.get("IsActive", "true") == "true"
+        if (active == "ActiveOnly" and not is_active) or (active == "InactiveOnly" and is_active):
+            return False
+        modified = self._parse_datetime(str(obj.get("TimeModified", "1970-01-01T00:00:00+00:00")))
+        from_text, to_text = rq.findtext("FromModifiedDate"), rq.findtext("ToModifiedDate")
+        if from_text and modified < self._parse_datetime(from_text):
+            return False
+        if to_text:
+            limit = self._parse_datetime(to_text)
+            if "T" not in to_text:
+                limit += timedelta(days=1) - timedelta(seconds=1)
+            if modified > limit:
+                return False
+        name = _fold(full_name_of(obj))
+        name_filter = rq.find("NameFilter")
+        if name_filter is not None:
+            criterion = name_filter.findtext("MatchCriterion") or "StartsWith"
+            wanted = _fold(name_filter.findtext("Name") or "")
+            test = {"StartsWith": name.startswith, "EndsWith": name.endswith}.get(
+                criterion, name.__contains__
+            )
+            if not test(wanted):
+                return False
+        name_range = rq.find("NameRangeFilter")
+        if name_range is not None:
+            low, high = name_range.findtext("FromName"), name_range.findtext("ToName")
+            if (low and name < _fold(low)) or (high and name > _fold(high)):
+                return False
+        account_types = [t.text for t in rq.findall("AccountType")]
+        if account_types and obj.get("AccountType") not in account_types:
+            return False
+        payment_type = rq.findtext("PaymentMethodType")
+        return not (payment_type and obj.get("PaymentMethodType") != payment_type)
+
+    def list_query(self, rq: etree._Element, kinds: Sequence[str]) -> etree._Element:
+        """Answer a list query (`*QueryRq`) over `kinds`, with lookups, filters and iterators."""
+        unsupported = sorted(
+            {str(c.tag) for c in rq if isinstance(c.tag, str)}
+            & {"TotalBalanceFilter", "CurrencyFilter", "ClassFilter"}
+        )
+        if unsupported:
+            raise SimulatorLimitation(f"the company simulator does not implement {', '.join(unsupported)}")
+        include = [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
+        meta_data = rq.get("metaData", "NoMetaData")
+        iterator = rq.get("iterator")
+        max_text = rq.findtext("MaxReturned")
+        max_returned = int(max_text) if max_text else None
+        if iterator in ("Continue", "Stop"):
+            iterator_id = rq.get("iteratorID", "")
+            state = self._iterators.get(iterator_id)
+            if state is None or state.request != rq.tag:
+                raise StatusError(status_invalid_iterator(iterator_id))
+            if iterator == "Stop":
+                del self._iterators[iterator_id]
+                return self.rs(
+                    rq, STATUS_OK, attributes={"iteratorRemainingCount": "0", "iteratorID": iterator_id}
+                )
+            return self._iterator_page(rq, iterator_id, state, max_returned or state.max_returned)
+        status = STATUS_OK
+        ids = [str(e.text) for e in rq.findall("ListID")]
+        names = [str(e.text) for e in rq.findall("FullName")]
+        matches: list[tuple[str, dict[str, Any]]] = []
+        if ids or names:
+            missing: list[str] = []
+            for value, finder in [(i, self._find_by_id) for i in ids] + [
+                (n, self._find_by_name) for n in names
+            ]:
+                found = finder(kinds, value)
+                if found is None:
+                    missing.append(value)
+                elif all(found[1] is not m[1] for m in matches):
+                    matches.append(found)
+            if missing:
+                status = status_missing_element(missing[0])
+        else:
+            matches = [
+                (kind, obj)
+                for kind in kinds
+                for obj in self._list(kind)
+                if self._matches_filters(kind, obj, rq)
+            ]
+            matches.sort(key=lambda pair: self._sort_key(*pair))
+            if iterator != "Start" and max_returned is not None:
+                matches = matches[:max_returned]
+        if not matches and status is STATUS_OK:
+            raise StatusError(STATUS_NO_MATCH)
+        if iterator == "Start":
+            iterator_id = "{" + str(uuid.uuid4()) + "}"
+            state = _Iterator(
+                str(rq.tag),
+                tuple(kinds),
+                [(k, str(o["ListID"])) for k, o in matches],
+                include,
+                max_returned,
+                meta_data,
+            )
+            self._iterators[iterator_id] = state
+            return self._iterator_page(rq, iterator_id, state, max_returned, status)
+        return self._query_rs(rq, status, matches, include, meta_data)
+
+    def _iterator_page(
+        self,
+        rq: etree._Element,
+        iterator_id: str,
+        state: _Iterator,
+        max_returned: int | None,
+        status: Status = STATUS_OK,
+    ) -> etree._Element:
+        size = len(state.remaining) if max_returned is None else max_returned
+        page_ids, state.remaining = state.remaining[:size], state.remaining[size:]
+        page = [
+            found for kind, list_id in page_ids if (found := self._find_by_id((kind,), list_id)) is not None
+        ]
+        attributes = {"iteratorRemainingCount": str(len(state.remaining)), "iteratorID": iterator_id}
+        if not state.remaining:
+            del self._iterators[iterator_id]
+        return self._query_rs(rq, status, page, state.include, state.meta_data, attributes)
+
+    def _query_rs(
+        self,
+        rq: etree._Element,
+        status: Status,
+        matches: Sequence[tuple[str, Mapping[str, Any]]],
+        include: Sequence[str],
+        meta_data: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> etree._Element:
+        extra = dict(attributes or {})
+        if meta_data in ("MetaDataOnly", "MetaDataAndResponseData"):
+            extra = {"retCount": str(len(matches)), **extra}
+        rets = (
+            []
+            if meta_data == "MetaDataOnly"
+            else [self.ret_element(KINDS[kind].ret, obj, include) for kind, obj in matches]
+        )
+        return self.rs(rq, status, rets, extra)
+
+    # ========================================================================================
+    # internals: adds
+    # ========================================================================================
+    def list_add(self, rq: etree._Element, kind: str) -> etree._Element:
+        """Answer `<kind>AddRq`: validate names and references, then add the object."""
+        add = rq.find(f"{kind}Add")
+        if add is None:  # pragma: no cover - the schema requires it
+            raise StatusError(Status(3000, "Error", f"missing {kind}Add"))
+        data = element_to_json(add)
+        parent_ref = data.pop("ParentRef", None)
+        obj = self._build_object(kind, data, created=self.now(), parent_ref=parent_ref)
+        self._insert(kind, obj)
+        include = [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
+        return self.rs(rq, STATUS_OK, [self.ret_element(KINDS[kind].ret, obj, include)])
+
+    def simple_query(self, rq: etree._Element, ret_name: str, data: Mapping[str, Any]) -> etree._Element:
+        include = [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
+        return self.rs(rq, STATUS_OK, [self.ret_element(ret_name, data, include)])
+
+
+_VERSION_PI = re.compile(r"""version\s*=\s*["']([^"']*)["']""")
+
+
+def _checksum(msgs: etree._Element) -> str:
+    """A digest of a message set's requests, insensitive to formatting whitespace."""
+    digest = hashlib.sha256()
+    digest.update((msgs.get("onError", "") + "|" + msgs.get("responseData", "")).encode())
+    for rq in msgs:
+        if not isinstance(rq.tag, str):
+            continue
+        clone = copy.deepcopy(rq)
+        for element in clone.iter():
+            if len(element) and element.text is not None and not element.text.strip():
+                element.text = None
+            if element.tail is not None and not element.tail.strip():
+                element.tail = None
+        digest.update(etree.tostring(clone, method="c14n"))
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The request types the simulator answers
+# --------------------------------------------------------------------------------------------
+QUERY_KINDS: dict[str, tuple[str, ...]] = {
+    "AccountQueryRq": ("Account",),
+    "CustomerQueryRq": ("Customer",),
+    "VendorQueryRq": ("Vendor",),
+    "EmployeeQueryRq": ("Employee",),
+    "OtherNameQueryRq": ("OtherName",),
+    "ItemQueryRq": ITEM_KINDS,
+    "ItemServiceQueryRq": ("ItemService",),
+    "ItemNonInventoryQueryRq": ("ItemNonInventory",),
+    "ItemOtherChargeQueryRq": ("ItemOtherCharge",),
+    "ItemInventoryQueryRq": ("ItemInventory",),
+    "ItemSubtotalQueryRq": ("ItemSubtotal",),
+    "ItemDiscountQueryRq": ("ItemDiscount",),
+    "ItemSalesTaxQueryRq": ("ItemSalesTax",),
+    "ItemSalesTaxGroupQueryRq": ("ItemSalesTaxGroup",),
+    "SalesTaxCodeQueryRq": ("SalesTaxCode",),
+    "PaymentMethodQueryRq": ("PaymentMethod",),
+    "ClassQueryRq": ("Class",),
+    "StandardTermsQueryRq": ("StandardTerms",),
+    "TermsQueryRq": ("StandardTerms", "DateDrivenTerms"),
+    "ShipMethodQueryRq": ("ShipMethod",),
+    "CustomerTypeQueryRq": ("CustomerType",),
+}
+
+ADD_KINDS = (
+    "Customer",
+    "Vendor",
+    "OtherName",
+    "Account",
+    "ItemNonInventory",
+    "ItemInventory",
+    "ItemService",
+    "ItemOtherCharge",
+    "ItemDiscount",
+    "Class",
+    "PaymentMethod",
+    "ShipMethod",
+    "CustomerType",
+)
+
+
+def _query_handler(kinds: tuple[str, ...]) -> Handler:
+    def handle(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+        return company.list_query(rq, kinds)
+
+    return handle
+
+
+def _add_handler(kind: str) -> Handler:
+    def handle(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+        return company.list_add(rq, kind)
+
+    return handle
+
+
+for _request, _kinds in QUERY_KINDS.items():
+    register_handler(_request)(_query_handler(_kinds))
+for _kind in ADD_KINDS:
+    register_handler(f"{_kind}AddRq")(_add_handler(_kind))
+
+
+@register_handler("HostQueryRq")
+def _host_query(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+    return company.simple_query(rq, "HostRet", company.host_ret())
+
+
+@register_handler("CompanyQueryRq")
+def _company_query(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+    return company.simple_query(rq, "CompanyRet", company.company_ret())
+
+
+@register_handler("PreferencesQueryRq")
+def _preferences_query(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+    return company.simple_query(rq, "PreferencesRet", company.preferences_ret())
