@@ -29,7 +29,19 @@ def _use_storage() -> None:
     configure(get_settings())
 
 
-@click.group()
+class _Group(click.Group):
+    """Errors the service explains (unknown tenant, revoked key...) are printed as such, not as tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from chalicelib.errors import AppError
+
+        try:
+            return super().invoke(ctx)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+@click.group(cls=_Group)
 def main() -> None:
     """Ledgerbridge: QuickBooks Desktop sync through the Web Connector."""
 
@@ -111,13 +123,9 @@ def keys_list(tenant_id: str) -> None:
 def keys_revoke(tenant_id: str, key_id: str) -> None:
     """Revoke an API key: it stops working at once."""
     _use_storage()
-    from chalicelib.errors import NotFound
     from chalicelib.sync import tenancy
 
-    try:
-        key = tenancy.revoke_key(tenant_id, key_id)
-    except NotFound as exc:
-        raise click.ClickException(exc.message) from exc
+    key = tenancy.revoke_key(tenant_id, key_id)
     click.echo(f"revoked {key.key_id}")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -41,6 +42,7 @@ os.environ.update(
 for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
     os.environ.pop(_proxy, None)
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
 
 
 @pytest.fixture(scope="session")

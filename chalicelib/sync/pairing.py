@@ -98,10 +98,10 @@ def status_view(conn: Connection, now: datetime | None = None) -> dict[str, Any]
     recently = bool(
         conn.last_contact_at and (now - conn.last_contact_at).total_seconds() <= CONNECTED_WITHIN_SECONDS
     )
-    if not conn.has_connected:
-        state = "waiting_for_web_connector" if conn.password_hash else "needs_password"
-    elif conn.last_error:
+    if conn.last_error:
         state = "error"
+    elif not conn.has_connected:
+        state = "waiting_for_web_connector" if conn.password_hash else "needs_password"
     else:
         state = "connected" if recently else "not_seen_recently"
     return {
