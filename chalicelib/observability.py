@@ -7,6 +7,7 @@ whatever the caller passed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -69,7 +70,14 @@ logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"))
 logger.addFilter(SecretRedactingFilter())
 for _handler in logger.handlers:
     _handler.addFilter(SecretRedactingFilter())
-tracer = Tracer(service=SERVICE)
+
+
+@functools.cache
+def tracer() -> Tracer:
+    """The X-Ray tracer, created on first use: the X-Ray SDK takes ~100 ms to import, a cost every cold
+    start would pay even for calls that trace nothing."""
+    return Tracer(service=SERVICE)
+
 metrics = Metrics(namespace=os.environ["POWERTOOLS_METRICS_NAMESPACE"], service=SERVICE)
 
 # Library chatter ("Found credentials in environment variables") is not ours to log.

@@ -20,6 +20,7 @@ from chalicelib.qbwc.wsdl import render_wsdl
 from chalicelib.sync.web_connector import WebConnectorService
 
 bp = Blueprint(__name__)
+# Bodies are str: in Lambda the response dict is JSON-serialised, and bytes would not survive that.
 XML: dict[str, str | list[str]] = {"Content-Type": "text/xml; charset=utf-8", "Cache-Control": "no-store"}
 TEXT: dict[str, str | list[str]] = {"Content-Type": "text/plain; charset=utf-8"}
 SOAP_CONTENT_TYPES = ["text/xml", "application/soap+xml", "application/xml"]
@@ -63,16 +64,16 @@ def soap_call() -> Response:
         call = parse_soap_request(body, soap_action=request.headers.get("soapaction"))
         logger.append_keys(soap_method=call.method)
         result = answer(call)
-        return Response(body=render_result(call.method, result), status_code=200, headers=XML)
+        return Response(body=render_result(call.method, result).decode("utf-8"), status_code=200, headers=XML)
     except SoapFault as fault:
         logger.info("SOAP fault", extra={"fault": fault.message})
-        return Response(body=render_fault(fault), status_code=FAULT_HTTP_STATUS, headers=XML)
+        return Response(body=render_fault(fault).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML)
     except Exception:
         logger.exception("SOAP call failed")
         failure = SoapFault(
             "Server", "Ledgerbridge could not answer this call; the Web Connector can retry it."
         )
-        return Response(body=render_fault(failure), status_code=FAULT_HTTP_STATUS, headers=XML)
+        return Response(body=render_fault(failure).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML)
     finally:
         logger.remove_keys(["soap_method"])
 

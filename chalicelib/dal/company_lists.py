@@ -60,7 +60,11 @@ def remove_stale(connection_id: str, kinds: Sequence[str], refresh_id: str) -> i
     removed = 0
     with ListRecordModel.batch_write() as batch:
         for kind in kinds:
-            for m in ListRecordModel.query(connection_id, ListRecordModel.record_key.startswith(f"{kind}#")):
+            for m in ListRecordModel.query(
+                connection_id,
+                ListRecordModel.record_key.startswith(f"{kind}#"),
+                attributes_to_get=["connection_id", "record_key", "refresh_id"],
+            ):
                 if m.refresh_id != refresh_id:
                     batch.delete(m)
                     removed += 1

@@ -1,0 +1,211 @@
+"""Benchmark: in-process time per SOAP call, and the cold import time of app.py.
+
+Runs the real handler (SOAP parse -> use case -> DynamoDB/SQS on an embedded moto server -> SOAP render)
+through Chalice's in-process gateway, driving whole Web Connector sessions whose QuickBooks side is the
+company simulator (its time is not counted). Prints p50/p99 per method, then the cold import time of
+`app.py` against a bare Chalice app, each a median of fresh interpreters.
+
+    .venv/bin/python bench/soap_calls.py [--sessions 5] [--items 2000] [--page 100] [--imports 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _configure_env(page: int) -> str:
+    port = _free_port()
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "LEDGERBRIDGE_STAGE": "bench",
+            "LEDGERBRIDGE_PUBLIC_URL": "http://localhost:8000",
+            "LEDGERBRIDGE_ITEM_PAGE_SIZE": str(page),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return str(port)
+
+
+def envelope(method: str, params: dict[str, str]) -> bytes:
+    from xml.sax.saxutils import escape
+
+    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in params.items())
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        f'<soap:Body><{method} xmlns="http://developer.intuit.com/">{inner}</{method}></soap:Body>'
+        "</soap:Envelope>"
+    ).encode()
+
+
+def result_text(body: bytes) -> list[str]:
+    from lxml import etree
+
+    doc = etree.fromstring(body)
+    result = next(el for el in doc.iter() if isinstance(el.tag, str) and el.tag.endswith("Result"))
+    children = [c.text or "" for c in result]
+    return children if children else [result.text or ""]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]]:
+    _configure_env(page)
+    from chalice.test import Client
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(
+        ip_address="127.0.0.1", port=int(os.environ["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), verbose=False
+    )
+    server.start()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from app import app
+    from chalicelib.dal.tables import create_tables
+    from chalicelib.sync import pairing, tenancy
+    from ledgerbridge.simulators.company import CompanySimulator
+
+    create_tables()
+    tenant, _ = tenancy.create_tenant_with_key("bench")
+    conn = pairing.create_connection(tenant.tenant_id, "Bench", 15)
+    _, password = pairing.new_password(tenant.tenant_id, conn.connection_id)
+    company = CompanySimulator.open(Path(tempfile.mkdtemp()) / "company.json", generated_items=items)
+    timings: dict[str, list[float]] = {"authenticate": [], "sendRequestXML": [], "receiveResponseXML": []}
+
+    with Client(app) as client:
+
+        def call(method: str, **params: str) -> list[str]:
+            body = envelope(method, params)
+            headers = {
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": f'"http://developer.intuit.com/{method}"',
+            }
+            start = time.perf_counter()
+            response = client.http.post("/qbwc", headers=headers, body=body)
+            elapsed = time.perf_counter() - start
+            if method in timings:
+                timings[method].append(elapsed)
+            assert response.status_code == 200, response.body
+            return result_text(response.body)
+
+        for n in range(sessions):
+            if n:
+                pairing.queue_refresh(tenant.tenant_id, conn.connection_id)
+            ticket, status = call("authenticate", strUserName=conn.username, strPassword=password)[:2]
+            assert status == "", status
+            first = True
+            while True:
+                request = call(
+                    "sendRequestXML",
+                    ticket=ticket,
+                    strHCPResponse=company.hcp_response() if first else "",
+                    strCompanyFileName=company.company_file,
+                    qbXMLCountry="US",
+                    qbXMLMajorVers="13",
+                    qbXMLMinorVers="0",
+                )[0]
+                first = False
+                if not request:
+                    break
+                percent = int(
+                    call(
+                        "receiveResponseXML",
+                        ticket=ticket,
+                        response=company.process(request),
+                        hresult="",
+                        message="",
+                    )[0]
+                )
+                if percent >= 100 or percent < 0:
+                    break
+            call("closeConnection", ticket=ticket)
+            company.end_session()
+    server.stop()
+    return timings
+
+
+IMPORT_SNIPPET = {
+    "app.py": "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)",
+    "bare Chalice": (
+        "import time; t = time.perf_counter(); from chalice import Chalice; Chalice(app_name='bare'); "
+        "print(time.perf_counter() - t)"
+    ),
+}
+
+
+def measure_imports(runs: int) -> dict[str, float]:
+    medians = {}
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}
+    for name, snippet in IMPORT_SNIPPET.items():
+        samples = []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-c", snippet], cwd=REPO, env=env, capture_output=True, text=True, check=True
+            )
+            samples.append(float(out.stdout.strip()))
+        medians[name] = statistics.median(samples)
+    return medians
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=5)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--page", type=int, default=100)
+    parser.add_argument("--imports", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args(argv)
+
+    timings = measure_calls(args.sessions, args.items, args.page)
+    imports = measure_imports(args.imports)
+    figures: dict[str, object] = {}
+    print(
+        f"SOAP calls through the in-process gateway ({args.sessions} sessions, {args.items} generated items, "
+        f"page {args.page}; DynamoDB and SQS on moto over loopback)"
+    )
+    print(f"{'method':<22}{'calls':>7}{'p50 ms':>10}{'p99 ms':>10}")
+    for method, values in timings.items():
+        p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
+        figures[method] = {"calls": len(values), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
+        print(f"{method:<22}{len(values):>7}{p50:>10.2f}{p99:>10.2f}")
+    ratio = imports["app.py"] / imports["bare Chalice"]
+    figures["cold_import"] = {k: round(v * 1000, 1) for k, v in imports.items()} | {"ratio": round(ratio, 2)}
+    print(
+        f"cold import (median of {args.imports}): app.py {imports['app.py'] * 1000:.0f} ms, "
+        f"bare Chalice app {imports['bare Chalice'] * 1000:.0f} ms, ratio {ratio:.1f}x"
+    )
+    if args.json:
+        print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

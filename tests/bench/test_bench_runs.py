@@ -1,0 +1,37 @@
+"""The benchmarks run and print their figures (a short run; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.paths import REPO
+
+
+def test_soap_calls_benchmark_prints_its_figures():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/soap_calls.py",
+            "--sessions",
+            "1",
+            "--items",
+            "30",
+            "--page",
+            "10",
+            "--imports",
+            "1",
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["authenticate"]["calls"] == 1
+    assert figures["sendRequestXML"]["calls"] >= 4 and figures["receiveResponseXML"]["calls"] >= 4
+    assert figures["cold_import"]["ratio"] > 0
+    assert "p99 ms" in done.stdout
