@@ -78,6 +78,7 @@ def tracer() -> Tracer:
     start would pay even for calls that trace nothing."""
     return Tracer(service=SERVICE)
 
+
 metrics = Metrics(namespace=os.environ["POWERTOOLS_METRICS_NAMESPACE"], service=SERVICE)
 
 # Library chatter ("Found credentials in environment variables") is not ours to log.

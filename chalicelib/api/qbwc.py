@@ -73,7 +73,9 @@ def soap_call() -> Response:
         failure = SoapFault(
             "Server", "Ledgerbridge could not answer this call; the Web Connector can retry it."
         )
-        return Response(body=render_fault(failure).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML)
+        return Response(
+            body=render_fault(failure).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML
+        )
     finally:
         logger.remove_keys(["soap_method"])
 

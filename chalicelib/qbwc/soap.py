@@ -20,6 +20,8 @@ from typing import Final, Literal, TypeAlias
 
 from lxml import etree
 
+from chalicelib.xml_safety import XmlRefused, parse_untrusted
+
 __all__ = [
     "CONTENT_TYPE",
     "FAULT_HTTP_STATUS",
@@ -209,60 +211,10 @@ class SoapCall:
 _XSI_NS: Final = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-    )
-
-
 _DOCTYPE_REFUSED: Final = (
     "Request XML has a DOCTYPE; DTDs and entity declarations are not allowed in SOAP messages "
     "(SOAP 1.1 section 3)."
 )
-
-
-def _prolog_text(body: bytes) -> str:
-    """The body as text, good enough to read the prolog's ASCII markup in any encoding QBWC uses."""
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace")
-    if body[:2] == b"<\x00":
-        return body.decode("utf-16-le", errors="replace")
-    if body[:2] == b"\x00<":
-        return body.decode("utf-16-be", errors="replace")
-    return body.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
-
-
-def _has_doctype(body: bytes) -> bool:
-    """Whether a DOCTYPE declaration precedes the root element.
-
-    Checked on the raw text, before lxml sees the document, so no DTD (internal subset,
-    external subset, parameter entities) is ever handed to the XML parser. Only the
-    prolog is read: XML declaration, processing instructions, comments, whitespace.
-    """
-    text = _prolog_text(body)
-    index, end = 0, len(text)
-    while index < end:
-        if text[index] in " \t\r\n":
-            index += 1
-        elif text.startswith("<?", index):
-            close = text.find("?>", index + 2)
-            if close < 0:
-                return False  # malformed; the parser will say so
-            index = close + 2
-        elif text.startswith("<!--", index):
-            close = text.find("-->", index + 4)
-            if close < 0:
-                return False
-            index = close + 3
-        else:
-            return text[index : index + 9].upper() == "<!DOCTYPE"
-    return False
 
 
 def _split(tag: str) -> tuple[str | None, str]:
@@ -309,16 +261,14 @@ def parse_soap_request(body: bytes, *, soap_action: str | None) -> SoapCall:
         raise SoapFault("Client", "Request body is empty; expected a SOAP 1.1 envelope.")
     if leading[:1] == b"<":
         body = leading  # stray whitespace before the XML declaration would be malformed
-    if _has_doctype(body):
-        raise SoapFault("Client", _DOCTYPE_REFUSED)
     try:
-        root = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise SoapFault("Client", f"Request body is not well-formed XML: {exc}") from None
-
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.externalDTD is not None:  # second line of defence
-        raise SoapFault("Client", _DOCTYPE_REFUSED)
+        root = parse_untrusted(body)
+    except XmlRefused as exc:
+        if exc.reason == "doctype":
+            raise SoapFault("Client", _DOCTYPE_REFUSED) from None
+        raise SoapFault(
+            "Client", f"Request body is not well-formed XML: {exc.detail or exc.reason}"
+        ) from None
 
     namespace, local = _split(root.tag)
     if local != "Envelope":

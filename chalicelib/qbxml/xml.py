@@ -12,6 +12,8 @@ import re
 
 from lxml import etree
 
+from chalicelib.xml_safety import XmlRefused, parse_untrusted
+
 __all__ = ["QbxmlParseError", "parse_xml"]
 
 
@@ -21,19 +23,6 @@ class QbxmlParseError(ValueError):
 
 # `<?xml version="1.0" encoding="..."?>` at the very start of a str (after an optional BOM / blanks).
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml(?:\s[^?]*)?\?>")
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-
-
-def _new_parser() -> etree.XMLParser:
-    # One parser per call: lxml parsers keep state and are not safe to share between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=True,
-    )
 
 
 def _to_bytes(data: bytes | str) -> bytes:
@@ -57,20 +46,14 @@ def parse_xml(data: bytes | str) -> etree._Element:
     Entities are never expanded, no DTD is loaded and nothing is fetched from disk or network.
     """
     raw = _to_bytes(data)
-    if not raw.strip():
-        raise QbxmlParseError("empty document: expected qbXML")
-    if _DOCTYPE.search(raw):
-        raise QbxmlParseError("document contains a DOCTYPE, which qbXML never uses; refusing to parse it")
     try:
-        root = etree.fromstring(raw, _new_parser())
-    except etree.XMLSyntaxError as exc:
-        raise QbxmlParseError(f"malformed XML: {exc}") from exc
-    except ValueError as exc:  # e.g. an encoding lxml cannot handle
-        raise QbxmlParseError(f"unreadable XML: {exc}") from exc
-    if root is None:
-        raise QbxmlParseError("empty document: expected qbXML")
-    # Second check for encodings the byte scan cannot see through (UTF-16 and the like).
-    docinfo = root.getroottree().docinfo
-    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise QbxmlParseError("document contains a DOCTYPE, which qbXML never uses; refusing to parse it")
+        root = parse_untrusted(raw, remove_blank_text=True)
+    except XmlRefused as exc:
+        if exc.reason == "doctype":
+            raise QbxmlParseError(
+                "document contains a DOCTYPE, which qbXML never uses; refusing to parse it"
+            ) from None
+        if exc.reason == "empty":
+            raise QbxmlParseError("empty document: expected qbXML") from None
+        raise QbxmlParseError(f"malformed XML: {exc.detail}") from None
     return root

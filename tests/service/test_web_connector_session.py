@@ -257,3 +257,16 @@ def test_dead_letter_after_repeated_failures(service, paired, company, clock):
     service.close_connection(auth.ticket)
     assert queue.dead_letter_count() == 1
     assert service.authenticate(paired.username, paired.password).status == "none"
+
+
+def test_too_old_quickbooks_is_explained_and_nothing_is_recorded(service, paired, tmp_path):
+    old = CompanySimulator.open(tmp_path / "old.json")
+    hcp = old.hcp_response()
+    for version in ("7.0", "8.0", "9.0", "10.0", "11.0", "12.0", "13.0", "14.0", "15.0", "16.0"):
+        hcp = hcp.replace(f"<SupportedQBXMLVersion>{version}</SupportedQBXMLVersion>", "")
+    auth = service.authenticate(paired.username, paired.password)
+    assert service.send_request_xml(auth.ticket, hcp, old.company_file, "US", "6", "0") == ""
+    assert "too old" in service.get_last_error(auth.ticket)
+    conn = connections.get(paired.connection_id)
+    assert conn is not None and conn.connected_at is None and conn.last_error
+    assert pairing.status_view(conn)["state"] == "error"
