@@ -87,6 +87,42 @@ class WorkQueue:
     def send(self, body: dict[str, Any]) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body, sort_keys=True))
 
+    def send_many(self, bodies: list[dict[str, Any]]) -> None:
+        """Send jobs ten at a time (SQS's batch size); raises if any entry was refused."""
+        for start in range(0, len(bodies), 10):
+            chunk = bodies[start : start + 10]
+            result = self._sqs.send_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": json.dumps(b, sort_keys=True)} for i, b in enumerate(chunk)
+                ],
+            )
+            if result.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(result['Failed'])} job(s): {result['Failed'][0]}")
+
+    def take_many(self, limit: int) -> list[QueuedJob]:
+        """Receive up to `limit` jobs (ten per call), hidden for the job visibility window."""
+        jobs: list[QueuedJob] = []
+        while len(jobs) < limit:
+            messages = self._sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, limit - len(jobs)),
+                VisibilityTimeout=self.settings.job_visibility_seconds,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not messages:
+                break
+            jobs.extend(
+                QueuedJob(
+                    body=json.loads(m["Body"]),
+                    receipt_handle=m["ReceiptHandle"],
+                    receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
+                )
+                for m in messages
+            )
+        return jobs
+
     def visible_count(self) -> int:
         attrs = self._sqs.get_queue_attributes(
             QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"]

@@ -39,6 +39,7 @@ class Connection:
     qbxml_version: str | None
     last_error: dict[str, Any] | None
     lists_refreshed_at: datetime | None
+    unresolved_set: dict[str, Any] | None = None
 
     @property
     def has_connected(self) -> bool:
@@ -67,6 +68,7 @@ def _connection(m: ConnectionModel) -> Connection:
         qbxml_version=m.qbxml_version,
         last_error=m.last_error,
         lists_refreshed_at=m.lists_refreshed_at,
+        unresolved_set=m.unresolved_set,
     )
 
 
@@ -233,3 +235,25 @@ def clear_error(connection_id: str) -> None:
 
 def record_lists_refreshed(connection_id: str, at: datetime) -> None:
     _update(connection_id, [ConnectionModel.lists_refreshed_at.set(at)])
+
+
+def record_unresolved_set(connection_id: str, ticket: str, message_set: dict[str, Any]) -> bool:
+    """Note the message set about to be sent: until its answer is applied its outcome is unknown.
+
+    Only the live session may do it, and only when no other set is unresolved."""
+    return _update(
+        connection_id,
+        [
+            ConnectionModel.unresolved_set_id.set(message_set["id"]),
+            ConnectionModel.unresolved_set.set(message_set),
+        ],
+        (ConnectionModel.active_ticket == ticket) & ConnectionModel.unresolved_set_id.does_not_exist(),
+    )
+
+
+def clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
+    return _update(
+        connection_id,
+        [ConnectionModel.unresolved_set_id.remove(), ConnectionModel.unresolved_set.remove()],
+        ConnectionModel.unresolved_set_id == message_set_id,
+    )

@@ -110,6 +110,9 @@ class ConnectionModel(_Base):
     qbxml_version = UnicodeAttribute(null=True)
     last_error = JSONAttribute(null=True)
     lists_refreshed_at = UTCDateTimeAttribute(null=True)
+    # The one message set whose outcome is not known yet (sent, answer not applied): exactly once hinges on it.
+    unresolved_set_id = UnicodeAttribute(null=True)
+    unresolved_set = JSONAttribute(null=True)
     by_tenant = ConnectionsByTenant()
 
 
@@ -128,6 +131,7 @@ class TicketModel(_Base):
     state = UnicodeAttribute(default="open")
     company_file_path = UnicodeAttribute(null=True)
     qbxml_version = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
     job = JSONAttribute(null=True)
     pending = JSONAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
@@ -177,6 +181,90 @@ class SyncRunModel(_Base):
     counts = JSONAttribute(null=True)
 
 
+class ChannelsByTenant(GlobalSecondaryIndex["ChannelModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+
+
+class ChannelModel(_Base):
+    """A store or shipping tool feeding one connection. Read by id; listed per tenant."""
+
+    class Meta(_Base.Meta):
+        table_name = "channels"
+        short_name = "channels"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    name = UnicodeAttribute()
+    settings = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+    by_tenant = ChannelsByTenant()
+
+
+class OrdersByTenant(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    order_key = UnicodeAttribute(range_key=True)
+
+
+class OrderModel(_Base):
+    """One store order: its canonical document and its way into QuickBooks.
+
+    Hash: channel; range: the store's order id — the same order sent twice is one item. `order_key`
+    (`<channel>/<order id>`) is its id in the API and on the queue."""
+
+    class Meta(_Base.Meta):
+        table_name = "orders"
+        short_name = "orders"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+    order_key = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    number = UnicodeAttribute()
+    document = JSONAttribute()
+    digest = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    message_set_id = UnicodeAttribute(null=True)
+    txn_id = UnicodeAttribute(null=True)
+    txn_type = UnicodeAttribute(null=True)
+    ref_number = UnicodeAttribute(null=True)
+    external_guid = UnicodeAttribute()
+    error = JSONAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    synced_at = UTCDateTimeAttribute(null=True)
+    changed_after_sync = JSONAttribute(null=True)
+    by_tenant = OrdersByTenant()
+
+
+class MappingModel(_Base):
+    """What an external key is in QuickBooks (customer name -> ListID, SKU -> item), per connection.
+
+    Hash: connection; range: `<kind>#<external key>`."""
+
+    class Meta(_Base.Meta):
+        table_name = "mappings"
+        short_name = "mappings"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    mapping_key = UnicodeAttribute(range_key=True)
+    list_id = UnicodeAttribute(null=True)
+    full_name = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     TenantModel,
     ApiKeyModel,
@@ -184,6 +272,9 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     TicketModel,
     ListRecordModel,
     SyncRunModel,
+    ChannelModel,
+    OrderModel,
+    MappingModel,
 )
 
 

@@ -26,6 +26,7 @@ class Session:
     state: str = "open"
     company_file_path: str | None = None
     qbxml_version: str | None = None
+    country: str | None = None
     job: dict[str, Any] | None = None
     pending: dict[str, Any] | None = None
     last_error: str | None = None
@@ -50,6 +51,7 @@ def _session(m: TicketModel) -> Session:
         state=m.state,
         company_file_path=m.company_file_path,
         qbxml_version=m.qbxml_version,
+        country=m.country,
         job=m.job,
         pending=m.pending,
         last_error=m.last_error,
@@ -97,6 +99,7 @@ def save(session: Session) -> None:
         state=session.state,
         company_file_path=session.company_file_path,
         qbxml_version=session.qbxml_version,
+        country=session.country,
         job=session.job,
         pending=session.pending,
         last_error=session.last_error,

@@ -54,8 +54,9 @@ def _cached(kind: str, record: ListRecord) -> CachedRecord:
 class RefreshCompanyLists:
     kind = REFRESH_COMPANY_LISTS
     title = "refresh company lists"
+    batch_size = 1
 
-    def start(self, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         return {
             "refresh_id": "ref_" + secrets.token_hex(6),
             "step": "start",

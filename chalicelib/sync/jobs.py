@@ -33,6 +33,9 @@ class JobContext:
     qbxml_version: str
     now: datetime
     item_page_size: int
+    ticket: str = ""
+    country: str = "US"
+    max_attempts: int = 5
 
 
 @dataclass
@@ -43,14 +46,19 @@ class Applied:
     done: bool
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Queue messages this answer settled: finished ones are deleted, released ones become visible again.
+    finished: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
 
 
 class JobRunner(Protocol):
     kind: str
     title: str
+    # How many queue messages one job gathers (a batch of orders is many messages; a list refresh is one).
+    batch_size: int
 
-    def start(self, job: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-        """The initial state of a job taken from the queue."""
+    def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
+        """The initial state of a job made of the queue messages' bodies (each with its `receipt`)."""
         ...
 
     def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:

@@ -31,6 +31,8 @@ from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
 from chalicelib.sync.company_lists import RefreshCompanyLists
 from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, JobContext, JobRunner, new_job
+from chalicelib.sync.orders import POST_ORDER
+from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
@@ -46,7 +48,11 @@ LOCKED_OUT_MESSAGE = (
     "If you lost the password, generate a new one in Ledgerbridge and enter it in the Web Connector."
 )
 
-RUNNERS: dict[str, JobRunner] = {REFRESH_COMPANY_LISTS: RefreshCompanyLists()}
+RUNNERS: dict[str, JobRunner] = {
+    REFRESH_COMPANY_LISTS: RefreshCompanyLists(),
+    POST_ORDER: PostOrders(),
+    RECOVER_MESSAGE_SET: RecoverMessageSet(),
+}
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class WebConnectorService:
                 return self._fail(session, problem)
         if session.qbxml_version is None:
             session.qbxml_version = conn.qbxml_version or QBXML_CEILING
+            session.country = (conn.company or {}).get("country") or "US"
             session.company_file_path = company_file or conn.company_file_path
         if session.pending is not None:
             # The Web Connector asked again without answering the last request (a retry after a timeout):
@@ -180,10 +187,15 @@ class WebConnectorService:
         queue = self.queue_for(session.connection_id)
         ctx = self._context(session, now)
         while True:
-            if session.job is None and not self._take_job(session, queue, ctx):
-                session.last_error = None
-                tickets.save(session)
-                return ""
+            if session.job is None:
+                unresolved = self._unresolved(session.connection_id)
+                if unresolved is not None:
+                    # A message set whose answer never arrived: learn its fate before sending anything.
+                    session.job = RecoverMessageSet.job_for(unresolved)
+                elif not self._take_job(session, queue, ctx):
+                    session.last_error = None
+                    tickets.save(session)
+                    return ""
             job = session.job
             assert job is not None
             runner = RUNNERS[job["kind"]]
@@ -234,10 +246,12 @@ class WebConnectorService:
             session.summary.setdefault("counts", {})[name] = value
         for error in applied.errors:
             self._note_error(session, error)
+        self._settle(job, queue, applied.finished, applied.released)
         if applied.done:
             self._finish_job(session, queue)
         else:
-            queue.extend(job["receipt_handle"])
+            for receipt in job["receipts"]:
+                queue.extend(receipt)
         session.percent = self._percent(session, queue)
         tickets.save(session)
         return session.percent
@@ -317,6 +331,7 @@ class WebConnectorService:
         if conn.last_error:
             connections.clear_error(conn.connection_id)
         session.qbxml_version = version
+        session.country = info.country or "US"
         session.company_file_path = company_file
         if first:
             self.queue_for(conn.connection_id).send(new_job(REFRESH_COMPANY_LISTS, conn.connection_id, now))
@@ -328,31 +343,61 @@ class WebConnectorService:
             qbxml_version=session.qbxml_version or QBXML_CEILING,
             now=now,
             item_page_size=self.settings.item_page_size,
+            ticket=session.ticket,
+            country=session.country or "US",
+            max_attempts=self.settings.max_job_receives,
         )
 
+    @staticmethod
+    def _unresolved(connection_id: str) -> dict[str, Any] | None:
+        conn = connections.get(connection_id)
+        return conn.unresolved_set if conn is not None else None
+
     def _take_job(self, session: Session, queue: WorkQueue, ctx: JobContext) -> bool:
+        """Start the next job: the first message on the queue decides its kind; a batching kind gathers
+        more messages of its kind (others taken on the way go straight back)."""
         while True:
             queued = queue.take()
             if queued is None:
                 return False
-            body = queued.body
-            runner = RUNNERS.get(str(body.get("kind")))
+            runner = RUNNERS.get(str(queued.body.get("kind")))
             if runner is None:
-                logger.error("unknown job kind on the queue", extra={"kind": body.get("kind")})
+                logger.error("unknown job kind on the queue", extra={"kind": queued.body.get("kind")})
                 queue.done(queued.receipt_handle)
                 continue
+            batch = [queued]
+            if runner.batch_size > 1:
+                for extra in queue.take_many(runner.batch_size - 1):
+                    if extra.body.get("kind") == runner.kind:
+                        batch.append(extra)
+                    else:
+                        queue.release(extra.receipt_handle)
+            messages = [
+                {**m.body, "receipt": m.receipt_handle, "receive_count": m.receive_count} for m in batch
+            ]
+            state = runner.start(messages, ctx)
             session.job = {
                 "kind": runner.kind,
-                "job_id": body.get("job_id", ""),
-                "receipt_handle": queued.receipt_handle,
-                "attempt": queued.receive_count,
-                "state": runner.start(body, ctx),
+                "job_id": queued.body.get("job_id", ""),
+                "receipts": [m.receipt_handle for m in batch],
+                "state": state,
             }
             return True
 
+    @staticmethod
+    def _settle(job: dict[str, Any], queue: WorkQueue, finished: list[str], released: list[str]) -> None:
+        """Delete or hand back the messages an answer settled; the job keeps the others."""
+        for receipt in finished:
+            queue.done(receipt)
+        for receipt in released:
+            queue.release(receipt)
+        settled = set(finished) | set(released)
+        job["receipts"] = [r for r in job["receipts"] if r not in settled]
+
     def _finish_job(self, session: Session, queue: WorkQueue) -> None:
         if session.job is not None:
-            queue.done(session.job["receipt_handle"])
+            for receipt in session.job["receipts"]:
+                queue.done(receipt)
             done = session.summary.setdefault("jobs", [])
             done.append(RUNNERS[session.job["kind"]].title)
             session.jobs_done += 1
@@ -361,7 +406,8 @@ class WebConnectorService:
 
     def _release_job(self, session: Session, queue: WorkQueue) -> None:
         if session.job is not None:
-            queue.release(session.job["receipt_handle"])
+            for receipt in session.job["receipts"]:
+                queue.release(receipt)
         session.job = None
         session.pending = None
 

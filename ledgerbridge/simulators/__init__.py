@@ -1,7 +1,8 @@
 """Simulators of the two Windows programs on the customer's side: QuickBooks Desktop and its Web Connector.
 
 * `company.CompanySimulator` answers qbXML request documents like QuickBooks does, from a company
-  kept in a JSON file.
+  kept in a JSON file; `sales` adds its sales transactions (receipts, invoices, orders, credit
+  memos, payments).
 * `webconnector.run_session` drives one Web Connector update session over SOAP against a web
   service URL, passing the service's requests to a `CompanySimulator`.
 

@@ -124,6 +124,25 @@ PROFILES: dict[str, CountryProfile] = {
 }
 
 
+#: Sales tax rates (percent) of the non-US editions' tax codes. QuickBooks links each such code to a
+#: tax item holding the rate; the sample file keeps it simple and the simulator reads the rate of the
+#: code here (codes missing here, and every US code, carry no rate of their own).
+TAX_CODE_RATES: dict[str, dict[str, str]] = {
+    "US": {},
+    "CA": {"G": "5.0", "S": "12.0", "E": "0.0", "Z": "0.0"},
+    "UK": {"S": "20.0", "Z": "0.0", "E": "0.0"},
+    "AU": {"GST": "10.0", "FRE": "0.0"},
+}
+
+#: The built-in form templates of a new company file: (name, TemplateType).
+TEMPLATES = (
+    ("Intuit Product Invoice", "Invoice"),
+    ("Custom Sales Receipt", "SalesReceipt"),
+    ("Custom Sales Order", "SalesOrder"),
+    ("Custom Credit Memo", "CreditMemo"),
+)
+
+
 def company_file_path(company_name: str) -> str:
     """Where QuickBooks keeps a company file by default on Windows."""
     return f"C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\{company_name}.qbw"
@@ -711,4 +730,5 @@ def seed_objects(profile: CountryProfile) -> list[SeedObject]:
             {"Name": "Old Town Marina", "IsActive": "false", "CompanyName": "Old Town Marina", **tax_refs},
         ),
     ]
+    objects += [("Template", {"Name": name, "TemplateType": kind}) for name, kind in TEMPLATES]
     return objects

@@ -464,7 +464,7 @@ def test_unimplemented_requests_are_refused_before_anything_is_processed(company
     with pytest.raises(SimulatorLimitation, match="CustomerModRq"):
         company.process((SYNTHESIZED / "batch_continue_on_error_rq.xml").read_text())
     text = request("customer_add_rq.xml", NAME="Never Added").replace(
-        "</QBXMLMsgsRq>", "<SalesReceiptQueryRq/></QBXMLMsgsRq>"
+        "</QBXMLMsgsRq>", "<EstimateQueryRq/></QBXMLMsgsRq>"
     )
     with pytest.raises(SimulatorLimitation):
         company.process(text)

@@ -1,0 +1,63 @@
+"""REST: /api/v1/channels — stores feeding a connection, their settings, and the custom store's push."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import Fields, json_body, json_response, rest_route, tenant_of
+from chalicelib.dal import channels as repo
+from chalicelib.sync import channels, orders
+
+bp = Blueprint(__name__)
+
+
+@rest_route(bp, "/api/v1/channels", ["POST"])
+def create_channel() -> Response:
+    tenant = tenant_of(bp.current_request)
+    body = json_body(bp.current_request)
+    fields = Fields(body, {"connection_id", "kind", "name", "settings"})
+    connection_id = fields.text("connection_id", required=True, max_length=64)
+    kind = fields.text("kind", required=True, max_length=40)
+    name = fields.text("name", required=True, max_length=80)
+    fields.check()
+    channel = channels.create_channel(tenant.tenant_id, connection_id, kind, name, body.get("settings"))
+    return json_response(channels.channel_view(channel), 201)
+
+
+@rest_route(bp, "/api/v1/channels", ["GET"])
+def list_channels() -> Response:
+    tenant = tenant_of(bp.current_request)
+    return json_response(
+        {"channels": [channels.channel_view(c) for c in repo.list_for_tenant(tenant.tenant_id)]}
+    )
+
+
+@rest_route(bp, "/api/v1/channels/{channel_id}", ["GET"])
+def get_channel(channel_id: str) -> Response:
+    tenant = tenant_of(bp.current_request)
+    return json_response(channels.channel_view(repo.get_for_tenant(tenant.tenant_id, channel_id)))
+
+
+@rest_route(bp, "/api/v1/channels/{channel_id}", ["PATCH"])
+def update_channel(channel_id: str) -> Response:
+    tenant = tenant_of(bp.current_request)
+    body = json_body(bp.current_request)
+    fields = Fields(body, {"name", "settings"})
+    name = fields.text("name", max_length=80)
+    fields.check()
+    channel = channels.update_channel(tenant.tenant_id, channel_id, name or None, body.get("settings"))
+    return json_response(channels.channel_view(channel))
+
+
+@rest_route(bp, "/api/v1/channels/{channel_id}", ["DELETE"])
+def delete_channel(channel_id: str) -> Response:
+    tenant = tenant_of(bp.current_request)
+    repo.delete(tenant.tenant_id, channel_id)
+    return json_response({"id": channel_id, "deleted": True})
+
+
+@rest_route(bp, "/api/v1/channels/{channel_id}/orders", ["POST"])
+def push_orders(channel_id: str) -> Response:
+    tenant = tenant_of(bp.current_request)
+    result = orders.push_orders(tenant.tenant_id, channel_id, json_body(bp.current_request))
+    return json_response({"counts": result.counts, "orders": result.orders}, 202)

@@ -1,0 +1,1 @@
+"""Orders, independent of any store: the canonical model every channel maps into (pure)."""

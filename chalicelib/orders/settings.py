@@ -1,0 +1,193 @@
+"""A channel's settings for posting its orders to QuickBooks (pure: parsing and validation of shape;
+checking names against the company's cached lists happens in the use case)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Literal
+
+TransactionType = Literal["sales_receipt", "invoice", "sales_order", "sales_order_invoice_payment"]
+TRANSACTION_TYPES: tuple[TransactionType, ...] = (
+    "sales_receipt",
+    "invoice",
+    "sales_order",
+    "sales_order_invoice_payment",
+)
+CustomerMatching = Literal["single_customer", "last_first", "company", "email"]
+CUSTOMER_MATCHING: tuple[CustomerMatching, ...] = ("single_customer", "last_first", "company", "email")
+ProductMatching = Literal["name", "full_name", "manufacturer_part_number"]
+PRODUCT_MATCHING: tuple[ProductMatching, ...] = ("name", "full_name", "manufacturer_part_number")
+MissingItems = Literal["create_non_inventory", "create_inventory", "fail"]
+MISSING_ITEMS: tuple[MissingItems, ...] = ("create_non_inventory", "create_inventory", "fail")
+OrderNumberSource = Literal["number", "id"]
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Account full names (or ListIDs) from the company's chart of accounts."""
+
+    deposit: str = ""  # required: where payments land (Undeposited Funds is typical)
+    income: str = ""  # items Ledgerbridge creates
+    cogs: str = ""  # inventory items Ledgerbridge creates
+    asset: str = ""  # inventory items Ledgerbridge creates
+    discount: str = ""  # the discount item, when Ledgerbridge creates it
+    receivable: str = ""  # invoices (QuickBooks' default A/R account when empty)
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    transaction_type: TransactionType = "sales_receipt"
+    accounts: Accounts = field(default_factory=Accounts)
+    customer_matching: CustomerMatching = "last_first"
+    single_customer: str = ""  # the customer for every order with single_customer; fallback otherwise
+    fallback_customer: str = "Online Customer"
+    product_matching: ProductMatching = "name"
+    missing_items: MissingItems = "create_non_inventory"
+    shipping_item: str = "Shipping"
+    discount_item: str = "Discount"
+    fee_item: str = "Fees"
+    payment_methods: Mapping[str, str] = field(default_factory=dict)  # store method -> QuickBooks method
+    default_payment_method: str = ""
+    class_name: str = ""
+    order_number_source: OrderNumberSource = "number"
+    start_date: date | None = None
+    statuses: tuple[str, ...] = ()  # empty: every status
+    sales_tax_item: str = ""  # US files: the sales tax item (default: the company preference)
+    taxable_code: str = "Tax"  # US files: the taxable sales tax code
+    non_taxable_code: str = "Non"
+    tax_code: str = ""  # CA/UK/AU files: the tax code for taxable lines
+    exempt_tax_code: str = ""  # CA/UK/AU files: the tax code for untaxed lines
+
+
+def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(s)
+    data["payment_methods"] = dict(s.payment_methods)
+    data["statuses"] = list(s.statuses)
+    data["start_date"] = s.start_date.isoformat() if s.start_date else None
+    return data
+
+
+class SettingsInvalid(ValueError):
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = dict(problems)
+
+
+_ACCOUNT_FIELDS = ("deposit", "income", "cogs", "asset", "discount", "receivable")
+_TEXT_FIELDS = {
+    "single_customer": 41,
+    "fallback_customer": 41,
+    "shipping_item": 31,
+    "discount_item": 31,
+    "fee_item": 31,
+    "default_payment_method": 31,
+    "class_name": 159,
+    "sales_tax_item": 31,
+    "taxable_code": 3,
+    "non_taxable_code": 3,
+    "tax_code": 3,
+    "exempt_tax_code": 3,
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "transaction_type": TRANSACTION_TYPES,
+    "customer_matching": CUSTOMER_MATCHING,
+    "product_matching": PRODUCT_MATCHING,
+    "missing_items": MISSING_ITEMS,
+    "order_number_source": ("number", "id"),
+}
+
+
+def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> ChannelSettings:
+    """Settings from JSON (fields not given keep `base`'s values); SettingsInvalid names every bad field."""
+    base = base or ChannelSettings()
+    problems: dict[str, str] = {}
+    if not isinstance(data, Mapping):
+        raise SettingsInvalid({"settings": "must be an object"})
+    known = set(_TEXT_FIELDS) | set(_CHOICES) | {"accounts", "payment_methods", "start_date", "statuses"}
+    for unknown in sorted(set(data) - known):
+        problems[f"settings.{unknown}"] = "unknown field"
+    values: dict[str, Any] = {}
+    for name, choices in _CHOICES.items():
+        if name in data:
+            if data[name] not in choices:
+                problems[f"settings.{name}"] = f"must be one of {', '.join(choices)}"
+            else:
+                values[name] = data[name]
+    for name, limit in _TEXT_FIELDS.items():
+        if name in data:
+            value = data[name]
+            if not isinstance(value, str):
+                problems[f"settings.{name}"] = "must be a string"
+            elif len(value.strip()) > limit:
+                problems[f"settings.{name}"] = f"must be at most {limit} characters (a QuickBooks limit)"
+            else:
+                values[name] = value.strip()
+    accounts = base.accounts
+    if "accounts" in data:
+        raw = data["accounts"]
+        if not isinstance(raw, Mapping):
+            problems["settings.accounts"] = "must be an object"
+        else:
+            for unknown in sorted(set(raw) - set(_ACCOUNT_FIELDS)):
+                problems[f"settings.accounts.{unknown}"] = "unknown account"
+            fields_ = {}
+            for name in _ACCOUNT_FIELDS:
+                value = raw.get(name, getattr(accounts, name))
+                if not isinstance(value, str):
+                    problems[f"settings.accounts.{name}"] = "must be an account name or ListID"
+                else:
+                    fields_[name] = value.strip()
+            if len(fields_) == len(_ACCOUNT_FIELDS):
+                accounts = Accounts(**fields_)
+    if "payment_methods" in data:
+        raw = data["payment_methods"]
+        if not isinstance(raw, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+        ):
+            problems["settings.payment_methods"] = (
+                "must map store payment methods to QuickBooks payment methods"
+            )
+        else:
+            values["payment_methods"] = {k: v.strip() for k, v in raw.items()}
+    if "statuses" in data:
+        raw = data["statuses"]
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            problems["settings.statuses"] = "must be an array of order statuses"
+        else:
+            values["statuses"] = tuple(raw)
+    if "start_date" in data:
+        raw = data["start_date"]
+        if raw is None:
+            values["start_date"] = None
+        else:
+            try:
+                values["start_date"] = date.fromisoformat(str(raw))
+            except ValueError:
+                problems["settings.start_date"] = "must be a date such as 2026-01-31"
+    if problems:
+        raise SettingsInvalid(problems)
+    merged = replace(base, accounts=accounts, **values)
+    if merged.customer_matching == "single_customer" and not merged.single_customer:
+        problems["settings.single_customer"] = "is required when customer_matching is single_customer"
+    if not merged.accounts.deposit:
+        problems["settings.accounts.deposit"] = (
+            "is required: choose the account payments are deposited to (Undeposited Funds is typical)"
+        )
+    if merged.missing_items == "create_inventory" and not (merged.accounts.cogs and merged.accounts.asset):
+        problems["settings.accounts"] = "creating inventory items needs the income, COGS and asset accounts"
+    if problems:
+        raise SettingsInvalid(problems)
+    return merged
+
+
+def settings_from_json(data: Mapping[str, Any]) -> ChannelSettings:
+    """Settings as stored (already validated)."""
+    values = dict(data)
+    values["accounts"] = Accounts(**values.get("accounts", {}))
+    values["statuses"] = tuple(values.get("statuses", ()))
+    values["start_date"] = date.fromisoformat(values["start_date"]) if values.get("start_date") else None
+    return ChannelSettings(**values)

@@ -1,0 +1,148 @@
+"""Orders coming in (the custom store's push), their state, and the merchant's retry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.aws import WorkQueue
+from chalicelib.dal import channels, orders
+from chalicelib.dal.orders import Incoming, StoredOrder
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.orders.model import Order, OrderInvalid, parse_order
+from chalicelib.orders.settings import ChannelSettings
+from chalicelib.orders.to_quickbooks import order_guid
+from chalicelib.sync.channels import settings_of
+
+MAX_BATCH = 500
+POST_ORDER = "post_order"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    counts: dict[str, int]
+    orders: list[dict[str, str]]
+
+
+def _digest(document: Any) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _wanted(order: Order, settings: ChannelSettings) -> str | None:
+    """Why the channel's filters skip this order, or None when it is to be synced."""
+    if settings.start_date and order.order_date < settings.start_date:
+        return f"placed before the channel's start date {settings.start_date.isoformat()}"
+    if settings.statuses and order.status not in settings.statuses:
+        return f"status '{order.status}' is not one of the statuses to sync"
+    return None
+
+
+def post_job(channel_id: str, order_id: str) -> dict[str, Any]:
+    return {"kind": POST_ORDER, "channel_id": channel_id, "order_id": order_id}
+
+
+def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
+    """Validate a whole batch first (nothing of an invalid batch is stored), then store it idempotently and
+    queue the QuickBooks work of every new or changed order."""
+    channel = channels.get_for_tenant(tenant_id, channel_id)
+    if channel.kind != "custom_store":
+        raise Conflict("Orders can be pushed only to a custom-store channel.")
+    raw = body.get("orders") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest(
+            'the body must be {"orders": [...]} with at least one order',
+            details={"fields": {"orders": "is required"}},
+        )
+    if len(raw) > MAX_BATCH:
+        raise BadRequest(f"at most {MAX_BATCH} orders per request; this one has {len(raw)}")
+    parsed: list[tuple[Order, dict[str, Any]]] = []
+    problems: dict[str, str] = {}
+    ids: Counter[str] = Counter()
+    for index, document in enumerate(raw):
+        try:
+            order = parse_order(document)
+        except OrderInvalid as exc:
+            for path, message in exc.problems.items():
+                problems[f"orders[{index}].{path}" if path else f"orders[{index}]"] = message
+            continue
+        ids[order.order_id] += 1
+        if ids[order.order_id] == 2:
+            problems[f"orders[{index}].id"] = f"order {order.order_id} appears more than once in this batch"
+        parsed.append((order, document))
+    if problems:
+        bad = len({k.split(".")[0] for k in problems})
+        raise BadRequest(
+            f"{bad} of {len(raw)} orders are invalid; nothing was stored: "
+            + "; ".join(f"{k} {v}" for k, v in list(problems.items())[:20]),
+            details={"fields": problems},
+        )
+    settings = settings_of(channel)
+    counts: Counter[str] = Counter()
+    results = []
+    to_queue = []
+    for order, document in parsed:
+        skipped = _wanted(order, settings)
+        key = orders.order_key(channel.channel_id, order.order_id)
+        if skipped:
+            counts["skipped"] += 1
+            results.append({"id": key, "order_id": order.order_id, "outcome": "skipped", "reason": skipped})
+            continue
+        outcome = orders.upsert(
+            tenant_id,
+            channel.connection_id,
+            channel.channel_id,
+            Incoming(
+                order_id=order.order_id,
+                number=order.number,
+                document=document,
+                digest=_digest(document),
+                external_guid=order_guid(channel.connection_id, channel.channel_id, order.order_id),
+            ),
+        )
+        counts[outcome] += 1
+        results.append({"id": key, "order_id": order.order_id, "outcome": outcome})
+        if outcome in ("new", "changed"):
+            to_queue.append(post_job(channel.channel_id, order.order_id))
+    WorkQueue(channel.connection_id).send_many(to_queue)
+    counts["received"] = len(raw)
+    return PushResult(counts=dict(counts), orders=results)
+
+
+def order_view(order: StoredOrder) -> dict[str, Any]:
+    return {
+        "id": order.key,
+        "channel_id": order.channel_id,
+        "order_id": order.order_id,
+        "number": order.number,
+        "status": order.status,
+        "quickbooks": {"txn_id": order.txn_id, "txn_type": order.txn_type, "ref_number": order.ref_number}
+        if order.txn_id
+        else None,
+        "error": order.error,
+        "attempts": order.attempts,
+        "received_at": order.received_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+        "synced_at": order.synced_at.isoformat() if order.synced_at else None,
+        "changed_after_sync": {"received_at": order.changed_after_sync["received_at"]}
+        if order.changed_after_sync
+        else None,
+    }
+
+
+def get_order(tenant_id: str, key: str) -> StoredOrder:
+    order = orders.get_by_key(tenant_id, key)
+    if order is None:
+        raise NotFound(f"no order {key}")
+    return order
+
+
+def retry_order(tenant_id: str, key: str) -> StoredOrder:
+    order = get_order(tenant_id, key)
+    if order.status != orders.FAILED:
+        raise Conflict(f"order {key} is {order.status}; only failed orders can be retried")
+    if orders.retry(order):
+        WorkQueue(order.connection_id).send(post_job(order.channel_id, order.order_id))
+    return get_order(tenant_id, key)

@@ -1,0 +1,180 @@
+"""Orders pushed through the API reach the simulated QuickBooks company in one Web Connector session,
+exactly once, with failures explained and retries that work."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.dal import orders as order_repo
+from chalicelib.settings import get_settings
+from chalicelib.sync.web_connector import WebConnectorService
+from ledgerbridge.simulators.company import CompanySimulator
+from tests.service.test_orders_api import ORDER
+from tests.service.test_web_connector_session import Clock, run_rounds
+
+
+def order(n: int, **changes):
+    doc = copy.deepcopy(ORDER)
+    doc["id"] = str(2000 + n)
+    doc["number"] = f"#{2000 + n}"
+    doc["customer"] = {"first_name": f"Buyer{n % 7}", "last_name": "Smith", "email": f"b{n % 7}@example.com"}
+    doc.update(changes)
+    return doc
+
+
+@pytest.fixture
+def store(api, tmp_path):
+    """A connected company (lists cached by a first session) and a custom-store channel on it."""
+    conn = api.json("POST", "/api/v1/connections", {"name": "Orders"}, expect=201)
+    password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
+    company = CompanySimulator.open(tmp_path / "company.json")
+    service = WebConnectorService(replace(get_settings()), clock=Clock())
+    auth = service.authenticate(conn["username"], password)
+    run_rounds(service, auth.ticket, company)
+    service.close_connection(auth.ticket)
+    settings = {
+        "transaction_type": "sales_receipt",
+        "accounts": {"deposit": "Undeposited Funds", "income": "Sales"},
+        "shipping_item": "Shipping",
+    }
+    channel = api.json(
+        "POST",
+        "/api/v1/channels",
+        {"connection_id": conn["id"], "kind": "custom_store", "name": "Web", "settings": settings},
+        expect=201,
+    )
+    return {"conn": conn, "password": password, "company": company, "service": service, "channel": channel}
+
+
+def session(store, hcp=True):
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    if auth.status:
+        return auth.status, []
+    percents = run_rounds(service, auth.ticket, company, hcp=hcp)
+    service.close_connection(auth.ticket)
+    company.end_session()
+    return auth.status, percents
+
+
+def statuses(api, channel_id):
+    return {
+        o["order_id"]: o for o in api.json("GET", f"/api/v1/orders?channel={channel_id}&limit=500")["orders"]
+    }
+
+
+def test_a_batch_of_orders_lands_in_one_round_trip(api, store):
+    docs = [order(n) for n in range(20)]
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": docs}, expect=202)
+    status, percents = session(store)
+    assert status == "" and percents == [100]  # one message set for all 20
+    seen = statuses(api, store["channel"]["id"])
+    assert {o["status"] for o in seen.values()} == {"synced"}
+    company = store["company"]
+    receipts = company.transactions("SalesReceipt")
+    assert len(receipts) == 20
+    assert len({r["TxnID"] for r in receipts}) == 20
+    assert {o["quickbooks"]["txn_id"] for o in seen.values()} == {r["TxnID"] for r in receipts}
+    # The same orders again: nothing new is posted.
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": docs}, expect=202)
+    assert session(store)[0] == "none"
+    assert len(company.transactions("SalesReceipt")) == 20
+
+
+def test_a_bad_order_fails_with_plain_words_and_the_rest_go_through(api, store):
+    bad = order(1, total="999.00")
+    api.json(
+        "POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [order(0), bad]}, expect=202
+    )
+    session(store)
+    seen = statuses(api, store["channel"]["id"])
+    assert seen["2000"]["status"] == "synced"
+    assert seen["2001"]["status"] == "failed"
+    assert (
+        "969.00" in seen["2001"]["error"]["message"]
+        or "difference" in seen["2001"]["error"]["message"].lower()
+    )
+    fixed = order(1)
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [fixed]}, expect=202)
+    session(store)
+    assert statuses(api, store["channel"]["id"])["2001"]["status"] == "synced"
+
+
+def test_a_lost_answer_is_recovered_without_posting_twice(api, store):
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(n) for n in range(5)]},
+        expect=202,
+    )
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    company.process(request)  # QuickBooks saved the sales; the answer never reaches us (crash)
+    company.end_session()
+    assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"in_flight"}
+    service.clock.advance(get_settings().session_lease_seconds + 1)
+    status, percents = session(store)
+    assert status == "" and percents[-1] == 100
+    assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"synced"}
+    assert len(company.transactions("SalesReceipt")) == 5
+
+
+def test_a_set_quickbooks_never_processed_is_posted_again(api, store):
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(n) for n in range(3)]},
+        expect=202,
+    )
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    service.send_request_xml(auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0")
+    # The request never reached QuickBooks; the session dies.
+    service.clock.advance(get_settings().session_lease_seconds + 1)
+    session(store)  # recovery: QuickBooks has no record -> lookups find nothing -> back to pending
+    session(store)  # posted now
+    assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"synced"}
+    assert len(company.transactions("SalesReceipt")) == 3
+
+
+def test_invoice_and_sales_order_types(api, store):
+    for kind, txn in (("invoice", "Invoice"), ("sales_order", "SalesOrder")):
+        api.json(
+            "PATCH", f"/api/v1/channels/{store['channel']['id']}", {"settings": {"transaction_type": kind}}
+        )
+        api.json(
+            "POST",
+            f"/api/v1/channels/{store['channel']['id']}/orders",
+            {"orders": [order(50 if kind == "invoice" else 60)]},
+            expect=202,
+        )
+        session(store)
+        assert len(store["company"].transactions(txn)) == 1
+    seen = statuses(api, store["channel"]["id"])
+    assert (
+        seen["2050"]["quickbooks"]["txn_type"] == "Invoice"
+        and seen["2060"]["quickbooks"]["txn_type"] == "SalesOrder"
+    )
+
+
+def test_failed_order_can_be_retried_after_fixing_settings(api, store):
+    api.json("PATCH", f"/api/v1/channels/{store['channel']['id']}", {"settings": {"missing_items": "fail"}})
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [order(70)]}, expect=202)
+    session(store)
+    failed = statuses(api, store["channel"]["id"])["2070"]
+    assert failed["status"] == "failed" and "not in QuickBooks" in failed["error"]["message"]
+    api.json(
+        "PATCH",
+        f"/api/v1/channels/{store['channel']['id']}",
+        {"settings": {"missing_items": "create_non_inventory"}},
+    )
+    assert api.json("POST", f"/api/v1/orders/{failed['id']}/retry", expect=202)["status"] == "pending"
+    session(store)
+    assert statuses(api, store["channel"]["id"])["2070"]["status"] == "synced"
+    assert order_repo.STATUSES
