@@ -171,6 +171,12 @@ class WorkQueue:
             if error_code(exc) not in ("ReceiptHandleIsInvalid", "MessageNotInflight"):
                 raise
 
+    def dead_letter(self, body: dict[str, Any], receipt_handle: str) -> None:
+        """Move a job that keeps failing to the dead-letter queue now (it stays there for inspection)."""
+        url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]
+        self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body, sort_keys=True))
+        self.done(receipt_handle)
+
     def dead_letter_count(self) -> int:
         url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]
         attrs = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])

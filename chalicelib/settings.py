@@ -32,6 +32,8 @@ class Settings:
     failed_logins_before_lockout: int
     lockout_seconds: int
     item_page_size: int
+    orders_per_message_set: int
+    message_set_bytes: int
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -62,4 +64,6 @@ def get_settings() -> Settings:
         failed_logins_before_lockout=_int("LEDGERBRIDGE_FAILED_LOGINS_BEFORE_LOCKOUT", 5),
         lockout_seconds=_int("LEDGERBRIDGE_LOCKOUT_SECONDS", 900),
         item_page_size=_int("LEDGERBRIDGE_ITEM_PAGE_SIZE", 500),
+        orders_per_message_set=_int("LEDGERBRIDGE_ORDERS_PER_MESSAGE_SET", 100),
+        message_set_bytes=_int("LEDGERBRIDGE_MESSAGE_SET_BYTES", 1_000_000),
     )

@@ -246,6 +246,8 @@ class OrderModel(_Base):
     attempts = NumberAttribute(default=0)
     synced_at = UTCDateTimeAttribute(null=True)
     changed_after_sync = JSONAttribute(null=True)
+    # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
+    documents = JSONAttribute(null=True)
     by_tenant = OrdersByTenant()
 
 

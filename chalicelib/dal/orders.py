@@ -19,7 +19,7 @@ from chalicelib.dal.models import OrderModel
 
 PENDING, IN_FLIGHT, SYNCED, FAILED = "pending", "in_flight", "synced", "failed"
 STATUSES = (PENDING, IN_FLIGHT, SYNCED, FAILED)
-Outcome = Literal["new", "changed", "unchanged", "changed_after_sync"]
+Outcome = Literal["new", "changed", "unchanged", "changed_after_sync", "refunded"]
 
 
 def order_key(channel_id: str, order_id: str) -> str:
@@ -49,6 +49,7 @@ class StoredOrder:
     attempts: int
     synced_at: datetime | None
     changed_after_sync: dict[str, Any] | None
+    documents: dict[str, str]
 
 
 def _order(m: OrderModel) -> StoredOrder:
@@ -73,6 +74,7 @@ def _order(m: OrderModel) -> StoredOrder:
         attempts=int(m.attempts or 0),
         synced_at=m.synced_at,
         changed_after_sync=m.changed_after_sync,
+        documents=dict(m.documents or {}),
     )
 
 
@@ -218,21 +220,66 @@ def claim(order: StoredOrder, message_set_id: str) -> bool:
     )
 
 
-def mark_synced(
-    order: StoredOrder, message_set_id: str, *, txn_id: str, txn_type: str, ref_number: str | None
+def record_document(
+    order: StoredOrder,
+    message_set_id: str,
+    *,
+    label: str,
+    txn_id: str,
+    txn_type: str,
+    ref_number: str | None,
+    complete: bool,
 ) -> bool:
+    """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
+    (synced); otherwise the order goes back to pending for its next document. The first sale document is
+    the order's TxnID."""
+    documents = {**order.documents, label: txn_id}
+    actions: list[Any] = [OrderModel.documents.set(documents), OrderModel.error.remove()]
+    if order.txn_id is None:
+        actions += [
+            OrderModel.txn_id.set(txn_id),
+            OrderModel.txn_type.set(txn_type),
+            OrderModel.ref_number.set(ref_number or ""),
+        ]
+    if complete:
+        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))]
+    else:
+        actions += [
+            OrderModel.status.set(PENDING),
+            OrderModel.message_set_id.remove(),
+            OrderModel.attempts.set(0),
+        ]
+    return _transition(
+        order.channel_id,
+        order.order_id,
+        actions,
+        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
+    )
+
+
+def record_complete(order: StoredOrder, message_set_id: str) -> bool:
+    """in_flight -> synced for an order whose documents are all in QuickBooks already."""
+    return _transition(
+        order.channel_id,
+        order.order_id,
+        [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))],
+        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
+    )
+
+
+def queue_refunds(order: StoredOrder, document: dict[str, Any], digest: str) -> bool:
+    """A synced order got new refunds: take its new document and make it pending for the credit memos."""
     return _transition(
         order.channel_id,
         order.order_id,
         [
-            OrderModel.status.set(SYNCED),
-            OrderModel.txn_id.set(txn_id),
-            OrderModel.txn_type.set(txn_type),
-            OrderModel.ref_number.set(ref_number or ""),
-            OrderModel.synced_at.set(datetime.now(UTC)),
-            OrderModel.error.remove(),
+            OrderModel.document.set(document),
+            OrderModel.digest.set(digest),
+            OrderModel.status.set(PENDING),
+            OrderModel.attempts.set(0),
+            OrderModel.updated_at.set(datetime.now(UTC)),
         ],
-        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
+        (OrderModel.status == SYNCED) & (OrderModel.digest == order.digest),
     )
 
 

@@ -36,6 +36,7 @@ class JobContext:
     ticket: str = ""
     country: str = "US"
     max_attempts: int = 5
+    message_set_bytes: int = 1_000_000
 
 
 @dataclass

@@ -102,13 +102,25 @@ def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
                 external_guid=order_guid(channel.connection_id, channel.channel_id, order.order_id),
             ),
         )
+        if outcome == "changed_after_sync" and _queue_new_refunds(channel.channel_id, order, document):
+            outcome = "refunded"
         counts[outcome] += 1
         results.append({"id": key, "order_id": order.order_id, "outcome": outcome})
-        if outcome in ("new", "changed"):
+        if outcome in ("new", "changed", "refunded"):
             to_queue.append(post_job(channel.channel_id, order.order_id))
     WorkQueue(channel.connection_id).send_many(to_queue)
     counts["received"] = len(raw)
     return PushResult(counts=dict(counts), orders=results)
+
+
+def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) -> bool:
+    """A refund of an order already in QuickBooks becomes a credit memo: the order goes back to pending
+    for it. Any other change to a synced order is only recorded (changed_after_sync), never re-posted."""
+    stored = orders.get(channel_id, order.order_id)
+    if stored is None or stored.status != orders.SYNCED:
+        return False
+    new = [r for r in order.refunds if f"CreditMemo:{r.refund_id}" not in stored.documents]
+    return bool(new) and orders.queue_refunds(stored, document, _digest(document))
 
 
 def order_view(order: StoredOrder) -> dict[str, Any]:
@@ -121,6 +133,7 @@ def order_view(order: StoredOrder) -> dict[str, Any]:
         "quickbooks": {"txn_id": order.txn_id, "txn_type": order.txn_type, "ref_number": order.ref_number}
         if order.txn_id
         else None,
+        "documents": order.documents,
         "error": order.error,
         "attempts": order.attempts,
         "received_at": order.received_at.isoformat(),

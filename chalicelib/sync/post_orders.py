@@ -48,6 +48,8 @@ LOOKUP = {
     "SalesReceipt": tx.sales_receipt_query_by_ref,
     "Invoice": tx.invoice_query_by_ref,
     "SalesOrder": tx.sales_order_query_by_ref,
+    "ReceivePayment": tx.receive_payment_query_by_ref,
+    "CreditMemo": tx.credit_memo_query_by_ref,
 }
 LOOKUP_FIELDS = ("TxnID", "RefNumber", "ExternalGUID")
 
@@ -81,6 +83,20 @@ class _Batch:
     adds: list[etree._Element] = field(default_factory=list)
     add_names: dict[str, dict[str, str]] = field(default_factory=lambda: {"customer": {}, "item": {}})
     sales: list[tuple[_Prepared, list[etree._Element], dict[str, Any]]] = field(default_factory=list)
+
+
+def documents_needed(order: Order, settings: ChannelSettings) -> list[tuple[str, str]]:
+    """The QuickBooks documents an order needs, in posting order: (label, transaction kind)."""
+    if settings.transaction_type == "sales_order_invoice_payment":
+        needed = [("SalesOrder", "SalesOrder"), ("Invoice", "Invoice")]
+        if min(order.paid_amount, order.total) > 0:
+            needed.append(("ReceivePayment", "ReceivePayment"))
+    else:
+        kind = TXN_KIND[settings.transaction_type]
+        needed = [(kind, kind)]
+    for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.refund_id)):
+        needed.append((f"CreditMemo:{refund.refund_id}", "CreditMemo"))
+    return needed
 
 
 def _added_name(element: etree._Element) -> str:
@@ -226,32 +242,30 @@ class PostOrders:
         item_index = _ItemIndex(ctx.connection_id)
         added_customers: set[str] = set()
         added_items: set[str] = set()
+        used = 0  # bytes of the message set so far
         for n, p in enumerate(batch):
             prefix = f"o{n}"
+            remaining = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
+            if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
+                orders.record_complete(p.stored, set_id)
+                settled["finished"].append(p.receipt)
+                continue
+            label, kind = remaining[0]
             try:
                 adds: list[etree._Element] = []
-                if p.customer not in known_customers and p.customer not in added_customers:
+                item_adds: list[etree._Element] = []
+                first = not p.stored.documents
+                if first and p.customer not in known_customers and p.customer not in added_customers:
                     rid = f"{prefix}-customer"
                     adds.append(qb.customer_add_request(p.order, p.settings, request_id=rid))
-                    out.add_names["customer"][rid] = p.customer
-                items, missing = item_index.match(p, added_items)
-                item_adds = (
-                    qb.missing_item_requests(
-                        p.order, p.settings, country=ctx.country, request_prefix=prefix, missing=missing
-                    )
-                    if missing
-                    else []
-                )
-                sale = qb.sale_requests(
-                    p.order,
-                    p.settings,
-                    country=ctx.country,
-                    request_prefix=prefix,
-                    txn_type=p.settings.transaction_type,
-                    customer=p.customer,
-                    guid=p.stored.external_guid,
-                    items=items,
-                )
+                items: dict[str, str] = {}
+                if first or kind == "CreditMemo":
+                    items, missing = item_index.match(p, added_items)
+                    if missing:
+                        item_adds = qb.missing_item_requests(
+                            p.order, p.settings, country=ctx.country, request_prefix=prefix, missing=missing
+                        )
+                sale = self._document(p, label, kind, prefix, items, ctx)
             except qb.OrderNotPostable as exc:
                 orders.mark_failed(
                     p.stored,
@@ -260,24 +274,100 @@ class PostOrders:
                 )
                 settled["finished"].append(p.receipt)
                 continue
+            if not sale:  # a refund with nothing to credit
+                orders.record_document(
+                    p.stored,
+                    set_id,
+                    label=label,
+                    txn_id="",
+                    txn_type=kind,
+                    ref_number=None,
+                    complete=len(remaining) == 1,
+                )
+                settled["finished"].append(p.receipt)
+                if len(remaining) > 1:
+                    requeue([(p.stored.channel_id, p.stored.order_id)], ctx.connection_id)
+                continue
+            size = sum(len(etree.tostring(e)) for e in (*adds, *item_adds, *sale))
+            if out.sales and used + size > ctx.message_set_bytes:
+                # Over the size budget: this order waits for the next message set.
+                orders.back_to_pending(p.stored, set_id, None)
+                settled["released"].append(p.receipt)
+                continue
+            used += size
+            for element in adds:
+                out.add_names["customer"][element.get("requestID", "")] = p.customer
+                added_customers.add(p.customer)
             for element in item_adds:
                 name = _added_name(element)
                 added_items.add(name.casefold())
                 out.add_names["item"][element.get("requestID", "")] = name
-            added_customers.update(out.add_names["customer"].values())
             out.adds.extend(adds + item_adds)
-            ref_number, _, _ = qb.refnumber_and_memo(p.order, p.settings)
+            add = sale[0][0]
             entry = {
                 "channel_id": p.stored.channel_id,
                 "order_id": p.stored.order_id,
                 "receipt": p.receipt,
                 "request_id": sale[0].get("requestID"),
-                "txn_type": TXN_KIND[p.settings.transaction_type],
-                "ref_number": ref_number,
-                "guid": p.stored.external_guid,
+                "label": label,
+                "txn_type": kind,
+                "ref_number": add.findtext("RefNumber") or "",
+                "guid": add.findtext("ExternalGUID") or p.stored.external_guid,
+                "complete": len(remaining) == 1,
             }
             out.sales.append((p, sale, entry))
         return out
+
+    @staticmethod
+    def _document(
+        p: _Prepared, label: str, kind: str, prefix: str, items: dict[str, str], ctx: JobContext
+    ) -> list[etree._Element]:
+        """The add request(s) for the order's next document."""
+        guid = p.stored.external_guid
+        if kind == "CreditMemo":
+            return qb.refund_requests(
+                p.order,
+                p.settings,
+                country=ctx.country,
+                request_prefix=prefix,
+                customer=p.customer,
+                guid=guid,
+                items=items,
+                refund_ids=[label.split(":", 1)[1]],
+            )
+        if kind == "ReceivePayment":
+            return [
+                qb.payment_request(
+                    p.order,
+                    p.settings,
+                    request_id=f"{prefix}-payment",
+                    customer=p.customer,
+                    invoice_txn_id=p.stored.documents["Invoice"],
+                    guid=qb.derived_guid(guid, "payment"),
+                )
+            ]
+        if label == "Invoice" and p.settings.transaction_type == "sales_order_invoice_payment":
+            return qb.sale_requests(
+                p.order,
+                p.settings,
+                country=ctx.country,
+                request_prefix=prefix,
+                txn_type="sales_order_invoice_payment",
+                customer=p.customer,
+                guid=qb.derived_guid(guid, "invoice"),
+                linked_sales_order_txn_id=p.stored.documents["SalesOrder"],
+                items=items,
+            )
+        return qb.sale_requests(
+            p.order,
+            p.settings,
+            country=ctx.country,
+            request_prefix=prefix,
+            txn_type=p.settings.transaction_type,
+            customer=p.customer,
+            guid=guid,
+            items=items,
+        )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
         applied = apply_message_set(state["message_set"], response, ctx, requeue_pending=False)
@@ -353,6 +443,8 @@ def apply_message_set(
             mappings.remember(ctx.connection_id, kind, names)
     applied = Applied(state={}, done=True)
     again: list[tuple[str, str]] = []
+    next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
+    dead: list[tuple[StoredOrder, str]] = []
     current = {
         (o.channel_id, o.order_id): o
         for o in orders.get_many((e["channel_id"], e["order_id"]) for e in record["orders"])
@@ -365,15 +457,20 @@ def apply_message_set(
             continue
         if rs is not None and rs.ok and rs.rets:
             ret = rs.rets[0]
-            orders.mark_synced(
+            complete = bool(entry.get("complete", True))
+            orders.record_document(
                 stored,
                 record["id"],
+                label=entry.get("label", entry["txn_type"]),
                 txn_id=ret.findtext("TxnID") or "",
                 txn_type=entry["txn_type"],
                 ref_number=ret.findtext("RefNumber"),
+                complete=complete,
             )
-            _count(applied, "orders_synced")
+            _count(applied, "orders_synced" if complete else "documents_posted")
             applied.finished.append(entry["receipt"])
+            if not complete:
+                next_documents.append((stored.channel_id, stored.order_id))
             continue
         error = _status_error(rs) if rs is not None else None
         if error is None or (error["retriable"] and stored.attempts < ctx.max_attempts):
@@ -382,12 +479,25 @@ def apply_message_set(
             again.append((stored.channel_id, stored.order_id))
             _count(applied, "orders_retried")
         else:
+            if error["retriable"]:  # kept failing: it goes to the dead-letter queue, shown as failed
+                error = {
+                    **error,
+                    "retriable": False,
+                    "message": f"{error['message']} (gave up after {stored.attempts} attempts)",
+                }
+                dead.append((stored, entry["receipt"]))
+            else:
+                applied.finished.append(entry["receipt"])
             orders.mark_failed(stored, record["id"], error)
-            applied.finished.append(entry["receipt"])
             applied.errors.append(f"Order {stored.number}: {error['message']}")
             _count(applied, "orders_failed")
-    if requeue_pending and again:
-        WorkQueue(ctx.connection_id).send_many([post_job(c, o) for c, o in again])
+    if dead:
+        queue = WorkQueue(ctx.connection_id)
+        for stored, receipt in dead:
+            queue.dead_letter(post_job(stored.channel_id, stored.order_id), receipt)
+    to_queue = next_documents + (again if requeue_pending else [])
+    if to_queue:
+        WorkQueue(ctx.connection_id).send_many([post_job(c, o) for c, o in to_queue])
     connections.clear_unresolved_set(ctx.connection_id, record["id"])
     return applied
 

@@ -346,6 +346,7 @@ class WebConnectorService:
             ticket=session.ticket,
             country=session.country or "US",
             max_attempts=self.settings.max_job_receives,
+            message_set_bytes=self.settings.message_set_bytes,
         )
 
     @staticmethod
@@ -366,8 +367,9 @@ class WebConnectorService:
                 queue.done(queued.receipt_handle)
                 continue
             batch = [queued]
-            if runner.batch_size > 1:
-                for extra in queue.take_many(runner.batch_size - 1):
+            size = self.settings.orders_per_message_set if runner.kind == POST_ORDER else runner.batch_size
+            if size > 1:
+                for extra in queue.take_many(size - 1):
                     if extra.body.get("kind") == runner.kind:
                         batch.append(extra)
                     else:

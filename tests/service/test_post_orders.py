@@ -178,3 +178,115 @@ def test_failed_order_can_be_retried_after_fixing_settings(api, store):
     session(store)
     assert statuses(api, store["channel"]["id"])["2070"]["status"] == "synced"
     assert order_repo.STATUSES
+
+
+def test_sales_order_invoice_payment_posts_three_linked_documents(api, store):
+    api.json(
+        "PATCH",
+        f"/api/v1/channels/{store['channel']['id']}",
+        {"settings": {"transaction_type": "sales_order_invoice_payment"}},
+    )
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(80), order(81)]},
+        expect=202,
+    )
+    status, percents = session(store)
+    assert status == "" and len(percents) == 3 and percents[-1] == 100  # SO, linked invoice, payment
+    company = store["company"]
+    (so1, so2), invoices, payments = (
+        company.sales("SalesOrder"),
+        company.sales("Invoice"),
+        company.sales("ReceivePayment"),
+    )
+    assert len(invoices) == 2 and len(payments) == 2
+    seen = statuses(api, store["channel"]["id"])
+    for key in ("2080", "2081"):
+        docs = seen[key]["documents"]
+        assert seen[key]["status"] == "synced" and set(docs) == {"SalesOrder", "Invoice", "ReceivePayment"}
+        assert seen[key]["quickbooks"]["txn_id"] in (so1["TxnID"], so2["TxnID"])
+        found = company.find_txn(docs["Invoice"])
+        assert found is not None and found[0] == "Invoice"
+        invoice = found[1]
+        linked = (
+            [link.get("TxnID") for link in invoice.get("LinkedTxn", [])]
+            if isinstance(invoice.get("LinkedTxn"), list)
+            else [invoice.get("LinkedTxn", {}).get("TxnID")]
+        )
+        assert docs["SalesOrder"] in linked
+        assert invoice.get("IsPaid") in ("true", True)
+
+
+def test_a_refund_of_a_synced_order_becomes_a_credit_memo_and_other_changes_are_only_shown(api, store):
+    original = order(90)
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [original]}, expect=202)
+    session(store)
+    company = store["company"]
+    assert len(company.sales("SalesReceipt")) == 1
+    noted = dict(original, note="gift wrap please")
+    result = api.json(
+        "POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [noted]}, expect=202
+    )
+    assert result["counts"]["changed_after_sync"] == 1
+    assert session(store)[0] == "none"
+    assert statuses(api, store["channel"]["id"])["2090"]["changed_after_sync"] is not None
+    refunded = dict(
+        noted,
+        refunds=[
+            {
+                "id": "R1",
+                "created_at": "2026-11-21T09:00:00Z",
+                "amount": "12.50",
+                "lines": [{"line_id": "1", "quantity": 1, "amount": "12.50"}],
+            }
+        ],
+    )
+    result = api.json(
+        "POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [refunded]}, expect=202
+    )
+    assert result["counts"]["refunded"] == 1
+    session(store)
+    memos = company.sales("CreditMemo")
+    assert len(memos) == 1 and "Refund of" in memos[0].get("Memo", "")
+    assert len(company.sales("SalesReceipt")) == 1  # the sale itself is never posted again
+    seen = statuses(api, store["channel"]["id"])["2090"]
+    assert seen["status"] == "synced" and seen["documents"]["CreditMemo:R1"] == memos[0]["TxnID"]
+
+
+def test_transient_errors_are_retried_then_dead_lettered_and_retry_works(api, store):
+    from chalicelib.aws import WorkQueue
+
+    company = store["company"]
+    company.faults.transient_rate = 1.0
+    company.faults.transient_codes = [3175]
+    company.faults.transient_requests = ["SalesReceiptAddRq"]
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [order(95)]}, expect=202)
+    for _ in range(get_settings().max_job_receives + 2):
+        session(store)
+        seen = statuses(api, store["channel"]["id"])["2095"]
+        if seen["status"] == "failed":
+            break
+        assert seen["status"] == "pending" and seen["error"]["code"] == "3175" and seen["error"]["retriable"]
+    assert seen["status"] == "failed" and "gave up after" in seen["error"]["message"]
+    assert WorkQueue(store["conn"]["id"]).dead_letter_count() == 1
+    assert company.sales("SalesReceipt") == []
+    company.faults.transient_rate = 0.0
+    api.json("POST", f"/api/v1/orders/{seen['id']}/retry", expect=202)
+    session(store)
+    assert statuses(api, store["channel"]["id"])["2095"]["status"] == "synced"
+    assert len(company.sales("SalesReceipt")) == 1
+
+
+def test_the_message_set_size_budget_splits_a_batch(api, store, monkeypatch):
+    store["service"].settings = replace(store["service"].settings, message_set_bytes=6000)
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(n) for n in range(100, 112)]},
+        expect=202,
+    )
+    status, percents = session(store)
+    assert status == "" and len(percents) > 1 and percents[-1] == 100
+    assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"synced"}
+    assert len(store["company"].sales("SalesReceipt")) == 12
