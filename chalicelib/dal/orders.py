@@ -229,12 +229,16 @@ def record_document(
     txn_type: str,
     ref_number: str | None,
     complete: bool,
+    warning: dict[str, Any] | None = None,
 ) -> bool:
     """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
     (synced); otherwise the order goes back to pending for its next document. The first sale document is
-    the order's TxnID."""
+    the order's TxnID. `warning`: something the merchant should check although the sale is recorded."""
     documents = {**order.documents, label: txn_id}
-    actions: list[Any] = [OrderModel.documents.set(documents), OrderModel.error.remove()]
+    actions: list[Any] = [
+        OrderModel.documents.set(documents),
+        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
+    ]
     if order.txn_id is None:
         actions += [
             OrderModel.txn_id.set(txn_id),

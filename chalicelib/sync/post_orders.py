@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
@@ -458,6 +459,9 @@ def apply_message_set(
         if rs is not None and rs.ok and rs.rets:
             ret = rs.rets[0]
             complete = bool(entry.get("complete", True))
+            warning = _total_difference(stored, entry, ret)
+            if warning:
+                applied.errors.append(f"Order {stored.number}: {warning['message']}")
             orders.record_document(
                 stored,
                 record["id"],
@@ -466,6 +470,7 @@ def apply_message_set(
                 txn_type=entry["txn_type"],
                 ref_number=ret.findtext("RefNumber"),
                 complete=complete,
+                warning=warning,
             )
             _count(applied, "orders_synced" if complete else "documents_posted")
             applied.finished.append(entry["receipt"])
@@ -500,6 +505,38 @@ def apply_message_set(
         WorkQueue(ctx.connection_id).send_many([post_job(c, o) for c, o in to_queue])
     connections.clear_unresolved_set(ctx.connection_id, record["id"])
     return applied
+
+
+def _total_difference(
+    stored: StoredOrder, entry: dict[str, Any], ret: etree._Element
+) -> dict[str, Any] | None:
+    """When QuickBooks' total for the sale differs from what the store charged (QuickBooks computes US sales
+    tax itself from the sales tax item's rate), say so on the order: the sale is recorded, but the merchant
+    should check the tax settings."""
+    if (
+        entry["txn_type"] not in ("SalesReceipt", "Invoice", "SalesOrder")
+        or entry.get("label") != entry["txn_type"]
+    ):
+        return None
+    total = ret.findtext("TotalAmount")
+    if total is None and ret.findtext("Subtotal") is not None:
+        total = str(Decimal(ret.findtext("Subtotal") or "0") + Decimal(ret.findtext("SalesTaxTotal") or "0"))
+    expected = stored.document.get("total")
+    if total is None or expected is None:
+        return None
+    try:
+        difference = Decimal(total) - Decimal(str(expected))
+    except InvalidOperation:
+        return None
+    if difference == 0:
+        return None
+    return _error(
+        "total_difference",
+        f"QuickBooks recorded a total of {Decimal(total):.2f}; the store charged {Decimal(str(expected)):.2f} "
+        f"(difference {difference:+.2f}).",
+        "Usually sales tax: check the channel's sales tax item and tax codes against the store's tax.",
+        False,
+    )
 
 
 def _count(applied: Applied, name: str) -> None:

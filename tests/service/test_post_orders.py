@@ -290,3 +290,20 @@ def test_the_message_set_size_budget_splits_a_batch(api, store, monkeypatch):
     assert status == "" and len(percents) > 1 and percents[-1] == 100
     assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"synced"}
     assert len(store["company"].sales("SalesReceipt")) == 12
+
+
+def test_a_total_quickbooks_computes_differently_is_flagged_on_the_synced_order(api, store):
+    # The store charged 1.00 of tax; QuickBooks computes the tax of the taxable line at its own rate.
+    taxed = order(120, total="31.00")
+    taxed["lines"][0]["tax"] = "1.00"
+    untaxed = order(121)
+    for line in untaxed["lines"]:
+        line["taxable"] = False
+    api.json(
+        "POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [taxed, untaxed]}, expect=202
+    )
+    session(store)
+    seen = statuses(api, store["channel"]["id"])
+    assert seen["2120"]["status"] == "synced" and seen["2120"]["error"]["code"] == "total_difference"
+    assert "the store charged 31.00" in seen["2120"]["error"]["message"]
+    assert seen["2121"]["status"] == "synced" and seen["2121"]["error"] is None
