@@ -307,3 +307,62 @@ def test_a_total_quickbooks_computes_differently_is_flagged_on_the_synced_order(
     assert seen["2120"]["status"] == "synced" and seen["2120"]["error"]["code"] == "total_difference"
     assert "the store charged 31.00" in seen["2120"]["error"]["message"]
     assert seen["2121"]["status"] == "synced" and seen["2121"]["error"] is None
+
+
+def test_known_customers_and_items_are_not_added_again(api, store):
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(n) for n in range(130, 135)]},
+        expect=202,
+    )
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    first = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert (
+        first.count("<CustomerAddRq") == 5 and first.count("<ItemNonInventoryAddRq") == 1
+    )  # 5 buyers, 1 new SKU
+    assert service.receive_response_xml(auth.ticket, company.process(first), "", "") == 100
+    service.close_connection(auth.ticket)
+    company.end_session()
+    api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [order(n) for n in range(137, 142)]},
+        expect=202,
+    )
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    second = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert "<CustomerAddRq" not in second and "AddRq" in second and "<ItemNonInventoryAddRq" not in second
+    assert second.count("<SalesReceiptAddRq") == 5
+    assert service.receive_response_xml(auth.ticket, company.process(second), "", "") == 100
+
+
+def test_products_matched_by_manufacturer_part_number(api, store):
+    company = store["company"]
+    existing = next(
+        i
+        for k in ("ItemInventory", "ItemNonInventory")
+        for i in company.objects(k)
+        if i.get("ManufacturerPartNumber")
+    )
+    api.json(
+        "PATCH",
+        f"/api/v1/channels/{store['channel']['id']}",
+        {"settings": {"product_matching": "manufacturer_part_number"}},
+    )
+    doc = order(150)
+    doc["lines"][0]["sku"] = existing["ManufacturerPartNumber"]
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [doc]}, expect=202)
+    service = store["service"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert "ItemNonInventoryAddRq" not in request and "ItemInventoryAddRq" not in request
+    assert f":{existing['Name']}</FullName>" in request or f">{existing['Name']}</FullName>" in request
+    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
