@@ -270,3 +270,15 @@ def test_too_old_quickbooks_is_explained_and_nothing_is_recorded(service, paired
     conn = connections.get(paired.connection_id)
     assert conn is not None and conn.connected_at is None and conn.last_error
     assert pairing.status_view(conn)["state"] == "error"
+
+
+def test_an_expired_ticket_is_refused_and_explained(service, paired, company, clock):
+    clock.now -= timedelta(days=2)  # the session was opened two days ago: its ticket has expired since
+    auth = service.authenticate(paired.username, paired.password)
+    assert auth.status == ""
+    assert tickets.get(auth.ticket) is None
+    assert (
+        service.send_request_xml(auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0")
+        == ""
+    )
+    assert service.get_last_error(auth.ticket) == NO_SESSION
