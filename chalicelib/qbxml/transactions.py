@@ -369,6 +369,24 @@ def customer_add(
     return request
 
 
+def _item_start(kind: str, request_id: str, name: str, parent: str) -> tuple[etree._Element, etree._Element]:
+    """`<kind>AddRq` with the checked Name and optional ParentRef every item add starts with."""
+    _check_name(name, ITEM_NAME, "item Name")
+    _split_parent(name, parent)
+    request, add = _wrap(f"{kind}AddRq", f"{kind}Add", request_id)
+    _sub(add, "Name", name)
+    _optional_ref(add, "ParentRef", parent, ITEM_FULL_NAME)
+    return request, add
+
+
+def _sales_or_purchase(add: etree._Element, description: str, price: Decimal | None, account: str) -> None:
+    sales = etree.SubElement(add, "SalesOrPurchase")
+    _text(sales, "Desc", description, DESC, multiline=True)
+    if price is not None:
+        _sub(sales, "Price", _format_price(price, "price"))
+    _ref(sales, "AccountRef", account, ACCOUNT_FULL_NAME)
+
+
 def item_non_inventory_add(
     request_id: str,
     *,
@@ -382,18 +400,10 @@ def item_non_inventory_add(
     external_guid: str | None = None,
 ) -> etree._Element:
     """ItemNonInventoryAddRq: a part sold (not tracked as inventory), posting to `income_account`."""
-    _check_name(name, ITEM_NAME, "item Name")
-    _split_parent(name, parent)
-    request, add = _wrap("ItemNonInventoryAddRq", "ItemNonInventoryAdd", request_id)
-    _sub(add, "Name", name)
-    _optional_ref(add, "ParentRef", parent, ITEM_FULL_NAME)
+    request, add = _item_start("ItemNonInventory", request_id, name, parent)
     _text(add, "ManufacturerPartNumber", manufacturer_part_number, MANUFACTURER_PART_NUMBER)
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
-    sales = etree.SubElement(add, "SalesOrPurchase")
-    _text(sales, "Desc", description, DESC, multiline=True)
-    if price is not None:
-        _sub(sales, "Price", _format_price(price, "price"))
-    _ref(sales, "AccountRef", income_account, ACCOUNT_FULL_NAME)
+    _sales_or_purchase(add, description, price, income_account)
     _guid(add, external_guid)
     return request
 
@@ -413,11 +423,7 @@ def item_inventory_add(
     external_guid: str | None = None,
 ) -> etree._Element:
     """ItemInventoryAddRq: QuickBooks needs the income, COGS and inventory asset accounts."""
-    _check_name(name, ITEM_NAME, "item Name")
-    _split_parent(name, parent)
-    request, add = _wrap("ItemInventoryAddRq", "ItemInventoryAdd", request_id)
-    _sub(add, "Name", name)
-    _optional_ref(add, "ParentRef", parent, ITEM_FULL_NAME)
+    request, add = _item_start("ItemInventory", request_id, name, parent)
     _text(add, "ManufacturerPartNumber", manufacturer_part_number, MANUFACTURER_PART_NUMBER)
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
     _text(add, "SalesDesc", description, DESC, multiline=True)
@@ -442,17 +448,9 @@ def item_other_charge_add(
     external_guid: str | None = None,
 ) -> etree._Element:
     """ItemOtherChargeAddRq: shipping, handling and fee items (the amount is given on each line)."""
-    _check_name(name, ITEM_NAME, "item Name")
-    _split_parent(name, parent)
-    request, add = _wrap("ItemOtherChargeAddRq", "ItemOtherChargeAdd", request_id)
-    _sub(add, "Name", name)
-    _optional_ref(add, "ParentRef", parent, ITEM_FULL_NAME)
+    request, add = _item_start("ItemOtherCharge", request_id, name, parent)
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
-    sales = etree.SubElement(add, "SalesOrPurchase")
-    _text(sales, "Desc", description, DESC, multiline=True)
-    if price is not None:
-        _sub(sales, "Price", _format_price(price, "price"))
-    _ref(sales, "AccountRef", account, ACCOUNT_FULL_NAME)
+    _sales_or_purchase(add, description, price, account)
     _guid(add, external_guid)
     return request
 
@@ -470,11 +468,7 @@ def item_discount_add(
 ) -> etree._Element:
     """ItemDiscountAddRq: a discount item (lines give negative amounts); `account` is where
     discounts post (an income or expense account)."""
-    _check_name(name, ITEM_NAME, "item Name")
-    _split_parent(name, parent)
-    request, add = _wrap("ItemDiscountAddRq", "ItemDiscountAdd", request_id)
-    _sub(add, "Name", name)
-    _optional_ref(add, "ParentRef", parent, ITEM_FULL_NAME)
+    request, add = _item_start("ItemDiscount", request_id, name, parent)
     _text(add, "ItemDesc", description, DESC, multiline=True)
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
     if rate is not None:
