@@ -150,9 +150,9 @@ class WorkQueue:
     def extend(self, receipt_handle: str) -> None:
         self._set_visibility(receipt_handle, self.settings.job_visibility_seconds)
 
-    def release(self, receipt_handle: str) -> None:
-        """Make a job visible again now (its session ended before finishing it)."""
-        self._set_visibility(receipt_handle, 0)
+    def release(self, receipt_handle: str, *, after_seconds: int = 0) -> None:
+        """Make a job visible again now, or after a back-off (SQS allows up to 12 hours)."""
+        self._set_visibility(receipt_handle, max(0, min(after_seconds, 43_200)))
 
     def done(self, receipt_handle: str) -> None:
         try:

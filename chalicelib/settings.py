@@ -33,6 +33,7 @@ class Settings:
     lockout_seconds: int
     item_page_size: int
     orders_per_message_set: int
+    retry_delay_seconds: int
     message_set_bytes: int
 
     def table_name(self, short: str) -> str:
@@ -65,5 +66,6 @@ def get_settings() -> Settings:
         lockout_seconds=_int("LEDGERBRIDGE_LOCKOUT_SECONDS", 900),
         item_page_size=_int("LEDGERBRIDGE_ITEM_PAGE_SIZE", 500),
         orders_per_message_set=_int("LEDGERBRIDGE_ORDERS_PER_MESSAGE_SET", 100),
+        retry_delay_seconds=_int("LEDGERBRIDGE_RETRY_DELAY_SECONDS", 60),
         message_set_bytes=_int("LEDGERBRIDGE_MESSAGE_SET_BYTES", 1_000_000),
     )

@@ -37,6 +37,9 @@ os.environ.update(
         "LEDGERBRIDGE_PUBLIC_URL": "http://localhost:8000",
         "POWERTOOLS_METRICS_NAMESPACE": "LedgerbridgeTest",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # In-process tests run many sessions in a row; the back-off before retrying a transient QuickBooks
+        # error is exercised by its own test with a real delay.
+        "LEDGERBRIDGE_RETRY_DELAY_SECONDS": "0",
     }
 )
 for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):

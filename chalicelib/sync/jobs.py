@@ -50,6 +50,8 @@ class Applied:
     # Queue messages this answer settled: finished ones are deleted, released ones become visible again.
     finished: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    # Released after a back-off (a transient QuickBooks error: a locked record frees up in a while).
+    deferred: list[str] = field(default_factory=list)
 
 
 class JobRunner(Protocol):

@@ -39,6 +39,7 @@ from chalicelib.sync.orders import POST_ORDER, post_job
 RECOVER_MESSAGE_SET = "recover_message_set"
 MIN_QBXML_FOR_ORDERS = (9, 0)  # ExternalGUID on sales
 NO_STORED_RESPONSE = 9002
+INVALID_REFERENCE = 3140
 TXN_KIND = {
     "sales_receipt": "SalesReceipt",
     "invoice": "Invoice",
@@ -442,6 +443,15 @@ def apply_message_set(
     for kind, names in learned.items():
         if names:
             mappings.remember(ctx.connection_id, kind, names)
+    # An add that failed transiently makes the sales naming it fail with 3140 (invalid reference): those
+    # are as transient as the add itself.
+    add_failed_transiently = any(
+        (rs := by_id.get(rid)) is not None
+        and not rs.ok
+        and explain_status(rs.status_code, rs.status_message).retriable
+        for rids in record["adds"].values()
+        for rid in rids
+    )
     applied = Applied(state={}, done=True)
     again: list[tuple[str, str]] = []
     next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
@@ -478,9 +488,17 @@ def apply_message_set(
                 next_documents.append((stored.channel_id, stored.order_id))
             continue
         error = _status_error(rs) if rs is not None else None
+        if (
+            error is not None
+            and add_failed_transiently
+            and rs is not None
+            and rs.status_code == INVALID_REFERENCE
+        ):
+            error = {**error, "retriable": True}
         if error is None or (error["retriable"] and stored.attempts < ctx.max_attempts):
             orders.back_to_pending(stored, record["id"], error)
-            applied.released.append(entry["receipt"])
+            # Not answered: straight back. A transient error (a locked record...): after a back-off.
+            (applied.deferred if error else applied.released).append(entry["receipt"])
             again.append((stored.channel_id, stored.order_id))
             _count(applied, "orders_retried")
         else:

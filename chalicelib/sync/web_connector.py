@@ -30,7 +30,7 @@ from chalicelib.qbxml.responses import (
 from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
 from chalicelib.sync.company_lists import RefreshCompanyLists
-from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, JobContext, JobRunner, new_job
+from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, Applied, JobContext, JobRunner, new_job
 from chalicelib.sync.orders import POST_ORDER
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
 
@@ -246,7 +246,7 @@ class WebConnectorService:
             session.summary.setdefault("counts", {})[name] = value
         for error in applied.errors:
             self._note_error(session, error)
-        self._settle(job, queue, applied.finished, applied.released)
+        self._settle(job, queue, applied, self.settings.retry_delay_seconds)
         if applied.done:
             self._finish_job(session, queue)
         else:
@@ -387,13 +387,15 @@ class WebConnectorService:
             return True
 
     @staticmethod
-    def _settle(job: dict[str, Any], queue: WorkQueue, finished: list[str], released: list[str]) -> None:
+    def _settle(job: dict[str, Any], queue: WorkQueue, applied: Applied, retry_delay: int) -> None:
         """Delete or hand back the messages an answer settled; the job keeps the others."""
-        for receipt in finished:
+        for receipt in applied.finished:
             queue.done(receipt)
-        for receipt in released:
+        for receipt in applied.released:
             queue.release(receipt)
-        settled = set(finished) | set(released)
+        for receipt in applied.deferred:
+            queue.release(receipt, after_seconds=retry_delay)
+        settled = set(applied.finished) | set(applied.released) | set(applied.deferred)
         job["receipts"] = [r for r in job["receipts"] if r not in settled]
 
     def _finish_job(self, session: Session, queue: WorkQueue) -> None:

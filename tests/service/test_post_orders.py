@@ -366,3 +366,22 @@ def test_products_matched_by_manufacturer_part_number(api, store):
     assert "ItemNonInventoryAddRq" not in request and "ItemInventoryAddRq" not in request
     assert f":{existing['Name']}</FullName>" in request or f">{existing['Name']}</FullName>" in request
     assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
+
+
+def test_a_transient_error_waits_for_the_back_off_before_the_next_attempt(api, store):
+    store["service"].settings = replace(store["service"].settings, retry_delay_seconds=2)
+    company = store["company"]
+    company.faults.transient_status_next = [3170]
+    api.json(
+        "POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [order(160)]}, expect=202
+    )
+    _, percents = session(store)
+    assert percents == [100]  # the failed order waits: the session does not spin on it
+    assert statuses(api, store["channel"]["id"])["2160"]["status"] == "pending"
+    assert session(store)[0] == "none"  # still backing off
+    import time
+
+    time.sleep(2.5)
+    session(store)
+    assert statuses(api, store["channel"]["id"])["2160"]["status"] == "synced"
+    assert len(company.sales("SalesReceipt")) == 1
