@@ -385,3 +385,69 @@ def test_a_transient_error_waits_for_the_back_off_before_the_next_attempt(api, s
     session(store)
     assert statuses(api, store["channel"]["id"])["2160"]["status"] == "synced"
     assert len(company.sales("SalesReceipt")) == 1
+
+
+@pytest.mark.parametrize(
+    ("patch", "check"),
+    [
+        (
+            {"customer_matching": "single_customer", "single_customer": "Web Shop Sales"},
+            lambda sale, doc: sale["CustomerRef"]["FullName"] == "Web Shop Sales",
+        ),
+        (
+            {"customer_matching": "email"},
+            lambda sale, doc: sale["CustomerRef"]["FullName"] == doc["customer"]["email"],
+        ),
+        (
+            {"customer_matching": "last_first"},
+            lambda sale, doc: sale["CustomerRef"]["FullName"] == "Smith, Buyer3",
+        ),
+        (
+            {"class_name": "Online:Marketplace"},
+            lambda sale, doc: sale["ClassRef"]["FullName"] == "Online:Marketplace",
+        ),
+        (
+            {"payment_methods": {"credit_card": "Visa"}},
+            lambda sale, doc: sale["PaymentMethodRef"]["FullName"] == "Visa",
+        ),
+        ({"order_number_source": "id"}, lambda sale, doc: sale["RefNumber"] == doc["id"]),
+        (
+            {
+                "missing_items": "create_inventory",
+                "accounts": {
+                    "deposit": "Undeposited Funds",
+                    "income": "Sales",
+                    "cogs": "Cost of Goods Sold",
+                    "asset": "Inventory Asset",
+                },
+            },
+            lambda sale, doc: True,
+        ),
+    ],
+    ids=[
+        "single-customer",
+        "email",
+        "last-first",
+        "class",
+        "payment-method",
+        "number-from-id",
+        "inventory-items",
+    ],
+)
+def test_channel_settings_shape_the_sale(api, store, patch, check):
+    patched = api.call("PATCH", f"/api/v1/channels/{store['channel']['id']}", {"settings": patch})
+    assert patched.status_code == 200, patched.body
+    doc = order(3, number="WEB-0003")
+    doc["lines"][0]["sku"] = (
+        "NEW-SKU-" + patched.json_body["settings"]["customer_matching"][:4]
+        if hasattr(patched, "json_body")
+        else "NEW-SKU-1"
+    )
+    api.json("POST", f"/api/v1/channels/{store['channel']['id']}/orders", {"orders": [doc]}, expect=202)
+    session(store)
+    seen = statuses(api, store["channel"]["id"])[doc["id"]]
+    assert seen["status"] == "synced", seen["error"]
+    sale = store["company"].find_txn(seen["quickbooks"]["txn_id"])[1]
+    assert check(sale, doc), sale
+    if patch.get("missing_items") == "create_inventory":
+        assert store["company"].find("ItemInventory", doc["lines"][0]["sku"]) is not None
