@@ -181,7 +181,7 @@ def list_orders(
     found = [_order(m) for m in pages if m.tenant_id == tenant_id]
     last = pages.last_evaluated_key
     cursor = None
-    if last and len(found) >= limit:
+    if last:  # the filter applies after the limit: a short page can still have more behind it
         cursor = last["order_id"]["S"] if channel_id else f"{last['channel_id']['S']}|{last['order_id']['S']}"
     return found, cursor
 

@@ -167,3 +167,23 @@ def test_only_failed_orders_can_be_retried(api, channel):
     conflict = api.json("POST", f"/api/v1/orders/{order_id}/retry", expect=409)
     assert "only failed orders" in conflict["message"]
     assert api.call("GET", "/api/v1/orders?status=lost").status_code == 400
+
+
+def test_listing_pages_through_every_order_with_a_status_filter(api, channel):
+    docs = []
+    for n in range(7):
+        doc = copy.deepcopy(ORDER)
+        doc["id"] = f"P{n}"
+        docs.append(doc)
+    api.json("POST", f"/api/v1/channels/{channel['id']}/orders", {"orders": docs}, expect=202)
+    for scope in (f"channel={channel['id']}&", ""):
+        seen, after = [], None
+        for _ in range(10):
+            page = api.json(
+                "GET", f"/api/v1/orders?{scope}status=pending&limit=3" + (f"&after={after}" if after else "")
+            )
+            seen += [o["order_id"] for o in page["orders"]]
+            after = page["next"]
+            if not after:
+                break
+        assert sorted(seen) == sorted(d["id"] for d in docs)
