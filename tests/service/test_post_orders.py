@@ -447,3 +447,31 @@ def test_channel_settings_shape_the_sale(api, store, patch, check):
     assert check(sale, doc), sale
     if patch.get("missing_items") == "create_inventory":
         assert store["company"].find("ItemInventory", doc["lines"][0]["sku"]) is not None
+
+
+def test_statuses_to_sync_and_full_name_product_matching(api, store):
+    api.json(
+        "PATCH",
+        f"/api/v1/channels/{store['channel']['id']}",
+        {"settings": {"statuses": ["open"], "product_matching": "full_name"}},
+    )
+    cancelled = order(170, status="cancelled")
+    widget = order(171)
+    widget["lines"][0]["sku"] = "Widgets:Blue Widget"  # an existing sub-item, by its full name
+    widget["lines"][0]["unit_price"] = "12.50"
+    result = api.json(
+        "POST",
+        f"/api/v1/channels/{store['channel']['id']}/orders",
+        {"orders": [cancelled, widget]},
+        expect=202,
+    )
+    assert result["counts"] == {"skipped": 1, "new": 1, "received": 2}
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert "ItemInventoryAddRq" not in request and "ItemNonInventoryAddRq" not in request
+    assert "<FullName>Widgets:Blue Widget</FullName>" in request
+    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
+    assert statuses(api, store["channel"]["id"])["2171"]["status"] == "synced"
