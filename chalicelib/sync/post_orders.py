@@ -242,6 +242,7 @@ class PostOrders:
         out = _Batch()
         known_customers = mappings.known(ctx.connection_id, "customer", {p.customer for p in batch})
         item_index = _ItemIndex(ctx.connection_id)
+        item_index.prefetch(batch)
         added_customers: set[str] = set()
         added_items: set[str] = set()
         used = 0  # bytes of the message set so far
@@ -399,15 +400,25 @@ class _ItemIndex:
                 self.by_mpn.setdefault(str(mpn).casefold(), r.full_name)
         self.connection_id = connection_id
         self._mapped: dict[str, str] = {}
+        self._asked: set[str] = set()
 
-    def match(self, p: _Prepared, added: set[str]) -> tuple[dict[str, str], set[str]]:
-        keys = set(p.item_keys) | {
+    @staticmethod
+    def keys(p: _Prepared) -> set[str]:
+        return set(p.item_keys) | {
             name for name in (p.settings.shipping_item, p.settings.discount_item, p.settings.fee_item) if name
         }
-        unknown = [k for k in keys if k.casefold() not in self._mapped]
+
+    def prefetch(self, batch: Iterable[_Prepared]) -> None:
+        """Ask the mappings about every item key of the batch at once (one batch read, not one per order)."""
+        unknown = {k for p in batch for k in self.keys(p) if k.casefold() not in self._asked}
         if unknown:
-            for name, _list_id in mappings.known(self.connection_id, "item", unknown).items():
+            for name in mappings.known(self.connection_id, "item", unknown):
                 self._mapped[name.casefold()] = name
+            self._asked.update(k.casefold() for k in unknown)
+
+    def match(self, p: _Prepared, added: set[str]) -> tuple[dict[str, str], set[str]]:
+        keys = self.keys(p)
+        self.prefetch([p])
         items: dict[str, str] = {}
         missing: set[str] = set()
         matching = p.settings.product_matching
@@ -507,6 +518,8 @@ def apply_message_set(
                     **error,
                     "retriable": False,
                     "message": f"{error['message']} (gave up after {stored.attempts} attempts)",
+                    "fix": "QuickBooks kept refusing it for the same passing reason (a record in use or "
+                    "locked). When nobody is editing it in QuickBooks, retry the order.",
                 }
                 dead.append((stored, entry["receipt"]))
             else:

@@ -269,6 +269,7 @@ def test_transient_errors_are_retried_then_dead_lettered_and_retry_works(api, st
             break
         assert seen["status"] == "pending" and seen["error"]["code"] == "3175" and seen["error"]["retriable"]
     assert seen["status"] == "failed" and "gave up after" in seen["error"]["message"]
+    assert "retry the order" in seen["error"]["fix"] and seen["error"]["retriable"] is False
     assert WorkQueue(store["conn"]["id"]).dead_letter_count() == 1
     assert company.sales("SalesReceipt") == []
     company.faults.transient_rate = 0.0
