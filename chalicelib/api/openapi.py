@@ -1,0 +1,279 @@
+"""GET /api/v1/openapi.json: the REST API described in OpenAPI 3 (kept true to the routes by a test)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import json_response, public_base_url
+
+bp = Blueprint(__name__)
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    ok: int = 200,
+    *,
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+    public: bool = False,
+    ok_schema: dict[str, Any] | None = None,
+    content_type: str = "application/json",
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        str(ok): {"description": "OK", "content": {content_type: {"schema": ok_schema or OBJECT}}},
+        "400": _json(ERROR, "Invalid request: every bad field is named in details.fields"),
+        "404": _json(ERROR, "Unknown id (or another tenant's)"),
+    }
+    if not public:
+        responses["401"] = _json(ERROR, "Missing, malformed, unknown or revoked API key")
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if public:
+        op["security"] = []
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema or {"type": "string"},
+        "description": description,
+    }
+
+
+CONNECTION = _path("connection_id", "A connection id (con_...)")
+CHANNEL = _path("channel_id", "A channel id (chn_...)")
+ORDER = _path("order_key", "An order id (ord_...)")
+TEXT = {"type": "string"}
+
+
+@cache
+def spec_template() -> dict[str, Any]:
+    name = {"type": "string", "minLength": 1, "maxLength": 80}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Ledgerbridge API",
+            "version": "1.0.0",
+            "description": "Connect online stores with QuickBooks Desktop through the QuickBooks Web Connector. "
+            "Send the API key as 'Authorization: Bearer <key>'; every call is scoped to the key's tenant.",
+        },
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "details": {"type": "object", "additionalProperties": True},
+                    },
+                }
+            },
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/health": {"get": _op("Is the service able to work (200) or not (503)", public=True)},
+            "/api/v1/openapi.json": {"get": _op("This document", public=True)},
+            "/api/v1/api-keys": {
+                "post": _op(
+                    "Create an API key (its secret is shown once)",
+                    201,
+                    body={
+                        "type": "object",
+                        "properties": {"label": {"type": "string", "maxLength": 80}},
+                        "additionalProperties": False,
+                    },
+                ),
+                "get": _op("List the tenant's API keys (never their secrets)"),
+            },
+            "/api/v1/api-keys/{key_id}": {
+                "delete": _op("Revoke an API key", params=[_path("key_id", "A key id (key_...)")])
+            },
+            "/api/v1/connections": {
+                "post": _op(
+                    "Create a connection (one QuickBooks company file)",
+                    201,
+                    body={
+                        "type": "object",
+                        "required": ["name"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": name,
+                            "run_every_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                        },
+                    },
+                ),
+                "get": _op("List connections with their status"),
+            },
+            "/api/v1/connections/{connection_id}": {
+                "get": _op("A connection", params=[CONNECTION]),
+                "delete": _op("Delete a connection, its queue and its cached lists", params=[CONNECTION]),
+            },
+            "/api/v1/connections/{connection_id}/qwc": {
+                "get": _op(
+                    "The .qwc file for the Web Connector (a download)",
+                    params=[CONNECTION],
+                    ok_schema=TEXT,
+                    content_type="application/xml",
+                ),
+            },
+            "/api/v1/connections/{connection_id}/password": {
+                "post": _op(
+                    "A new Web Connector password (shown once; the old one stops working)",
+                    201,
+                    params=[CONNECTION],
+                ),
+            },
+            "/api/v1/connections/{connection_id}/status": {
+                "get": _op(
+                    "Connected or not, company, QuickBooks product, qbXML versions, last error",
+                    params=[CONNECTION],
+                ),
+            },
+            "/api/v1/connections/{connection_id}/refresh": {
+                "post": _op(
+                    "Re-read the company's lists on the next Web Connector run", 202, params=[CONNECTION]
+                ),
+            },
+            "/api/v1/connections/{connection_id}/accounts": {
+                "get": _op(
+                    "The cached chart of accounts",
+                    params=[
+                        CONNECTION,
+                        _query("type", "QuickBooks account type, e.g. Income"),
+                        _query("include_inactive", "true to include inactive accounts"),
+                    ],
+                ),
+            },
+            "/api/v1/connections/{connection_id}/lists/{kind}": {
+                "get": _op(
+                    "A cached company list",
+                    params=[
+                        CONNECTION,
+                        {
+                            "name": "kind",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "enum": [
+                                    "account",
+                                    "item",
+                                    "sales_tax_code",
+                                    "item_sales_tax",
+                                    "item_sales_tax_group",
+                                    "payment_method",
+                                    "class",
+                                ],
+                            },
+                        },
+                        _query("type", "Account type (accounts only)"),
+                        _query("include_inactive", "true to include inactive records"),
+                    ],
+                ),
+            },
+            "/api/v1/connections/{connection_id}/sync-runs": {
+                "get": _op("Web Connector sessions: outcome, round trips, errors", params=[CONNECTION]),
+            },
+            "/api/v1/channels": {
+                "post": _op(
+                    "Create a channel with its settings (checked against the company's lists)",
+                    201,
+                    body={
+                        "type": "object",
+                        "required": ["connection_id", "kind", "name"],
+                        "properties": {
+                            "connection_id": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["custom_store"]},
+                            "name": name,
+                            "settings": OBJECT,
+                        },
+                        "additionalProperties": False,
+                    },
+                ),
+                "get": _op("List channels"),
+            },
+            "/api/v1/channels/{channel_id}": {
+                "get": _op("A channel", params=[CHANNEL]),
+                "patch": _op(
+                    "Change a channel's name or settings",
+                    params=[CHANNEL],
+                    body={
+                        "type": "object",
+                        "properties": {"name": name, "settings": OBJECT},
+                        "additionalProperties": False,
+                    },
+                ),
+                "delete": _op("Delete a channel", params=[CHANNEL]),
+            },
+            "/api/v1/channels/{channel_id}/orders": {
+                "post": _op(
+                    "Push up to 500 orders in the canonical JSON (custom store)",
+                    202,
+                    params=[CHANNEL],
+                    body={
+                        "type": "object",
+                        "required": ["orders"],
+                        "properties": {
+                            "orders": {"type": "array", "minItems": 1, "maxItems": 500, "items": OBJECT}
+                        },
+                    },
+                ),
+            },
+            "/api/v1/orders": {
+                "get": _op(
+                    "Orders and their way into QuickBooks",
+                    params=[
+                        _query("channel", "Only this channel's orders"),
+                        _query(
+                            "status",
+                            "pending, in_flight, synced or failed",
+                            {"type": "string", "enum": ["pending", "in_flight", "synced", "failed"]},
+                        ),
+                        _query(
+                            "limit", "Page size, 1 to 500", {"type": "integer", "minimum": 1, "maximum": 500}
+                        ),
+                        _query("after", "The 'next' cursor of the previous page"),
+                    ],
+                ),
+            },
+            "/api/v1/orders/{order_key}": {
+                "get": _op("An order: state, QuickBooks documents, error", params=[ORDER])
+            },
+            "/api/v1/orders/{order_key}/retry": {"post": _op("Requeue a failed order", 202, params=[ORDER])},
+        },
+    }
+
+
+@bp.route("/api/v1/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    document = dict(spec_template())
+    document["servers"] = [{"url": public_base_url(bp.current_request)}]
+    return json_response(document)
