@@ -247,6 +247,7 @@ class DevStack:
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
+        self.state_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .local yet
         self.start_aws()
         key = self.local_key()
         stack_file(self.state_dir).write_text(json.dumps(self.environment(), indent=2))

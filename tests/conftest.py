@@ -78,10 +78,11 @@ class LocalStack:
 
 
 def start_stack(state_dir: Path, api_key: str, port: int | None = None) -> LocalStack:
+    """Start `ledgerbridge dev`; `state_dir` need not exist (as `.local` in a fresh clone)."""
     port = port or _free_port()
     moto_port = _free_port()
-    log = state_dir / "stack.log"
-    state_dir.mkdir(parents=True, exist_ok=True)
+    log = state_dir.parent / f"{state_dir.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERBRIDGE_"))}
     env.update({"LEDGERBRIDGE_API_KEY": api_key, "PYTHONUNBUFFERED": "1"})
     env.update({k: v for k, v in os.environ.items() if k.startswith("LEDGERBRIDGE_TEST_ENV_")})

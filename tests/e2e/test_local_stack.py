@@ -11,7 +11,8 @@ from tests.conftest import start_stack, stop_stack
 
 def test_state_survives_a_restart(tmp_path):
     key = "lbk_restart_" + os.urandom(8).hex()
-    stack = start_stack(tmp_path, api_key=key)
+    state = tmp_path / "fresh-clone" / ".local"  # does not exist yet, as in a fresh clone
+    stack = start_stack(state, api_key=key)
     try:
         log = stack.log.read_text()
         assert "Web Connector URL:" in log and f"API key:            {key}" in log
@@ -22,9 +23,9 @@ def test_state_survives_a_restart(tmp_path):
     finally:
         stop_stack(stack)
     assert stack.process.returncode == 0
-    assert (tmp_path / "state.json").exists()
+    assert (state / "state.json").exists()
 
-    again = start_stack(tmp_path, api_key=key)
+    again = start_stack(state, api_key=key)
     try:
         with again.client() as client:
             names = [c["name"] for c in client.get("/api/v1/connections").json()["connections"]]
