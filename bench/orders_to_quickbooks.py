@@ -43,10 +43,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from soap_calls import envelope, result_text  # noqa: E402  (the SOAP helpers both benchmarks use)
 
 PUSH_MAX = 500
 NEW_CUSTOMER_SHARE = 0.30
@@ -232,26 +234,6 @@ def make_orders(
 
 # ------------------------------------------------------------------------------------------------
 # SOAP
-
-
-def envelope(method: str, params: dict[str, str]) -> bytes:
-    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in params.items())
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>'
-        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
-        f'<soap:Body><{method} xmlns="http://developer.intuit.com/">{inner}</{method}></soap:Body>'
-        "</soap:Envelope>"
-    ).encode()
-
-
-def result_text(body: bytes) -> list[str]:
-    from lxml import etree
-
-    doc = etree.fromstring(body)
-    result = next(el for el in doc.iter() if isinstance(el.tag, str) and el.tag.endswith("Result"))
-    children = [c.text or "" for c in result]
-    return children if children else [result.text or ""]
 
 
 @dataclass
