@@ -7,7 +7,7 @@ at most one message set, and a sale is recorded once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -320,7 +320,3 @@ def retry(order: StoredOrder) -> bool:
         [OrderModel.status.set(PENDING), OrderModel.attempts.set(0)],
         OrderModel.status == FAILED,
     )
-
-
-def statuses(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    return {(o.channel_id, o.order_id): o.status for o in get_many(keys)}

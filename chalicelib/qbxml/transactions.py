@@ -487,6 +487,25 @@ def _header_start(add: etree._Element, customer: str, class_name: str) -> None:
     _optional_ref(add, "ClassRef", class_name, CLASS_FULL_NAME)
 
 
+def _sale_header(
+    add: etree._Element,
+    customer: str,
+    class_name: str,
+    ar_account: str | None,
+    txn_date: date,
+    ref_number: str,
+    bill_address: QbAddress | None,
+    ship_address: QbAddress | None,
+) -> None:
+    """The elements every sales form starts with, in schema order (ARAccountRef: invoices, credit memos)."""
+    _header_start(add, customer, class_name)
+    _optional_ref(add, "ARAccountRef", ar_account, ACCOUNT_FULL_NAME)
+    _sub(add, "TxnDate", txn_date.isoformat())
+    _ref_number(add, ref_number)
+    _address(add, "BillAddress", bill_address)
+    _address(add, "ShipAddress", ship_address)
+
+
 def _po_number(add: etree._Element, po_number: str) -> None:
     if po_number:
         _check_name(po_number, PO_NUMBER, "PONumber")
@@ -513,11 +532,7 @@ def sales_receipt_add(
     """SalesReceiptAddRq: a sale paid in full. Without `ref_number` QuickBooks numbers it itself."""
     _require_lines(lines, "sales receipt")
     request, add = _wrap("SalesReceiptAddRq", "SalesReceiptAdd", request_id)
-    _header_start(add, customer, class_name)
-    _sub(add, "TxnDate", txn_date.isoformat())
-    _ref_number(add, ref_number)
-    _address(add, "BillAddress", bill_address)
-    _address(add, "ShipAddress", ship_address)
+    _sale_header(add, customer, class_name, None, txn_date, ref_number, bill_address, ship_address)
     _optional_ref(add, "PaymentMethodRef", payment_method, PAYMENT_METHOD_NAME)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
@@ -555,12 +570,7 @@ def invoice_add(
     if not lines and not link_to_txn_ids:
         raise ValueError("an invoice needs at least one line or a sales order to link")
     request, add = _wrap("InvoiceAddRq", "InvoiceAdd", request_id)
-    _header_start(add, customer, class_name)
-    _optional_ref(add, "ARAccountRef", ar_account, ACCOUNT_FULL_NAME)
-    _sub(add, "TxnDate", txn_date.isoformat())
-    _ref_number(add, ref_number)
-    _address(add, "BillAddress", bill_address)
-    _address(add, "ShipAddress", ship_address)
+    _sale_header(add, customer, class_name, ar_account, txn_date, ref_number, bill_address, ship_address)
     _po_number(add, po_number)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
@@ -593,11 +603,7 @@ def sales_order_add(
     """SalesOrderAddRq: an order taken, not yet invoiced (no effect on the books)."""
     _require_lines(lines, "sales order")
     request, add = _wrap("SalesOrderAddRq", "SalesOrderAdd", request_id)
-    _header_start(add, customer, class_name)
-    _sub(add, "TxnDate", txn_date.isoformat())
-    _ref_number(add, ref_number)
-    _address(add, "BillAddress", bill_address)
-    _address(add, "ShipAddress", ship_address)
+    _sale_header(add, customer, class_name, None, txn_date, ref_number, bill_address, ship_address)
     _po_number(add, po_number)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
@@ -628,12 +634,7 @@ def credit_memo_add(
     Memo); applying the credit is a separate step."""
     _require_lines(lines, "credit memo")
     request, add = _wrap("CreditMemoAddRq", "CreditMemoAdd", request_id)
-    _header_start(add, customer, class_name)
-    _optional_ref(add, "ARAccountRef", ar_account, ACCOUNT_FULL_NAME)
-    _sub(add, "TxnDate", txn_date.isoformat())
-    _ref_number(add, ref_number)
-    _address(add, "BillAddress", bill_address)
-    _address(add, "ShipAddress", ship_address)
+    _sale_header(add, customer, class_name, ar_account, txn_date, ref_number, bill_address, ship_address)
     _po_number(add, po_number)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)

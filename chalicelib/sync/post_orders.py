@@ -38,7 +38,6 @@ from chalicelib.sync.orders import POST_ORDER, post_job
 
 RECOVER_MESSAGE_SET = "recover_message_set"
 MIN_QBXML_FOR_ORDERS = (9, 0)  # ExternalGUID on sales
-NO_STORED_RESPONSE = 9002
 INVALID_REFERENCE = 3140
 TXN_KIND = {
     "sales_receipt": "SalesReceipt",
@@ -533,7 +532,7 @@ def apply_message_set(
             queue.dead_letter(post_job(stored.channel_id, stored.order_id), receipt)
     to_queue = next_documents + (again if requeue_pending else [])
     if to_queue:
-        WorkQueue(ctx.connection_id).send_many([post_job(c, o) for c, o in to_queue])
+        requeue(to_queue, ctx.connection_id)
     connections.clear_unresolved_set(ctx.connection_id, record["id"])
     return applied
 

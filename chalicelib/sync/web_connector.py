@@ -439,10 +439,10 @@ class WebConnectorService:
         tickets.save(session)
         return ""
 
-    def _end(self, session: Session, outcome: str) -> None:
+    def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
         self._release_job(session, self.queue_for(session.connection_id))
         connections.release_session(session.connection_id, session.ticket)
-        session.state = "closed"
+        session.state = state
         tickets.save(session)
         sync_runs.finish(
             session.connection_id,
@@ -462,9 +462,7 @@ class WebConnectorService:
         if session is None or not session.open:
             return
         self._note_error(session, f"Session {why}.")
-        self._end(session, "abandoned")
-        session.state = "superseded"
-        tickets.save(session)
+        self._end(session, "abandoned", state="superseded")
 
     @staticmethod
     def _error(code: str, message: str, at: datetime) -> dict[str, Any]:
