@@ -1,0 +1,347 @@
+"""One interface for every store: a Singer-style stream of orders, replication key `updated_at`.
+
+A connector fetches one page of orders changed inside a window, oldest change first, each mapped to the
+canonical order JSON (what `chalicelib.orders.model.parse_order` reads). The fetch use case stores the page
+and only then advances the channel's bookmark, so a crash re-reads a page rather than losing one.
+
+Errors come in three classes, as in Singer taps:
+- `FatalError`: nothing will work until the merchant acts (credentials rejected, store gone). The run stops.
+- `RetriableError`: the store is busy or failing (429, 5xx, timeouts). `Http` retries these itself, waiting
+  what Retry-After or the vendor's rate-limit headers ask; when it gives up the run ends and the next one
+  starts again from the bookmark.
+- one malformed order is not an exception: it comes back as a `FetchedOrder` with `problem` set, and is
+  recorded as failed with that reason while the run goes on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import random
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import InvalidOperation
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from chalicelib.orders.model import OrderInvalid, parse_order
+
+
+class ConnectorError(Exception):
+    """A store problem in plain words (shown to the merchant as is)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FatalError(ConnectorError):
+    """Cannot go on until the merchant acts: credentials rejected, store not found, permission missing."""
+
+
+class RetriableError(ConnectorError):
+    """The store is throttling or failing; try again later (after `retry_after` seconds when known)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Window:
+    """Orders whose last change is in [since, until]; `since` None means from the beginning."""
+
+    since: datetime | None
+    until: datetime
+
+
+@dataclass(frozen=True)
+class FetchedOrder:
+    """One store order: its canonical JSON, or why it could not be read (`document` is then None)."""
+
+    order_id: str
+    updated_at: datetime
+    document: dict[str, Any] | None
+    problem: str | None = None
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """Orders in ascending `updated_at` order, the token of the next page (None: this was the last one),
+    and the number of orders in the whole window when the store says (for progress bars)."""
+
+    orders: list[FetchedOrder]
+    next_token: str | None
+    total: int | None = None
+
+
+class Connector(Protocol):
+    vendor: ClassVar[str]
+
+    def check_credentials(self) -> str:
+        """A read the credentials must allow; returns the store's name. Raises FatalError in plain words."""
+        ...
+
+    def fetch_page(self, window: Window, token: str | None) -> Page:
+        """One page of the window's orders (token None: the first page)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    name: str
+    label: str
+    secret: bool
+    required: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How connectors talk HTTP: injected so tests can skip real waits and allow loopback fakes."""
+
+    allow_private_urls: bool = False
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
+    max_wait_seconds: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    page_size: int | None = None  # None: the connector's default (the vendor's maximum)
+    # Fixed vendor endpoints (ShipStation's API host) pointed elsewhere: {kind: base URL}; local fakes only.
+    base_url_overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    kind: str
+    vendor: str
+    fields: tuple[CredentialField, ...]
+    build: Callable[[Mapping[str, str], HttpOptions], Connector]
+
+
+def canonical(
+    order_id: str, updated_at: datetime, number: str, build: Callable[[], dict[str, Any]]
+) -> FetchedOrder:
+    """Map one vendor order with `build`; a malformed one becomes a FetchedOrder with its problem."""
+    try:
+        document = build()
+        parse_order(document)
+    except OrderInvalid as exc:
+        reason = "; ".join(f"{k or 'order'} {v}" for k, v in list(exc.problems.items())[:5])
+        return FetchedOrder(order_id, updated_at, None, f"the store's order cannot be used: {reason}", number)
+    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
+        return FetchedOrder(
+            order_id,
+            updated_at,
+            None,
+            f"the store's order is malformed ({type(exc).__name__}: {exc})",
+            number,
+        )
+    return FetchedOrder(order_id, updated_at, document, None, number)
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO 8601 timestamp from a store; naive ones are taken as UTC."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"not a timestamp: {value!r}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso_z(moment: datetime) -> str:
+    """2026-11-22T10:00:00Z (UTC, whole seconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_store_url(raw: str, *, allow_private: bool, what: str = "store address") -> str:
+    """A store URL the service may call: https (http only for loopback when private URLs are allowed),
+    and not an address inside a private network unless allowed (the service must not be used to probe
+    its own network). Returns the URL without a trailing slash; raises FatalError naming the problem."""
+    value = raw.strip().rstrip("/")
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise FatalError(f"The {what} must be a web address such as https://shop.example.com ({raw!r}).")
+    if parts.username or parts.password:
+        raise FatalError(f"The {what} must not contain a user name or password; use the credential fields.")
+    private = _is_private(host)
+    if private and not allow_private:
+        raise FatalError(f"The {what} {host} is a private or local address; use the store's public address.")
+    if parts.scheme == "http" and not (private and allow_private):
+        raise FatalError(f"The {what} must use https:// (credentials would otherwise travel in clear).")
+    return value
+
+
+def _is_private(host: str) -> bool:
+    if host in ("localhost",) or host.endswith(".localhost"):
+        return True
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            addresses = {ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, None)}
+        except (OSError, UnicodeError):
+            return False  # unresolvable: the request will fail with a clear error
+    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved for a in addresses)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Retry-After as seconds (delta or HTTP date), or None."""
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, (parsedate_to_datetime(raw) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Http:
+    """HTTP to one store with the retry policy every connector shares.
+
+    429, 5xx and timeouts are retried up to `max_attempts` times, waiting Retry-After when given, else an
+    exponential back-off with jitter; a wait longer than `max_wait_seconds` ends the run as retriable
+    instead of holding a Lambda. `pace` lets a connector wait before its next call from the vendor's
+    rate-limit headers (ShipStation's X-Rate-Limit-*). 401/403 become FatalError with `rejected`, 404 with
+    `not_found` when given.
+    """
+
+    vendor: str
+    base_url: str
+    options: HttpOptions
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    rejected: str = ""
+    not_found: str = ""
+    redirected: str = ""  # the message for a 3xx; "{location}" is replaced by where it points
+    pace: Callable[[httpx.Response], float] | None = None
+    _client: httpx.Client | None = None
+    _wait_before_next: float = 0.0
+
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                base_url=self.base_url,
+                headers={"User-Agent": "Ledgerbridge/1.0", "Accept": "application/json", **self.headers},
+                auth=self.auth,
+                timeout=self.options.timeout_seconds,
+                follow_redirects=False,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        last = ""
+        for attempt in range(1, self.options.max_attempts + 1):
+            if self._wait_before_next > 0:
+                self.options.sleep(self._wait_before_next)
+                self._wait_before_next = 0.0
+            try:
+                response = self.client().request(method, path, params=params, json=json)
+            except httpx.TimeoutException:
+                last = f"{self.vendor} did not answer within {self.options.timeout_seconds:g} s"
+                self._back_off(attempt, None, last)
+                continue
+            except httpx.TransportError as exc:
+                last = f"could not reach {self.vendor} at {self.base_url} ({type(exc).__name__})"
+                self._back_off(attempt, None, last)
+                continue
+            if self.pace is not None:
+                self._wait_before_next = max(0.0, self.pace(response))
+            status = response.status_code
+            if status == 429 or status >= 500:
+                last = (
+                    f"{self.vendor} is limiting requests (HTTP 429)"
+                    if status == 429
+                    else f"{self.vendor} had a server error (HTTP {status})"
+                )
+                self._back_off(attempt, retry_after_seconds(response), last)
+                continue
+            if 300 <= status < 400:
+                location = response.headers.get("Location", "another address")
+                raise FatalError(
+                    self.redirected.replace("{location}", location)
+                    if self.redirected
+                    else f"{self.vendor} answered with a redirect to {location}; use the store's own address."
+                )
+            if status in (401, 403):
+                raise FatalError(self.rejected or f"{self.vendor} rejected the credentials (HTTP {status}).")
+            if status == 404 and self.not_found:
+                raise FatalError(self.not_found)
+            if status >= 400:
+                raise FatalError(f"{self.vendor} refused the request (HTTP {status}): {_excerpt(response)}")
+            return response
+        raise RetriableError(f"{last}; gave up after {self.options.max_attempts} attempts")
+
+    def _back_off(self, attempt: int, retry_after: float | None, reason: str) -> None:
+        if attempt >= self.options.max_attempts:
+            return
+        wait = (
+            retry_after
+            if retry_after is not None
+            else min(60.0, 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        )
+        if wait > self.options.max_wait_seconds:
+            raise RetriableError(f"{reason}; it asked to wait {math.ceil(wait)} s", retry_after=wait)
+        self.options.sleep(wait)
+
+    def wait(self, seconds: float) -> None:
+        """Wait before the next request (a connector's own throttle, e.g. Shopify's query cost)."""
+        if seconds > self.options.max_wait_seconds:
+            raise RetriableError(f"{self.vendor} asked to wait {math.ceil(seconds)} s", retry_after=seconds)
+        if seconds > 0:
+            self.options.sleep(seconds)
+
+
+def _excerpt(response: httpx.Response, limit: int = 200) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def keyset_token(orders: list[FetchedOrder], since: datetime | None, page: int, full: bool) -> str | None:
+    """Next-page token for stores that page by offset: restart at page 1 from the newest `updated_at`
+    seen (orders changed during the run cannot shift an offset past one not yet read), skipping the ids
+    already read at that moment (an order changed again has a later timestamp and is read again); when
+    the whole page shares one timestamp, go on by offset. Token: '<iso since>|<page>[#id,id...]'."""
+    if not full or not orders:
+        return None
+    newest = max(o.updated_at for o in orders)
+    oldest = min(o.updated_at for o in orders)
+    if newest == oldest:
+        return f"{newest.isoformat()}|{page + 1 if since is not None and newest == since else 2}"
+    seen = ",".join(o.order_id for o in orders if o.updated_at == newest)
+    return f"{newest.isoformat()}|1#{seen}"
+
+
+def read_keyset_token(token: str | None, window: Window) -> tuple[datetime | None, int, set[str]]:
+    """(since, page, ids to skip) of a `keyset_token`; the window's start for the first page."""
+    if not token:
+        return window.since, 1, set()
+    keyset, _, ids = token.partition("#")
+    since, _, page = keyset.rpartition("|")
+    return datetime.fromisoformat(since), int(page), set(ids.split(",")) if ids else set()

@@ -1,0 +1,71 @@
+"""Local HTTP servers that speak each store's documented API (for tests, benchmarks and the local demo).
+
+They serve realistic documents, paginate, throttle (429 with Retry-After), fail on demand (5xx, 401) and let
+a test add or change orders between runs. They listen on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerbridge.fakes.base import FakeStore
+
+
+@dataclass(frozen=True)
+class FakeKind:
+    """How to start a fake of one channel kind and the credentials a channel needs to reach it."""
+
+    kind: str
+    start: Callable[[Callable[[], float] | None], FakeStore]  # the store's rate-limit clock (None: real)
+    credentials: Callable[[Any], dict[str, str]]
+
+
+def _shopify(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.shopify import FakeShopify
+
+    return (FakeShopify(clock=clock) if clock else FakeShopify()).start()
+
+
+def _shipstation(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.shipstation import FakeShipStation
+
+    fake = FakeShipStation()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
+def _woocommerce(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.woocommerce import FakeWooCommerce
+
+    return FakeWooCommerce().start()
+
+
+def _custom_store(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.custom_store import FakeCustomStore
+
+    return FakeCustomStore().start()
+
+
+FAKES: dict[str, FakeKind] = {
+    "shopify": FakeKind("shopify", _shopify, lambda f: {"shop": f.base_url, "access_token": f.access_token}),
+    "shipstation": FakeKind(
+        "shipstation", _shipstation, lambda f: {"api_key": f.api_key, "api_secret": f.api_secret}
+    ),
+    "woocommerce": FakeKind(
+        "woocommerce",
+        _woocommerce,
+        lambda f: {
+            "store_url": f.base_url,
+            "consumer_key": f.consumer_key,
+            "consumer_secret": f.consumer_secret,
+        },
+    ),
+    "custom_store": FakeKind(
+        "custom_store",
+        _custom_store,
+        lambda f: {"base_url": f.base_url, "username": f.username, "password": f.password},
+    ),
+}
