@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.api import channels, connections, health, keys, openapi, orders, pages, qbwc
+from chalicelib.api import channels, connections, health, keys, openapi, orders, pages, qbwc, tasks
+from chalicelib.events import fetch
 
 app = Chalice(app_name="ledgerbridge")
-for blueprint in (health.bp, pages.bp, qbwc.bp, openapi.bp, keys.bp, connections.bp, channels.bp, orders.bp):
+for blueprint in (
+    health.bp,
+    pages.bp,
+    qbwc.bp,
+    openapi.bp,
+    keys.bp,
+    connections.bp,
+    channels.bp,
+    orders.bp,
+    tasks.bp,
+    fetch.bp,
+):
     app.register_blueprint(blueprint)

@@ -1,13 +1,15 @@
-"""Thin typed wrappers over the AWS services the app uses besides DynamoDB: SQS today.
+"""Thin typed wrappers over the AWS services the app uses besides DynamoDB: SQS, Scheduler, Secrets.
 
 Each connection has its own work queue (and a dead-letter queue behind it): the Web Connector session of
-that connection is the only consumer, so one merchant's backlog never delays another's.
+that connection is the only consumer, so one merchant's backlog never delays another's. Channel fetch work
+has one queue of its own; each channel has one Scheduler schedule and one secret.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -181,3 +183,250 @@ class WorkQueue:
         url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]
         attrs = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         return int(attrs["Attributes"].get("ApproximateNumberOfMessages", "0"))
+
+
+class FetchQueue:
+    """The SQS queue of channel fetch work (manual resyncs and their continuations); its consumer is the
+    fetch Lambda in AWS and the local runner on the embedded stack."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.name = self.queue_name(self.settings)
+        self._sqs = client("sqs", self.settings)
+        self._url: str | None = None
+
+    @staticmethod
+    def queue_name(settings: Settings | None = None) -> str:
+        return f"{(settings or get_settings()).queue_prefix}channel-fetch"
+
+    def create(self) -> None:
+        self._sqs.create_queue(
+            QueueName=self.name, Attributes={"VisibilityTimeout": "960", "MessageRetentionPeriod": "345600"}
+        )
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = str(self._sqs.get_queue_url(QueueName=self.name)["QueueUrl"])
+        return self._url
+
+    def send(self, body: dict[str, Any], *, delay_seconds: int = 0) -> None:
+        self._sqs.send_message(
+            QueueUrl=self.url,
+            MessageBody=json.dumps(body, sort_keys=True),
+            DelaySeconds=min(delay_seconds, 900),
+        )
+
+    def take(self) -> QueuedJob | None:
+        messages = self._sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=1,
+            VisibilityTimeout=960,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if not messages:
+            return None
+        msg = messages[0]
+        return QueuedJob(
+            body=json.loads(msg["Body"]),
+            receipt_handle=msg["ReceiptHandle"],
+            receive_count=int(msg.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
+        )
+
+    def done(self, receipt_handle: str) -> None:
+        self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+
+
+class ChannelSecrets:
+    """A channel's store credentials: one Secrets Manager secret per channel, encrypted with KMS (the
+    deployment's key when set, else the account's aws/secretsmanager key). Never logged, never returned."""
+
+    MISSING = ("ResourceNotFoundException",)
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._sm = client("secretsmanager", self.settings)
+
+    def name(self, channel_id: str) -> str:
+        return f"{self.settings.queue_prefix}channel/{channel_id}"
+
+    def put(self, channel_id: str, tenant_id: str, values: dict[str, str]) -> None:
+        body = json.dumps(values, sort_keys=True)
+        try:
+            self._sm.put_secret_value(SecretId=self.name(channel_id), SecretString=body)
+            return
+        except ClientError as exc:
+            if error_code(exc) not in self.MISSING:
+                raise
+        extra = {"KmsKeyId": self.settings.kms_key_id} if self.settings.kms_key_id else {}
+        self._sm.create_secret(
+            Name=self.name(channel_id),
+            SecretString=body,
+            Description="Ledgerbridge store credentials",
+            Tags=[{"Key": "tenant", "Value": tenant_id}, {"Key": "channel", "Value": channel_id}],
+            **extra,
+        )
+
+    def get(self, channel_id: str) -> dict[str, str]:
+        try:
+            raw = self._sm.get_secret_value(SecretId=self.name(channel_id))["SecretString"]
+        except ClientError as exc:
+            if error_code(exc) in self.MISSING:
+                return {}
+            raise
+        values: dict[str, str] = json.loads(raw)
+        return values
+
+    def delete(self, channel_id: str) -> None:
+        try:
+            self._sm.delete_secret(SecretId=self.name(channel_id), ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if error_code(exc) not in self.MISSING:
+                raise
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A channel's task as EventBridge Scheduler has it (the truth about state and rate)."""
+
+    name: str
+    channel_id: str
+    state: str  # ENABLED | DISABLED
+    every_minutes: int
+    start: datetime
+
+    def next_run(self, now: datetime) -> datetime | None:
+        """When Scheduler fires next (None when paused)."""
+        return self.following(now) if self.state == "ENABLED" else None
+
+    def following(self, now: datetime) -> datetime:
+        """The first firing after `now`: rate schedules fire at start + k * rate."""
+        if now < self.start:
+            return self.start
+        period = timedelta(minutes=self.every_minutes)
+        return self.start + ((now - self.start) // period + 1) * period
+
+
+def rate_expression(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"rate({hours} hour{'s' if hours > 1 else ''})"
+    return f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+
+
+def _minutes(expression: str) -> int:
+    number, unit = expression.removeprefix("rate(").removesuffix(")").split()
+    return int(number) * (60 if unit.startswith("hour") else 1440 if unit.startswith("day") else 1)
+
+
+class ChannelSchedules:
+    """One EventBridge Scheduler schedule per channel in the deployment's group; each fires the fetch
+    Lambda with {"channel_id": ...}."""
+
+    MISSING = ("ResourceNotFoundException",)
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._scheduler = client("scheduler", self.settings)
+
+    @property
+    def group(self) -> str:
+        return self.settings.schedule_group
+
+    def name(self, channel_id: str) -> str:
+        return f"channel-{channel_id}"
+
+    def create_group(self) -> None:
+        try:
+            self._scheduler.create_schedule_group(Name=self.group)
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException":
+                raise
+
+    def put(
+        self, channel_id: str, every_minutes: int, *, enabled: bool = True, start: datetime | None = None
+    ) -> None:
+        """Create or replace the channel's schedule (Scheduler's update is a full replace)."""
+        request = {
+            "Name": self.name(channel_id),
+            "GroupName": self.group,
+            "ScheduleExpression": rate_expression(every_minutes),
+            "StartDate": (start or datetime.now(UTC)).replace(microsecond=0),
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED" if enabled else "DISABLED",
+            "Description": f"Ledgerbridge: fetch orders of channel {channel_id}",
+            "Target": {
+                "Arn": self.settings.fetch_function_arn,
+                "RoleArn": self.settings.scheduler_role_arn,
+                "Input": json.dumps({"channel_id": channel_id}),
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+            },
+        }
+        try:
+            self._scheduler.update_schedule(**request)
+        except ClientError as exc:
+            if error_code(exc) not in self.MISSING:
+                raise
+            self._scheduler.create_schedule(**request)
+
+    def get(self, channel_id: str) -> Schedule | None:
+        try:
+            raw = self._scheduler.get_schedule(Name=self.name(channel_id), GroupName=self.group)
+        except ClientError as exc:
+            if error_code(exc) in self.MISSING:
+                return None
+            raise
+        return self._schedule(raw)
+
+    def set_state(self, channel_id: str, enabled: bool) -> Schedule | None:
+        """Pause or resume, keeping the schedule's cadence (Scheduler refuses a StartDate more than five
+        minutes in the past, so the replacement starts at the next firing of the old one)."""
+        current = self.get(channel_id)
+        if current is None:
+            return None
+        self.put(
+            channel_id, current.every_minutes, enabled=enabled, start=current.following(datetime.now(UTC))
+        )
+        return self.get(channel_id)
+
+    def delete(self, channel_id: str) -> None:
+        try:
+            self._scheduler.delete_schedule(Name=self.name(channel_id), GroupName=self.group)
+        except ClientError as exc:
+            if error_code(exc) not in self.MISSING:
+                raise
+
+    def all(self) -> list[Schedule]:
+        """Every channel schedule of the deployment (the local runner's view)."""
+        found = []
+        token = None
+        while True:
+            page = self._scheduler.list_schedules(
+                GroupName=self.group, **({"NextToken": token} if token else {})
+            )
+            for summary in page.get("Schedules", []):
+                schedule = self.get(summary["Name"].removeprefix("channel-"))
+                if schedule is not None:
+                    found.append(schedule)
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def _schedule(self, raw: dict[str, Any]) -> Schedule:
+        target = json.loads(raw.get("Target", {}).get("Input") or "{}")
+        start = raw.get("StartDate") or raw.get("CreationDate") or datetime.now(UTC)
+        return Schedule(
+            name=raw["Name"],
+            channel_id=str(target.get("channel_id", raw["Name"].removeprefix("channel-"))),
+            state=raw.get("State", "ENABLED"),
+            every_minutes=_minutes(raw["ScheduleExpression"]),
+            start=start if start.tzinfo else start.replace(tzinfo=UTC),
+        )
+
+
+def provision_shared(settings: Settings | None = None) -> None:
+    """Resources every deployment has besides tables (CloudFormation makes them in AWS; the local stack and
+    tests call this): the fetch queue and the schedule group."""
+    FetchQueue(settings).create()
+    ChannelSchedules(settings).create_group()

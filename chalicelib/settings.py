@@ -35,6 +35,14 @@ class Settings:
     orders_per_message_set: int
     retry_delay_seconds: int
     message_set_bytes: int
+    fetch_function_arn: str
+    scheduler_role_arn: str
+    schedule_group: str
+    kms_key_id: str | None
+    allow_private_store_urls: bool
+    fetch_overlap_seconds: int
+    fetch_lease_seconds: int
+    store_api_urls: dict[str, str]
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -68,4 +76,22 @@ def get_settings() -> Settings:
         orders_per_message_set=_int("LEDGERBRIDGE_ORDERS_PER_MESSAGE_SET", 100),
         retry_delay_seconds=_int("LEDGERBRIDGE_RETRY_DELAY_SECONDS", 60),
         message_set_bytes=_int("LEDGERBRIDGE_MESSAGE_SET_BYTES", 1_000_000),
+        # Scheduler targets: set by the deployment template; local placeholders are never called.
+        fetch_function_arn=os.environ.get("LEDGERBRIDGE_FETCH_FUNCTION_ARN")
+        or f"arn:aws:lambda:us-east-1:000000000000:function:ledgerbridge-{stage}-fetch_channel",
+        scheduler_role_arn=os.environ.get("LEDGERBRIDGE_SCHEDULER_ROLE_ARN")
+        or "arn:aws:iam::000000000000:role/ledgerbridge-scheduler",
+        schedule_group=os.environ.get("LEDGERBRIDGE_SCHEDULE_GROUP") or f"{prefix}channels".strip("-"),
+        kms_key_id=os.environ.get("LEDGERBRIDGE_KMS_KEY_ID") or None,
+        # Only the local stack and tests talk to stores on loopback; in AWS store URLs must be public.
+        allow_private_store_urls=os.environ.get("LEDGERBRIDGE_ALLOW_PRIVATE_STORE_URLS", "") == "true",
+        fetch_overlap_seconds=_int("LEDGERBRIDGE_FETCH_OVERLAP_SECONDS", 120),
+        fetch_lease_seconds=_int("LEDGERBRIDGE_FETCH_LEASE_SECONDS", 900),
+        store_api_urls=_urls(os.environ.get("LEDGERBRIDGE_STORE_API_URLS", "")),
     )
+
+
+def _urls(raw: str) -> dict[str, str]:
+    """'shipstation=http://127.0.0.1:9000,...' (vendor hosts that are fixed in production: fakes only)."""
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {kind.strip(): url.strip() for kind, url in pairs}

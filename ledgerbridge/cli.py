@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -171,3 +172,98 @@ def simulate(
     click.echo(report.render())
     if report.errors:
         sys.exit(1)
+
+
+def _resync_invoker(
+    function_name: str | None,
+) -> tuple[str, Callable[[dict[str, object]], dict[str, object]]]:
+    """Where the resync handler runs: in this process against the local stack, else the resync Lambda
+    through boto3 (the operator's AWS credentials)."""
+    if os.environ.get("AWS_ENDPOINT_URL") or devstack.running_stack() is not None:
+        _use_storage()
+        from chalicelib.events.fetch import handle_resync
+
+        return "in-process (local stack)", lambda event: handle_resync(dict(event), None)
+    import json
+
+    import boto3
+    from botocore.config import Config
+
+    from chalicelib.settings import get_settings
+
+    name = function_name or f"{get_settings().table_prefix}resync_channel"
+    # One call runs up to the Lambda's 15 minutes; a client-side retry would start a second one.
+    lambda_client = boto3.client("lambda", config=Config(read_timeout=910, retries={"max_attempts": 0}))
+
+    def invoke(event: dict[str, object]) -> dict[str, object]:
+        answer = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        body: dict[str, object] = json.loads(answer["Payload"].read() or b"{}")
+        if answer.get("FunctionError"):
+            raise click.ClickException(f"the resync Lambda failed: {body.get('errorMessage', body)}")
+        return body
+
+    return f"Lambda {name}", invoke
+
+
+@main.command()
+@click.option("--channel", "channel_id", required=True, help="The channel's id (chn_...).")
+@click.option("--from", "since", required=True, help="First day (2026-11-01) or date-time with a zone.")
+@click.option("--to", "until", required=True, help="Last day (inclusive) or date-time with a zone.")
+@click.option("--pages-per-call", default=1, show_default=True, help="Store pages fetched per handler call.")
+@click.option("--function", "function_name", default=None, help="The resync Lambda's name (AWS only).")
+def resync(channel_id: str, since: str, until: str, pages_per_call: int, function_name: str | None) -> None:
+    """Fetch a channel's orders changed in a date range again; orders already in QuickBooks are not posted
+    again. Shows a progress bar and ends with the counts."""
+    import time as clock
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    where, call = _resync_invoker(function_name)
+    click.echo(f"resync of {channel_id} from {since} to {until}, run {where}", err=True)
+    event: dict[str, object] = {
+        "channel_id": channel_id,
+        "from": since,
+        "to": until,
+        "max_pages": pages_per_call,
+    }
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as progress:
+        bar = progress.add_task("fetching", total=None)
+        while True:
+            run = call(event)
+            if run.get("state") == "refused":
+                raise click.ClickException(str(run.get("error")))
+            counts = run.get("counts") or {}
+            assert isinstance(counts, dict)
+            total = run.get("total")
+            progress.update(
+                bar,
+                completed=int(counts.get("fetched", 0)),
+                total=int(total) if isinstance(total, int) else None,
+                description=f"fetching ({run.get('state')}, {run.get('pages', 0)} pages)",
+            )
+            event = {"channel_id": channel_id, "run_id": run["id"], "max_pages": pages_per_call}
+            if run.get("state") in ("done", "failed"):
+                break
+            if run.get("state") in ("waiting", "retry_later"):
+                clock.sleep(5)
+        if isinstance(counts, dict):
+            fetched = int(counts.get("fetched", 0))
+            progress.update(
+                bar, completed=fetched, total=int(total) if isinstance(total, int) else max(fetched, 1)
+            )
+    line = ", ".join(
+        f"{label} {counts.get(key, 0)}"
+        for key, label in (
+            ("fetched", "fetched"),
+            ("new", "new"),
+            ("changed", "changed"),
+            ("already_in_quickbooks", "already in QuickBooks"),
+            ("unchanged", "unchanged"),
+            ("skipped", "skipped by filters"),
+            ("unreadable", "unreadable"),
+        )
+    )
+    click.echo(f"run {run['id']}: {run.get('state')}: {line}")
+    if run.get("state") == "failed":
+        raise click.ClickException(str(run.get("error")))

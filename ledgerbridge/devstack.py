@@ -47,6 +47,8 @@ def local_environment(moto_endpoint: str, app_url: str) -> dict[str, str]:
         "AWS_REGION": LOCAL_REGION,
         "LEDGERBRIDGE_STAGE": "local",
         "LEDGERBRIDGE_PUBLIC_URL": app_url,
+        # Stores on this machine (the fakes) may be called; in AWS store URLs must be public.
+        "LEDGERBRIDGE_ALLOW_PRIVATE_STORE_URLS": "true",
     }
 
 
@@ -91,12 +93,14 @@ class EmbeddedAws:
         self._server.stop()
 
     def provision(self) -> None:
-        """Create every table and the work queue of every connection (idempotent)."""
-        from chalicelib.aws import WorkQueue
+        """Create every table, the fetch queue, the schedule group and the work queue of every connection
+        (idempotent)."""
+        from chalicelib.aws import WorkQueue, provision_shared
         from chalicelib.dal import connections
         from chalicelib.dal.tables import create_tables
 
         create_tables()
+        provision_shared()
         for conn in connections.list_all():
             WorkQueue(conn.connection_id).create()
 
@@ -104,7 +108,13 @@ class EmbeddedAws:
     def snapshot(self) -> bool:
         """Write the state file if anything changed; True when written."""
         with self._lock:
-            state = {"version": 1, "dynamodb": self._dump_tables(), "sqs": self._dump_queues()}
+            state = {
+                "version": 1,
+                "dynamodb": self._dump_tables(),
+                "sqs": self._dump_queues(),
+                "schedules": self._dump_schedules(),
+                "secrets": self._dump_secrets(),
+            }
             text = json.dumps(state, sort_keys=True)
             if text == self._last_snapshot:
                 return False
@@ -141,8 +151,47 @@ class EmbeddedAws:
             for body in bodies:
                 sqs.send_message(QueueUrl=url, MessageBody=body)
                 count += 1
+        count += self._restore_schedules(state.get("schedules", []))
+        sm = self._client("secretsmanager")
+        for name, value in state.get("secrets", {}).items():
+            sm.create_secret(Name=name, SecretString=value)
+            count += 1
         self._last_snapshot = ""
         return count
+
+    def _dump_schedules(self) -> list[dict[str, Any]]:
+        scheduler = self._client("scheduler")
+        out = []
+        for group in scheduler.list_schedule_groups().get("ScheduleGroups", []):
+            for summary in scheduler.list_schedules(GroupName=group["Name"]).get("Schedules", []):
+                raw = scheduler.get_schedule(Name=summary["Name"], GroupName=group["Name"])
+                keep = ("Name", "GroupName", "ScheduleExpression", "State", "Description", "Target")
+                item = {k: raw[k] for k in keep if k in raw}
+                item["StartDate"] = raw["StartDate"].isoformat() if raw.get("StartDate") else None
+                out.append(item)
+        return sorted(out, key=lambda i: str(i["Name"]))
+
+    def _restore_schedules(self, schedules: list[dict[str, Any]]) -> int:
+        from datetime import datetime
+
+        scheduler = self._client("scheduler")
+        for item in schedules:
+            group = item.get("GroupName") or "default"
+            if group != "default":
+                with contextlib.suppress(scheduler.exceptions.ConflictException):
+                    scheduler.create_schedule_group(Name=group)
+            start = item.pop("StartDate", None)
+            extra = {"StartDate": datetime.fromisoformat(start)} if start else {}
+            scheduler.create_schedule(FlexibleTimeWindow={"Mode": "OFF"}, **item, **extra)
+        return len(schedules)
+
+    def _dump_secrets(self) -> dict[str, str]:
+        sm = self._client("secretsmanager")
+        out = {}
+        for page in sm.get_paginator("list_secrets").paginate():
+            for secret in page.get("SecretList", []):
+                out[secret["Name"]] = sm.get_secret_value(SecretId=secret["ARN"])["SecretString"]
+        return out
 
     def _client(self, service: str) -> Any:
         import boto3
@@ -185,7 +234,13 @@ class DevStack:
         self._chalice: subprocess.Popen[bytes] | None = None
 
     def environment(self) -> dict[str, str]:
-        return local_environment(self.aws.endpoint, self.app_url)
+        """The local stack's environment, plus any LEDGERBRIDGE_* setting given to `make run`."""
+        given = {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("LEDGERBRIDGE_") and k != "LEDGERBRIDGE_API_KEY"
+        }
+        return {**given, **local_environment(self.aws.endpoint, self.app_url)}
 
     def start_aws(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
@@ -252,12 +307,16 @@ class DevStack:
         key = self.local_key()
         stack_file(self.state_dir).write_text(json.dumps(self.environment(), indent=2))
         self.start_app()
+        from ledgerbridge.runner import LocalRunner
+
+        LocalRunner().run_in_thread(self._stop)
         print(
             "\nLedgerbridge is running on the embedded local stack.\n"
             f"  Dashboard:          {self.app_url}/\n"
             f"  Web Connector URL:  {self.app_url}/qbwc   (WSDL: {self.app_url}/qbwc?wsdl)\n"
             f"  API key:            {key}\n"
             f"  REST API:           curl -H 'Authorization: Bearer {key}' {self.app_url}/api/v1/connections\n"
+            "  Schedules:          run by the local runner (channel tasks fire on time)\n"
             "Press Ctrl-C to stop; state is kept in "
             f"{self.aws.snapshot_path} and restored next time.\n",
             flush=True,

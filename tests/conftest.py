@@ -40,6 +40,8 @@ os.environ.update(
         # In-process tests run many sessions in a row; the back-off before retrying a transient QuickBooks
         # error is exercised by its own test with a real delay.
         "LEDGERBRIDGE_RETRY_DELAY_SECONDS": "0",
+        # The fake stores listen on 127.0.0.1.
+        "LEDGERBRIDGE_ALLOW_PRIVATE_STORE_URLS": "true",
     }
 )
 for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
@@ -55,9 +57,11 @@ def aws() -> Iterator[str]:
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
+    from chalicelib.aws import provision_shared
     from chalicelib.dal.tables import create_tables
 
     create_tables()
+    provision_shared()
     yield os.environ["AWS_ENDPOINT_URL"]
     server.stop()
 
@@ -77,7 +81,9 @@ class LocalStack:
         )
 
 
-def start_stack(state_dir: Path, api_key: str, port: int | None = None) -> LocalStack:
+def start_stack(
+    state_dir: Path, api_key: str, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> LocalStack:
     """Start `ledgerbridge dev`; `state_dir` need not exist (as `.local` in a fresh clone)."""
     port = port or _free_port()
     moto_port = _free_port()
@@ -85,7 +91,7 @@ def start_stack(state_dir: Path, api_key: str, port: int | None = None) -> Local
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERBRIDGE_"))}
     env.update({"LEDGERBRIDGE_API_KEY": api_key, "PYTHONUNBUFFERED": "1"})
-    env.update({k: v for k, v in os.environ.items() if k.startswith("LEDGERBRIDGE_TEST_ENV_")})
+    env.update(extra_env or {})
     cmd = [
         str(Path(sys.executable).with_name("ledgerbridge")),
         "dev",

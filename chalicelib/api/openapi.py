@@ -12,6 +12,20 @@ from chalicelib.api.http import json_response, public_base_url
 bp = Blueprint(__name__)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+CREDENTIALS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "Store credentials (shop + access_token; api_key + api_secret; store_url + consumer_key + "
+    "consumer_secret; base_url + username + password). Stored encrypted, shown masked, never returned.",
+}
+EVERY_MINUTES: dict[str, Any] = {"type": "integer", "minimum": 5, "maximum": 1440}
+TASK: dict[str, Any] = {
+    "name": "task_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The task's id (its channel's id)",
+}
 OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
 
 
@@ -211,9 +225,14 @@ def spec_template() -> dict[str, Any]:
                         "required": ["connection_id", "kind", "name"],
                         "properties": {
                             "connection_id": {"type": "string"},
-                            "kind": {"type": "string", "enum": ["custom_store"]},
+                            "kind": {
+                                "type": "string",
+                                "enum": ["shopify", "shipstation", "woocommerce", "custom_store"],
+                            },
                             "name": name,
                             "settings": OBJECT,
+                            "credentials": CREDENTIALS,
+                            "every_minutes": EVERY_MINUTES,
                         },
                         "additionalProperties": False,
                     },
@@ -223,16 +242,53 @@ def spec_template() -> dict[str, Any]:
             "/api/v1/channels/{channel_id}": {
                 "get": _op("A channel", params=[CHANNEL]),
                 "patch": _op(
-                    "Change a channel's name or settings",
+                    "Change a channel's name, settings, credentials (checked with the store) or schedule",
                     params=[CHANNEL],
                     body={
                         "type": "object",
-                        "properties": {"name": name, "settings": OBJECT},
+                        "properties": {
+                            "name": name,
+                            "settings": OBJECT,
+                            "credentials": CREDENTIALS,
+                            "every_minutes": EVERY_MINUTES,
+                        },
                         "additionalProperties": False,
                     },
                 ),
-                "delete": _op("Delete a channel", params=[CHANNEL]),
+                "delete": _op("Delete a channel, its task and its credentials", params=[CHANNEL]),
             },
+            "/api/v1/channels/{channel_id}/resync": {
+                "post": _op(
+                    "Fetch the orders changed in a date range again (queued; orders in QuickBooks stay as they are)",
+                    202,
+                    params=[CHANNEL],
+                    body={
+                        "type": "object",
+                        "required": ["from", "to"],
+                        "properties": {
+                            "from": {
+                                "type": "string",
+                                "description": "2026-11-01 or an ISO date-time with zone",
+                            },
+                            "to": {"type": "string", "description": "last day (inclusive) or ISO date-time"},
+                        },
+                        "additionalProperties": False,
+                    },
+                ),
+            },
+            "/api/v1/channels/{channel_id}/runs": {
+                "get": _op("The channel's latest fetch runs (scheduled and resyncs)", params=[CHANNEL]),
+            },
+            "/api/v1/channels/{channel_id}/runs/{run_id}": {
+                "get": _op(
+                    "One fetch run: state, progress and counts",
+                    params=[CHANNEL, _path("run_id", "The run's id (run_...)")],
+                ),
+            },
+            "/api/v1/tasks": {"get": _op("Each fetching channel's schedule: state, last and next run")},
+            "/api/v1/tasks/{task_id}": {"get": _op("One task", params=[TASK])},
+            "/api/v1/tasks/{task_id}/pause": {"post": _op("Pause the task's schedule", params=[TASK])},
+            "/api/v1/tasks/{task_id}/resume": {"post": _op("Resume the task's schedule", params=[TASK])},
             "/api/v1/channels/{channel_id}/orders": {
                 "post": _op(
                     "Push up to 500 orders in the canonical JSON (custom store)",

@@ -23,6 +23,12 @@ class Channel:
     name: str
     settings: dict[str, Any]
     created_at: datetime
+    every_minutes: int = 15
+    credentials_mask: dict[str, str] | None = None
+    store_name: str | None = None
+    bookmark: datetime | None = None
+    fetch_run_id: str | None = None
+    last_fetch: dict[str, Any] | None = None
 
 
 def _channel(m: ChannelModel) -> Channel:
@@ -34,18 +40,42 @@ def _channel(m: ChannelModel) -> Channel:
         name=m.name,
         settings=dict(m.settings or {}),
         created_at=m.created_at,
+        every_minutes=int(m.every_minutes or 15),
+        credentials_mask=m.credentials_mask,
+        store_name=m.store_name,
+        bookmark=m.bookmark,
+        fetch_run_id=m.fetch_run_id,
+        last_fetch=m.last_fetch,
     )
 
 
-def create(tenant_id: str, connection_id: str, kind: str, name: str, settings: dict[str, Any]) -> Channel:
+def new_id() -> str:
+    return "chn_" + secrets.token_hex(8)
+
+
+def create(
+    tenant_id: str,
+    connection_id: str,
+    kind: str,
+    name: str,
+    settings: dict[str, Any],
+    *,
+    channel_id: str | None = None,
+    every_minutes: int = 15,
+    credentials_mask: dict[str, str] | None = None,
+    store_name: str | None = None,
+) -> Channel:
     model = ChannelModel(
-        "chn_" + secrets.token_hex(8),
+        channel_id or new_id(),
         tenant_id=tenant_id,
         connection_id=connection_id,
         kind=kind,
         name=name,
         settings=settings,
         created_at=datetime.now(UTC),
+        every_minutes=every_minutes,
+        credentials_mask=credentials_mask,
+        store_name=store_name,
     )
     model.save(condition=ChannelModel.channel_id.does_not_exist())
     return _channel(model)
@@ -71,13 +101,26 @@ def list_for_tenant(tenant_id: str) -> list[Channel]:
     return sorted((_channel(m) for m in ChannelModel.by_tenant.query(tenant_id)), key=lambda c: c.created_at)
 
 
-def update(tenant_id: str, channel_id: str, *, name: str, settings: dict[str, Any]) -> Channel:
+def update(
+    tenant_id: str,
+    channel_id: str,
+    *,
+    name: str,
+    settings: dict[str, Any],
+    every_minutes: int | None = None,
+    credentials_mask: dict[str, str] | None = None,
+    store_name: str | None = None,
+) -> Channel:
     model = ChannelModel(channel_id)
+    actions: list[Any] = [ChannelModel.name.set(name), ChannelModel.settings.set(settings)]
+    if every_minutes is not None:
+        actions.append(ChannelModel.every_minutes.set(every_minutes))
+    if credentials_mask is not None:
+        actions.append(ChannelModel.credentials_mask.set(credentials_mask))
+    if store_name is not None:
+        actions.append(ChannelModel.store_name.set(store_name))
     try:
-        model.update(
-            actions=[ChannelModel.name.set(name), ChannelModel.settings.set(settings)],
-            condition=ChannelModel.tenant_id == tenant_id,
-        )
+        model.update(actions=actions, condition=ChannelModel.tenant_id == tenant_id)
     except UpdateError as exc:
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
@@ -92,3 +135,52 @@ def delete(tenant_id: str, channel_id: str) -> None:
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
         raise
+
+
+def take_fetch_lease(channel_id: str, run_id: str, now: float, seconds: int) -> bool:
+    """Hold the channel for one fetch run (a run never overlaps another of the same channel). The holder
+    may take it again (renewal); anyone may take it once it has lapsed (the holder crashed)."""
+    try:
+        ChannelModel(channel_id).update(
+            actions=[
+                ChannelModel.fetch_run_id.set(run_id),
+                ChannelModel.fetch_lease_until.set(int(now + seconds)),
+            ],
+            condition=ChannelModel.channel_id.exists()
+            & (
+                ChannelModel.fetch_lease_until.does_not_exist()
+                | (ChannelModel.fetch_lease_until < int(now))
+                | (ChannelModel.fetch_run_id == run_id)
+            ),
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+
+
+def advance_bookmark(channel_id: str, run_id: str, bookmark: datetime) -> bool:
+    """Move the bookmark forward (never back) after a page is stored, while holding the lease."""
+    try:
+        ChannelModel(channel_id).update(
+            actions=[ChannelModel.bookmark.set(bookmark)],
+            condition=(ChannelModel.fetch_run_id == run_id)
+            & (ChannelModel.bookmark.does_not_exist() | (ChannelModel.bookmark < bookmark)),
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+
+
+def release_fetch_lease(channel_id: str, run_id: str, last_fetch: dict[str, Any] | None) -> None:
+    actions: list[Any] = [ChannelModel.fetch_run_id.remove(), ChannelModel.fetch_lease_until.remove()]
+    if last_fetch is not None:
+        actions.append(ChannelModel.last_fetch.set(last_fetch))
+    try:
+        ChannelModel(channel_id).update(actions=actions, condition=ChannelModel.fetch_run_id == run_id)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise

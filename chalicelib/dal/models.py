@@ -204,7 +204,44 @@ class ChannelModel(_Base):
     name = UnicodeAttribute()
     settings = JSONAttribute()
     created_at = UTCDateTimeAttribute()
+    # Fetching from the store (connector channels): how often, what the credentials look like masked,
+    # the bookmark (highest updated_at stored), the run holding the channel, and the last run's outcome.
+    every_minutes = NumberAttribute(default=15)
+    credentials_mask = JSONAttribute(null=True)
+    store_name = UnicodeAttribute(null=True)
+    bookmark = UTCDateTimeAttribute(null=True)
+    fetch_run_id = UnicodeAttribute(null=True)
+    fetch_lease_until = NumberAttribute(null=True)
+    last_fetch = JSONAttribute(null=True)
     by_tenant = ChannelsByTenant()
+
+
+class FetchRunModel(_Base):
+    """One fetch of a channel's orders (scheduled or a manual resync): its window, progress and outcome.
+
+    Hash: channel; range: `<started ISO>#<id>` so a channel's runs list newest first. Kept 90 days (TTL)."""
+
+    class Meta(_Base.Meta):
+        table_name = "fetch_runs"
+        short_name = "fetch_runs"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    run_key = UnicodeAttribute(range_key=True)
+    run_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    trigger = UnicodeAttribute()  # schedule | resync
+    since = UTCDateTimeAttribute(null=True)
+    until = UTCDateTimeAttribute()
+    checkpoint = UTCDateTimeAttribute(null=True)
+    page_token = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()  # queued | running | done | failed | retry_later
+    counts = JSONAttribute(null=True)
+    total = NumberAttribute(null=True)
+    pages = NumberAttribute(default=0)
+    started_at = UTCDateTimeAttribute()
+    ended_at = UTCDateTimeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
 
 
 class OrdersByTenant(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-untyped-call]
@@ -277,6 +314,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     ChannelModel,
     OrderModel,
     MappingModel,
+    FetchRunModel,
 )
 
 

@@ -19,7 +19,8 @@ from chalicelib.dal.models import OrderModel
 
 PENDING, IN_FLIGHT, SYNCED, FAILED = "pending", "in_flight", "synced", "failed"
 STATUSES = (PENDING, IN_FLIGHT, SYNCED, FAILED)
-Outcome = Literal["new", "changed", "unchanged", "changed_after_sync", "refunded"]
+Outcome = Literal["new", "changed", "unchanged", "in_quickbooks", "changed_after_sync", "refunded"]
+UNREADABLE = "unreadable"  # error code of an order the store sent that cannot be read
 
 
 def order_key(channel_id: str, order_id: str) -> str:
@@ -113,7 +114,7 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
             raise
     current = OrderModel.get(channel_id, incoming.order_id, consistent_read=True)
     if current.digest == incoming.digest:
-        return "unchanged"
+        return "in_quickbooks" if current.status == SYNCED else "unchanged"
     try:
         OrderModel(channel_id, incoming.order_id).update(
             actions=[
@@ -319,4 +320,52 @@ def retry(order: StoredOrder) -> bool:
         order.order_id,
         [OrderModel.status.set(PENDING), OrderModel.attempts.set(0)],
         OrderModel.status == FAILED,
+    )
+
+
+def record_unreadable(
+    tenant_id: str,
+    connection_id: str,
+    channel_id: str,
+    order_id: str,
+    number: str,
+    problem: str,
+    external_guid: str,
+) -> bool:
+    """An order the store sent that cannot be read becomes failed with the reason (the merchant fixes it in
+    the store; its next change is fetched again). An order already in QuickBooks or on its way is left
+    alone. Returns whether it was recorded."""
+    now = datetime.now(UTC)
+    error = {"code": UNREADABLE, "message": problem, "retriable": False}
+    model = OrderModel(
+        channel_id,
+        order_id,
+        order_key=order_key(channel_id, order_id),
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        status=FAILED,
+        number=number or order_id,
+        document={},
+        digest="",
+        received_at=now,
+        updated_at=now,
+        external_guid=external_guid,
+        error=error,
+    )
+    try:
+        model.save(condition=OrderModel.order_id.does_not_exist())
+        return True
+    except PutError as exc:
+        if not condition_failed(exc):
+            raise
+    return _transition(
+        channel_id,
+        order_id,
+        [
+            OrderModel.status.set(FAILED),
+            OrderModel.error.set(error),
+            OrderModel.digest.set(""),
+            OrderModel.updated_at.set(now),
+        ],
+        OrderModel.status.is_in(PENDING, FAILED),
     )

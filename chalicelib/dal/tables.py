@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.dal.models import ALL_MODELS, TicketModel
+from chalicelib.dal.models import ALL_MODELS, FetchRunModel, TicketModel
 
 
 def create_tables() -> list[str]:
@@ -13,6 +13,7 @@ def create_tables() -> list[str]:
             model.create_table(wait=True)
         names.append(model.Meta.table_name)
     TicketModel.update_ttl(ignore_update_ttl_errors=True)
+    FetchRunModel.update_ttl(ignore_update_ttl_errors=True)
     return names
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.aws import ChannelSchedules, ChannelSecrets
+from chalicelib.channels import CHANNEL_KINDS, spec
+from chalicelib.channels.base import ConnectorError, ConnectorSpec, HttpOptions
 from chalicelib.dal import channels, company_lists, connections
 from chalicelib.dal.channels import Channel
 from chalicelib.errors import BadRequest
@@ -14,8 +17,9 @@ from chalicelib.orders.settings import (
     settings_from_json,
     settings_to_json,
 )
+from chalicelib.settings import get_settings
 
-CHANNEL_KINDS = ("custom_store",)
+MIN_MINUTES, MAX_MINUTES = 5, 1440
 
 
 def _checked(connection_id: str, settings: ChannelSettings) -> None:
@@ -62,26 +66,173 @@ def _parse(data: Any, base: ChannelSettings | None = None) -> ChannelSettings:
         ) from exc
 
 
-def create_channel(tenant_id: str, connection_id: str, kind: str, name: str, settings_json: Any) -> Channel:
+def _every_minutes(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_MINUTES <= value <= MAX_MINUTES:
+        raise BadRequest(
+            f"every_minutes must be a whole number of minutes from {MIN_MINUTES} to {MAX_MINUTES}",
+            details={"fields": {"every_minutes": f"must be {MIN_MINUTES}..{MAX_MINUTES}"}},
+        )
+    return value
+
+
+def _credentials(connector: ConnectorSpec, given: Any, current: dict[str, str]) -> dict[str, str]:
+    """The channel's credentials after this change: fields given replace the stored ones; every required
+    field must end up set. Names every problem."""
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise BadRequest(
+            "credentials must be an object", details={"fields": {"credentials": "must be an object"}}
+        )
+    known = {f.name for f in connector.fields}
+    problems = {f"credentials.{k}": "unknown field" for k in sorted(set(given) - known)}
+    values = dict(current)
+    for field_ in connector.fields:
+        if field_.name in given:
+            value = given[field_.name]
+            if not isinstance(value, str) or len(value) > 2000:
+                problems[f"credentials.{field_.name}"] = "must be a string (at most 2000 characters)"
+                continue
+            values[field_.name] = value.strip()
+        if field_.required and not values.get(field_.name):
+            problems[f"credentials.{field_.name}"] = f"is required ({field_.label})"
+    if problems:
+        raise BadRequest(
+            "invalid credentials: " + "; ".join(f"{k} {v}" for k, v in problems.items()),
+            details={"fields": problems},
+        )
+    return {k: v for k, v in values.items() if v}
+
+
+def _checked_with_store(kind: str, values: dict[str, str]) -> str | None:
+    """Call the store with the credentials (the check on save). Returns the store's name; a rejection is a
+    400 in the store's words. A push-only custom store is not called."""
+    if kind == "custom_store" and not values.get("base_url"):
+        return None
+    settings = get_settings()
+    options = HttpOptions(
+        allow_private_urls=settings.allow_private_store_urls,
+        base_url_overrides=settings.store_api_urls,
+        max_attempts=2,
+        max_wait_seconds=5,
+    )
+    try:
+        return spec(kind).build(values, options).check_credentials()
+    except ConnectorError as exc:
+        raise BadRequest(exc.message, details={"fields": {"credentials": exc.message}}) from exc
+
+
+def mask(connector: ConnectorSpec, values: dict[str, str]) -> dict[str, str]:
+    """Credentials as the API shows them: secrets reduced to their last four characters (none when short)."""
+    shown = {}
+    for field_ in connector.fields:
+        value = values.get(field_.name)
+        if not value:
+            continue
+        if field_.secret:
+            shown[field_.name] = "••••" + (value[-4:] if len(value) >= 16 else "")
+        else:
+            shown[field_.name] = value
+    return shown
+
+
+def create_channel(
+    tenant_id: str,
+    connection_id: str,
+    kind: str,
+    name: str,
+    settings_json: Any,
+    credentials: Any = None,
+    every_minutes: Any = None,
+) -> Channel:
     if kind not in CHANNEL_KINDS:
         raise BadRequest(
             f"kind must be one of: {', '.join(CHANNEL_KINDS)}", details={"fields": {"kind": "unknown"}}
         )
     conn = connections.get_for_tenant(tenant_id, connection_id)
     settings = _parse(settings_json or {})
+    minutes = _every_minutes(every_minutes, 15)
+    connector = spec(kind)
+    values = _credentials(connector, credentials, {})
     _checked(conn.connection_id, settings)
-    return channels.create(tenant_id, conn.connection_id, kind, name, settings_to_json(settings))
+    store_name = _checked_with_store(kind, values)
+    channel_id = channels.new_id()
+    if values:
+        ChannelSecrets().put(channel_id, tenant_id, values)
+    channel = channels.create(
+        tenant_id,
+        conn.connection_id,
+        kind,
+        name,
+        settings_to_json(settings),
+        channel_id=channel_id,
+        every_minutes=minutes,
+        credentials_mask=mask(connector, values),
+        store_name=store_name,
+    )
+    if pulls(kind, values):
+        ChannelSchedules().put(channel_id, minutes)
+    return channel
 
 
-def update_channel(tenant_id: str, channel_id: str, name: str | None, settings_json: Any) -> Channel:
+def pulls(kind: str, values: dict[str, str]) -> bool:
+    """Whether Ledgerbridge fetches the channel (a custom store without an API address is push-only)."""
+    return kind != "custom_store" or bool(values.get("base_url"))
+
+
+def update_channel(
+    tenant_id: str,
+    channel_id: str,
+    name: str | None,
+    settings_json: Any,
+    credentials: Any = None,
+    every_minutes: Any = None,
+) -> Channel:
     channel = channels.get_for_tenant(tenant_id, channel_id)
     settings = settings_from_json(channel.settings)
     if settings_json is not None:
         settings = _parse(settings_json, base=settings)
         _checked(channel.connection_id, settings)
-    return channels.update(
-        tenant_id, channel_id, name=name or channel.name, settings=settings_to_json(settings)
+    minutes = _every_minutes(every_minutes, channel.every_minutes)
+    connector = spec(channel.kind)
+    mask_ = None
+    store_name = None
+    secrets_ = ChannelSecrets()
+    values = secrets_.get(channel_id)
+    if credentials is not None:
+        values = _credentials(connector, credentials, values)
+        store_name = _checked_with_store(channel.kind, values) or ""
+        secrets_.put(channel_id, tenant_id, values)
+        mask_ = mask(connector, values)
+    updated = channels.update(
+        tenant_id,
+        channel_id,
+        name=name or channel.name,
+        settings=settings_to_json(settings),
+        every_minutes=minutes,
+        credentials_mask=mask_,
+        store_name=store_name,
     )
+    schedules = ChannelSchedules()
+    current = schedules.get(channel_id)
+    if pulls(channel.kind, values):
+        if current is None:
+            schedules.put(channel_id, minutes)
+        elif current.every_minutes != minutes:  # the new rate counts from now
+            schedules.put(channel_id, minutes, enabled=current.state == "ENABLED")
+    elif current is not None:
+        schedules.delete(channel_id)
+    return updated
+
+
+def delete_channel(tenant_id: str, channel_id: str) -> None:
+    """The channel, its task and its credentials (its orders stay, with their QuickBooks history)."""
+    channels.get_for_tenant(tenant_id, channel_id)
+    ChannelSchedules().delete(channel_id)
+    ChannelSecrets().delete(channel_id)
+    channels.delete(tenant_id, channel_id)
 
 
 def settings_of(channel: Channel) -> ChannelSettings:
@@ -95,5 +246,11 @@ def channel_view(channel: Channel) -> dict[str, Any]:
         "kind": channel.kind,
         "connection_id": channel.connection_id,
         "settings": channel.settings,
+        "every_minutes": channel.every_minutes,
+        "mode": "pull" if pulls(channel.kind, channel.credentials_mask or {}) else "push",
+        "credentials": channel.credentials_mask or {},
+        "store_name": channel.store_name,
+        "bookmark": channel.bookmark.isoformat() if channel.bookmark else None,
+        "last_fetch": channel.last_fetch,
         "created_at": channel.created_at.isoformat(),
     }

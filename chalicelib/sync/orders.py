@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.aws import WorkQueue
 from chalicelib.dal import channels, orders
+from chalicelib.dal.channels import Channel
 from chalicelib.dal.orders import Incoming, StoredOrder
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
@@ -79,6 +80,16 @@ def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
             + "; ".join(f"{k} {v}" for k, v in list(problems.items())[:20]),
             details={"fields": problems},
         )
+    counts, results = store_orders(channel, parsed)
+    counts["received"] = len(raw)
+    return PushResult(counts=dict(counts), orders=results)
+
+
+def store_orders(
+    channel: Channel, parsed: list[tuple[Order, dict[str, Any]]]
+) -> tuple[Counter[str], list[dict[str, str]]]:
+    """Store valid orders idempotently (the channel's filters first) and queue the QuickBooks work of every
+    new, changed or refunded one. Shared by the custom store's push and every connector's fetch."""
     settings = settings_of(channel)
     counts: Counter[str] = Counter()
     results = []
@@ -91,7 +102,7 @@ def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
             results.append({"id": key, "order_id": order.order_id, "outcome": "skipped", "reason": skipped})
             continue
         outcome = orders.upsert(
-            tenant_id,
+            channel.tenant_id,
             channel.connection_id,
             channel.channel_id,
             Incoming(
@@ -109,8 +120,20 @@ def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
         if outcome in ("new", "changed", "refunded"):
             to_queue.append(post_job(channel.channel_id, order.order_id))
     WorkQueue(channel.connection_id).send_many(to_queue)
-    counts["received"] = len(raw)
-    return PushResult(counts=dict(counts), orders=results)
+    return counts, results
+
+
+def store_unreadable(channel: Channel, order_id: str, number: str, problem: str) -> bool:
+    """An order the store sent that cannot be read: failed, with the reason, for the merchant to fix."""
+    return orders.record_unreadable(
+        channel.tenant_id,
+        channel.connection_id,
+        channel.channel_id,
+        order_id,
+        number,
+        problem,
+        order_guid(channel.connection_id, channel.channel_id, order_id),
+    )
 
 
 def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) -> bool:
@@ -156,6 +179,11 @@ def retry_order(tenant_id: str, key: str) -> StoredOrder:
     order = get_order(tenant_id, key)
     if order.status != orders.FAILED:
         raise Conflict(f"order {key} is {order.status}; only failed orders can be retried")
+    if (order.error or {}).get("code") == orders.UNREADABLE:
+        raise Conflict(
+            f"order {key} could not be read from the store ({order.error and order.error.get('message')}); "
+            "correct it in the store: its next change is fetched again"
+        )
     if orders.retry(order):
         WorkQueue(order.connection_id).send(post_job(order.channel_id, order.order_id))
     return get_order(tenant_id, key)

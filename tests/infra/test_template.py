@@ -1,8 +1,12 @@
 """The AWS definition: infra/template.yaml merged into Chalice's SAM output by `ledgerbridge.package`.
 
 Checks that the merged template lints clean (cfn-lint, offline), that its tables are the PynamoDB models'
-tables, and that the Lambda role allows exactly what the app does on the names the app uses.
-Packaging runs `chalice package` with no requirements (`template_only`): about a second, no network.
+tables, that every function the Chalice app declares is deployed with the Ledgerbridge role, its name, log
+group and environment, and that the roles allow exactly what the app does on the names the app uses: the
+wrappers in chalicelib/aws.py run against a recording client with the settings a deployed Lambda computes
+from the template's environment, and each call (and the IAM actions it depends on) must be allowed by the
+role's resolved policy. Packaging runs `chalice package` with no requirements (`template_only`): about a
+second, no network.
 """
 
 from __future__ import annotations
@@ -10,31 +14,43 @@ from __future__ import annotations
 import copy
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 from botocore import xform_name
+from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 from cfnlint.helpers import load_resource  # type: ignore[import-untyped]
 
 import chalicelib.aws
-from chalicelib.aws import WorkQueue
-from chalicelib.dal.models import ALL_MODELS, TicketModel
-from chalicelib.settings import get_settings
+from chalicelib.aws import ChannelSchedules, ChannelSecrets, FetchQueue, WorkQueue, provision_shared
+from chalicelib.dal.models import ALL_MODELS, FetchRunModel, TicketModel
+from chalicelib.settings import Settings, get_settings
 from ledgerbridge import package
 from tests.paths import REPO
 
 INFRA_TEMPLATE = REPO / "infra" / "template.yaml"
 ROLE = "LedgerbridgeLambdaRole"
 ROLE_REF = {"Fn::GetAtt": [ROLE, "Arn"]}
+SCHEDULER_ROLE = "FetchSchedulerRole"
 LINT_REGIONS = ["us-east-1", "eu-west-1"]
 # cfn-lint findings (errors, warnings, informational) tolerated in the merged template, each with the
 # reason. Empty: the merged template lints clean; add a rule id here only with a justification.
 JUSTIFIED_LINT_FINDINGS: dict[str, str] = {}
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
+OWNER_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"  # OwnerId has no default: each deployment picks one
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# The Chalice function of the REST API has no name of its own in the app; Chalice calls it APIHandler.
+API_HANDLER = "app.app"
+FETCH_FUNCTION = "fetch_channel"  # the schedules' target (chalicelib/events/fetch.py)
+FETCH_TIMEOUT = 900  # the fetch functions' timeout (.chalice/config.json `lambda_functions`)
+# What a Lambda SQS event source mapping does with the execution role's permissions (AWS Lambda docs:
+# the AWSLambdaSQSQueueExecutionRole managed policy), besides what the handler's own code calls.
+SQS_EVENT_SOURCE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -50,14 +66,97 @@ def _resources(template: dict[str, Any], *types: str) -> dict[str, dict[str, Any
     return {name: r for name, r in template["Resources"].items() if r.get("Type") in types}
 
 
-def _sub(value: Any, variables: dict[str, str]) -> str:
-    """Resolve a plain string or a `Fn::Sub` string against `variables` (every ${...} must be known)."""
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return _resources(template, "AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def _resolve(value: Any, variables: dict[str, str]) -> str:
+    """A plain string, `Ref`, `Fn::GetAtt` or `Fn::Sub` string resolved against `variables` (names as
+    `Fn::Sub` writes them: `Param`, `AWS::Region`, `Logical.Attribute`); every name must be known."""
     if isinstance(value, str):
         return value
-    assert list(value) == ["Fn::Sub"], value
-    text = value["Fn::Sub"]
-    assert isinstance(text, str), text
-    return re.sub(r"\$\{([^}]+)\}", lambda m: variables[m.group(1)], text)
+    (function, argument), *rest = value.items()
+    assert not rest, value
+    if function == "Ref":
+        return variables[argument]
+    if function == "Fn::GetAtt":
+        return variables[".".join(argument)]
+    assert function == "Fn::Sub" and isinstance(argument, str), value
+    return re.sub(r"\$\{([^}]+)\}", lambda m: variables[m.group(1)], argument)
+
+
+def _variables(template: dict[str, Any], **parameters: str) -> dict[str, str]:
+    """What `_resolve` needs for `template` deployed in PSEUDO's account and region with its default
+    parameters (or `parameters`): each resource's Ref and the attributes the templates use."""
+    variables = dict(PSEUDO)
+    for name, spec in template["Parameters"].items():
+        variables[name] = parameters.get(name, spec.get("Default", OWNER_ID if name == "OwnerId" else ""))
+    head = "arn:{p}:{{}}:{r}:{a}:".format(
+        p=PSEUDO["AWS::Partition"], r=PSEUDO["AWS::Region"], a=PSEUDO["AWS::AccountId"]
+    )
+    for logical, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        kind = resource.get("Type")
+        if kind == "AWS::DynamoDB::Table":
+            name = _resolve(props["TableName"], variables)
+            variables |= {logical: name, f"{logical}.Arn": head.format("dynamodb") + "table/" + name}
+        elif kind == "AWS::SQS::Queue":
+            name = _resolve(props["QueueName"], variables)
+            url = f"https://sqs.{PSEUDO['AWS::Region']}.amazonaws.com/{PSEUDO['AWS::AccountId']}/{name}"
+            variables |= {
+                logical: url,
+                f"{logical}.QueueName": name,
+                f"{logical}.Arn": head.format("sqs") + name,
+            }
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            name = _resolve(props["Name"], variables)
+            variables |= {
+                logical: name,
+                f"{logical}.Arn": head.format("scheduler") + "schedule-group/" + name,
+            }
+        elif kind == "AWS::IAM::Role":  # CloudFormation names it <stack>-<logical>-<suffix>
+            variables[f"{logical}.Arn"] = (
+                f"arn:aws:iam::{PSEUDO['AWS::AccountId']}:role/stack-{logical}-X1Y2Z3"
+            )
+        elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function") and "FunctionName" in props:
+            name = _resolve(props["FunctionName"], variables)
+            variables |= {logical: name, f"{logical}.Arn": head.format("lambda") + "function:" + name}
+        elif kind == "AWS::Logs::LogGroup":
+            variables[logical] = _resolve(props["LogGroupName"], variables)
+    return variables
+
+
+def _without_ifs(node: Any, conditions: dict[str, bool]) -> Any:
+    """`node` with each `Fn::If` replaced by its branch under `conditions` (`AWS::NoValue` dropped)."""
+    if isinstance(node, list):
+        items = [_without_ifs(item, conditions) for item in node]
+        return [item for item in items if item != {"Ref": "AWS::NoValue"}]
+    if isinstance(node, dict):
+        if list(node) == ["Fn::If"]:
+            name, when_true, when_false = node["Fn::If"]
+            return _without_ifs(when_true if conditions[name] else when_false, conditions)
+        return {key: _without_ifs(value, conditions) for key, value in node.items()}
+    return node
+
+
+def _statements(
+    template: dict[str, Any], role: str = ROLE, *, kms_key: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The role's inline policy statements by Sid, as deployed with or without a KMS key (HasKmsKey)."""
+    resource = template["Resources"][role]
+    assert resource["Type"] == "AWS::IAM::Role"
+    policies = _without_ifs(resource["Properties"]["Policies"], {"HasKmsKey": kms_key})
+    return {s["Sid"]: s for policy in policies for s in policy["PolicyDocument"]["Statement"]}
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def _arns(statement: dict[str, Any], variables: dict[str, str]) -> list[str]:
+    resource = statement["Resource"]
+    return [_resolve(r, variables) for r in (resource if isinstance(resource, list) else [resource])]
 
 
 def _iam_match(pattern: str, value: str) -> bool:
@@ -66,19 +165,29 @@ def _iam_match(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value) is not None
 
 
-def _statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    role = template["Resources"][ROLE]
-    assert role["Type"] == "AWS::IAM::Role"
-    return {
-        s["Sid"]: s
-        for policy in role["Properties"]["Policies"]
-        for s in policy["PolicyDocument"]["Statement"]
-    }
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str], variables: dict[str, str]) -> bool:
+    """The statement's `Condition` for a request with these condition keys (StringEquals only)."""
+    assert set(condition) <= {"StringEquals"}, condition
+    wanted = {key: _resolve(value, variables) for key, value in condition.get("StringEquals", {}).items()}
+    return all(context.get(key) == value for key, value in wanted.items())
 
 
-def _actions(statement: dict[str, Any]) -> set[str]:
-    action = statement["Action"]
-    return {action} if isinstance(action, str) else set(action)
+def _allowing(
+    statements: dict[str, dict[str, Any]],
+    variables: dict[str, str],
+    action: str,
+    arn: str,
+    context: dict[str, str] | None = None,
+) -> list[str]:
+    """The Sids of the statements that allow `action` on `arn` (with the request's condition keys)."""
+    return [
+        sid
+        for sid, s in statements.items()
+        if s["Effect"] == "Allow"
+        and action in _actions(s)
+        and any(_iam_match(pattern, arn) for pattern in _arns(s, variables))
+        and _conditions_hold(s.get("Condition", {}), context or {}, variables)
+    ]
 
 
 def _lint(text: str) -> list[str]:
@@ -90,10 +199,10 @@ def _lint(text: str) -> list[str]:
     ]
 
 
-def _table_for(template: dict[str, Any], short_name: str) -> dict[str, Any]:
+def _table_resource(template: dict[str, Any], short_name: str) -> dict[str, Any]:
     tables = _resources(template, "AWS::DynamoDB::Table")
     found: list[dict[str, Any]] = [
-        t["Properties"]
+        t
         for t in tables.values()
         if t["Properties"]["TableName"] == {"Fn::Sub": "${ResourcePrefix}" + short_name}
     ]
@@ -101,8 +210,170 @@ def _table_for(template: dict[str, Any], short_name: str) -> dict[str, Any]:
     return found[0]
 
 
+def _table_for(template: dict[str, Any], short_name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = _table_resource(template, short_name)["Properties"]
+    return properties
+
+
 def _keys(key_schema: list[dict[str, str]]) -> set[tuple[str, str]]:
     return {(k["AttributeName"], k["KeyType"]) for k in key_schema}
+
+
+def _app_functions(chalice_app: Any) -> dict[str, str]:
+    """Every Lambda function the Chalice app makes, handler string -> function name in the app."""
+    functions = {API_HANDLER: "api"}
+    for declared in [*chalice_app.pure_lambda_functions, *chalice_app.event_sources]:
+        functions[declared.handler_string] = declared.name
+    return functions
+
+
+def _function_named(template: dict[str, Any], chalice_app: Any, name: str) -> tuple[str, dict[str, Any]]:
+    """The merged template's function (logical id, resource) for the app's function `name`."""
+    handlers = [h for h, n in _app_functions(chalice_app).items() if n == name]
+    assert len(handlers) == 1, name
+    found = [(k, f) for k, f in _functions(template).items() if f["Properties"]["Handler"] == handlers[0]]
+    assert len(found) == 1, f"{name}: {len(found)} functions with handler {handlers[0]}"
+    return found[0]
+
+
+# --- recording AWS clients -------------------------------------------------------------------------
+
+Call = tuple[str, str, dict[str, Any]]  # (service, client method, keyword arguments)
+
+
+class _Recorder:
+    """Stands in for a boto3 client: records each call, answers just enough for chalicelib.aws. A method
+    named in `missing` fails once with ResourceNotFoundException (the update-else-create paths)."""
+
+    def __init__(self, service: str, calls: list[Call], missing: set[str]) -> None:
+        self.service, self.calls, self.missing = service, calls, missing
+
+    def __getattr__(self, method: str) -> Any:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            self.calls.append((self.service, method, kwargs))
+            if method in self.missing:
+                self.missing.discard(method)
+                raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, method)
+            return self._answer(method, kwargs)
+
+        return call
+
+    @staticmethod
+    def _answer(method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if method in ("create_queue", "get_queue_url"):
+            return {"QueueUrl": f"https://sqs.us-east-1.amazonaws.com/123456789012/{kwargs['QueueName']}"}
+        if method == "get_queue_attributes":
+            return {
+                "Attributes": {
+                    "QueueArn": "arn:aws:sqs:us-east-1:123456789012:q",
+                    "ApproximateNumberOfMessages": "0",
+                }
+            }
+        if method == "receive_message":
+            return {
+                "Messages": [
+                    {"Body": "{}", "ReceiptHandle": "h", "Attributes": {"ApproximateReceiveCount": "1"}}
+                ]
+            }
+        if method == "get_schedule":
+            return {
+                "Name": kwargs["Name"],
+                "State": "ENABLED",
+                "ScheduleExpression": "rate(15 minutes)",
+                "StartDate": datetime(2024, 1, 1, tzinfo=UTC),
+                "Target": {"Input": json.dumps({"channel_id": kwargs["Name"].removeprefix("channel-")})},
+            }
+        if method == "list_schedules":
+            return {"Schedules": [{"Name": "channel-chn_1"}]}
+        if method == "get_secret_value":
+            return {"SecretString": "{}"}
+        return {}
+
+
+def _record(monkeypatch: pytest.MonkeyPatch, *missing: str) -> list[Call]:
+    """Make chalicelib.aws build recording clients (one call log for every service); returns the log."""
+    calls: list[Call] = []
+    pending = set(missing)
+    monkeypatch.setattr(
+        chalicelib.aws, "client", lambda service, settings=None: _Recorder(service, calls, pending)
+    )
+    return calls
+
+
+_API_NAMES: dict[str, dict[str, str]] = {}
+
+
+def _iam_action(service: str, method: str) -> str:
+    """`scheduler`, `create_schedule` -> `scheduler:CreateSchedule` (the IAM action is the API name)."""
+    if service not in _API_NAMES:
+        names = botocore.session.get_session().get_service_model(service).operation_names
+        _API_NAMES[service] = {xform_name(name): name for name in names}
+    return f"{service}:{_API_NAMES[service][method]}"
+
+
+Need = tuple[str, str, dict[str, str]]  # (IAM action, resource ARN, the request's condition keys)
+
+
+def _needs(call: Call, settings: Settings) -> list[Need]:
+    """What IAM must allow for one recorded call: (action, resource ARN, condition keys), including the
+    actions IAM checks besides the call's own (its dependent actions)."""
+    service, method, kwargs = call
+    head = f"arn:aws:{service}:{settings.region}:123456789012:"
+    action = _iam_action(service, method)
+    if service == "sqs":
+        name = kwargs.get("QueueName") or str(kwargs.get("QueueUrl", "")).rsplit("/", 1)[-1]
+        return [(action, head + name if name else "*", {})]
+    if service == "scheduler":
+        if method == "list_schedules":
+            return [(action, "*", {})]
+        if method.endswith("schedule_group"):
+            return [(action, f"{head}schedule-group/{kwargs['Name']}", {})]
+        needs: list[Need] = [(action, f"{head}schedule/{kwargs['GroupName']}/{kwargs['Name']}", {})]
+        if method in ("create_schedule", "update_schedule"):  # the target's role is passed to Scheduler
+            needs.append(
+                (
+                    "iam:PassRole",
+                    kwargs["Target"]["RoleArn"],
+                    {"iam:PassedToService": "scheduler.amazonaws.com"},
+                )
+            )
+        return needs
+    assert service == "secretsmanager", service
+    arn = f"{head}secret:{kwargs.get('SecretId') or kwargs['Name']}-AbCdEf"  # Secrets Manager adds a suffix
+    needs = [(action, arn, {})]
+    if kwargs.get("Tags"):  # CreateSecret with tags also needs TagResource
+        needs.append(("secretsmanager:TagResource", arn, {}))
+    if settings.kms_key_id:  # Secrets Manager uses the key on the caller's behalf
+        key_actions = {
+            "create_secret": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "put_secret_value": ["kms:GenerateDataKey"],
+            "get_secret_value": ["kms:Decrypt"],
+        }.get(method, [])
+        via = {"kms:ViaService": f"secretsmanager.{settings.region}.amazonaws.com"}
+        needs += [(key_action, settings.kms_key_id, via) for key_action in key_actions]
+    return needs
+
+
+def _exercise_channel_wrappers(settings: Settings) -> None:
+    """Everything the deployed functions do through chalicelib.aws for channels (the API: channel
+    create/update/delete, tasks; the fetch functions: credentials, the fetch queue). `take`/`done` are the
+    local runner's, but need what the fetch_queue event source mapping needs in AWS anyway."""
+    schedules = ChannelSchedules(settings)
+    schedules.put("chn_new", 15)  # update_schedule fails (missing): create_schedule
+    schedules.put("chn_1", 60, enabled=False, start=datetime(2024, 1, 1, tzinfo=UTC))
+    assert schedules.get("chn_1") is not None
+    schedules.set_state("chn_1", enabled=True)
+    schedules.delete("chn_1")
+    secrets = ChannelSecrets(settings)
+    secrets.put("chn_new", "ten_1", {"api_key": "k"})  # put_secret_value fails (missing): create_secret
+    secrets.put("chn_1", "ten_1", {"api_key": "k"})
+    assert secrets.get("chn_1") == {}
+    secrets.delete("chn_1")
+    queue = FetchQueue(settings)
+    queue.send({"channel_id": "chn_1", "run_id": "run_1"}, delay_seconds=60)
+    job = queue.take()
+    assert job is not None
+    queue.done(job.receipt_handle)
 
 
 # --- fixtures --------------------------------------------------------------------------------------
@@ -123,12 +394,35 @@ def infra() -> dict[str, Any]:
     return _plain(cfn_yaml.load(str(INFRA_TEMPLATE)))
 
 
+@pytest.fixture(scope="module")
+def chalice_app() -> Any:
+    from app import app
+
+    return app
+
+
 @pytest.fixture
 def prod_settings(monkeypatch: pytest.MonkeyPatch):
     """The settings a prod Lambda computes from its environment, bypassing the process-wide cache."""
     monkeypatch.setenv("LEDGERBRIDGE_STAGE", "prod")
     monkeypatch.delenv("LEDGERBRIDGE_RESOURCE_PREFIX", raising=False)
     return get_settings.__wrapped__()
+
+
+def _deployed_settings(
+    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch, **parameters: str
+) -> Settings:
+    """The settings the API function computes from the environment the merged template gives it."""
+    variables = _variables(merged, **parameters)
+    for name, value in merged["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"].items():
+        monkeypatch.setenv(name, _resolve(value, variables))
+    settings: Settings = get_settings.__wrapped__()
+    return settings
+
+
+@pytest.fixture
+def deployed_settings(merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return _deployed_settings(merged, monkeypatch)
 
 
 # --- (a) packaging and cfn-lint -------------------------------------------------------------------
@@ -168,52 +462,132 @@ def test_merge_kept_chalice_resources_and_added_ours(merged: dict[str, Any], inf
     for name, resource in infra["Resources"].items():
         if "Type" in resource:  # our own resources arrive unchanged
             assert merged["Resources"][name] == resource, name
+        else:  # an override must land on a resource Chalice generates, or it would be a typeless stub
+            assert "Type" in merged["Resources"][name], f"{name} overrides nothing Chalice generates"
     assert set(infra["Parameters"]) <= set(merged["Parameters"])
+    assert merged["Conditions"] == infra["Conditions"]
 
 
-def test_every_function_runs_with_the_ledgerbridge_role(merged: dict[str, Any], merged_path: Path) -> None:
-    functions = _resources(merged, "AWS::Serverless::Function", "AWS::Lambda::Function")
+# --- (b) functions: every one the app declares, each with the role, its name, log group, environment ---
+
+
+def test_template_has_exactly_the_apps_functions(merged: dict[str, Any], chalice_app: Any) -> None:
+    handlers = {f["Properties"]["Handler"] for f in _functions(merged).values()}
+    assert handlers == set(_app_functions(chalice_app))
+    assert {"fetch_channel", "resync_channel", "fetch_queue"} <= set(_app_functions(chalice_app).values())
+
+
+def test_every_function_runs_with_the_ledgerbridge_role(
+    merged: dict[str, Any], merged_path: Path, chalice_app: Any
+) -> None:
+    functions = _functions(merged)
     assert functions, "no Lambda function in the merged template"
+    names = _app_functions(chalice_app)
+    variables = _variables(merged)
+    logs = _arns(_statements(merged)["FunctionLogs"], variables)
+    api_environment = merged["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    log_groups = _resources(merged, "AWS::Logs::LogGroup")
     for name, function in functions.items():
         props = function["Properties"]
         assert props["Role"] == ROLE_REF, (
             f"{name} does not use {ROLE} (add its override to infra/template.yaml)"
         )
-        variables = props["Environment"]["Variables"]
-        assert variables["LEDGERBRIDGE_RESOURCE_PREFIX"] == {"Ref": "ResourcePrefix"}, name
-        assert variables["LEDGERBRIDGE_OWNER_ID"] == {"Ref": "OwnerId"}, name
-        assert variables["LEDGERBRIDGE_STAGE"] == "prod", name
+        short = names[props["Handler"]]
+        assert props["FunctionName"] == {"Fn::Sub": "${ResourcePrefix}" + short}, name
+        # One environment for all: any code path of any function reads the same settings.
+        environment = props["Environment"]["Variables"]
+        assert environment == api_environment, name
+        assert environment["LEDGERBRIDGE_RESOURCE_PREFIX"] == {"Ref": "ResourcePrefix"}, name
+        assert environment["LEDGERBRIDGE_OWNER_ID"] == {"Ref": "OwnerId"}, name
+        assert environment["LEDGERBRIDGE_STAGE"] == "prod", name
         assert props["Tracing"] == "Active", name
-        # Its log group must fall under the role's logs permission.
-        log_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/" + _sub(
-            props["FunctionName"], {"ResourcePrefix": "ledgerbridge-prod-"}
-        )
-        logs = _sub(
-            _statements(merged)["FunctionLogs"]["Resource"],
-            {**PSEUDO, "ResourcePrefix": "ledgerbridge-prod-"},
-        )
-        assert _iam_match(logs, log_arn + ":log-stream:2024/01/01/[$LATEST]abc"), name
+        # Its log group is declared (30 days), exists before the function, and the role may write to it.
+        group = [
+            logical
+            for logical, g in log_groups.items()
+            if g["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ResourcePrefix}" + short}
+        ]
+        assert len(group) == 1, f"{name}: no log group /aws/lambda/${{ResourcePrefix}}{short}"
+        assert log_groups[group[0]]["Properties"]["RetentionInDays"] == 30, name
+        depends = function.get("DependsOn", [])
+        assert group[0] in ([depends] if isinstance(depends, str) else depends), name
+        log_arn = "arn:aws:logs:us-east-1:123456789012:log-group:" + variables[group[0]]
+        assert any(_iam_match(p, log_arn + ":log-stream:2024/01/01/[$LATEST]abc") for p in logs), name
     # Chalice made no role of its own, and its placeholder role ARN did not survive the merge.
-    assert list(_resources(merged, "AWS::IAM::Role")) == [ROLE]
+    assert set(_resources(merged, "AWS::IAM::Role")) == {ROLE, SCHEDULER_ROLE}
     assert "LedgerbridgeLambdaRoleArn" not in merged_path.read_text()
+
+
+def test_environment_names_what_the_app_reads(merged: dict[str, Any]) -> None:
+    environment = merged["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert {
+        "LEDGERBRIDGE_FETCH_FUNCTION_ARN",
+        "LEDGERBRIDGE_SCHEDULER_ROLE_ARN",
+        "LEDGERBRIDGE_SCHEDULE_GROUP",
+        "LEDGERBRIDGE_KMS_KEY_ID",
+    } <= set(environment)
+    source = (REPO / "chalicelib" / "settings.py").read_text()
+    for name in environment:
+        if name.startswith("LEDGERBRIDGE_") and name != "LEDGERBRIDGE_STAGE":
+            assert f'"{name}"' in source, f"{name} is not a setting the app reads"
+
+
+def test_fetch_functions_have_the_long_timeout(merged: dict[str, Any], chalice_app: Any) -> None:
+    assert merged["Resources"]["APIHandler"]["Properties"]["Timeout"] == 29  # API Gateway's limit
+    for name in ("fetch_channel", "resync_channel", "fetch_queue"):
+        _, function = _function_named(merged, chalice_app, name)
+        assert function["Properties"]["Timeout"] == FETCH_TIMEOUT, name
+
+
+def test_scheduled_fetch_is_not_retried_by_lambda(
+    merged: dict[str, Any], chalice_app: Any, deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scheduler invokes asynchronously: Lambda's own retries are off, as the schedule's are."""
+    logical, _ = _function_named(merged, chalice_app, FETCH_FUNCTION)
+    configs = [
+        c["Properties"]
+        for c in _resources(merged, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": logical}
+    ]
+    assert configs == [{"FunctionName": {"Ref": logical}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 0}]
+    calls = _record(monkeypatch)
+    ChannelSchedules(deployed_settings).put("chn_1", 15)
+    policies = [kw["Target"]["RetryPolicy"] for _, m, kw in calls if m.endswith("_schedule")]
+    assert policies == [{"MaximumRetryAttempts": 0}]
 
 
 def test_owner_id_and_prefix_are_parameters(merged: dict[str, Any], prod_settings) -> None:
     params = merged["Parameters"]
     assert "Default" not in params["OwnerId"], "each deployment must choose its own OwnerID"
-    assert re.fullmatch(params["OwnerId"]["AllowedPattern"], "1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    assert re.fullmatch(params["OwnerId"]["AllowedPattern"], OWNER_ID)
     assert not re.fullmatch(params["OwnerId"]["AllowedPattern"], "not-a-guid")
     # The template's default prefix is the one the app derives for the prod stage.
     assert params["ResourcePrefix"]["Default"] == prod_settings.table_prefix == "ledgerbridge-prod-"
     assert re.fullmatch(params["ResourcePrefix"]["AllowedPattern"], params["ResourcePrefix"]["Default"])
 
 
-# --- (b) tables match the PynamoDB models ---------------------------------------------------------
+def test_names_fit_their_services_limits_at_the_longest_prefix(merged: dict[str, Any]) -> None:
+    prefix = "a" * (merged["Parameters"]["ResourcePrefix"]["MaxLength"] - 1) + "-"
+    assert re.fullmatch(merged["Parameters"]["ResourcePrefix"]["AllowedPattern"], prefix)
+    variables = _variables(merged, ResourcePrefix=prefix)
+    limits = {  # resource type: (name property, the service's limit)
+        "AWS::Serverless::Function": ("FunctionName", 64),
+        "AWS::SQS::Queue": ("QueueName", 80),
+        "AWS::Scheduler::ScheduleGroup": ("Name", 64),
+        "AWS::DynamoDB::Table": ("TableName", 255),
+    }
+    for logical, resource in merged["Resources"].items():
+        if resource.get("Type") in limits:
+            prop, limit = limits[resource["Type"]]
+            assert len(_resolve(resource["Properties"][prop], variables)) <= limit, logical
+
+
+# --- (c) tables match the PynamoDB models ---------------------------------------------------------
 
 
 def test_one_table_per_model(infra: dict[str, Any]) -> None:
     names = {
-        _sub(t["Properties"]["TableName"], {"ResourcePrefix": ""})
+        _resolve(t["Properties"]["TableName"], {"ResourcePrefix": ""})
         for t in _resources(infra, "AWS::DynamoDB::Table").values()
     }
     assert names == {m.Meta.short_name for m in ALL_MODELS}
@@ -222,7 +596,8 @@ def test_one_table_per_model(infra: dict[str, Any]) -> None:
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.Meta.short_name)
 def test_table_matches_model(infra: dict[str, Any], model: Any) -> None:
     schema = model._get_schema()
-    table = _table_for(infra, model.Meta.short_name)
+    resource = _table_resource(infra, model.Meta.short_name)
+    table = resource["Properties"]
 
     assert _keys(table["KeySchema"]) == _keys(schema["key_schema"])
     assert {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]} == {
@@ -242,6 +617,8 @@ def test_table_matches_model(infra: dict[str, Any], model: Any) -> None:
     assert table["BillingMode"] == model.Meta.billing_mode == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["DeletionProtectionEnabled"] is True
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
 
     ttl = model._ttl_attribute()
     if ttl is None:
@@ -250,8 +627,9 @@ def test_table_matches_model(infra: dict[str, Any], model: Any) -> None:
         assert table["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
 
 
-def test_tickets_expire_by_ttl(infra: dict[str, Any]) -> None:
-    assert _table_for(infra, TicketModel.Meta.short_name)["TimeToLiveSpecification"] == {
+@pytest.mark.parametrize("model", [TicketModel, FetchRunModel], ids=lambda m: m.Meta.short_name)
+def test_expiring_records_expire_by_ttl(infra: dict[str, Any], model: Any) -> None:
+    assert _table_for(infra, model.Meta.short_name)["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
     }
@@ -271,42 +649,12 @@ def test_role_covers_every_table_and_index(infra: dict[str, Any]) -> None:
     assert all(isinstance(r, dict) for r in resources), "table access must not be granted on wildcards"
 
 
-# --- (c) the role's SQS scope matches WorkQueue -----------------------------------------------------
-
-
-class _RecordingSqs:
-    """Stands in for the boto3 SQS client: records each call, answers just enough for WorkQueue."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, method: str) -> Any:
-        def call(**kwargs: Any) -> dict[str, Any]:
-            self.calls.append((method, kwargs))
-            if method in ("create_queue", "get_queue_url"):
-                return {"QueueUrl": f"https://sqs.us-east-1.amazonaws.com/123456789012/{kwargs['QueueName']}"}
-            if method == "get_queue_attributes":
-                return {
-                    "Attributes": {
-                        "QueueArn": "arn:aws:sqs:us-east-1:123456789012:q",
-                        "ApproximateNumberOfMessages": "0",
-                    }
-                }
-            if method == "receive_message":
-                return {
-                    "Messages": [
-                        {"Body": "{}", "ReceiptHandle": "h", "Attributes": {"ApproximateReceiveCount": "1"}}
-                    ]
-                }
-            return {}
-
-        return call
+# --- (d) the role's SQS scope matches WorkQueue -----------------------------------------------------
 
 
 def _queue_arn_pattern(template: dict[str, Any], prefix: str) -> str:
-    return _sub(
-        _statements(template)["ConnectionWorkQueues"]["Resource"], {**PSEUDO, "ResourcePrefix": prefix}
-    )
+    (pattern,) = _arns(_statements(template)["ConnectionWorkQueues"], {**PSEUDO, "ResourcePrefix": prefix})
+    return pattern
 
 
 def test_queue_pattern_matches_work_queue_names(infra: dict[str, Any], prod_settings) -> None:
@@ -317,17 +665,17 @@ def test_queue_pattern_matches_work_queue_names(infra: dict[str, Any], prod_sett
     assert queue.name.startswith(prefix)
     assert _iam_match(pattern, arn + queue.name)
     assert _iam_match(pattern, arn + queue.dlq_name)
-    # ...and nothing beyond this deployment's connection queues.
+    # ...and nothing beyond this deployment's connection queues (the fetch queue has its own statement).
     assert not _iam_match(pattern, arn + queue.name.replace("prod", "staging"))
     assert not _iam_match(pattern, arn + prefix + "other-queue")
+    assert not _iam_match(pattern, arn + FetchQueue.queue_name(prod_settings))
     assert not _iam_match(pattern, "arn:aws:sqs:us-east-1:999999999999:" + queue.name)
 
 
 def test_queue_actions_cover_what_work_queue_calls(
     infra: dict[str, Any], prod_settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sqs = _RecordingSqs()
-    monkeypatch.setattr(chalicelib.aws, "client", lambda service, settings=None: sqs)
+    calls = _record(monkeypatch)
     queue = WorkQueue("con_0123456789abcdef", prod_settings)
     queue.create()
     queue.send({"job": 1})
@@ -340,25 +688,234 @@ def test_queue_actions_cover_what_work_queue_calls(
     queue.dead_letter_count()
     queue.delete()
 
-    api_names = botocore.session.get_session().get_service_model("sqs").operation_names
-    to_api = {xform_name(name): name for name in api_names}
-    used = {"sqs:" + to_api[method] for method, _ in sqs.calls}
+    used = {_iam_action(service, method) for service, method, _ in calls}
     assert used >= {"sqs:CreateQueue", "sqs:ReceiveMessage", "sqs:DeleteQueue"}  # the recorder saw real calls
     assert used <= _actions(_statements(infra)["ConnectionWorkQueues"])
     pattern = _queue_arn_pattern(infra, prod_settings.queue_prefix)
-    for _, kwargs in sqs.calls:
+    for _, _, kwargs in calls:
         if "QueueName" in kwargs:
             assert _iam_match(pattern, "arn:aws:sqs:us-east-1:123456789012:" + kwargs["QueueName"])
+
+
+# --- (e) channels: schedules, secrets, the fetch queue ---------------------------------------------
+
+
+def test_deployed_names_are_the_declared_resources(
+    merged: dict[str, Any], chalice_app: Any, deployed_settings: Settings, prod_settings: Settings
+) -> None:
+    """The environment the template gives the functions names the resources the template declares."""
+    variables = _variables(merged)
+    (group,) = _resources(merged, "AWS::Scheduler::ScheduleGroup")
+    (fetch_queue,) = (
+        q
+        for q in _resources(merged, "AWS::SQS::Queue")
+        if variables[f"{q}.QueueName"].endswith("channel-fetch")
+    )
+    fetch_function, _ = _function_named(merged, chalice_app, FETCH_FUNCTION)
+    assert deployed_settings.schedule_group == variables[group] == "ledgerbridge-prod-channels"
+    assert prod_settings.schedule_group == variables[group]  # ...which is also the app's default
+    assert deployed_settings.fetch_function_arn == variables[f"{fetch_function}.Arn"]
+    assert deployed_settings.scheduler_role_arn == variables[f"{SCHEDULER_ROLE}.Arn"]
+    assert FetchQueue.queue_name(deployed_settings) == variables[f"{fetch_queue}.QueueName"]
+    assert deployed_settings.kms_key_id is None  # KmsKeyId empty: the account's aws/secretsmanager key
+    assert deployed_settings.table_prefix == merged["Parameters"]["ResourcePrefix"]["Default"]
+
+
+def test_role_allows_every_channel_call_and_nothing_more(
+    merged: dict[str, Any], deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _record(monkeypatch, "update_schedule", "put_secret_value")
+    _exercise_channel_wrappers(deployed_settings)
+    statements = _statements(merged)
+    variables = _variables(merged)
+    used: dict[str, set[str]] = {}  # Sid -> actions the calls needed from it
+    for call in calls:
+        for action, arn, context in _needs(call, deployed_settings):
+            sids = _allowing(statements, variables, action, arn, context)
+            assert sids, f"{call[1]} needs {action} on {arn} {context}: not allowed"
+            for sid in sids:
+                used.setdefault(sid, set()).add(action)
+    seen = {_iam_action(service, method) for service, method, _ in calls}
+    assert seen >= {
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:GetSchedule",
+        "scheduler:DeleteSchedule",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DeleteSecret",
+        "sqs:GetQueueUrl",
+        "sqs:SendMessage",
+    }, "the recorder missed calls"
+    # Least privilege: each channel statement grants only what the calls need (the fetch queue's also what
+    # the SQS event source mapping of the fetch_queue function does with the role).
+    for sid in ("ChannelSchedules", "PassSchedulerRole", "ChannelSecrets"):
+        assert _actions(statements[sid]) == used[sid], sid
+    assert _actions(statements["FetchQueue"]) == used["FetchQueue"] | SQS_EVENT_SOURCE_ACTIONS
+    # No other deployment's schedules, secrets or queues.
+    for action, arn in [
+        (
+            "scheduler:DeleteSchedule",
+            "scheduler:us-east-1:123456789012:schedule/other-channels/channel-chn_1",
+        ),
+        ("scheduler:DeleteSchedule", "scheduler:us-east-1:123456789012:schedule/default/channel-chn_1"),
+        (
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:us-east-1:123456789012:secret:other-channel/c-AbCdEf",
+        ),
+        (
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:us-east-1:123456789012:secret:ledgerbridge-prod-x-Ab",
+        ),
+        ("sqs:ReceiveMessage", "sqs:us-east-1:123456789012:ledgerbridge-staging-channel-fetch"),
+    ]:
+        assert not _allowing(statements, variables, action, "arn:aws:" + arn), arn
+
+
+def test_provisioning_and_local_runner_calls_are_not_granted(
+    merged: dict[str, Any], deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudFormation declares the fetch queue and the schedule group (`provision_shared` is for the local
+    stack), and only the local runner lists schedules (`ChannelSchedules.all`; IAM would need "*")."""
+    calls = _record(monkeypatch)
+    provision_shared(deployed_settings)
+    ChannelSchedules(deployed_settings).all()
+    refused = {"sqs:CreateQueue", "scheduler:CreateScheduleGroup", "scheduler:ListSchedules"}
+    assert {_iam_action(s, m) for s, m, _ in calls} >= refused
+    statements, variables = _statements(merged), _variables(merged)
+    for call in calls:
+        for action, arn, context in _needs(call, deployed_settings):
+            if action in refused:
+                assert not _allowing(statements, variables, action, arn, context), action
+
+
+def test_scheduler_role_can_only_invoke_the_fetch_function(
+    merged: dict[str, Any], chalice_app: Any, deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    role = merged["Resources"][SCHEDULER_ROLE]["Properties"]
+    assert set(role) <= {"Description", "AssumeRolePolicyDocument", "Policies"}  # no managed policies
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == {
+        "Effect": "Allow",
+        "Principal": {"Service": "scheduler.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+    }
+    variables = _variables(merged)
+    fetch_function, _ = _function_named(merged, chalice_app, FETCH_FUNCTION)
+    fetch_arn = variables[f"{fetch_function}.Arn"]
+    statements = _statements(merged, SCHEDULER_ROLE)
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements.values())
+    assert {a for s in statements.values() for a in _actions(s)} == {"lambda:InvokeFunction"}
+    assert {arn for s in statements.values() for arn in _arns(s, variables)} == {fetch_arn}
+    for other in ("api", "resync_channel", "fetch_queue"):
+        other_arn = variables[f"{_function_named(merged, chalice_app, other)[0]}.Arn"]
+        assert not _allowing(statements, variables, "lambda:InvokeFunction", other_arn), other
+    # The schedules the app writes target that function with that role...
+    calls = _record(monkeypatch, "update_schedule")
+    ChannelSchedules(deployed_settings).put("chn_1", 15)
+    targets = [kw["Target"] for _, m, kw in calls if m in ("update_schedule", "create_schedule")]
+    assert {(t["Arn"], t["RoleArn"]) for t in targets} == {(fetch_arn, variables[f"{SCHEDULER_ROLE}.Arn"])}
+    # ...the Lambda role may pass it only to Scheduler, and invokes no function itself.
+    lambda_role = _statements(merged)
+    assert [sid for sid, s in lambda_role.items() if "iam:PassRole" in _actions(s)] == ["PassSchedulerRole"]
+    passing = lambda_role["PassSchedulerRole"]
+    assert passing["Resource"] == {"Fn::GetAtt": [SCHEDULER_ROLE, "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    assert not [a for s in lambda_role.values() for a in _actions(s) if a.startswith("lambda:")]
+
+
+def test_fetch_queue_event_source_is_the_declared_queue(
+    merged: dict[str, Any],
+    merged_path: Path,
+    chalice_app: Any,
+    deployed_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (source,) = (e for e in chalice_app.event_sources if e.name == "fetch_queue")
+    _, function = _function_named(merged, chalice_app, "fetch_queue")
+    (event,) = function["Properties"]["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["BatchSize"] == source.batch_size
+    # The queue is the declared one, by reference (not by a name fixed when Chalice imported the app)...
+    queues = _resources(merged, "AWS::SQS::Queue")
+    queue = event["Properties"]["Queue"]
+    assert isinstance(queue, dict) and len(queue) == 1, queue
+    if "Fn::GetAtt" in queue:
+        logical, attribute = queue["Fn::GetAtt"]
+        assert attribute == "Arn", queue
+    else:
+        referenced = re.fullmatch(r"\$\{(\w+)\.Arn\}", queue["Fn::Sub"])
+        assert referenced, queue
+        logical = referenced.group(1)
+    assert logical in queues, f"the fetch_queue event source is not a declared queue: {queue}"
+    variables = _variables(merged)
+    assert variables[f"{logical}.QueueName"] == FetchQueue.queue_name(deployed_settings)
+    assert source.queue not in merged_path.read_text(), "Chalice's import-time queue name survived"
+    # ...with a visibility timeout above the consumer's timeout, as FetchQueue sets it locally...
+    props = queues[logical]["Properties"]
+    calls = _record(monkeypatch)
+    FetchQueue(deployed_settings).create()
+    FetchQueue(deployed_settings).take()
+    (created,) = [kw for _, m, kw in calls if m == "create_queue"]
+    (received,) = [kw for _, m, kw in calls if m == "receive_message"]
+    assert props["VisibilityTimeout"] >= function["Properties"]["Timeout"]
+    assert props["VisibilityTimeout"] == int(created["Attributes"]["VisibilityTimeout"])
+    assert props["VisibilityTimeout"] == received["VisibilityTimeout"]
+    assert props["MessageRetentionPeriod"] == int(created["Attributes"]["MessageRetentionPeriod"])
+    # ...a dead-letter queue of its own, and the role's fetch-queue statement on exactly this queue.
+    dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert dlq in queues and dlq != logical
+    assert _statements(merged)["FetchQueue"]["Resource"] == {"Fn::GetAtt": [logical, "Arn"]}
+
+
+def test_kms_key_is_used_only_through_secrets_manager(
+    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    param = merged["Parameters"]["KmsKeyId"]
+    assert param["Default"] == ""
+    assert re.fullmatch(param["AllowedPattern"], KMS_KEY)
+    assert re.fullmatch(param["AllowedPattern"], "")
+    assert not re.fullmatch(param["AllowedPattern"], "alias/aws/secretsmanager")  # IAM needs the key ARN
+    assert merged["Conditions"]["HasKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "KmsKeyId"}, ""]}]}
+    # Without a key: no KMS permission at all (the aws/secretsmanager key needs none).
+    assert not [a for s in _statements(merged).values() for a in _actions(s) if a.startswith("kms:")]
+    # With a key: the settings carry it, the secrets are created with it, and the role may use it only
+    # through Secrets Manager.
+    settings = _deployed_settings(merged, monkeypatch, KmsKeyId=KMS_KEY)
+    assert settings.kms_key_id == KMS_KEY
+    statements = _statements(merged, kms_key=True)
+    variables = _variables(merged, KmsKeyId=KMS_KEY)
+    key_statements = [sid for sid, s in statements.items() if any(a.startswith("kms:") for a in _actions(s))]
+    assert key_statements == ["ChannelSecretsKey"]
+    assert _actions(statements["ChannelSecretsKey"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert _arns(statements["ChannelSecretsKey"], variables) == [KMS_KEY]
+    calls = _record(monkeypatch, "put_secret_value")
+    secrets = ChannelSecrets(settings)
+    secrets.put("chn_1", "ten_1", {"api_key": "k"})
+    secrets.put("chn_1", "ten_1", {"api_key": "k2"})
+    secrets.get("chn_1")
+    assert [kw.get("KmsKeyId") for _, m, kw in calls if m == "create_secret"] == [KMS_KEY]
+    for call in calls:
+        for action, arn, context in _needs(call, settings):
+            assert _allowing(statements, variables, action, arn, context), (call[1], action)
+            if action.startswith("kms:"):
+                assert not _allowing(statements, variables, action, arn), "KMS outside Secrets Manager"
 
 
 # --- IAM actions exist (cfn-lint skips this check in SAM templates) --------------------------------
 
 
-def test_role_actions_exist_and_unscoped_only_where_iam_requires(infra: dict[str, Any]) -> None:
+@pytest.mark.parametrize("kms_key", [False, True], ids=["aws-managed-key", "kms-key"])
+@pytest.mark.parametrize("role", [ROLE, SCHEDULER_ROLE])
+def test_role_actions_exist_and_unscoped_only_where_iam_requires(
+    infra: dict[str, Any], role: str, kms_key: bool
+) -> None:
     from cfnlint.data import AdditionalSpecs  # type: ignore[import-untyped]
 
     services = load_resource(AdditionalSpecs, "Policies.json")
-    for sid, statement in _statements(infra).items():
+    for sid, statement in _statements(infra, role, kms_key=kms_key).items():
         for action in _actions(statement):
             service, name = action.split(":", 1)
             spec = services[service]["Actions"].get(name.lower())

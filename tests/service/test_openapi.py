@@ -41,6 +41,8 @@ def test_every_documented_operation_answers_without_a_server_error(api):
         "order_key": "ord_000000000000000000000000",
         "key_id": "key_000000000000",
         "kind": "account",
+        "run_id": "run_20261101000000abcdabcd",
+        "task_id": "chn_0000000000000000",
     }
     for path, item in spec["paths"].items():
         for method in item:

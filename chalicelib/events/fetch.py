@@ -1,0 +1,92 @@
+"""Lambda entry points of channel fetching.
+
+- `fetch_channel`: the target of every channel's EventBridge Scheduler schedule ({"channel_id": ...}).
+- `resync_channel`: invoked by the CLI ({"channel_id", "from", "to"} to start, {"channel_id", "run_id"} to go
+  on); each call runs for at most `max_pages` pages and returns the run, so the caller can show progress.
+- `fetch_queue`: the consumer of the fetch queue (resyncs asked for through the API, and their
+  continuations when one Lambda's time was not enough).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, SQSEvent
+
+from chalicelib.aws import FetchQueue
+from chalicelib.errors import AppError
+from chalicelib.observability import logger
+from chalicelib.sync import fetch
+from chalicelib.sync.resync import parse_range
+
+bp = Blueprint(__name__)
+WAIT_SECONDS = 60
+MAX_REQUEUES = 30  # a queued resync waits or retries for at most ~30 minutes, then fails with its reason
+
+
+def handle_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    run = fetch.scheduled_fetch(str(event.get("channel_id", "")), fetch.Budget.for_lambda(context))
+    return fetch.run_view(run) if run else {"state": "skipped"}
+
+
+def handle_resync(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    channel_id = str(event.get("channel_id", ""))
+    max_pages = event.get("max_pages")
+    budget = fetch.Budget.for_lambda(context, max_pages if isinstance(max_pages, int) else None)
+    try:
+        run_id = event.get("run_id")
+        if not run_id:
+            start, end = parse_range(str(event.get("from", "")), str(event.get("to", "")))
+            tenant_id = str(event.get("tenant_id") or _tenant_of(channel_id))
+            run_id = fetch.start_resync(tenant_id, channel_id, start, end).run_id
+        run = fetch.continue_run(channel_id, str(run_id), budget)
+    except AppError as exc:
+        return {"state": "refused", "error": exc.message}
+    return fetch.run_view(run) if run else {"state": "refused", "error": f"no run {run_id} for {channel_id}"}
+
+
+def _tenant_of(channel_id: str) -> str:
+    from chalicelib.dal import channels
+
+    channel = channels.get(channel_id)
+    if channel is None:
+        raise AppError(f"no channel {channel_id}")
+    return channel.tenant_id
+
+
+def handle_queued(body: dict[str, Any], context: Any) -> None:
+    """One queued resync: run it within this invocation's budget, queue what is left."""
+    channel_id, run_id = str(body.get("channel_id", "")), str(body.get("run_id", ""))
+    run = fetch.continue_run(channel_id, run_id, fetch.Budget.for_lambda(context))
+    if run is None:
+        logger.warning("queued fetch for an unknown run", extra={"channel_id": channel_id, "run_id": run_id})
+        return
+    if run.state == "running":
+        FetchQueue().send({"channel_id": channel_id, "run_id": run_id})
+    elif run.state in ("waiting", "retry_later"):
+        attempt = int(body.get("attempt", 0)) + 1
+        if attempt > MAX_REQUEUES:
+            reason = run.error or "another run of this channel kept it busy"
+            fetch.give_up(run, f"Gave up after {MAX_REQUEUES} tries: {reason}")
+            return
+        FetchQueue().send(
+            {"channel_id": channel_id, "run_id": run_id, "attempt": attempt}, delay_seconds=WAIT_SECONDS
+        )
+
+
+@bp.lambda_function(name="fetch_channel")
+def fetch_channel(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_schedule(event, context)
+
+
+@bp.lambda_function(name="resync_channel")
+def resync_channel(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_resync(event, context)
+
+
+@bp.on_sqs_message(queue=FetchQueue.queue_name(), batch_size=1)
+def fetch_queue(event: SQSEvent) -> None:
+    import json
+
+    for record in event:
+        handle_queued(json.loads(record.body), event.context)

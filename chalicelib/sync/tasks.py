@@ -1,0 +1,62 @@
+"""Tasks: each fetching channel's EventBridge Scheduler schedule, as the merchant sees it.
+
+The schedule is the truth about state and rate (read from Scheduler, never cached); the last run comes
+from the channel's record, the next run from the schedule's start and rate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.aws import ChannelSchedules, Schedule
+from chalicelib.dal import channels
+from chalicelib.dal.channels import Channel
+from chalicelib.errors import NotFound
+from chalicelib.sync.channels import pulls
+
+
+def _task(channel: Channel, schedule: Schedule | None, now: datetime) -> dict[str, Any]:
+    last = channel.last_fetch or None
+    return {
+        "id": channel.channel_id,
+        "channel_id": channel.channel_id,
+        "name": f"Fetch orders from {channel.name}",
+        "kind": channel.kind,
+        "state": "missing" if schedule is None else ("active" if schedule.state == "ENABLED" else "paused"),
+        "every_minutes": schedule.every_minutes if schedule else channel.every_minutes,
+        "last_run": (last.get("ended_at") or last.get("started_at")) if last else None,
+        "next_run": next_run.isoformat() if schedule and (next_run := schedule.next_run(now)) else None,
+        "last_result": {"state": last["state"], "counts": last.get("counts", {}), "error": last.get("error")}
+        if last
+        else None,
+        "running": channel.fetch_run_id is not None,
+    }
+
+
+def list_tasks(tenant_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    moment = now or datetime.now(UTC)
+    schedules = ChannelSchedules()
+    return [
+        _task(c, schedules.get(c.channel_id), moment)
+        for c in channels.list_for_tenant(tenant_id)
+        if pulls(c.kind, c.credentials_mask or {})
+    ]
+
+
+def get_task(tenant_id: str, task_id: str) -> dict[str, Any]:
+    channel = channels.get_for_tenant(tenant_id, task_id)
+    if not pulls(channel.kind, channel.credentials_mask or {}):
+        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    return _task(channel, ChannelSchedules().get(channel.channel_id), datetime.now(UTC))
+
+
+def set_paused(tenant_id: str, task_id: str, paused: bool) -> dict[str, Any]:
+    """Pause or resume the schedule. A missing schedule (deleted outside Ledgerbridge) is recreated."""
+    channel = channels.get_for_tenant(tenant_id, task_id)
+    if not pulls(channel.kind, channel.credentials_mask or {}):
+        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    schedules = ChannelSchedules()
+    if schedules.set_state(channel.channel_id, enabled=not paused) is None:
+        schedules.put(channel.channel_id, channel.every_minutes, enabled=not paused)
+    return get_task(tenant_id, task_id)

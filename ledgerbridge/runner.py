@@ -1,0 +1,84 @@
+"""The local stand-in for EventBridge Scheduler and the fetch queue's Lambda trigger.
+
+On the embedded stack nothing fires schedules or consumes SQS by itself, so `make run` starts this runner:
+every few seconds it reads the same schedules from the embedded Scheduler, fires the ones due (a rate
+schedule fires at start + k * rate, like Scheduler) by calling the same handler the fetch Lambda runs, and
+drains the fetch queue through the same handler as its SQS trigger.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule
+from chalicelib.dal import channels
+from chalicelib.events import fetch as handlers
+from chalicelib.observability import logger
+
+TICK_SECONDS = 5.0
+
+
+def last_due(schedule: Schedule, now: datetime) -> datetime | None:
+    """The most recent moment at or before `now` when the schedule should have fired."""
+    if schedule.state != "ENABLED" or now < schedule.start:
+        return None
+    period = (schedule.every_minutes * 60) or 60
+    elapsed = int((now - schedule.start).total_seconds()) // period
+    from datetime import timedelta
+
+    return schedule.start + timedelta(seconds=elapsed * period)
+
+
+class LocalRunner:
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+        self.fired: dict[str, datetime] = {}
+
+    def due(self, now: datetime) -> list[Schedule]:
+        """Schedules with a firing not yet run. On first sight a schedule fires at once only when its
+        channel never ran; otherwise its next firing is awaited (a restart does not fire everything)."""
+        found = []
+        for schedule in ChannelSchedules().all():
+            moment = last_due(schedule, now)
+            if moment is None:
+                continue
+            previous = self.fired.get(schedule.name)
+            if previous is None:
+                channel = channels.get(schedule.channel_id)
+                never_ran = channel is not None and channel.last_fetch is None
+                self.fired[schedule.name] = moment
+                if never_ran:
+                    found.append(schedule)
+            elif moment > previous:
+                self.fired[schedule.name] = moment
+                found.append(schedule)
+        return found
+
+    def tick(self) -> int:
+        """Fire what is due and drain the fetch queue; returns the number of handler calls."""
+        calls = 0
+        for schedule in self.due(self.clock()):
+            handlers.handle_schedule({"channel_id": schedule.channel_id}, None)
+            calls += 1
+        queue = FetchQueue()
+        while (job := queue.take()) is not None:
+            try:
+                handlers.handle_queued(job.body, None)
+            finally:
+                queue.done(job.receipt_handle)
+            calls += 1
+        return calls
+
+    def run_in_thread(self, stop: threading.Event, seconds: float = TICK_SECONDS) -> threading.Thread:
+        def loop() -> None:
+            while not stop.wait(seconds):
+                try:
+                    self.tick()
+                except Exception:  # the runner must outlive one bad tick, as Scheduler would
+                    logger.exception("local runner tick failed")
+
+        thread = threading.Thread(target=loop, name="local-runner", daemon=True)
+        thread.start()
+        return thread
