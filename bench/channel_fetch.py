@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import tracemalloc
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def stream(
 def measure(kind: str, n: int) -> dict[str, float]:
     clock = VirtualClock()
     fake = FAKES[kind].start(clock.now)
+    # The fakes run in this process and log every request (and Shopify every query cost) for tests;
+    # bounded here so that memory is the connector's, not the fake's growing logs.
+    fake.requests = deque(maxlen=16)  # type: ignore[assignment]
+    if hasattr(fake, "costs"):
+        fake.costs = deque(maxlen=16)
     try:
         fake.now = datetime(2026, 1, 1, tzinfo=UTC)  # type: ignore[attr-defined]
         fake.add_orders(n, seed=7)  # type: ignore[attr-defined]
