@@ -302,10 +302,15 @@ class Schedule:
 
     def following(self, now: datetime) -> datetime:
         """The first firing after `now`: rate schedules fire at start + k * rate."""
+        latest = self.latest(now)
+        return self.start if latest is None else latest + timedelta(minutes=self.every_minutes)
+
+    def latest(self, now: datetime) -> datetime | None:
+        """The last firing at or before `now` (None before the start), whatever the state."""
         if now < self.start:
-            return self.start
+            return None
         period = timedelta(minutes=self.every_minutes)
-        return self.start + ((now - self.start) // period + 1) * period
+        return self.start + ((now - self.start) // period) * period
 
 
 def rate_expression(minutes: int) -> str:

@@ -20,17 +20,6 @@ from chalicelib.observability import logger
 TICK_SECONDS = 5.0
 
 
-def last_due(schedule: Schedule, now: datetime) -> datetime | None:
-    """The most recent moment at or before `now` when the schedule should have fired."""
-    if schedule.state != "ENABLED" or now < schedule.start:
-        return None
-    period = (schedule.every_minutes * 60) or 60
-    elapsed = int((now - schedule.start).total_seconds()) // period
-    from datetime import timedelta
-
-    return schedule.start + timedelta(seconds=elapsed * period)
-
-
 class LocalRunner:
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.clock = clock
@@ -41,7 +30,7 @@ class LocalRunner:
         channel never ran; otherwise its next firing is awaited (a restart does not fire everything)."""
         found = []
         for schedule in ChannelSchedules().all():
-            moment = last_due(schedule, now)
+            moment = schedule.latest(now) if schedule.state == "ENABLED" else None
             if moment is None:
                 continue
             previous = self.fired.get(schedule.name)

@@ -23,13 +23,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from chalicelib.orders.model import OrderInvalid, parse_order
+from chalicelib.orders.model import Order, OrderInvalid, parse_order
 
 
 class ConnectorError(Exception):
@@ -69,6 +69,7 @@ class FetchedOrder:
     document: dict[str, Any] | None
     problem: str | None = None
     number: str = ""
+    order: Order | None = None  # `document` as parsed when it was checked (so it is parsed once)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def canonical(
     """Map one vendor order with `build`; a malformed one becomes a FetchedOrder with its problem."""
     try:
         document = build()
-        parse_order(document)
+        order = parse_order(document)
     except OrderInvalid as exc:
         reason = "; ".join(f"{k or 'order'} {v}" for k, v in list(exc.problems.items())[:5])
         return FetchedOrder(order_id, updated_at, None, f"the store's order cannot be used: {reason}", number)
@@ -142,7 +143,40 @@ def canonical(
             f"the store's order is malformed ({type(exc).__name__}: {exc})",
             number,
         )
-    return FetchedOrder(order_id, updated_at, document, None, number)
+    return FetchedOrder(order_id, updated_at, document, None, number, order)
+
+
+CENT = Decimal("0.01")
+
+
+def text(value: Any, limit: int = 500) -> str:
+    """A store's text field, trimmed and cut to `limit`; missing (or a boolean) is empty."""
+    if value is None or isinstance(value, bool):
+        return ""
+    return str(value).strip()[:limit]
+
+
+def amount(value: Any, *, required: bool = False) -> Decimal:
+    """A store's amount (a decimal string or a JSON number) as a Decimal; missing is 0 unless required."""
+    if value is None or value == "":
+        if required:
+            raise ValueError("a required amount is missing")
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"{value!r} is not an amount")
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not an amount")
+    return result
+
+
+def money(value: Decimal) -> str:
+    """ "12.50"; an amount with more than two decimals is kept as is (the canonical parser reports it)."""
+    value = value + 0  # no "-0.00"
+    return str(value.quantize(CENT)) if value == value.quantize(CENT) else str(value)
 
 
 def parse_time(value: Any) -> datetime:

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
 from chalicelib.channels.base import (
+    CENT,
     ConnectorSpec,
     CredentialField,
     FatalError,
@@ -36,14 +36,16 @@ from chalicelib.channels.base import (
     Page,
     RetriableError,
     Window,
+    amount,
     canonical,
     keyset_token,
+    money,
     read_keyset_token,
+    text,
 )
 
 API_URL = "https://ssapi.shipstation.com"
 PAGE_SIZE = 500  # ShipStation's maximum
-CENT = Decimal("0.01")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 REJECTED = (
     "ShipStation rejected the API key and secret. Copy both again from ShipStation "
@@ -363,35 +365,6 @@ def split_name(name: str) -> tuple[str, str]:
     """("Ada", "Lovelace") from "Ada Lovelace"; a single word is the last name."""
     first, _, last = name.rpartition(" ")
     return first.strip()[:100], last.strip()[:100]
-
-
-def text(value: Any, limit: int = 500) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    return str(value).strip()[:limit]
-
-
-def amount(value: Any, *, required: bool = False) -> Decimal:
-    """A ShipStation number (JSON number, sometimes a string) as a Decimal; None is 0 unless required."""
-    if value is None or value == "":
-        if required:
-            raise ValueError("a required amount is missing")
-        return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f"{value!r} is not an amount")
-    try:
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-    if not result.is_finite():
-        raise ValueError(f"{value!r} is not an amount")
-    return result
-
-
-def money(value: Decimal) -> str:
-    """ "12.50"; an amount with more than two decimals is kept as is (the canonical parser reports it)."""
-    value = value + 0  # no "-0.00"
-    return str(value.quantize(CENT)) if value == value.quantize(CENT) else str(value)
 
 
 def optional_time(value: Any) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal
 from itertools import pairwise
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from chalicelib.channels.base import (
+    CENT,
     ConnectorError,
     ConnectorSpec,
     CredentialField,
@@ -38,15 +39,17 @@ from chalicelib.channels.base import (
     HttpOptions,
     Page,
     Window,
+    amount,
     canonical,
     check_store_url,
     keyset_token,
+    money,
     parse_time,
     read_keyset_token,
+    text,
 )
 
 PAGE_SIZE = 100  # WooCommerce's maximum per_page
-CENT = Decimal("0.01")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 REJECTED = (
@@ -391,36 +394,6 @@ def store_offset(local: Any, utc: datetime) -> timezone:
     if abs(minutes) >= 24 * 60:
         return UTC
     return timezone(timedelta(minutes=minutes))
-
-
-def text(value: Any, limit: int = 500) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    return str(value).strip()[:limit]
-
-
-def amount(value: Any, *, required: bool = False) -> Decimal:
-    """A WooCommerce amount (a decimal string, sometimes a number) as a Decimal; missing is 0 unless
-    required."""
-    if value is None or value == "":
-        if required:
-            raise ValueError("a required amount is missing")
-        return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f"{value!r} is not an amount")
-    try:
-        result = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-    if not result.is_finite():
-        raise ValueError(f"{value!r} is not an amount")
-    return result
-
-
-def money(value: Decimal) -> str:
-    """ "12.50"; an amount with more than two decimals is kept as is (the canonical parser reports it)."""
-    value = value + 0  # no "-0.00"
-    return str(value.quantize(CENT)) if value == value.quantize(CENT) else str(value)
 
 
 def optional_time(value: Any) -> str | None:

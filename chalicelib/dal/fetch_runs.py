@@ -146,13 +146,5 @@ def save_progress(
     if ended:
         actions.append(FetchRunModel.ended_at.set(datetime.now(UTC)))
     model = FetchRunModel(run.channel_id, run.run_key)
-    model.update(actions=actions)
-    found = get(run.channel_id, run.run_id)
-    assert found is not None
-    return found
-
-
-def delete_for_channel(channel_id: str) -> None:
-    with FetchRunModel.batch_write() as batch:
-        for model in FetchRunModel.query(channel_id):
-            batch.delete(model)
+    model.update(actions=actions)  # answers with the whole item (ALL_NEW): no read after the write
+    return _run(model)

@@ -199,13 +199,15 @@ def update_channel(
     connector = spec(channel.kind)
     mask_ = None
     store_name = None
-    secrets_ = ChannelSecrets()
-    values = secrets_.get(channel_id)
+    shown = (
+        channel.credentials_mask or {}
+    )  # enough to tell pull from push: the secret is read only to change it
     if credentials is not None:
-        values = _credentials(connector, credentials, values)
+        secrets_ = ChannelSecrets()
+        values = _credentials(connector, credentials, secrets_.get(channel_id))
         store_name = _checked_with_store(channel.kind, values) or ""
         secrets_.put(channel_id, tenant_id, values)
-        mask_ = mask(connector, values)
+        mask_ = shown = mask(connector, values)
     updated = channels.update(
         tenant_id,
         channel_id,
@@ -217,7 +219,7 @@ def update_channel(
     )
     schedules = ChannelSchedules()
     current = schedules.get(channel_id)
-    if pulls(channel.kind, values):
+    if pulls(channel.kind, shown):
         if current is None:
             schedules.put(channel_id, minutes)
         elif current.every_minutes != minutes:  # the new rate counts from now

@@ -176,7 +176,7 @@ def _orders_of(page: list[FetchedOrder]) -> tuple[list[tuple[Order, dict[str, An
         if fetched.document is None:
             unreadable.append(fetched)
         else:
-            readable.append((parse_order(fetched.document), fetched.document))
+            readable.append((fetched.order or parse_order(fetched.document), fetched.document))
     return readable, unreadable
 
 
