@@ -73,11 +73,27 @@ Behaviour, and the evidence behind the less obvious choices:
   consolibyte's QuickBooks_Callbacks_SQL_Errors retries on), in the "There was an error when
   saving a <Object>.  QuickBooks error message: ..." shape of a QuickBooks 3180; 3200 is the
   stale-EditSequence error of the reference sample `batch_continue_on_error_rs.xml`.
+* **Transaction Mods** (`InvoiceModRq`, `SalesOrderModRq`) are answered by `sale_mods.py`, which
+  also holds the Python API for making and editing sales directly (`add_invoice`,
+  `add_sales_order`, `sale`, `edit_sale` here delegate to it).
 * **Transactions** are answered by `sales.py` (sales receipts, invoices, sales orders, credit
   memos, payments: adds and queries; see its docstring) through the helpers below
   (`lookup`, `resolve_refs`, `transactions`, `add_transaction`, `txn_lookup`, ...). Tests read
   them with `sales(kind)`, `find_txn`, `find_by_ref`, `find_by_external_guid` and
   `external_guid_counts` (how many sales carry each ExternalGUID: the exactly-once check).
+* **Inventory.** `ItemInventoryQueryRq` / `ItemInventoryAssemblyQueryRq` are list queries like the
+  others (FromModifiedDate/ToModifiedDate, ActiveStatus, MaxReturned, iterators, IncludeRetElement
+  trims each Ret to the named elements). An item's TimeModified and EditSequence change when the
+  item is edited (`edit_item`), never when a transaction moves its quantities (sales, sales orders,
+  `adjust_quantity`, site quantities): QuickBooks treats quantities as derived values. Inventory
+  sites (Advanced Inventory) are the `InventorySite` list; each item's quantity at a site is an
+  `ItemSitesRet` record (saved under "item_sites"), answered by `ItemSitesQueryRq` (ListID,
+  ItemTypeFilter, ItemSiteFilter with ItemFilter / SiteFilter, ActiveStatus, MaxReturned, iterators,
+  IncludeRetElement); without any site that query answers `3250 "This feature is not enabled or not
+  available in this version of QuickBooks."`. Sales lines with an InventorySiteRef move that site's
+  quantities too. The Python API (`add_inventory_items`, `add_inventory_site`, `set_site_quantity`,
+  `site_quantities`, `adjust_quantity`, `edit_item`) is for tests, the CLI and the benchmark;
+  `add_inventory_items` copies one built item, so 10,000 items take well under a second.
 * **Indexes and saving.** Lookups by ListID and name (lists) and by TxnID, RefNumber and
   ExternalGUID (transactions) go through in-memory indexes rebuilt lazily after loading (and
   whenever a store was changed behind the simulator's back), so adds and lookups stay O(1) with
@@ -102,7 +118,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -155,7 +171,11 @@ FIRST_LIST_ID = 0x80000001
 MAX_MESSAGE_SET_ID = 24
 CLEAR_ALL_MESSAGE_SETS = "ClearAllMessageSets"
 CENT = Decimal("0.01")
-COMPACT_SAVE_AFTER = 1000  # transactions: from then on the file is saved without indentation
+_INVENTORY_KINDS = ("ItemInventory", "ItemInventoryAssembly")
+
+#: A quantity as the Python API takes it.
+Quantity = Decimal | int | str
+COMPACT_SAVE_AFTER = 1000  # records (transactions, list objects): from then on saved without indentation
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,6 +404,7 @@ KINDS: dict[str, ListKind] = {
         ListKind("SalesRep", "SalesRep", "Sales Rep", "Sales Reps"),
         ListKind("PriceLevel", "PriceLevel", "Price Level", "Price Levels"),
         ListKind("Template", "Template", "Template", "Templates"),
+        ListKind("InventorySite", "InventorySite", "Inventory Site", "Inventory Sites"),
     ]
 }
 
@@ -452,6 +473,9 @@ REF_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "SalesRepRef": (("SalesRep",), "Sales Rep"),
     "PriceLevelRef": (("PriceLevel",), "Price Level"),
     "TemplateRef": (("Template",), "Template"),
+    "InventorySiteRef": (("InventorySite",), "Inventory Site"),
+    "ItemInventoryRef": (("ItemInventory",), "Item"),
+    "ItemInventoryAssemblyRef": (("ItemInventoryAssembly",), "Item"),
     "CurrencyRef": ((), "Currency"),
     "UnitOfMeasureSetRef": ((), "Unit of Measure Set"),
     "JobTypeRef": ((), "Job Type"),
@@ -512,6 +536,19 @@ def _address_block(address: Mapping[str, Any], home_country: str) -> dict[str, s
     if country and country != home_country:
         lines.append(country)
     return {f"Addr{i + 1}": line for i, line in enumerate(lines[:5])}
+
+
+def _quantity(value: Quantity) -> Decimal:
+    number = Decimal(str(value).strip() or "0")
+    if not number.is_finite():
+        raise ValueError(f"not a quantity: {value!r}")
+    return number
+
+
+def _plain_quantity(value: Decimal) -> str:
+    """A QUANTYPE as QuickBooks writes it: no exponent, no trailing zeros ("10", "2.5", "0")."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 def _cash_flow_classification(account_type: str) -> str:
@@ -642,6 +679,8 @@ class CompanySimulator:
         self.autosave = autosave
         self._list_indexes: dict[str, _ListIndex] = {}
         self._txn_indexes = _TxnIndex()
+        self._site_index: dict[tuple[str, str], dict[str, Any]] = {}
+        self._site_index_size = -1
         try:
             self._tz: tzinfo = ZoneInfo(str(data["company"]["timezone"]))
         except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - tzdata missing
@@ -741,7 +780,11 @@ class CompanySimulator:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Small files stay readable; big ones are written compactly by the C encoder (about 5x faster
         # than an indented dump: 0.15 s instead of 0.55 s for 10,000 sales receipts).
-        big = sum(len(store) for store in self._data.get("txns", {}).values()) >= COMPACT_SAVE_AFTER
+        big = (
+            sum(len(store) for store in self._data.get("txns", {}).values())
+            + sum(len(objs) for objs in self._data.get("lists", {}).values())
+            + len(self._data.get("item_sites", []))
+        ) >= COMPACT_SAVE_AFTER
         text = (
             json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
             if big
@@ -863,6 +906,328 @@ class CompanySimulator:
         if self.path is not None:
             self.save()
         return names
+
+    # -- inventory (for tests, the CLI and the benchmark) ---------------------------------------
+    def add_inventory_items(
+        self,
+        count: int,
+        *,
+        prefix: str = "SKU-",
+        quantity: Quantity | Callable[[int], Quantity] | None = None,
+        quantity_on_sales_order: Quantity = 0,
+        sites: Mapping[str, Quantity | Callable[[int], Quantity]] | None = None,
+        kind: str = "ItemInventory",
+        price: str = "10.00",
+    ) -> list[str]:
+        """Add `count` inventory parts (or assemblies: `kind="ItemInventoryAssembly"`) named
+        "<prefix>00001", "<prefix>00002", ... (numbering goes on after items already using the prefix);
+        return their names.
+
+        Each item gets ManufacturerPartNumber = its name, SalesPrice `price`, QuantityOnHand `quantity`
+        (a number, or a function of the item's number; default 10) and `quantity_on_sales_order`. With
+        `sites` ({site name: quantity or function of the item's number}) missing sites are created,
+        each item gets that quantity at each site and its QuantityOnHand is their sum (`quantity` must
+        then be left out). Fast: the first item is built like an ItemInventoryAdd, the others are
+        copies of it (10,000 items in a fraction of a second). Saves the file once at the end.
+        """
+        if kind not in _INVENTORY_KINDS:
+            raise ValueError(f"kind must be one of {_INVENTORY_KINDS}, not {kind!r}")
+        if count < 0:
+            raise ValueError(f"count must not be negative, got {count}")
+        if sites is not None and quantity is not None:
+            raise ValueError("give quantity or sites, not both (with sites, QuantityOnHand is their sum)")
+        site_objs = [
+            (
+                self._site_by_name(name)
+                or self._find_by_id(("InventorySite",), self.add_inventory_site(name)),
+                q,
+            )
+            for name, q in (sites or {}).items()
+        ]
+        folded = _fold(prefix)
+        existing = sum(
+            1
+            for k in ITEM_KINDS
+            for obj in self._list(k)
+            if _fold(str(obj.get("Name", ""))).startswith(folded)
+        )
+        now = self.now()
+        stamp, edit_sequence = now.isoformat(), str(int(now.timestamp()))
+        namespace = self._namespace_kinds(kind)
+        template: dict[str, Any] | None = None
+        names: list[str] = []
+        for offset in range(count):
+            number = existing + offset + 1
+            name = f"{prefix}{number:05d}"
+            per_site = [(site, _quantity(q(number) if callable(q) else q)) for site, q in site_objs]
+            if site_objs:
+                on_hand = sum((q for _, q in per_site), Decimal(0))
+            else:
+                given = quantity(number) if callable(quantity) else quantity
+                on_hand = _quantity(10 if given is None else given)
+            if template is None:
+                data = {
+                    "Name": name,
+                    "SalesDesc": name,
+                    "SalesPrice": price,
+                    "IncomeAccountRef": {"FullName": "Sales:Merchandise"},
+                    "COGSAccountRef": {"FullName": "Cost of Goods Sold"},
+                    "AssetAccountRef": {"FullName": "Inventory Asset"},
+                }
+                try:
+                    template = self._build_object(kind, data, created=now)
+                except StatusError as exc:
+                    raise ValueError(f"cannot add inventory item {name!r}: {exc.status.message}") from exc
+                obj = template
+            else:
+                if self._find_by_name(namespace, name) is not None:
+                    raise ValueError(f"cannot add inventory item {name!r}: the name is already in use")
+                obj = {
+                    key: dict(value) if isinstance(value, dict) else value for key, value in template.items()
+                }
+                obj.update(Name=name, FullName=name, SalesDesc=name, ListID=self._new_list_id(now))
+            obj.update(
+                ManufacturerPartNumber=name,
+                QuantityOnHand=_plain_quantity(on_hand),
+                QuantityOnSalesOrder=_plain_quantity(_quantity(quantity_on_sales_order)),
+                TimeCreated=stamp,
+                TimeModified=stamp,
+                EditSequence=edit_sequence,
+            )
+            self._insert(kind, obj)
+            for site, site_quantity in per_site:
+                self._new_item_site(kind, obj, site[1] if site else {}, site_quantity, Decimal(0), stamp)
+            names.append(name)
+        self._save_if_autosave()
+        return names
+
+    def add_inventory_site(
+        self, name: str, *, description: str | None = None, is_default: bool = False
+    ) -> str:
+        """Add an inventory site (Advanced Inventory); its ListID. Companies with sites answer ItemSitesQueryRq."""
+        data: dict[str, Any] = {
+            "Name": name,
+            "IsActive": "true",
+            "IsDefaultSite": "true" if is_default else "false",
+        }
+        if description:
+            data["SiteDesc"] = description
+        try:
+            obj = self._build_object("InventorySite", data, created=self.now())
+        except StatusError as exc:
+            raise ValueError(f"cannot add inventory site {name!r}: {exc.status.message}") from exc
+        self._insert("InventorySite", obj)
+        return str(obj["ListID"])
+
+    def set_site_quantity(
+        self,
+        item: str,
+        site: str,
+        quantity_on_hand: Quantity,
+        *,
+        quantity_on_sales_orders: Quantity | None = None,
+    ) -> None:
+        """Set an item's quantity at a site (creating the item-site record), as a transaction would:
+        the item's QuantityOnHand moves by the same difference and its TimeModified does not change."""
+        kind, obj = self._inventory_item(item)
+        site_obj = self._site_by_name(site)
+        if site_obj is None:
+            raise KeyError(f"no inventory site named {site!r}")
+        record = self._item_site_index().get((str(obj["ListID"]), str(site_obj[1]["ListID"])))
+        new = _quantity(quantity_on_hand)
+        if record is None:
+            record = self._new_item_site(
+                kind, obj, site_obj[1], Decimal(0), Decimal(0), self.now().isoformat()
+            )
+        delta = new - _quantity(record.get("QuantityOnHand", "0"))
+        record["QuantityOnHand"] = _plain_quantity(new)
+        if quantity_on_sales_orders is not None:
+            record["QuantityOnSalesOrders"] = _plain_quantity(_quantity(quantity_on_sales_orders))
+        obj["QuantityOnHand"] = _plain_quantity(_quantity(obj.get("QuantityOnHand", "0")) + delta)
+        self._save_if_autosave()
+
+    def site_quantities(self, item: str) -> dict[str, tuple[Decimal, Decimal]]:
+        """{site name: (QuantityOnHand, QuantityOnSalesOrders)} of an item."""
+        _, obj = self._inventory_item(item)
+        result: dict[str, tuple[Decimal, Decimal]] = {}
+        for (item_id, site_id), record in self._item_site_index().items():
+            if item_id != obj["ListID"]:
+                continue
+            site = self._find_by_id(("InventorySite",), site_id)
+            name = full_name_of(site[1]) if site else site_id
+            result[name] = (
+                _quantity(record.get("QuantityOnHand", "0")),
+                _quantity(record.get("QuantityOnSalesOrders", "0")),
+            )
+        return result
+
+    def adjust_quantity(
+        self,
+        item: str,
+        *,
+        delta: Quantity | None = None,
+        new_quantity: Quantity | None = None,
+        site: str | None = None,
+    ) -> Decimal:
+        """Change an item's quantity on hand the way a transaction does (an inventory adjustment, a
+        sale): by `delta` or to `new_quantity`, at `site` if given (the item's total moves too). The
+        item's TimeModified and EditSequence stay as they are, as in QuickBooks. Returns the new total."""
+        if (delta is None) == (new_quantity is None):
+            raise ValueError("give exactly one of delta and new_quantity")
+        _, obj = self._inventory_item(item)
+        if site is not None:
+            current = self.site_quantities(item).get(site, (Decimal(0), Decimal(0)))[0]
+            target = current + _quantity(delta) if delta is not None else _quantity(new_quantity or 0)
+            self.set_site_quantity(item, site, target)
+            return _quantity(obj["QuantityOnHand"])
+        current = _quantity(obj.get("QuantityOnHand", "0"))
+        target = current + _quantity(delta) if delta is not None else _quantity(new_quantity or 0)
+        obj["QuantityOnHand"] = _plain_quantity(target)
+        self._save_if_autosave()
+        return target
+
+    def edit_item(
+        self,
+        item: str,
+        *,
+        quantity_on_hand: Quantity | None = None,
+        manufacturer_part_number: str | None = None,
+        is_active: bool | None = None,
+        sales_price: str | None = None,
+        sales_desc: str | None = None,
+    ) -> dict[str, Any]:
+        """Edit an inventory item in QuickBooks' item window: the given fields change and so do
+        TimeModified and EditSequence (a "modified since" query finds it). Returns a copy of the item."""
+        _, obj = self._inventory_item(item)
+        if quantity_on_hand is not None:
+            obj["QuantityOnHand"] = _plain_quantity(_quantity(quantity_on_hand))
+        if manufacturer_part_number is not None:
+            obj["ManufacturerPartNumber"] = manufacturer_part_number
+        if is_active is not None:
+            obj["IsActive"] = "true" if is_active else "false"
+        if sales_price is not None:
+            obj["SalesPrice"] = _format_money(sales_price, min_places=2)
+        if sales_desc is not None:
+            obj["SalesDesc"] = sales_desc
+        now = self.now()
+        obj["TimeModified"] = now.isoformat()
+        obj["EditSequence"] = str(max(int(now.timestamp()), int(str(obj.get("EditSequence", "0"))) + 1))
+        self._save_if_autosave()
+        return copy.deepcopy(obj)
+
+    def move_site_quantity(
+        self,
+        item_list_id: str,
+        site_list_id: str,
+        *,
+        on_hand: Decimal = Decimal(0),
+        on_sales_orders: Decimal = Decimal(0),
+    ) -> None:
+        """Move the quantities of one item at one site (for transaction handlers: the item's own
+        totals are theirs to change). Creates the item-site record if needed."""
+        found = self._find_by_id(_INVENTORY_KINDS, item_list_id)
+        site = self._find_by_id(("InventorySite",), site_list_id)
+        if found is None or site is None:
+            return
+        record = self._item_site_index().get((item_list_id, site_list_id))
+        if record is None:
+            record = self._new_item_site(
+                found[0], found[1], site[1], Decimal(0), Decimal(0), self.now().isoformat()
+            )
+        record["QuantityOnHand"] = _plain_quantity(_quantity(record.get("QuantityOnHand", "0")) + on_hand)
+        on_order = _quantity(record.get("QuantityOnSalesOrders", "0")) + on_sales_orders
+        record["QuantityOnSalesOrders"] = _plain_quantity(max(on_order, Decimal(0)))
+        self.touch()
+
+    # -- sales made directly (for tests and the benchmark) --------------------------------------
+    def add_invoice(self, *, customer: str, lines: Sequence[Any], **fields: Any) -> dict[str, Any]:
+        """Make an invoice as QuickBooks' form would (no qbXML); a copy of its `*Ret` JSON.
+
+        `lines` are `sale_mods.SaleLineSpec`s; `fields`: ref_number, txn_date, class_name,
+        bill_address, ship_address (qbXML keys), ship_method, ship_date, po_number, memo, other,
+        external_guid. See `sale_mods.add_sale`.
+        """
+        from ledgerbridge.simulators.sale_mods import add_sale
+
+        return add_sale(self, "Invoice", customer=customer, lines=lines, **fields)
+
+    def add_sales_order(self, *, customer: str, lines: Sequence[Any], **fields: Any) -> dict[str, Any]:
+        """Make a sales order as QuickBooks' form would; like `add_invoice`."""
+        from ledgerbridge.simulators.sale_mods import add_sale
+
+        return add_sale(self, "SalesOrder", customer=customer, lines=lines, **fields)
+
+    def sale(self, txn_id: str) -> dict[str, Any]:
+        """A copy of the transaction with that TxnID; KeyError if there is none."""
+        from ledgerbridge.simulators.sale_mods import read_sale
+
+        return read_sale(self, txn_id)
+
+    def edit_sale(
+        self,
+        txn_id: str,
+        *,
+        memo: str | None = None,
+        other: str | None = None,
+        ship_date: date | None = None,
+    ) -> str:
+        """Someone edits the sale in QuickBooks: TimeModified and EditSequence move on (a Mod sent with
+        the old EditSequence now gets 3200). Returns the new EditSequence."""
+        from ledgerbridge.simulators.sale_mods import edit_sale_in_quickbooks
+
+        return edit_sale_in_quickbooks(self, txn_id, memo=memo, other=other, ship_date=ship_date)
+
+    def _inventory_item(self, item: str) -> tuple[str, dict[str, Any]]:
+        found = self._find_by_id(_INVENTORY_KINDS, item) or self._find_by_name(_INVENTORY_KINDS, item)
+        if found is None:
+            raise KeyError(f"no inventory item {item!r}")
+        return found
+
+    def _site_by_name(self, name: str) -> tuple[str, dict[str, Any]] | None:
+        return self._find_by_name(("InventorySite",), name)
+
+    def _item_sites(self) -> list[dict[str, Any]]:
+        store: list[dict[str, Any]] = self._data.setdefault("item_sites", [])
+        return store
+
+    def _item_site_index(self) -> dict[tuple[str, str], dict[str, Any]]:
+        store = self._item_sites()
+        if self._site_index_size != len(store):
+            self._site_index = {}
+            for record in store:
+                item_ref = record.get("ItemInventoryRef") or record.get("ItemInventoryAssemblyRef") or {}
+                key = (str(item_ref.get("ListID")), str(record["InventorySiteRef"]["ListID"]))
+                self._site_index[key] = record
+            self._site_index_size = len(store)
+        return self._site_index
+
+    def _new_item_site(
+        self,
+        kind: str,
+        item: Mapping[str, Any],
+        site: Mapping[str, Any],
+        on_hand: Decimal,
+        on_sales_orders: Decimal,
+        stamp: str,
+    ) -> dict[str, Any]:
+        created = datetime.fromisoformat(stamp)
+        ref_name = "ItemInventoryAssemblyRef" if kind == "ItemInventoryAssembly" else "ItemInventoryRef"
+        record: dict[str, Any] = {
+            "ListID": self._new_list_id(created),
+            "TimeCreated": stamp,
+            "TimeModified": stamp,
+            "EditSequence": str(int(created.timestamp())),
+            ref_name: {"ListID": str(item["ListID"]), "FullName": full_name_of(item)},
+            "InventorySiteRef": {"ListID": str(site["ListID"]), "FullName": full_name_of(site)},
+            "QuantityOnHand": _plain_quantity(on_hand),
+            "QuantityOnSalesOrders": _plain_quantity(on_sales_orders),
+        }
+        index = self._item_site_index()
+        self._item_sites().append(record)
+        index[(str(item["ListID"]), str(site["ListID"]))] = record
+        self._site_index_size += 1
+        self.touch()
+        return record
 
     def begin_session(self) -> None:
         """The Web Connector opened a QuickBooks session (nothing to do; symmetry with end_session)."""
@@ -1415,7 +1780,7 @@ class CompanySimulator:
             )
         elif kind == "PaymentMethod":
             obj.setdefault("PaymentMethodType", "Other")
-        elif kind == "ItemInventory":
+        elif kind in ("ItemInventory", "ItemInventoryAssembly"):
             obj.setdefault("SalesPrice", "0.00")
             obj.setdefault("PurchaseCost", "0.00")
             obj.setdefault("QuantityOnHand", "0")
@@ -1691,6 +2056,8 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "ItemNonInventoryQueryRq": ("ItemNonInventory",),
     "ItemOtherChargeQueryRq": ("ItemOtherCharge",),
     "ItemInventoryQueryRq": ("ItemInventory",),
+    "ItemInventoryAssemblyQueryRq": ("ItemInventoryAssembly",),
+    "InventorySiteQueryRq": ("InventorySite",),
     "ItemSubtotalQueryRq": ("ItemSubtotal",),
     "ItemDiscountQueryRq": ("ItemDiscount",),
     "ItemSalesTaxQueryRq": ("ItemSalesTax",),
@@ -1756,5 +2123,125 @@ def _preferences_query(company: CompanySimulator, rq: etree._Element) -> etree._
     return company.simple_query(rq, "PreferencesRet", company.preferences_ret())
 
 
+# --------------------------------------------------------------------------------------------
+# Inventory sites (Advanced Inventory)
+# --------------------------------------------------------------------------------------------
+STATUS_FEATURE_OFF = Status(
+    3250, "Error", "This feature is not enabled or not available in this version of QuickBooks."
+)
+_ITEM_TYPE_FILTER: dict[str, tuple[str, ...]] = {
+    "Inventory": ("ItemInventory",),
+    "Assembly": ("ItemInventoryAssembly",),
+    "InventoryAndAssembly": _INVENTORY_KINDS,
+    "AllExceptFixedAsset": _INVENTORY_KINDS,
+}
+
+
+@register_handler("ItemSitesQueryRq")
+def _item_sites_query(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+    """ItemSitesQueryRq: one ItemSitesRet per item and site (only inventory parts and assemblies have
+    site quantities here). A company without inventory sites (Advanced Inventory off) answers 3250.
+    Filters: ListID lookups (500 warning for unknown ones), ItemTypeFilter, ItemSiteFilter
+    (ItemFilter by ListID / FullName / ...WithChildren, SiteFilter by ListID / FullName), ActiveStatus
+    (default ActiveOnly, on the item and the site), MaxReturned, iterators, IncludeRetElement. A site
+    or item named in a filter that does not exist just matches nothing (status 1; our guess)."""
+    if rq.get("iterator") in ("Continue", "Stop"):
+        return company.continue_iterator(rq)
+    if not company.list_store("InventorySite"):
+        raise StatusError(STATUS_FEATURE_OFF)
+    include = [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
+    index = company._item_site_index()
+    by_id = {str(record["ListID"]): record for record in index.values()}
+    status = STATUS_OK
+    ids = [str(e.text or "") for e in rq.findall("ListID")]
+
+    def live(
+        record: Mapping[str, Any],
+    ) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]] | None:
+        item_ref = record.get("ItemInventoryRef") or record.get("ItemInventoryAssemblyRef") or {}
+        item = company.lookup(_INVENTORY_KINDS, list_id=str(item_ref.get("ListID")))
+        site = company.lookup(("InventorySite",), list_id=str(record["InventorySiteRef"]["ListID"]))
+        return (item, site) if item is not None and site is not None else None
+
+    def render_record(record: Mapping[str, Any]) -> etree._Element | None:
+        found = live(record)
+        if found is None:
+            return None
+        (item_kind, item), (_, site) = found
+        data = {k: v for k, v in record.items() if k not in ("ItemInventoryRef", "ItemInventoryAssemblyRef")}
+        ref_name = "ItemInventoryAssemblyRef" if item_kind == "ItemInventoryAssembly" else "ItemInventoryRef"
+        data[ref_name] = {"ListID": str(item["ListID"]), "FullName": full_name_of(item)}
+        data["InventorySiteRef"] = {"ListID": str(site["ListID"]), "FullName": full_name_of(site)}
+        if include:
+            # the item reference is the choice every ItemSitesRet must carry
+            data = {k: v for k, v in data.items() if k in include or k == ref_name}
+        return company.ret_element("ItemSitesRet", data)
+
+    matches: list[dict[str, Any]] = []
+    if ids:
+        missing = [i for i in ids if i not in by_id]
+        matches = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        if missing:
+            status = status_missing_element(missing[0])
+    else:
+        kinds = _ITEM_TYPE_FILTER.get(rq.findtext("ItemTypeFilter") or "InventoryAndAssembly", ())
+        item_filter = rq.find("ItemSiteFilter/ItemFilter")
+        site_filter = rq.find("ItemSiteFilter/SiteFilter")
+        active = rq.findtext("ActiveStatus") or "ActiveOnly"
+        keyed: list[tuple[tuple[str, str], dict[str, Any]]] = []
+        for record in index.values():
+            found = live(record)
+            if found is None:
+                continue
+            (item_kind, item), (_, site) = found
+            if item_kind not in kinds:
+                continue
+            if item_filter is not None and not _matches_ref_filter(item_filter, item):
+                continue
+            if site_filter is not None and not _matches_ref_filter(site_filter, site):
+                continue
+            is_active = item.get("IsActive", "true") == "true" and site.get("IsActive", "true") == "true"
+            if (active == "ActiveOnly" and not is_active) or (active == "InactiveOnly" and is_active):
+                continue
+            keyed.append(((_fold(full_name_of(item)), _fold(full_name_of(site))), record))
+        keyed.sort(key=lambda pair: pair[0])
+        matches = [record for _, record in keyed]
+        max_text = rq.findtext("MaxReturned")
+        if rq.get("iterator") != "Start" and max_text:
+            matches = matches[: int(max_text)]
+    if not matches and status is STATUS_OK:
+        raise StatusError(STATUS_NO_MATCH)
+    if rq.get("iterator") == "Start":
+
+        def render(kind: str, list_id: str) -> etree._Element | None:
+            record = by_id.get(list_id)
+            return render_record(record) if record is not None else None
+
+        return company.start_iterator(rq, [("ItemSites", str(r["ListID"])) for r in matches], render, status)
+    rets = [ret for r in matches if (ret := render_record(r)) is not None]
+    return company.query_rs(rq, status, rets, rq.get("metaData", "NoMetaData"))
+
+
+def _matches_ref_filter(ref_filter: etree._Element, obj: Mapping[str, Any]) -> bool:
+    """ItemFilter / SiteFilter: ListID*, FullName*, ListIDWithChildren, FullNameWithChildren."""
+    ids = {str(e.text or "") for e in ref_filter.findall("ListID")}
+    names = {_fold(str(e.text or "")) for e in ref_filter.findall("FullName")}
+    name = _fold(full_name_of(obj))
+    if ids or names:
+        return str(obj["ListID"]) in ids or name in names
+    with_children = ref_filter.findtext("FullNameWithChildren")
+    if with_children is not None:
+        prefix = _fold(with_children)
+        return name == prefix or name.startswith(prefix + ":")
+    parent_id = ref_filter.findtext("ListIDWithChildren")
+    if parent_id is not None:
+        if str(obj["ListID"]) == parent_id:
+            return True
+        parent = obj.get("ParentRef")
+        return isinstance(parent, dict) and parent.get("ListID") == parent_id
+    return True
+
+
 # Transaction requests live in their own module; importing it registers their handlers.
+from ledgerbridge.simulators import sale_mods as _sale_mods  # noqa: E402, F401
 from ledgerbridge.simulators import sales as _sales  # noqa: E402, F401

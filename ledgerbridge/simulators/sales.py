@@ -512,7 +512,7 @@ class _SalesAdd:
             if key in so_line:
                 line[key] = so_line[key]
                 break
-        for key in ("ClassRef", "SalesTaxCodeRef", "Other1", "Other2"):
+        for key in ("ClassRef", "InventorySiteRef", "SalesTaxCodeRef", "Other1", "Other2"):
             if key in so_line:
                 line[key] = so_line[key]
         return line
@@ -560,7 +560,15 @@ class _SalesAdd:
                 raise SimulatorLimitation(f"the company simulator does not sell {item_kind} items on a line")
             line.amount = amount
             ret["Amount"] = format_amount(amount)
-            for key in ("ClassRef", "ServiceDate", "Other1", "Other2", "SerialNumber", "LotNumber"):
+            for key in (
+                "ClassRef",
+                "InventorySiteRef",
+                "ServiceDate",
+                "Other1",
+                "Other2",
+                "SerialNumber",
+                "LotNumber",
+            ):
                 if key in data:
                     ret[key] = data[key]
             code_ref = self._item_tax_code(item, data.get("SalesTaxCodeRef"))
@@ -724,11 +732,22 @@ class _SalesAdd:
             if form.inventory_sign:
                 qoh = _dec(item.get("QuantityOnHand")) + form.inventory_sign * line.quantity
                 item["QuantityOnHand"] = _plain(qoh)
+            on_sales_orders = Decimal(0)
             if self.kind == "SalesOrder":
                 item["QuantityOnSalesOrder"] = _plain(_dec(item.get("QuantityOnSalesOrder")) + line.quantity)
+                on_sales_orders = line.quantity
             elif line.so_line is not None:
                 on_order = max(_dec(item.get("QuantityOnSalesOrder")) - line.quantity, Decimal(0))
                 item["QuantityOnSalesOrder"] = _plain(on_order)
+                on_sales_orders = -line.quantity
+            site = line.ret.get("InventorySiteRef")
+            if isinstance(site, dict):
+                company.move_site_quantity(
+                    str(item["ListID"]),
+                    str(site["ListID"]),
+                    on_hand=form.inventory_sign * line.quantity,
+                    on_sales_orders=on_sales_orders,
+                )
         total = _dec(txn.get("BalanceRemaining", txn.get("TotalAmount")))
         if form.balance_sign:
             company.adjust_balance("Customer", self.customer, form.balance_sign * total)
