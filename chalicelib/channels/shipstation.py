@@ -12,14 +12,22 @@ one payment, orderStatus -> status, advancedOptions.source -> source. ShipStatio
 plus tax plus shipping, which is what `Order.computed_total` adds up. Order dates keep the Pacific offset so
 the QuickBooks date is the day ShipStation shows. ShipStation v1 orders carry no currency: USD is assumed.
 
-Only reading orders is implemented; pushing inventory or creating orders would add methods to
-`ShipStation` using the same `Http`.
+Orders from QuickBooks: `upsert_orders` sends ShipStation order JSON built by the caller to
+POST /orders/createorders (at most 100 a call; ShipStation updates the order with the same orderKey instead of
+creating a second one, so a retried call is harmless) and reads each order's success/errorMessage. Those
+orders carry advancedOptions.source = LEDGERBRIDGE_SOURCE, and `fetch_page` leaves them out (importing them
+back into QuickBooks would duplicate them). `fetch_shipments` reads GET /shipments by createDate (Pacific
+time both ways, like the order fetch); a shipment's createDate never changes, so pages are read by number
+within the window. Around the hour that repeats when clocks fall back a shipment can come in two
+neighbouring windows: key shipments by shipment_id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,12 +53,45 @@ from chalicelib.channels.base import (
 )
 
 API_URL = "https://ssapi.shipstation.com"
+LEDGERBRIDGE_SOURCE = "QuickBooks via Ledgerbridge"  # advancedOptions.source on orders Ledgerbridge creates
+UPSERT_BATCH = 100  # ShipStation's limit for /orders/createorders
 PAGE_SIZE = 500  # ShipStation's maximum
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 REJECTED = (
     "ShipStation rejected the API key and secret. Copy both again from ShipStation "
     "(Settings > Account > API Settings) and save them here."
 )
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What ShipStation did with one order sent to /orders/createorders."""
+
+    order_key: str
+    ok: bool
+    order_id: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Shipment:
+    shipment_id: str
+    order_id: str
+    order_key: str
+    order_number: str
+    tracking_number: str
+    carrier_code: str
+    service_code: str | None
+    ship_date: date
+    shipment_cost: Decimal
+    voided: bool
+    created_at: datetime  # aware UTC (ShipStation's createDate is US Pacific time)
+
+
+@dataclass(frozen=True)
+class ShipmentPage:
+    shipments: list[Shipment]
+    next_token: str | None
 
 
 # -- Pacific time ------------------------------------------------------------------------------------
@@ -206,19 +247,87 @@ class ShipStation:
             raise FatalError("ShipStation answered the order list in an unexpected format.")
         pages = body.get("pages")
         fetched: list[FetchedOrder] = []
+        ours: set[str] = set()  # orders Ledgerbridge created from QuickBooks: not imported back
         last = since or EPOCH
         for raw in body["orders"]:
             order = fetched_order(raw, last)
             last = order.updated_at
             fetched.append(order)
+            if from_ledgerbridge(raw):
+                ours.add(order.order_id)
         full = isinstance(pages, int) and page < pages
-        fresh = [o for o in fetched if not (o.order_id in seen and o.updated_at == since)]
+        fresh = [
+            o
+            for o in fetched
+            if not (o.order_id in seen and o.updated_at == since) and o.order_id not in ours
+        ]
         total = body.get("total")
         return Page(
             orders=sorted(fresh, key=lambda o: o.updated_at),
             next_token=keyset_token(fetched, since, page, full),
             total=total if token is None and isinstance(total, int) else None,
         )
+
+    def upsert_orders(self, orders: Sequence[Mapping[str, Any]]) -> list[UpsertResult]:
+        """Create or update orders (by orderKey) in batches of 100; one result per order, in order. An order
+        without an orderKey is refused here (ShipStation would create a new order on every retry)."""
+        results: dict[int, UpsertResult] = {}
+        send: list[int] = []
+        for index, order in enumerate(orders):
+            key = order.get("orderKey") if isinstance(order, Mapping) else None
+            if not isinstance(key, str) or not key.strip():
+                results[index] = UpsertResult(
+                    "", False, None, "the order has no orderKey, so sending it again would duplicate it"
+                )
+            else:
+                send.append(index)
+        for start in range(0, len(send), UPSERT_BATCH):
+            batch = send[start : start + UPSERT_BATCH]
+            response = self.http.request(
+                "POST", "/orders/createorders", json=[dict(orders[i]) for i in batch]
+            )
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise RetriableError(
+                    "ShipStation answered the order upload with something that is not JSON."
+                ) from exc
+            answers = body.get("results") if isinstance(body, Mapping) else None
+            if not isinstance(answers, list):
+                raise FatalError("ShipStation answered the order upload in an unexpected format.")
+            by_key = {
+                str(a.get("orderKey")): a for a in answers if isinstance(a, Mapping) and a.get("orderKey")
+            }
+            for position, index in enumerate(batch):
+                key = str(orders[index]["orderKey"])
+                answer = answers[position] if position < len(answers) else None
+                if not isinstance(answer, Mapping) or str(answer.get("orderKey") or key) != key:
+                    answer = by_key.get(key)
+                results[index] = upsert_result(key, answer)
+        return [results[i] for i in range(len(orders))]
+
+    def fetch_shipments(self, window: Window, token: str | None) -> ShipmentPage:
+        """One page of the shipments created in the window (createDate), oldest first; token None: the
+        first page. Voided shipments are included (flagged `voided`)."""
+        page = int(token) if token and token.isdigit() else 1
+        params: dict[str, Any] = {
+            "createDateEnd": to_pacific(window.until),
+            "page": page,
+            "pageSize": self.page_size,
+            "includeShipmentItems": "false",
+            "sortBy": "CreateDate",
+            "sortDir": "ASC",
+        }
+        if window.since is not None:
+            # The same start as the order fetch (inclusive; back to the start of a repeated hour).
+            params["createDateStart"] = modify_date_start(window.since, first_page=True)
+        body = self._get("/shipments", params)
+        if not isinstance(body, Mapping) or not isinstance(body.get("shipments"), list):
+            raise FatalError("ShipStation answered the shipment list in an unexpected format.")
+        shipments = [s for s in (shipment(raw) for raw in body["shipments"]) if s is not None]
+        pages = body.get("pages")
+        more = isinstance(pages, int) and page < pages
+        return ShipmentPage(sorted(shipments, key=lambda s: s.created_at), str(page + 1) if more else None)
 
     def _get(self, path: str, params: Mapping[str, Any]) -> Any:
         response = self.http.request("GET", path, params=params)
@@ -228,7 +337,53 @@ class ShipStation:
             raise RetriableError("ShipStation answered with something that is not JSON.") from exc
 
 
-# -- paging ------------------------------------------------------------------------------------------
+# -- orders from QuickBooks, shipments ---------------------------------------------------------------
+
+
+def from_ledgerbridge(raw: Any) -> bool:
+    """Whether a ShipStation order is one Ledgerbridge created from QuickBooks."""
+    advanced = raw.get("advancedOptions") if isinstance(raw, Mapping) else None
+    source = advanced.get("source") if isinstance(advanced, Mapping) else None
+    return isinstance(source, str) and source.strip() == LEDGERBRIDGE_SOURCE
+
+
+def upsert_result(order_key: str, answer: Any) -> UpsertResult:
+    if not isinstance(answer, Mapping):
+        return UpsertResult(order_key, False, None, "ShipStation did not report on this order")
+    order_id = answer.get("orderId")
+    number = (
+        order_id if isinstance(order_id, int) and not isinstance(order_id, bool) and order_id > 0 else None
+    )
+    if answer.get("success") is True:
+        return UpsertResult(order_key, True, number)
+    message = text(answer.get("errorMessage"), 500) or "no reason given"
+    return UpsertResult(order_key, False, number, f"ShipStation refused the order: {message}")
+
+
+def shipment(raw: Any) -> Shipment | None:
+    """A ShipStation shipment; None when it lacks its id or dates (ShipStation always sends them)."""
+    if not isinstance(raw, Mapping) or raw.get("shipmentId") is None:
+        return None
+    try:
+        created = from_pacific(raw.get("createDate"))
+        shipped_on = date.fromisoformat(str(raw.get("shipDate") or "")[:10])
+        cost = Decimal(str(raw.get("shipmentCost") if raw.get("shipmentCost") is not None else 0))
+    except (ValueError, InvalidOperation):
+        return None
+    service = text(raw.get("serviceCode"), 100)
+    return Shipment(
+        shipment_id=text(raw.get("shipmentId"), 100),
+        order_id=text(raw.get("orderId"), 100),
+        order_key=text(raw.get("orderKey"), 200),
+        order_number=text(raw.get("orderNumber"), 100),
+        tracking_number=text(raw.get("trackingNumber"), 200),
+        carrier_code=text(raw.get("carrierCode"), 100),
+        service_code=service or None,
+        ship_date=shipped_on,
+        shipment_cost=cost,
+        voided=raw.get("voided") is True,
+        created_at=created,
+    )
 
 
 # -- mapping -----------------------------------------------------------------------------------------

@@ -14,12 +14,17 @@ one payment of the total; refunds -> refunds, read from orders/<id>/refunds for 
 (the order's own `refunds` array has no date, and the date is the credit memo's). Dates are the GMT
 fields; created_at keeps the store's UTC offset so the QuickBooks date is the day the store shows.
 
-Only reading orders is implemented; pushing inventory would add methods using the same `Http`.
+Inventory from QuickBooks (InventoryTarget, the connector itself): items are found with GET products?sku=a,b
+(WooCommerce matches the `_sku` of products and variations alike when `sku` is given, and answers variations
+with type "variation" and their parent_id), and set with POST products/batch and
+products/<parent>/variations/batch ({"update": [{id, manage_stock, stock_quantity}]}, at most 100 items a
+call; an item WooCommerce refuses comes back with an `error` object). Setting stock needs a key with
+Read/Write permission.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_UP, Decimal
 from itertools import pairwise
@@ -38,14 +43,19 @@ from chalicelib.channels.base import (
     Http,
     HttpOptions,
     Page,
+    StockItem,
+    StockResult,
+    StockUpdate,
     Window,
     amount,
     canonical,
     check_store_url,
+    dedupe_updates,
     keyset_token,
     money,
     parse_time,
     read_keyset_token,
+    stock_key,
     text,
 )
 
@@ -56,6 +66,14 @@ REJECTED = (
     "WooCommerce rejected the consumer key and secret. Create a key with Read permission in WooCommerce "
     "(Settings > Advanced > REST API) and copy both values here."
 )
+WRITE_REJECTED = (
+    "WooCommerce refused to change stock with this consumer key. Create a key with Read/Write permission "
+    "in WooCommerce (Settings > Advanced > REST API) and copy both values here."
+)
+BATCH_SIZE = 100  # WooCommerce's limit per batch request (more is refused with HTTP 413)
+SKUS_PER_LOOKUP = 40  # SKUs in one products?sku= request
+MAX_LOOKUP_PAGES = 50
+NO_STOCK_TYPES = ("external", "grouped")  # product types that have no stock of their own
 TOO_OLD = (
     "This WooCommerce store does not filter or sort orders by their last change, so they cannot be read "
     "without gaps. Update WooCommerce to 5.8 or later, or turn off the plugin that changes REST API order "
@@ -91,8 +109,125 @@ class WooCommerce:
             ),
         )
 
+        self.write_http = Http(
+            vendor="WooCommerce",
+            base_url=f"{self.store_url}/wp-json/wc/v3/",
+            options=options,
+            auth=(key, secret),
+            rejected=WRITE_REJECTED,
+        )
+
     def close(self) -> None:
         self.http.close()
+        self.write_http.close()
+
+    # -- InventoryTarget -----------------------------------------------------------------------------
+    def inventory(self) -> WooCommerce:
+        """The InventoryTarget side of this connector (the connector itself)."""
+        return self
+
+    def find_stock_items(self, skus: Sequence[str]) -> dict[str, list[StockItem]]:
+        wanted: dict[str, str] = {}  # stock key -> the SKU as first asked
+        for sku in skus:
+            key = stock_key(sku)
+            if key and key not in wanted:
+                wanted[key] = sku
+        # A SKU with a comma is looked up alone: WooCommerce splits the filter at commas.
+        plain = [wanted[k].strip() for k in wanted if "," not in k]
+        groups = [plain[i : i + SKUS_PER_LOOKUP] for i in range(0, len(plain), SKUS_PER_LOOKUP)]
+        groups += [[wanted[k].strip()] for k in wanted if "," in k]
+        found: dict[str, list[StockItem]] = {}
+        seen: set[str] = set()
+        for group in groups:
+            for page in range(1, MAX_LOOKUP_PAGES + 1):
+                body, headers = self._get(
+                    "products", {"sku": ",".join(group), "per_page": PAGE_SIZE, "page": page}
+                )
+                if not isinstance(body, list):
+                    raise FatalError(
+                        f"WooCommerce at {self.store_url} answered the product list in an unexpected format."
+                    )
+                for raw in body:
+                    item = stock_item(raw)
+                    if item is None or item.ref in seen:
+                        continue
+                    key = stock_key(item.sku)
+                    if key in wanted:
+                        seen.add(item.ref)
+                        found.setdefault(wanted[key], []).append(item)
+                pages = header_int(headers, "X-WP-TotalPages")
+                if (page >= pages) if pages is not None else len(body) < PAGE_SIZE:
+                    break
+        return found
+
+    def set_quantities(self, updates: Sequence[StockUpdate]) -> list[StockResult]:
+        results: dict[int, StockResult] = {}
+        send, skipped = dedupe_updates(updates)
+        results.update(skipped)
+        groups: dict[str, list[tuple[int, int]]] = {}  # batch path -> (update index, WooCommerce id)
+        for index in send:
+            update = updates[index]
+            target = stock_target(update.ref)
+            if target is None:
+                results[index] = StockResult(
+                    update.sku, update.ref, False, f"{update.ref!r} is not a WooCommerce product or variation"
+                )
+                continue
+            path, item_id = target
+            groups.setdefault(path, []).append((index, item_id))
+        for path, entries in groups.items():
+            for start in range(0, len(entries), BATCH_SIZE):
+                results.update(self._batch(path, entries[start : start + BATCH_SIZE], updates))
+        return [results[i] for i in range(len(updates))]
+
+    def _batch(
+        self, path: str, entries: list[tuple[int, int]], updates: Sequence[StockUpdate]
+    ) -> dict[int, StockResult]:
+        payload = {
+            "update": [
+                {"id": item_id, "manage_stock": True, "stock_quantity": updates[index].quantity}
+                for index, item_id in entries
+            ]
+        }
+        response = self.write_http.request("POST", path, json=payload)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise FatalError(
+                f"The address {self.store_url} answered a stock update with a web page instead of "
+                "WooCommerce data."
+            ) from exc
+        answers = body.get("update") if isinstance(body, Mapping) else None
+        if not isinstance(answers, list):
+            raise FatalError(
+                f"WooCommerce at {self.store_url} answered a stock update in an unexpected format."
+            )
+        by_id = {a.get("id"): a for a in answers if isinstance(a, Mapping)}
+        results: dict[int, StockResult] = {}
+        for position, (index, item_id) in enumerate(entries):
+            update = updates[index]
+            answer = answers[position] if position < len(answers) else None
+            if not isinstance(answer, Mapping) or answer.get("id") not in (item_id, str(item_id), 0, None):
+                answer = by_id.get(item_id)
+            error = answer.get("error") if isinstance(answer, Mapping) else None
+            if isinstance(error, Mapping):
+                message = text(error.get("message"), 300) or text(error.get("code"), 100) or "refused"
+                results[index] = StockResult(
+                    update.sku,
+                    update.ref,
+                    False,
+                    f"WooCommerce refused the quantity for SKU {update.sku}: {message}",
+                )
+            elif isinstance(answer, Mapping) and answer.get("id") == item_id:
+                results[index] = StockResult(update.sku, update.ref, True)
+            else:
+                results[index] = StockResult(
+                    update.sku,
+                    update.ref,
+                    False,
+                    f"WooCommerce did not confirm the quantity for SKU {update.sku}",
+                )
+        return results
 
     def check_credentials(self) -> str:
         self._get("orders", {"per_page": 1})
@@ -175,6 +310,49 @@ class WooCommerce:
                 f"The address {self.store_url} answered with a web page instead of WooCommerce data. Check "
                 "the store address and that no security plugin blocks /wp-json/."
             ) from exc
+
+
+# -- inventory ---------------------------------------------------------------------------------------
+
+
+def stock_item(raw: Any) -> StockItem | None:
+    """A product or variation of a products?sku= answer as a StockItem (None: no SKU or no stock of its own)."""
+    if not isinstance(raw, Mapping):
+        return None
+    item_id = raw.get("id")
+    sku = raw.get("sku")
+    kind = raw.get("type")
+    if not isinstance(item_id, int) or not isinstance(sku, str) or not sku.strip() or kind in NO_STOCK_TYPES:
+        return None
+    if kind == "variation":
+        parent = raw.get("parent_id")
+        if not isinstance(parent, int) or parent <= 0:
+            return None
+        ref = f"variation:{parent}:{item_id}"
+    else:
+        ref = f"product:{item_id}"
+    tracked = raw.get("manage_stock") is True  # "parent": the variation's stock is its product's
+    quantity = raw.get("stock_quantity")
+    number = (
+        int(quantity)
+        if tracked and isinstance(quantity, int | float) and not isinstance(quantity, bool)
+        else None
+    )
+    return StockItem(
+        sku=sku, ref=ref, title=text(raw.get("name"), 500) or sku, quantity=number, tracked=tracked
+    )
+
+
+def stock_target(ref: str) -> tuple[str, int] | None:
+    """(batch path, id) of a StockItem ref: "product:<id>" or "variation:<parent_id>:<id>"."""
+    parts = ref.split(":")
+    if not all(p.isdigit() and int(p) > 0 for p in parts[1:]):
+        return None
+    if parts[0] == "product" and len(parts) == 2:
+        return "products/batch", int(parts[1])
+    if parts[0] == "variation" and len(parts) == 3:
+        return f"products/{int(parts[1])}/variations/batch", int(parts[2])
+    return None
 
 
 # -- paging ------------------------------------------------------------------------------------------

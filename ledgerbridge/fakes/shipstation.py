@@ -1,6 +1,12 @@
 """A fake ShipStation API v1: GET /stores and GET /orders (modify-date filters, sort, page/pageSize), HTTP
 Basic auth, X-Rate-Limit-* headers with a 429 once a window's requests are used up.
 
+Orders from elsewhere: POST /orders/createorders (at most 100; an order with a known orderKey replaces that
+order, which keeps its orderId; shipped and cancelled orders cannot be updated; orderNumber, orderDate,
+orderStatus, billTo and shipTo are required: a missing one fails that order with success false and an
+errorMessage). Shipments: GET /shipments (createDate / shipDate filters, orderId, orderNumber, sortBy
+CreateDate or ShipDate, page/pageSize up to 500); tests make them with `ship()` and void them with `void()`.
+
 Timestamps are Pacific wall-clock times without an offset, with seven fractional digits, as ShipStation
 sends them; the date filters are compared as wall-clock times too. The rate-limit window runs on
 `rate_clock` (a test can make it follow its recorded sleeps).
@@ -13,8 +19,9 @@ import json
 import math
 import random
 import time
+import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +46,15 @@ NAMES = (
     ("Edsger", "Dijkstra"),
     ("Barbara", "Liskov"),
     ("Donald", "Knuth"),
+)
+ORDER_STATUSES = (
+    "awaiting_payment",
+    "awaiting_shipment",
+    "pending_fulfillment",
+    "shipped",
+    "on_hold",
+    "cancelled",
+    "rejected_fulfillment",
 )
 STATUSES = ("awaiting_shipment", "awaiting_shipment", "shipped", "shipped", "awaiting_payment", "on_hold")
 
@@ -116,6 +132,8 @@ class FakeShipStation(FakeStore):
         self._used = 0
         self._seq = 0
         self._item_seq = 0
+        self.shipments: dict[str, dict[str, Any]] = {}  # by shipmentId, in creation order
+        self._shipment_seq = 0
         self.stores: list[dict[str, Any]] = [
             {
                 "storeId": 29071,
@@ -313,6 +331,88 @@ class FakeShipStation(FakeStore):
         with self.lock:
             self.orders[str(order_id)]["items"][0]["name"] = None
 
+    # -- orders from createorders, shipments --------------------------------------------------------
+    def order_by_key(self, order_key: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((d for d in self.orders.values() if d.get("orderKey") == order_key), None)
+
+    def orders_with_key(self, order_key: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [d for d in self.orders.values() if d.get("orderKey") == order_key]
+
+    @property
+    def order_count(self) -> int:
+        with self.lock:
+            return len(self.orders)
+
+    def ship(
+        self,
+        order_key: str,
+        *,
+        tracking_number: str = "9400111899223197428490",
+        carrier_code: str = "stamps_com",
+        service_code: str | None = "usps_priority_mail",
+        shipment_cost: float | Decimal | str = "7.85",
+        ship_date: date | None = None,
+    ) -> dict[str, Any]:
+        """A label for the order with `order_key`, created at the fake clock's now (the order becomes
+        shipped, modified now). Returns the shipment as GET /shipments answers it."""
+        with self.lock:
+            order = self.order_by_key(order_key)
+            if order is None:
+                raise KeyError(f"no order with orderKey {order_key!r}")
+            self._shipment_seq += 1
+            stamp = pacific(self.now)
+            shipped_on = ship_date or self.now.astimezone(PACIFIC).date()
+            shipment: dict[str, Any] = {
+                "shipmentId": 33974374 + self._shipment_seq,
+                "orderId": order["orderId"],
+                "orderKey": order["orderKey"],
+                "userId": "123456AB-ab12-3c4d-5e6f-123456789abc",
+                "customerEmail": order.get("customerEmail"),
+                "orderNumber": order["orderNumber"],
+                "createDate": stamp,
+                "shipDate": shipped_on.isoformat(),
+                "shipmentCost": float(Decimal(str(shipment_cost))),
+                "insuranceCost": 0.0,
+                "trackingNumber": tracking_number,
+                "isReturnLabel": False,
+                "batchNumber": None,
+                "carrierCode": carrier_code,
+                "serviceCode": service_code,
+                "packageCode": "package",
+                "confirmation": "delivery",
+                "warehouseId": 24079,
+                "voided": False,
+                "voidDate": None,
+                "marketplaceNotified": False,
+                "notifyErrorMessage": None,
+                "shipTo": order.get("shipTo"),
+                "weight": {"value": 36.0, "units": "ounces", "WeightUnits": 1},
+                "dimensions": None,
+                "insuranceOptions": {"provider": None, "insureShipment": False, "insuredValue": 0.0},
+                "advancedOptions": {"billToParty": None, "billToAccount": None},
+                "shipmentItems": None,
+                "labelData": None,
+                "formData": None,
+            }
+            self.shipments[str(shipment["shipmentId"])] = shipment
+            order.update(
+                orderStatus="shipped",
+                shipDate=shipped_on.isoformat(),
+                carrierCode=carrier_code,
+                serviceCode=service_code,
+                modifyDate=stamp,
+            )
+            return shipment
+
+    def void(self, shipment_id: str | int) -> dict[str, Any]:
+        """Void a shipment's label now (it stays in GET /shipments with voided true)."""
+        with self.lock:
+            shipment = self.shipments[str(shipment_id)]
+            shipment.update(voided=True, voidDate=pacific(self.now))
+            return shipment
+
     def exhaust_rate_limit(self) -> None:
         """Use up the current window's requests (another app on the same key)."""
         with self.lock:
@@ -361,6 +461,10 @@ class FakeShipStation(FakeStore):
                 return Response(200, [s for s in self.stores if s["active"]], headers)
             if request.method == "GET" and request.path == "/orders":
                 return self._orders(request, headers)
+            if request.method == "POST" and request.path == "/orders/createorders":
+                return self._create_orders(request, headers)
+            if request.method == "GET" and request.path == "/shipments":
+                return self._shipments(request, headers)
             return Response(
                 404, {"Message": f"No HTTP resource was found that matches the request URI {request.path}."}
             )
@@ -410,3 +514,206 @@ class FakeShipStation(FakeStore):
             "pages": math.ceil(total / size),
         }
         return Response(200, json.dumps(body).encode(), headers)  # encoded under the lock
+
+    # -- createorders and shipments ------------------------------------------------------------------
+    @staticmethod
+    def _invalid(message: str, headers: dict[str, str]) -> Response:
+        return Response(400, {"Message": "The request is invalid.", "ExceptionMessage": message}, headers)
+
+    def _create_orders(self, request: Request, headers: dict[str, str]) -> Response:
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list):
+            return self._invalid("The body must be an array of orders.", headers)
+        if len(body) > 100:
+            return self._invalid("A maximum of 100 orders can be created or updated per request.", headers)
+        results = [self._upsert(entry) for entry in body]
+        answer = {"hasErrors": any(not r["success"] for r in results), "results": results}
+        return Response(200, json.dumps(answer).encode(), headers)
+
+    @staticmethod
+    def _date(value: Any) -> str:
+        """A date sent by a client as ShipStation stores it: Pacific wall-clock time (a naive one is taken
+        as Pacific already)."""
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0"
+        return pacific(moment)
+
+    def _upsert(self, entry: Any) -> dict[str, Any]:
+        order = entry if isinstance(entry, dict) else {}
+        key = order.get("orderKey") or None
+        number = order.get("orderNumber")
+        result: dict[str, Any] = {
+            "orderId": 0,
+            "orderNumber": number,
+            "orderKey": key,
+            "success": False,
+            "errorMessage": None,
+        }
+        problems = []
+        if not isinstance(number, str) or not number.strip():
+            problems.append("orderNumber is required")
+        elif len(number) > 50:
+            problems.append("orderNumber must be at most 50 characters")
+        if order.get("orderStatus") not in ORDER_STATUSES:
+            problems.append(f"orderStatus must be one of {', '.join(ORDER_STATUSES)}")
+        for name in ("billTo", "shipTo"):
+            if not isinstance(order.get(name), dict):
+                problems.append(f"{name} is required")
+        dates: dict[str, str | None] = {}
+        for name, required in (("orderDate", True), ("paymentDate", False), ("shipByDate", False)):
+            value = order.get(name)
+            if value in (None, ""):
+                if required:
+                    problems.append(f"{name} is required")
+                dates[name] = None
+                continue
+            try:
+                dates[name] = self._date(value)
+            except ValueError:
+                problems.append(f"{name} is not a valid date")
+        items = order.get("items") or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            problems.append("items must be an array of items")
+            items = []
+        existing = self.order_by_key(key) if key else None
+        if existing is not None and existing["orderStatus"] in ("shipped", "cancelled"):
+            problems.append(f"the order is {existing['orderStatus']} and can no longer be updated")
+        if problems:
+            result["errorMessage"] = "; ".join(problems)
+            if existing is not None:
+                result["orderId"] = existing["orderId"]
+            return result
+        stamp = pacific(self.now)
+        if existing is None:
+            self._seq += 1
+            order_id = 94113591 + self._seq
+            created = stamp
+        else:
+            order_id, created = existing["orderId"], existing["createDate"]
+        stored_items = []
+        for item in items:
+            stored_items.append(
+                {
+                    "orderItemId": self._item_id(),
+                    "lineItemKey": item.get("lineItemKey"),
+                    "sku": item.get("sku"),
+                    "name": item.get("name"),
+                    "imageUrl": item.get("imageUrl"),
+                    "weight": item.get("weight"),
+                    "quantity": item.get("quantity") or 0,
+                    "unitPrice": item.get("unitPrice") or 0.0,
+                    "taxAmount": item.get("taxAmount"),
+                    "shippingAmount": item.get("shippingAmount"),
+                    "warehouseLocation": item.get("warehouseLocation"),
+                    "options": item.get("options") or [],
+                    "productId": None,
+                    "fulfillmentSku": item.get("fulfillmentSku"),
+                    "adjustment": bool(item.get("adjustment")),
+                    "upc": item.get("upc"),
+                    "createDate": stamp,
+                    "modifyDate": stamp,
+                }
+            )
+        advanced = {
+            "warehouseId": 24079,
+            "storeId": self.stores[0]["storeId"],
+            "source": None,
+            "mergedOrSplit": False,
+            "mergedIds": [],
+            "parentId": None,
+            **(order.get("advancedOptions") or {}),
+        }
+        document: dict[str, Any] = {
+            "orderId": order_id,
+            "orderNumber": number,
+            "orderKey": key or str(uuid.uuid4()),
+            "orderDate": dates["orderDate"],
+            "createDate": created,
+            "modifyDate": stamp,
+            "paymentDate": dates["paymentDate"],
+            "shipByDate": dates["shipByDate"],
+            "orderStatus": order["orderStatus"],
+            "customerId": None,
+            "customerUsername": order.get("customerUsername"),
+            "customerEmail": order.get("customerEmail"),
+            "billTo": order["billTo"],
+            "shipTo": order["shipTo"],
+            "items": stored_items,
+            "orderTotal": 0.0,
+            "amountPaid": order.get("amountPaid") or 0.0,
+            "taxAmount": order.get("taxAmount") or 0.0,
+            "shippingAmount": order.get("shippingAmount") or 0.0,
+            "customerNotes": order.get("customerNotes"),
+            "internalNotes": order.get("internalNotes"),
+            "gift": bool(order.get("gift")),
+            "giftMessage": order.get("giftMessage"),
+            "paymentMethod": order.get("paymentMethod"),
+            "requestedShippingService": order.get("requestedShippingService"),
+            "carrierCode": order.get("carrierCode"),
+            "serviceCode": order.get("serviceCode"),
+            "packageCode": order.get("packageCode"),
+            "confirmation": order.get("confirmation"),
+            "shipDate": None,
+            "holdUntilDate": None,
+            "weight": order.get("weight"),
+            "dimensions": order.get("dimensions"),
+            "insuranceOptions": order.get("insuranceOptions"),
+            "internationalOptions": order.get("internationalOptions"),
+            "advancedOptions": advanced,
+            "tagIds": order.get("tagIds"),
+            "userId": None,
+            "externallyFulfilled": False,
+            "externallyFulfilledBy": None,
+        }
+        document["orderTotal"] = order_total(document)
+        self.orders[str(order_id)] = document
+        result.update(orderId=order_id, orderKey=document["orderKey"], success=True)
+        return result
+
+    def _shipments(self, request: Request, headers: dict[str, str]) -> Response:
+        try:
+            page = int(request.param("page") or 1)
+            size = int(request.param("pageSize") or 100)
+            bounds = {
+                name: datetime.fromisoformat(value).replace(tzinfo=None)
+                for name in ("createDateStart", "createDateEnd", "shipDateStart", "shipDateEnd")
+                if (value := request.param(name))
+            }
+        except ValueError as exc:
+            return self._invalid(str(exc), headers)
+        if page < 1 or not 1 <= size <= 500:
+            return self._invalid("page or pageSize is out of range.", headers)
+        order_id = request.param("orderId")
+        number = request.param("orderNumber")
+        field = {"CreateDate": "createDate", "ShipDate": "shipDate"}.get(
+            request.param("sortBy") or "ShipDate", "shipDate"
+        )
+        descending = (request.param("sortDir") or "ASC").upper() == "DESC"
+
+        def inside(shipment: dict[str, Any]) -> bool:
+            for prefix, key in (("createDate", "createDate"), ("shipDate", "shipDate")):
+                start, end = bounds.get(prefix + "Start"), bounds.get(prefix + "End")
+                moment = datetime.fromisoformat(shipment[key])
+                if (start is not None and moment < start) or (end is not None and moment > end):
+                    return False
+            if order_id and str(shipment["orderId"]) != order_id:
+                return False
+            return not number or shipment["orderNumber"] == number
+
+        matching = sorted(
+            (d for d in self.shipments.values() if inside(d)),
+            key=lambda d: (datetime.fromisoformat(d[field]), d["shipmentId"]),
+            reverse=descending,
+        )
+        total = len(matching)
+        body = {
+            "shipments": matching[(page - 1) * size : page * size],
+            "total": total,
+            "page": page,
+            "pages": math.ceil(total / size),
+        }
+        return Response(200, json.dumps(body).encode(), headers)

@@ -9,6 +9,13 @@ It answers `POST /admin/api/<version>/graphql.json` as Shopify does:
 - `shop`, `orders(first/last, after/before, sortKey, reverse, query)`, `ordersCount(query, limit)`,
   `order(id)`, `refund(id)` and `currentAppInstallation { accessScopes }` are served; `read_orders`
   must be among `scopes` for the order fields (ACCESS_DENIED otherwise);
+- inventory: `location(id)` (no id: the primary location; read_locations), `productVariants(first, after,
+  query)` with the `sku:` search (values quoted or not, joined by OR; like Shopify's search it is not an
+  exact match: a value also finds SKUs that start with it, case-insensitively; read_products, and
+  read_inventory for `inventoryItem.inventoryLevel(locationId)`), and the mutation
+  `inventorySetQuantities(input)` (write_inventory; at most 250 quantities; applied whole or not at all,
+  with userErrors such as INVALID_INVENTORY_ITEM, NON_MUTABLE_INVENTORY_ITEM for an untracked item,
+  ITEM_NOT_STOCKED_AT_LOCATION, INVALID_LOCATION, COMPARE_QUANTITY_REQUIRED). A mutation costs 10 points;
 - `query` understands `updated_at` / `created_at` with `:`, `:>`, `:>=`, `:<`, `:<=` and `status`;
 - pages are keyset cursors (the last sort value and id, base64), so an order changed while a client is
   paging moves to its new place instead of shifting the pages;
@@ -47,6 +54,40 @@ MAX_PAGE = 250
 PLANS = {"standard": (1000.0, 50.0), "advanced": (2000.0, 100.0)}
 CENT = Decimal("0.01")
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+PRIMARY_LOCATION = "gid://shopify/Location/76543210001"
+SECOND_LOCATION = "gid://shopify/Location/76543210002"
+MAX_SET_QUANTITIES = 250
+MUTATION_COST = 10
+QUANTITY_NAMES = ("available", "on_hand")
+INVENTORY_REASONS = (
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+)
+DEFAULT_SCOPES = frozenset(
+    {
+        "read_orders",
+        "read_all_orders",
+        "read_products",
+        "read_inventory",
+        "write_inventory",
+        "read_locations",
+    }
+)
 
 # ------------------------------------------------------------------------------------------------
 # GraphQL: parsing
@@ -96,6 +137,7 @@ class Field:
 class Operation:
     variables: Mapping[str, Any]  # declared name -> default value (None when none)
     selections: tuple[Field, ...]
+    kind: str = "query"  # or "mutation"
 
 
 _TOKEN = re.compile(
@@ -160,8 +202,10 @@ class _Parser:
         keyword = self.take(kind="name")
         if keyword == "fragment":
             raise GraphQLError("This fake Shopify does not support fragments", "unsupported")
-        if keyword != "query":
-            raise GraphQLError(f"This fake Shopify only answers queries, not {keyword}", "unsupported")
+        if keyword not in ("query", "mutation"):
+            raise GraphQLError(
+                f"This fake Shopify only answers queries and mutations, not {keyword}", "unsupported"
+            )
         name = self.take(kind="name") if self.peek()[0] == "name" else None
         variables: dict[str, Any] = {}
         if self.skip("("):
@@ -171,7 +215,7 @@ class _Parser:
                 self.take(":")
                 self.type_ref()
                 variables[var] = self.value() if self.skip("=") else None
-        return name, Operation(variables, self.selection_set())
+        return name, Operation(variables, self.selection_set(), keyword)
 
     def type_ref(self) -> None:
         if self.skip("["):
@@ -264,6 +308,8 @@ class _Args:
             return default if value is None else value
         if isinstance(raw, list):
             return [self._resolve(item, None) for item in raw]
+        if isinstance(raw, dict):
+            return {key: self._resolve(item, None) for key, item in raw.items()}
         return raw
 
     def count(self, name: str) -> int | None:
@@ -558,6 +604,39 @@ def _read_index_cursor(cursor: str) -> int:
         raise GraphQLError("Invalid cursor.", "BAD_REQUEST") from exc
 
 
+_SKU_TERM = re.compile(r"""sku:(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^\s()]+))""", re.IGNORECASE)
+
+
+def parse_sku_search(query: str) -> list[str]:
+    """The values of the `sku:` terms of a productVariants search (OR-ed); other terms are ignored."""
+    values = []
+    for match in _SKU_TERM.finditer(query or ""):
+        raw = next(group for group in match.groups() if group is not None)
+        values.append(re.sub(r"\\(.)", r"\1", raw))
+    return values
+
+
+def _access_denied(field: str, scope: str) -> GraphQLError:
+    return GraphQLError(
+        f"Access denied for {field} field. Required access: `{scope}` access scope.",
+        "ACCESS_DENIED",
+        documentation="https://shopify.dev/api/usage/access-scopes",
+        requiredAccess=f"`{scope}` access scope.",
+    )
+
+
+def _child_path(field: Field | None, *names: str) -> Field | None:
+    """The selection reached by `names` below `field` (through nodes or edges { node } of a connection)."""
+    for name in names:
+        if field is None:
+            return None
+        if _is_connection(field):
+            field = next((f for f in _node_selections(field) if f.name == name), None)
+        else:
+            field = field.child(name)
+    return field
+
+
 # ------------------------------------------------------------------------------------------------
 # the fake
 
@@ -580,7 +659,7 @@ class FakeShopify(FakeStore):
         self.access_token = access_token
         self.shop_name = shop_name
         self.currency = currency
-        self.scopes: set[str] = {"read_orders", "read_all_orders"}
+        self.scopes: set[str] = set(DEFAULT_SCOPES)
         self.clock = clock
         self.maximum_available, self.restore_rate = PLANS[plan]
         self.max_query_cost = MAX_QUERY_COST
@@ -593,6 +672,18 @@ class FakeShopify(FakeStore):
         self._version = 0
         self._indexes: dict[str, _Index] = {}
         self._sample = self._build_sample()
+        # inventory: locations, products and variants (by gid), inventory items with levels per location
+        self.locations: dict[str, dict[str, Any]] = {
+            PRIMARY_LOCATION: {"id": PRIMARY_LOCATION, "name": "Main warehouse", "isActive": True},
+            SECOND_LOCATION: {"id": SECOND_LOCATION, "name": "Pop-up shop", "isActive": True},
+        }
+        self.primary_location = PRIMARY_LOCATION
+        self.second_location = SECOND_LOCATION
+        self.products: dict[str, dict[str, Any]] = {}
+        self.variants: dict[str, dict[str, Any]] = {}
+        self.inventory_items: dict[str, dict[str, Any]] = {}
+        self.inventory_set_calls = 0  # inventorySetQuantities mutations executed (refused ones included)
+        self._adjustments = itertools.count(1)
 
     # -- test controls -------------------------------------------------------------------------------
     def set_available(self, points: float) -> None:
@@ -760,6 +851,73 @@ class FakeShopify(FakeStore):
                 raise ValueError(f"unknown way to break an order: {how}")
             self._version += 1
             return doc
+
+    # -- inventory helpers ---------------------------------------------------------------------------
+    def add_variant(
+        self,
+        sku: str,
+        *,
+        quantity: int | None = 0,
+        tracked: bool = True,
+        title: str = "Default Title",
+        product_title: str | None = None,
+        location: str | None = None,
+        levels: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """Add a product variant with `sku` and its inventory item, stocked at `location` (default: the
+        primary one) with `quantity` available (None: not stocked there); `levels` instead gives
+        {location gid: available}. Variants with the same `product_title` share a product. Returns
+        {"id": variant gid, "inventory_item_id": gid, "product_id": gid, "sku": sku}."""
+        with self.lock:
+            product_name = product_title or f"Product {sku}"
+            product = next((p for p in self.products.values() if p["title"] == product_name), None)
+            if product is None:
+                product = {"id": gid("Product", self._next_id()), "title": product_name}
+                self.products[product["id"]] = product
+            variant_id = gid("ProductVariant", self._next_id())
+            item_id = gid("InventoryItem", self._next_id())
+            if levels is None:
+                levels = {} if quantity is None else {location or self.primary_location: quantity}
+            self.variants[variant_id] = {
+                "id": variant_id,
+                "sku": sku,
+                "title": title,
+                "product": product["id"],
+                "inventoryItem": item_id,
+            }
+            self.inventory_items[item_id] = {
+                "id": item_id,
+                "sku": sku,
+                "tracked": tracked,
+                "levels": dict(levels),
+            }
+            return {"id": variant_id, "inventory_item_id": item_id, "product_id": product["id"], "sku": sku}
+
+    def add_variants(self, n: int, *, prefix: str = "SKU-", quantity: int = 5) -> list[dict[str, Any]]:
+        """`n` tracked variants SKU-00001... stocked at the primary location with `quantity` each."""
+        return [self.add_variant(f"{prefix}{i:05d}", quantity=quantity) for i in range(1, n + 1)]
+
+    def _item(self, ref: str) -> dict[str, Any]:
+        """An inventory item by its gid, a variant gid or a SKU (exact; KeyError when unknown or shared)."""
+        if ref in self.inventory_items:
+            return self.inventory_items[ref]
+        if ref in self.variants:
+            return self.inventory_items[self.variants[ref]["inventoryItem"]]
+        found = [item for item in self.inventory_items.values() if item["sku"] == ref]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} inventory items have SKU {ref!r}")
+        return found[0]
+
+    def quantity(self, ref: str, location: str | None = None) -> int | None:
+        """The available quantity of an item (inventory item gid, variant gid or unique SKU) at `location`
+        (default: the primary one); None when it is not stocked there."""
+        with self.lock:
+            levels: dict[str, int] = self._item(ref)["levels"]
+            return levels.get(location or self.primary_location)
+
+    def set_tracked(self, ref: str, tracked: bool) -> None:
+        with self.lock:
+            self._item(ref)["tracked"] = tracked
 
     # -- order building ------------------------------------------------------------------------------
     def _next_id(self) -> int:
@@ -1107,7 +1265,10 @@ class FakeShopify(FakeStore):
                 return _Args(field, operation, variables)
 
             self._validate(operation, args)
-            requested = sum(requested_cost(f, args) for f in operation.selections)
+            requested = sum(
+                MUTATION_COST if operation.kind == "mutation" else requested_cost(f, args)
+                for f in operation.selections
+            )
         except GraphQLError as exc:
             return {"errors": [exc.as_json()]}
         if requested > self.max_query_cost:
@@ -1136,11 +1297,17 @@ class FakeShopify(FakeStore):
         errors: list[dict[str, Any]] = []
         for field in operation.selections:
             try:
-                data[field.key] = self._root(field, args)
+                data[field.key] = (
+                    self._mutate(field, args) if operation.kind == "mutation" else self._root(field, args)
+                )
             except GraphQLError as exc:
                 data[field.key] = None
                 errors.append(exc.as_json([field.key]))
-        actual = min(requested, sum(actual_cost(f, data.get(f.key)) for f in operation.selections))
+        actual = (
+            requested
+            if operation.kind == "mutation"
+            else min(requested, sum(actual_cost(f, data.get(f.key)) for f in operation.selections))
+        )
         self._available = min(self.maximum_available, self._available + requested - actual)
         answer: dict[str, Any] = {"data": data, "extensions": {"cost": self._cost(requested, actual)}}
         if errors:
@@ -1167,10 +1334,36 @@ class FakeShopify(FakeStore):
         return cost
 
     # -- execution -----------------------------------------------------------------------------------
-    ROOTS = ("shop", "orders", "ordersCount", "order", "refund", "currentAppInstallation")
+    ROOTS = (
+        "shop",
+        "orders",
+        "ordersCount",
+        "order",
+        "refund",
+        "currentAppInstallation",
+        "location",
+        "productVariants",
+    )
+    MUTATIONS = ("inventorySetQuantities",)
 
     def _validate(self, operation: Operation, args: Callable[[Field], _Args]) -> None:
+        if operation.kind == "mutation":
+            for field in operation.selections:
+                if field.name not in self.MUTATIONS:
+                    raise GraphQLError(
+                        f"Field '{field.name}' doesn't exist on type 'Mutation'", "undefinedField"
+                    )
+                self._project(self._sample_payload(), field, args, strict=True)
+            return
         for field in operation.selections:
+            if field.name == "location":
+                self._project(self.locations[PRIMARY_LOCATION], field, args, strict=True)
+                continue
+            if field.name == "productVariants":
+                args(field).page_size()
+                view = self._variant_view(self._sample_variant(), field, args)
+                self._connection([view], ["x"], False, False, field, args, strict=True)
+                continue
             if field.name not in self.ROOTS:
                 raise GraphQLError(
                     f"Field '{field.name}' doesn't exist on type 'QueryRoot'", "undefinedField"
@@ -1199,6 +1392,13 @@ class FakeShopify(FakeStore):
         if field.name == "currentAppInstallation":
             scopes = {"accessScopes": [{"handle": s} for s in sorted(self.scopes)]}
             return self._project(scopes, field, args)
+        if field.name == "location":
+            if "read_locations" not in self.scopes:
+                raise _access_denied("location", "read_locations")
+            wanted = a.get("id")
+            return self._project(self.locations.get(wanted or self.primary_location), field, args)
+        if field.name == "productVariants":
+            return self._product_variants(field, a, args)
         if "read_orders" not in self.scopes:
             raise GraphQLError(
                 f"Access denied for {field.name} field. Required access: `read_orders` access scope.",
@@ -1419,3 +1619,235 @@ class FakeShopify(FakeStore):
                 continue
             out[selection.key] = self._project(value[selection.name], selection, args, strict=strict)
         return out
+
+    # -- inventory -----------------------------------------------------------------------------------
+    def _sample_variant(self) -> dict[str, Any]:
+        return {
+            "id": gid("ProductVariant", 1),
+            "sku": "S-1",
+            "title": "S",
+            "product": "",
+            "inventoryItem": "",
+        }
+
+    def _variant_view(
+        self, variant: Mapping[str, Any], field: Field, args: Callable[[Field], _Args]
+    ) -> dict[str, Any]:
+        """A variant as the productVariants selection `field` sees it (inventoryLevel at the location its
+        arguments name, quantities with the names asked)."""
+        product = self.products.get(variant["product"]) or {"id": gid("Product", 1), "title": "Sample"}
+        item = self.inventory_items.get(variant["inventoryItem"]) or {
+            "id": gid("InventoryItem", 1),
+            "sku": variant["sku"],
+            "tracked": True,
+            "levels": {PRIMARY_LOCATION: 0},
+        }
+        level_field = _child_path(field, "inventoryItem", "inventoryLevel")
+        level: dict[str, Any] | None = None
+        if level_field is not None:
+            if "read_inventory" not in self.scopes:
+                raise _access_denied("inventoryLevel", "read_inventory")
+            location = args(level_field).get("locationId")
+            if not isinstance(location, str):
+                raise GraphQLError(
+                    "Field 'inventoryLevel' is missing required arguments: locationId",
+                    "missingRequiredArguments",
+                )
+            quantities_field = level_field.child("quantities")
+            names = args(quantities_field).get("names") if quantities_field is not None else None
+            if quantities_field is not None and not isinstance(names, list):
+                raise GraphQLError(
+                    "Field 'quantities' is missing required arguments: names", "missingRequiredArguments"
+                )
+            if location in item["levels"]:
+                available = item["levels"][location]
+                level = {
+                    "id": f"gid://shopify/InventoryLevel/{numeric_id(item['id'])}?location={numeric_id(location)}",
+                    "location": self.locations.get(location),
+                    "quantities": [
+                        {"name": n, "quantity": available if n in QUANTITY_NAMES else 0} for n in names or ()
+                    ],
+                }
+        return {
+            "id": variant["id"],
+            "sku": variant["sku"],
+            "title": variant["title"],
+            "displayName": f"{product['title']} - {variant['title']}",
+            "product": {"id": product["id"], "title": product["title"]},
+            "inventoryItem": {
+                "id": item["id"],
+                "sku": item["sku"],
+                "tracked": item["tracked"],
+                "inventoryLevel": level,
+            },
+        }
+
+    def _product_variants(self, field: Field, a: _Args, args: Callable[[Field], _Args]) -> Any:
+        if "read_products" not in self.scopes:
+            raise _access_denied("productVariants", "read_products")
+        size, from_end = a.page_size()
+        if from_end:
+            raise GraphQLError("This fake Shopify pages product variants forward only", "BAD_REQUEST")
+        wanted = [v.casefold() for v in parse_sku_search(a.get("query") or "")]
+        after = a.get("after")
+        start = _read_cursor(after)[1] if after else -1
+        matching = sorted(
+            (
+                v
+                for v in self.variants.values()
+                if _int_id(v) > start
+                and (not wanted or any(v["sku"].casefold().startswith(w) for w in wanted))
+            ),
+            key=_int_id,
+        )
+        page = matching[:size]
+        views = [self._variant_view(v, field, args) for v in page]
+        cursors = [_cursor(float(_int_id(v)), _int_id(v)) for v in page]
+        return self._connection(views, cursors, len(matching) > size, after is not None, field, args)
+
+    def _sample_payload(self) -> dict[str, Any]:
+        return {
+            "inventoryAdjustmentGroup": {
+                "id": gid("InventoryAdjustmentGroup", 1),
+                "createdAt": iso(self.now),
+                "reason": "correction",
+                "referenceDocumentUri": None,
+                "changes": [
+                    {
+                        "name": "available",
+                        "delta": 1,
+                        "quantityAfterChange": 1,
+                        "item": {"id": gid("InventoryItem", 1), "sku": "S-1", "tracked": True},
+                        "location": self.locations[PRIMARY_LOCATION],
+                    }
+                ],
+            },
+            "userErrors": [{"code": "INVALID_INVENTORY_ITEM", "field": ["input"], "message": "m"}],
+        }
+
+    def _mutate(self, field: Field, args: Callable[[Field], _Args]) -> Any:
+        if "write_inventory" not in self.scopes:
+            raise _access_denied("inventorySetQuantities", "write_inventory")
+        data = args(field).get("input")
+        if not isinstance(data, dict):
+            raise GraphQLError(
+                "Variable $input of type InventorySetQuantitiesInput! was provided invalid value",
+                "INVALID_VARIABLE",
+            )
+        quantities = data.get("quantities")
+        if (
+            not isinstance(data.get("name"), str)
+            or not isinstance(data.get("reason"), str)
+            or not isinstance(quantities, list)
+            or not all(
+                isinstance(q, dict)
+                and isinstance(q.get("inventoryItemId"), str)
+                and isinstance(q.get("locationId"), str)
+                and isinstance(q.get("quantity"), int)
+                and not isinstance(q.get("quantity"), bool)
+                for q in quantities
+            )
+        ):
+            raise GraphQLError(
+                "Variable $input of type InventorySetQuantitiesInput! was provided invalid value for "
+                "name, reason or quantities (inventoryItemId: ID!, locationId: ID!, quantity: Int!)",
+                "INVALID_VARIABLE",
+            )
+        if len(quantities) > MAX_SET_QUANTITIES:
+            raise GraphQLError(
+                f"The input array size of {len(quantities)} is greater than the maximum allowed of "
+                f"{MAX_SET_QUANTITIES}.",
+                "MAX_INPUT_SIZE_EXCEEDED",
+            )
+        self.inventory_set_calls += 1
+        errors: list[dict[str, Any]] = []
+
+        def refuse(code: str, path: list[str], message: str) -> None:
+            errors.append({"code": code, "field": path, "message": message})
+
+        if data["name"] not in QUANTITY_NAMES:
+            refuse(
+                "INVALID_NAME",
+                ["input", "name"],
+                "The quantity name must be either 'available' or 'on_hand'.",
+            )
+        if data["reason"] not in INVENTORY_REASONS:
+            refuse("INVALID_REASON", ["input", "reason"], "The specified reason is invalid.")
+        ignore_compare = data.get("ignoreCompareQuantity") is True
+        seen: set[tuple[str, str]] = set()
+        for i, entry in enumerate(quantities):
+            path = ["input", "quantities", str(i)]
+            item = self.inventory_items.get(entry["inventoryItemId"])
+            location = entry["locationId"]
+            if not ignore_compare and entry.get("compareQuantity") is None:
+                refuse(
+                    "COMPARE_QUANTITY_REQUIRED",
+                    [*path, "compareQuantity"],
+                    "The compareQuantity argument must be given to each quantity or ignored using "
+                    "ignoreCompareQuantity.",
+                )
+            elif item is None:
+                refuse(
+                    "INVALID_INVENTORY_ITEM",
+                    [*path, "inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                )
+            elif location not in self.locations:
+                refuse(
+                    "INVALID_LOCATION", [*path, "locationId"], "The specified location could not be found."
+                )
+            elif not item["tracked"]:
+                refuse(
+                    "NON_MUTABLE_INVENTORY_ITEM",
+                    [*path, "inventoryItemId"],
+                    "The specified inventory item is not tracked, so its quantities can't be set.",
+                )
+            elif location not in item["levels"]:
+                refuse(
+                    "ITEM_NOT_STOCKED_AT_LOCATION",
+                    [*path, "locationId"],
+                    "The specified inventory item is not stocked at the location.",
+                )
+            elif entry["quantity"] > 1_000_000_000:
+                refuse(
+                    "INVALID_QUANTITY_TOO_HIGH",
+                    [*path, "quantity"],
+                    "The total quantity can't be higher than 1,000,000,000.",
+                )
+            elif not ignore_compare and entry.get("compareQuantity") != item["levels"][location]:
+                refuse(
+                    "COMPARE_QUANTITY_STALE",
+                    [*path, "compareQuantity"],
+                    "The compareQuantity value does not match persisted value.",
+                )
+            elif (entry["inventoryItemId"], location) in seen:
+                refuse(
+                    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                    path,
+                    "The combination of inventoryItemId and locationId must be unique.",
+                )
+            seen.add((entry["inventoryItemId"], location))
+        payload: dict[str, Any] = {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        if not errors:  # applied whole or not at all
+            changes = []
+            for entry in quantities:
+                item = self.inventory_items[entry["inventoryItemId"]]
+                before = item["levels"][entry["locationId"]]
+                item["levels"][entry["locationId"]] = entry["quantity"]
+                changes.append(
+                    {
+                        "name": data["name"],
+                        "delta": entry["quantity"] - before,
+                        "quantityAfterChange": entry["quantity"],
+                        "item": {"id": item["id"], "sku": item["sku"], "tracked": item["tracked"]},
+                        "location": self.locations[entry["locationId"]],
+                    }
+                )
+            payload["inventoryAdjustmentGroup"] = {
+                "id": gid("InventoryAdjustmentGroup", next(self._adjustments)),
+                "createdAt": iso(self.now),
+                "reason": data["reason"],
+                "referenceDocumentUri": data.get("referenceDocumentUri"),
+                "changes": changes,
+            }
+        return self._project(payload, field, args)
