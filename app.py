@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.api import channels, connections, health, keys, openapi, orders, pages, qbwc, tasks
-from chalicelib.events import fetch
+from chalicelib.api import (
+    channels,
+    connections,
+    health,
+    keys,
+    openapi,
+    orders,
+    outbound,
+    pages,
+    qbwc,
+    tasks,
+)
+from chalicelib.events import fetch, store_push
 
 app = Chalice(app_name="ledgerbridge")
 for blueprint in (
@@ -17,7 +28,9 @@ for blueprint in (
     connections.bp,
     channels.bp,
     orders.bp,
+    outbound.bp,
     tasks.bp,
     fetch.bp,
+    store_push.bp,
 ):
     app.register_blueprint(blueprint)

@@ -185,9 +185,11 @@ class WorkQueue:
         return int(attrs["Attributes"].get("ApproximateNumberOfMessages", "0"))
 
 
-class FetchQueue:
-    """The SQS queue of channel fetch work (manual resyncs and their continuations); its consumer is the
-    fetch Lambda in AWS and the local runner on the embedded stack."""
+class ChannelWorkQueue:
+    """A shared SQS queue of per-channel work whose consumer is a Lambda in AWS and the local runner on
+    the embedded stack."""
+
+    SUFFIX = ""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
@@ -195,9 +197,9 @@ class FetchQueue:
         self._sqs = client("sqs", self.settings)
         self._url: str | None = None
 
-    @staticmethod
-    def queue_name(settings: Settings | None = None) -> str:
-        return f"{(settings or get_settings()).queue_prefix}channel-fetch"
+    @classmethod
+    def queue_name(cls, settings: Settings | None = None) -> str:
+        return f"{(settings or get_settings()).queue_prefix}{cls.SUFFIX}"
 
     def create(self) -> None:
         self._sqs.create_queue(
@@ -236,6 +238,24 @@ class FetchQueue:
 
     def done(self, receipt_handle: str) -> None:
         self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
+
+class FetchQueue(ChannelWorkQueue):
+    """Channel fetch work: manual resyncs and their continuations."""
+
+    SUFFIX = "channel-fetch"
+
+
+class StorePushQueue(ChannelWorkQueue):
+    """Work for the stores after a Web Connector session: quantities to push to a store, QuickBooks sales
+    to send to ShipStation ({"channel_id", "what": "inventory" | "sales"})."""
+
+    SUFFIX = "store-push"
 
 
 class ChannelSecrets:
@@ -432,6 +452,7 @@ class ChannelSchedules:
 
 def provision_shared(settings: Settings | None = None) -> None:
     """Resources every deployment has besides tables (CloudFormation makes them in AWS; the local stack and
-    tests call this): the fetch queue and the schedule group."""
+    tests call this): the fetch and store push queues and the schedule group."""
     FetchQueue(settings).create()
+    StorePushQueue(settings).create()
     ChannelSchedules(settings).create_group()

@@ -32,6 +32,8 @@ class Settings:
     failed_logins_before_lockout: int
     lockout_seconds: int
     item_page_size: int
+    inventory_page_size: int
+    sales_page_size: int
     orders_per_message_set: int
     retry_delay_seconds: int
     message_set_bytes: int
@@ -73,6 +75,10 @@ def get_settings() -> Settings:
         failed_logins_before_lockout=_int("LEDGERBRIDGE_FAILED_LOGINS_BEFORE_LOCKOUT", 5),
         lockout_seconds=_int("LEDGERBRIDGE_LOCKOUT_SECONDS", 900),
         item_page_size=_int("LEDGERBRIDGE_ITEM_PAGE_SIZE", 500),
+        # Inventory items per answer with IncludeRetElement (~170 bytes each: ~85 KB per answer); sales with
+        # their lines per answer (a few KB each).
+        inventory_page_size=_int("LEDGERBRIDGE_INVENTORY_PAGE_SIZE", 500),
+        sales_page_size=_int("LEDGERBRIDGE_SALES_PAGE_SIZE", 50),
         orders_per_message_set=_int("LEDGERBRIDGE_ORDERS_PER_MESSAGE_SET", 100),
         retry_delay_seconds=_int("LEDGERBRIDGE_RETRY_DELAY_SECONDS", 60),
         message_set_bytes=_int("LEDGERBRIDGE_MESSAGE_SET_BYTES", 1_000_000),

@@ -3,7 +3,8 @@
 On the embedded stack nothing fires schedules or consumes SQS by itself, so `make run` starts this runner:
 every few seconds it reads the same schedules from the embedded Scheduler, fires the ones due (a rate
 schedule fires at start + k * rate, like Scheduler) by calling the same handler the fetch Lambda runs, and
-drains the fetch queue through the same handler as its SQS trigger.
+drains the fetch and store push queues through the same handlers as their SQS triggers (a store push that
+failed for a while is retried after RETRY_SECONDS, as SQS redelivers after the visibility timeout).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule
+from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule, StorePushQueue
 from chalicelib.dal import channels
 from chalicelib.events import fetch as handlers
 from chalicelib.observability import logger
+from chalicelib.sync.store_push import StorePushFailed, handle_push
 
 TICK_SECONDS = 5.0
+RETRY_SECONDS = 30
 
 
 class LocalRunner:
@@ -57,6 +60,15 @@ class LocalRunner:
                 handlers.handle_queued(job.body, None)
             finally:
                 queue.done(job.receipt_handle)
+            calls += 1
+        pushes = StorePushQueue()
+        while (job := pushes.take()) is not None:
+            try:
+                handle_push(job.body)
+            except StorePushFailed:
+                pushes.retry_later(job.receipt_handle, RETRY_SECONDS)
+            else:
+                pushes.done(job.receipt_handle)
             calls += 1
         return calls
 

@@ -87,6 +87,16 @@ TEXT = {"type": "string"}
 
 
 @cache
+def _paging() -> list[dict[str, Any]]:
+    return [
+        _query("limit", "Page size, 1 to 500", {"type": "integer", "minimum": 1, "maximum": 500}),
+        _query("after", "The 'next' cursor of the previous page"),
+    ]
+
+
+PAGING = _paging()
+
+
 def spec_template() -> dict[str, Any]:
     name = {"type": "string", "minLength": 1, "maxLength": 80}
     return {
@@ -285,10 +295,55 @@ def spec_template() -> dict[str, Any]:
                     params=[CHANNEL, _path("run_id", "The run's id (run_...)")],
                 ),
             },
+            "/api/v1/channels/{channel_id}/inventory": {
+                "get": _op(
+                    "Stock levels read from QuickBooks for the channel's store: quantity, status "
+                    "(pending, pushed, unchanged, unmatched, refused) and the problem when there is one",
+                    params=[
+                        CHANNEL,
+                        _query(
+                            "status",
+                            "Only levels in this status (unmatched: no product in the store has the SKU)",
+                            {
+                                "type": "string",
+                                "enum": ["pending", "pushed", "unchanged", "unmatched", "refused"],
+                            },
+                        ),
+                        *PAGING,
+                    ],
+                ),
+            },
+            "/api/v1/channels/{channel_id}/shipstation-orders": {
+                "get": _op(
+                    "QuickBooks sales sent to ShipStation and their shipments: status and problem",
+                    params=[
+                        CHANNEL,
+                        _query(
+                            "status",
+                            "Only sales in this status",
+                            {
+                                "type": "string",
+                                "enum": [
+                                    "pending",
+                                    "sent",
+                                    "failed",
+                                    "shipped",
+                                    "tracking_written",
+                                    "tracking_failed",
+                                ],
+                            },
+                        ),
+                        *PAGING,
+                    ],
+                ),
+            },
             "/api/v1/tasks": {"get": _op("Each fetching channel's schedule: state, last and next run")},
             "/api/v1/tasks/{task_id}": {"get": _op("One task", params=[TASK])},
             "/api/v1/tasks/{task_id}/pause": {"post": _op("Pause the task's schedule", params=[TASK])},
             "/api/v1/tasks/{task_id}/resume": {"post": _op("Resume the task's schedule", params=[TASK])},
+            "/api/v1/tasks/{task_id}/run": {
+                "post": _op("Run the task once now, as its schedule would (queued)", 202, params=[TASK])
+            },
             "/api/v1/channels/{channel_id}/orders": {
                 "post": _op(
                     "Push up to 500 orders in the canonical JSON (custom store)",
@@ -313,10 +368,7 @@ def spec_template() -> dict[str, Any]:
                             "pending, in_flight, synced or failed",
                             {"type": "string", "enum": ["pending", "in_flight", "synced", "failed"]},
                         ),
-                        _query(
-                            "limit", "Page size, 1 to 500", {"type": "integer", "minimum": 1, "maximum": 500}
-                        ),
-                        _query("after", "The 'next' cursor of the previous page"),
+                        *PAGING,
                     ],
                 ),
             },

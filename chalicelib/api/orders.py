@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, rest_route, tenant_of
+from chalicelib.api.paging import list_query
 from chalicelib.dal import orders as repo
-from chalicelib.errors import BadRequest
 from chalicelib.sync import orders
 
 bp = Blueprint(__name__)
@@ -16,25 +16,13 @@ bp = Blueprint(__name__)
 def list_orders() -> Response:
     request = bp.current_request
     tenant = tenant_of(request)
-    params: dict[str, str] = dict(request.query_params or {})
-    unknown = set(params) - {"channel", "status", "limit", "after"}
-    if unknown:
-        raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
-    status = params.get("status") or None
-    if status and status not in repo.STATUSES:
-        raise BadRequest(f"status must be one of: {', '.join(repo.STATUSES)}")
-    try:
-        limit = int(params.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 500:
-        raise BadRequest("limit must be a whole number from 1 to 500")
+    query = list_query(request.query_params, repo.STATUSES, extra=("channel",))
     found, cursor = repo.list_orders(
         tenant.tenant_id,
-        channel_id=params.get("channel") or None,
-        status=status,
-        limit=limit,
-        after=params.get("after"),
+        channel_id=query.params.get("channel") or None,
+        status=query.status,
+        limit=query.limit,
+        after=query.after,
     )
     return json_response({"orders": [orders.order_view(o) for o in found], "next": cursor})
 

@@ -1,4 +1,4 @@
-"""REST: /api/v1/tasks — each fetching channel's schedule: list, pause, resume."""
+"""REST: /api/v1/tasks — each fetching channel's schedule: list, pause, resume, run now."""
 
 from __future__ import annotations
 
@@ -28,3 +28,8 @@ def pause(task_id: str) -> Response:
 @rest_route(bp, "/api/v1/tasks/{task_id}/resume", ["POST"])
 def resume(task_id: str) -> Response:
     return json_response(tasks.set_paused(tenant_of(bp.current_request).tenant_id, task_id, paused=False))
+
+
+@rest_route(bp, "/api/v1/tasks/{task_id}/run", ["POST"])
+def run_now(task_id: str) -> Response:
+    return json_response(tasks.run_now(tenant_of(bp.current_request).tenant_id, task_id), 202)

@@ -29,6 +29,11 @@ class Channel:
     bookmark: datetime | None = None
     fetch_run_id: str | None = None
     last_fetch: dict[str, Any] | None = None
+    inventory_cursor: datetime | None = None
+    inventory_full_at: datetime | None = None
+    sales_cursor: datetime | None = None
+    shipments_bookmark: datetime | None = None
+    last_push: dict[str, Any] | None = None
 
 
 def _channel(m: ChannelModel) -> Channel:
@@ -46,6 +51,11 @@ def _channel(m: ChannelModel) -> Channel:
         bookmark=m.bookmark,
         fetch_run_id=m.fetch_run_id,
         last_fetch=m.last_fetch,
+        inventory_cursor=m.inventory_cursor,
+        inventory_full_at=m.inventory_full_at,
+        sales_cursor=m.sales_cursor,
+        shipments_bookmark=m.shipments_bookmark,
+        last_push=m.last_push,
     )
 
 
@@ -181,6 +191,76 @@ def release_fetch_lease(channel_id: str, run_id: str, last_fetch: dict[str, Any]
         actions.append(ChannelModel.last_fetch.set(last_fetch))
     try:
         ChannelModel(channel_id).update(actions=actions, condition=ChannelModel.fetch_run_id == run_id)
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+def list_for_connection(tenant_id: str, connection_id: str) -> list[Channel]:
+    return [c for c in list_for_tenant(tenant_id) if c.connection_id == connection_id]
+
+
+# The standing QuickBooks jobs of a channel, queued on each Web Connector run: at most one of each at a time.
+STANDING_JOBS = {
+    "inventory": ChannelModel.inventory_job_at,
+    "sales": ChannelModel.sales_job_at,
+    "tracking": ChannelModel.tracking_job_at,
+}
+
+
+def claim_standing_job(channel_id: str, which: str, now: float, stale_seconds: int) -> bool:
+    """Mark the channel's `which` job as queued unless one is queued already (one that has been queued for
+    `stale_seconds` is presumed lost: its message went to the dead-letter queue)."""
+    attr = STANDING_JOBS[which]
+    try:
+        ChannelModel(channel_id).update(
+            actions=[attr.set(int(now))],
+            condition=ChannelModel.channel_id.exists()
+            & (attr.does_not_exist() | (attr < int(now - stale_seconds))),
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+
+
+def release_standing_job(channel_id: str, which: str) -> None:
+    try:
+        ChannelModel(channel_id).update(
+            actions=[STANDING_JOBS[which].remove()], condition=ChannelModel.channel_id.exists()
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+def record_inventory_pass(channel_id: str, cursor: datetime | None, full_at: datetime | None) -> None:
+    """After an inventory read: QuickBooks' newest TimeModified seen, and when the last full pass ended."""
+    actions: list[Any] = []
+    if cursor is not None:
+        actions.append(ChannelModel.inventory_cursor.set(cursor))
+    if full_at is not None:
+        actions.append(ChannelModel.inventory_full_at.set(full_at))
+    if actions:
+        _update_if_exists(channel_id, actions)
+
+
+def record_sales_cursor(channel_id: str, cursor: datetime) -> None:
+    _update_if_exists(channel_id, [ChannelModel.sales_cursor.set(cursor)])
+
+
+def record_shipments_bookmark(channel_id: str, bookmark: datetime) -> None:
+    _update_if_exists(channel_id, [ChannelModel.shipments_bookmark.set(bookmark)])
+
+
+def record_push(channel_id: str, summary: dict[str, Any]) -> None:
+    _update_if_exists(channel_id, [ChannelModel.last_push.set(summary)])
+
+
+def _update_if_exists(channel_id: str, actions: list[Any]) -> None:
+    try:
+        ChannelModel(channel_id).update(actions=actions, condition=ChannelModel.channel_id.exists())
     except UpdateError as exc:
         if not condition_failed(exc):
             raise

@@ -213,6 +213,17 @@ class ChannelModel(_Base):
     fetch_run_id = UnicodeAttribute(null=True)
     fetch_lease_until = NumberAttribute(null=True)
     last_fetch = JSONAttribute(null=True)
+    # QuickBooks outbound: how far the inventory and sales reads got (QuickBooks' own TimeModified), when the
+    # last full inventory pass ran, the shipments bookmark, and when each standing job was last queued (a job
+    # is queued at most once at a time).
+    inventory_cursor = UTCDateTimeAttribute(null=True)
+    inventory_full_at = UTCDateTimeAttribute(null=True)
+    sales_cursor = UTCDateTimeAttribute(null=True)
+    shipments_bookmark = UTCDateTimeAttribute(null=True)
+    inventory_job_at = NumberAttribute(null=True)
+    sales_job_at = NumberAttribute(null=True)
+    tracking_job_at = NumberAttribute(null=True)
+    last_push = JSONAttribute(null=True)
     by_tenant = ChannelsByTenant()
 
 
@@ -304,6 +315,81 @@ class MappingModel(_Base):
     updated_at = UTCDateTimeAttribute()
 
 
+class PendingStock(GlobalSecondaryIndex["StockLevelModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: only levels waiting to be pushed to the store carry `pending_at`."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    pending_at = UnicodeAttribute(range_key=True)
+
+
+class StockLevelModel(_Base):
+    """One QuickBooks inventory item's available quantity for one channel, and what the store was told.
+
+    Hash: channel; range: the item's ListID (quantities by inventory site arrive keyed by it too)."""
+
+    class Meta(_Base.Meta):
+        table_name = "stock_levels"
+        short_name = "stock_levels"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    item_list_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    item_name = UnicodeAttribute()
+    quantity = NumberAttribute()
+    status = UnicodeAttribute()  # pending | pushed | unchanged | unmatched | refused
+    pushed_quantity = NumberAttribute(null=True)
+    problem = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    pushed_at = UTCDateTimeAttribute(null=True)
+    pending_at = UnicodeAttribute(null=True)
+    pending = PendingStock()
+
+
+class PendingSales(GlobalSecondaryIndex["OutboundSaleModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: `push#<time>` waits for ShipStation, `track#<time>` for the tracking write to QuickBooks."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    pending_at = UnicodeAttribute(range_key=True)
+
+
+class OutboundSaleModel(_Base):
+    """A QuickBooks sale (invoice or sales order) sent to ShipStation, and its shipment coming back.
+
+    Hash: channel; range: the sale's TxnID (ShipStation's orderKey, so a re-run updates, never duplicates)."""
+
+    class Meta(_Base.Meta):
+        table_name = "outbound_sales"
+        short_name = "outbound_sales"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    txn_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # invoice | sales_order
+    ref_number = UnicodeAttribute()
+    edit_sequence = UnicodeAttribute()
+    line_ids = JSONAttribute(null=True)  # the sale's TxnLineIDs (a Mod that adds a line lists them all)
+    memo = UnicodeAttribute(null=True)
+    document = JSONAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # pending | sent | failed | shipped | tracking_written | tracking_failed
+    problem = UnicodeAttribute(null=True)
+    shipstation_order_id = NumberAttribute(null=True)
+    shipment = JSONAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    pending_at = UnicodeAttribute(null=True)
+    pending = PendingSales()
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     TenantModel,
     ApiKeyModel,
@@ -315,6 +401,8 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     OrderModel,
     MappingModel,
     FetchRunModel,
+    StockLevelModel,
+    OutboundSaleModel,
 )
 
 

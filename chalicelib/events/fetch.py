@@ -55,7 +55,11 @@ def _tenant_of(channel_id: str) -> str:
 
 
 def handle_queued(body: dict[str, Any], context: Any) -> None:
-    """One queued resync: run it within this invocation's budget, queue what is left."""
+    """One queued resync: run it within this invocation's budget, queue what is left. A "run now" of a
+    task runs what its schedule runs."""
+    if body.get("run_now"):
+        handle_schedule({"channel_id": body.get("channel_id", "")}, context)
+        return
     channel_id, run_id = str(body.get("channel_id", "")), str(body.get("run_id", ""))
     run = fetch.continue_run(channel_id, run_id, fetch.Budget.for_lambda(context))
     if run is None:

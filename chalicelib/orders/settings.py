@@ -22,6 +22,16 @@ PRODUCT_MATCHING: tuple[ProductMatching, ...] = ("name", "full_name", "manufactu
 MissingItems = Literal["create_non_inventory", "create_inventory", "fail"]
 MISSING_ITEMS: tuple[MissingItems, ...] = ("create_non_inventory", "create_inventory", "fail")
 OrderNumberSource = Literal["number", "id"]
+# What a channel moves: store orders into QuickBooks, QuickBooks quantities to the store, QuickBooks sales to
+# ShipStation (with tracking written back).
+Direction = Literal["orders_to_quickbooks", "inventory_to_store", "quickbooks_to_shipstation"]
+DIRECTIONS: tuple[Direction, ...] = (
+    "orders_to_quickbooks",
+    "inventory_to_store",
+    "quickbooks_to_shipstation",
+)
+SaleSource = Literal["sales_order", "invoice"]
+ShippingCostTarget = Literal["memo", "line"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,19 @@ class ChannelSettings:
     non_taxable_code: str = "Non"
     tax_code: str = ""  # CA/UK/AU files: the tax code for taxable lines
     exempt_tax_code: str = ""  # CA/UK/AU files: the tax code for untaxed lines
+    directions: tuple[Direction, ...] = ("orders_to_quickbooks",)
+    # Inventory to the store: available = on hand (minus on sales orders); one inventory site or the company.
+    subtract_sales_orders: bool = False
+    inventory_site: str = ""
+    full_inventory_every_minutes: int = 60  # QuickBooks does not date quantity changes made by transactions
+    # QuickBooks sales to ShipStation: which transactions, which class ("" = every class), and where the
+    # shipping cost ShipStation reports goes (the memo, or a line with the shipping item).
+    shipstation_source: SaleSource = "sales_order"
+    shipstation_class: str = "ShipStation"
+    shipping_cost_to: ShippingCostTarget = "memo"
+
+    def moves(self, direction: Direction) -> bool:
+        return direction in self.directions
 
 
 def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
@@ -67,6 +90,7 @@ def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
     data = asdict(s)
     data["payment_methods"] = dict(s.payment_methods)
     data["statuses"] = list(s.statuses)
+    data["directions"] = list(s.directions)
     data["start_date"] = s.start_date.isoformat() if s.start_date else None
     return data
 
@@ -91,13 +115,19 @@ _TEXT_FIELDS = {
     "non_taxable_code": 3,
     "tax_code": 3,
     "exempt_tax_code": 3,
+    "inventory_site": 31,
+    "shipstation_class": 159,
 }
+_FLAGS = ("subtract_sales_orders",)
+_NUMBERS = {"full_inventory_every_minutes": (5, 10080)}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "transaction_type": TRANSACTION_TYPES,
     "customer_matching": CUSTOMER_MATCHING,
     "product_matching": PRODUCT_MATCHING,
     "missing_items": MISSING_ITEMS,
     "order_number_source": ("number", "id"),
+    "shipstation_source": ("sales_order", "invoice"),
+    "shipping_cost_to": ("memo", "line"),
 }
 
 
@@ -107,7 +137,13 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
     problems: dict[str, str] = {}
     if not isinstance(data, Mapping):
         raise SettingsInvalid({"settings": "must be an object"})
-    known = set(_TEXT_FIELDS) | set(_CHOICES) | {"accounts", "payment_methods", "start_date", "statuses"}
+    known = (
+        set(_TEXT_FIELDS)
+        | set(_CHOICES)
+        | set(_FLAGS)
+        | set(_NUMBERS)
+        | {"accounts", "payment_methods", "start_date", "statuses", "directions"}
+    )
     for unknown in sorted(set(data) - known):
         problems[f"settings.{unknown}"] = "unknown field"
     values: dict[str, Any] = {}
@@ -126,6 +162,25 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
                 problems[f"settings.{name}"] = f"must be at most {limit} characters (a QuickBooks limit)"
             else:
                 values[name] = value.strip()
+    for name in _FLAGS:
+        if name in data:
+            if not isinstance(data[name], bool):
+                problems[f"settings.{name}"] = "must be true or false"
+            else:
+                values[name] = data[name]
+    for name, (low, high) in _NUMBERS.items():
+        if name in data:
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                problems[f"settings.{name}"] = f"must be a whole number from {low} to {high}"
+            else:
+                values[name] = value
+    if "directions" in data:
+        raw = data["directions"]
+        if not isinstance(raw, list) or not raw or not all(v in DIRECTIONS for v in raw):
+            problems["settings.directions"] = f"must be a non-empty array of {', '.join(DIRECTIONS)}"
+        else:
+            values["directions"] = tuple(d for d in DIRECTIONS if d in raw)
     accounts = base.accounts
     if "accounts" in data:
         raw = data["accounts"]
@@ -173,7 +228,7 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
     merged = replace(base, accounts=accounts, **values)
     if merged.customer_matching == "single_customer" and not merged.single_customer:
         problems["settings.single_customer"] = "is required when customer_matching is single_customer"
-    if not merged.accounts.deposit:
+    if merged.moves("orders_to_quickbooks") and not merged.accounts.deposit:
         problems["settings.accounts.deposit"] = (
             "is required: choose the account payments are deposited to (Undeposited Funds is typical)"
         )
@@ -189,5 +244,6 @@ def settings_from_json(data: Mapping[str, Any]) -> ChannelSettings:
     values = dict(data)
     values["accounts"] = Accounts(**values.get("accounts", {}))
     values["statuses"] = tuple(values.get("statuses", ()))
+    values["directions"] = tuple(values.get("directions", ("orders_to_quickbooks",)))
     values["start_date"] = date.fromisoformat(values["start_date"]) if values.get("start_date") else None
     return ChannelSettings(**values)

@@ -56,6 +56,37 @@ def _checked(connection_id: str, settings: ChannelSettings) -> None:
         )
 
 
+# Which channel kinds can do what besides bringing their orders into QuickBooks.
+INVENTORY_KINDS = ("shopify", "woocommerce")
+OUTBOUND_SALES_KINDS = ("shipstation",)
+
+
+def _fits_kind(kind: str, connection_id: str, settings: ChannelSettings) -> None:
+    problems = {}
+    if settings.moves("inventory_to_store") and kind not in INVENTORY_KINDS:
+        problems["settings.directions"] = (
+            f"inventory_to_store needs a store Ledgerbridge can write quantities to ({', '.join(INVENTORY_KINDS)})"
+        )
+    if settings.moves("quickbooks_to_shipstation") and kind not in OUTBOUND_SALES_KINDS:
+        problems["settings.directions"] = "quickbooks_to_shipstation is for ShipStation channels"
+    if settings.inventory_site and settings.product_matching == "manufacturer_part_number":
+        problems["settings.inventory_site"] = (
+            "quantities by inventory site are matched by item name; choose product_matching name or full_name"
+        )
+    if settings.moves("quickbooks_to_shipstation") and settings.shipstation_class:
+        classes = {c.full_name.casefold() for c in company_lists.list_records(connection_id, "class")}
+        if settings.shipstation_class.casefold() not in classes:
+            problems["settings.shipstation_class"] = (
+                f"'{settings.shipstation_class}' is not a class in this company file: add it in QuickBooks "
+                "(Lists > Class List) and refresh the company lists, or leave it empty to send every sale"
+            )
+    if problems:
+        raise BadRequest(
+            "invalid settings: " + "; ".join(f"{k} {v}" for k, v in problems.items()),
+            details={"fields": problems},
+        )
+
+
 def _parse(data: Any, base: ChannelSettings | None = None) -> ChannelSettings:
     try:
         return parse_settings(data, base=base)
@@ -157,6 +188,7 @@ def create_channel(
     connector = spec(kind)
     values = _credentials(connector, credentials, {})
     _checked(conn.connection_id, settings)
+    _fits_kind(kind, conn.connection_id, settings)
     store_name = _checked_with_store(kind, values)
     channel_id = channels.new_id()
     if values:
@@ -195,6 +227,7 @@ def update_channel(
     if settings_json is not None:
         settings = _parse(settings_json, base=settings)
         _checked(channel.connection_id, settings)
+        _fits_kind(channel.kind, channel.connection_id, settings)
     minutes = _every_minutes(every_minutes, channel.every_minutes)
     connector = spec(channel.kind)
     mask_ = None

@@ -87,6 +87,10 @@ def scheduled_fetch(channel_id: str, budget: Budget, *, now: datetime | None = N
     if not pulls(channel.kind, channel.credentials_mask or {}):
         return None
     moment = now or datetime.now(UTC)
+    if settings_of(channel).moves("quickbooks_to_shipstation"):
+        fetch_shipments(channel, moment)
+    if not settings_of(channel).moves("orders_to_quickbooks"):
+        return None
     run_id = fetch_runs.new_run_id(moment)
     settings = get_settings()
     if not channels.take_fetch_lease(channel_id, run_id, time.time(), settings.fetch_lease_seconds):
@@ -107,6 +111,35 @@ def scheduled_fetch(channel_id: str, budget: Budget, *, now: datetime | None = N
         run_id=run_id,
     )
     return _run_pages(channel, run, budget)
+
+
+def fetch_shipments(channel: Channel, now: datetime) -> dict[str, int]:
+    """ShipStation's shipments created since the channel's shipments bookmark (less the overlap): each one
+    for a sale Ledgerbridge sent waits for the next Web Connector run to write its tracking."""
+    from chalicelib.sync.shipstation_outbound import first_sales_since, record_shipments
+
+    overlap = timedelta(seconds=get_settings().fetch_overlap_seconds)
+    since = (channel.shipments_bookmark or first_sales_since(channel)) - overlap  # recording is idempotent
+    counts: Counter[str] = Counter()
+    error = None
+    try:
+        connector: Any = connector_for(channel)
+        token = None
+        while True:
+            page = connector.fetch_shipments(Window(since, now), token)
+            counts.update(record_shipments(channel, page.shipments, now))
+            token = page.next_token
+            if token is None:
+                break
+        channels.record_shipments_bookmark(channel.channel_id, now)
+    except (FatalError, RetriableError) as exc:
+        error = exc.message  # the bookmark stays: the next run reads the same shipments again
+    summary_ = {"what": "shipments", "at": now.isoformat(), "counts": dict(counts), "error": error}
+    channels.record_push(channel.channel_id, summary_)
+    (logger.warning if error else logger.info)(
+        "shipments read", extra={"channel_id": channel.channel_id, **summary_}
+    )
+    return dict(counts)
 
 
 def start_resync(tenant_id: str, channel_id: str, since: datetime, until: datetime) -> FetchRun:

@@ -15,6 +15,9 @@ from typing import Any, Protocol
 from chalicelib.qbxml.responses import MessageSetResponse
 
 REFRESH_COMPANY_LISTS = "refresh_company_lists"
+READ_INVENTORY = "read_inventory"
+READ_SALES = "read_sales_for_shipstation"
+WRITE_TRACKING = "write_tracking"
 
 
 def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[str, Any]:
@@ -34,6 +37,8 @@ class JobContext:
     now: datetime
     item_page_size: int
     ticket: str = ""
+    inventory_page_size: int = 500
+    sales_page_size: int = 50
     country: str = "US"
     max_attempts: int = 5
     message_set_bytes: int = 1_000_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.aws import ChannelSchedules, Schedule
+from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule
 from chalicelib.dal import channels
 from chalicelib.dal.channels import Channel
 from chalicelib.errors import NotFound
@@ -59,4 +59,13 @@ def set_paused(tenant_id: str, task_id: str, paused: bool) -> dict[str, Any]:
     schedules = ChannelSchedules()
     if schedules.set_state(channel.channel_id, enabled=not paused) is None:
         schedules.put(channel.channel_id, channel.every_minutes, enabled=not paused)
+    return get_task(tenant_id, task_id)
+
+
+def run_now(tenant_id: str, task_id: str) -> dict[str, Any]:
+    """Run the task once now, as if its schedule fired (queued on the fetch queue; its consumer runs it)."""
+    channel = channels.get_for_tenant(tenant_id, task_id)
+    if not pulls(channel.kind, channel.credentials_mask or {}):
+        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    FetchQueue().send({"channel_id": channel.channel_id, "run_now": True})
     return get_task(tenant_id, task_id)

@@ -30,9 +30,21 @@ from chalicelib.qbxml.responses import (
 from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
 from chalicelib.sync.company_lists import RefreshCompanyLists
-from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, Applied, JobContext, JobRunner, new_job
+from chalicelib.sync.inventory import ReadInventory
+from chalicelib.sync.jobs import (
+    READ_INVENTORY,
+    READ_SALES,
+    REFRESH_COMPANY_LISTS,
+    WRITE_TRACKING,
+    Applied,
+    JobContext,
+    JobRunner,
+    new_job,
+)
 from chalicelib.sync.orders import POST_ORDER
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
+from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
+from chalicelib.sync.standing_jobs import queue_standing_jobs
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
@@ -52,6 +64,9 @@ RUNNERS: dict[str, JobRunner] = {
     REFRESH_COMPANY_LISTS: RefreshCompanyLists(),
     POST_ORDER: PostOrders(),
     RECOVER_MESSAGE_SET: RecoverMessageSet(),
+    READ_INVENTORY: ReadInventory(),
+    READ_SALES: ReadSalesForShipStation(),
+    WRITE_TRACKING: WriteTracking(),
 }
 
 
@@ -145,7 +160,10 @@ class WebConnectorService:
             self._abandon(conn.active_ticket, "replaced by a new session after it stopped answering")
 
         queue = self.queue_for(conn.connection_id)
-        if conn.has_connected and queue.visible_count() == 0:
+        # Standing jobs (inventory, sales for ShipStation, tracking) are queued on every run; SQS's message
+        # count lags a send, so jobs just queued count as work by themselves.
+        queued = queue_standing_jobs(conn, queue, now) if conn.has_connected else 0
+        if conn.has_connected and not queued and queue.visible_count() == 0:
             return AuthResult(refusal, "none")
 
         # The ticket is written before the lease is taken: a lease never points at a missing session,
@@ -343,6 +361,8 @@ class WebConnectorService:
             qbxml_version=session.qbxml_version or QBXML_CEILING,
             now=now,
             item_page_size=self.settings.item_page_size,
+            inventory_page_size=self.settings.inventory_page_size,
+            sales_page_size=self.settings.sales_page_size,
             ticket=session.ticket,
             country=session.country or "US",
             max_attempts=self.settings.max_job_receives,

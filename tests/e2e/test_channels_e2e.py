@@ -13,13 +13,13 @@ from ledgerbridge.simulators.webconnector import run_session
 from tests.e2e.test_web_connector_e2e import pair
 
 
-def wait_for(predicate, seconds: float = 60.0, what: str = "condition"):
+def wait_for(predicate, seconds: float = 60.0, what: str = "condition", every: float = 0.5):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.5)
+        time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 

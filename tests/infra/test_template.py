@@ -5,7 +5,9 @@ tables, that every function the Chalice app declares is deployed with the Ledger
 group and environment, and that the roles allow exactly what the app does on the names the app uses: the
 wrappers in chalicelib/aws.py run against a recording client with the settings a deployed Lambda computes
 from the template's environment, and each call (and the IAM actions it depends on) must be allowed by the
-role's resolved policy. Packaging runs `chalice package` with no requirements (`template_only`): about a
+role's resolved policy; the DynamoDB calls of the stock level and outbound sale repositories (the store push
+consumer's work, written by the Web Connector session and fetch_channel) are recorded against the embedded
+AWS and checked the same way. Packaging runs `chalice package` with no requirements (`template_only`): about a
 second, no network.
 """
 
@@ -14,7 +16,8 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,16 @@ from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 from cfnlint.helpers import load_resource  # type: ignore[import-untyped]
 
 import chalicelib.aws
-from chalicelib.aws import ChannelSchedules, ChannelSecrets, FetchQueue, WorkQueue, provision_shared
-from chalicelib.dal.models import ALL_MODELS, FetchRunModel, TicketModel
+from chalicelib.aws import (
+    ChannelSchedules,
+    ChannelSecrets,
+    ChannelWorkQueue,
+    FetchQueue,
+    StorePushQueue,
+    WorkQueue,
+    provision_shared,
+)
+from chalicelib.dal.models import ALL_MODELS, FetchRunModel, OutboundSaleModel, StockLevelModel, TicketModel
 from chalicelib.settings import Settings, get_settings
 from ledgerbridge import package
 from tests.paths import REPO
@@ -47,7 +58,13 @@ KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 # The Chalice function of the REST API has no name of its own in the app; Chalice calls it APIHandler.
 API_HANDLER = "app.app"
 FETCH_FUNCTION = "fetch_channel"  # the schedules' target (chalicelib/events/fetch.py)
-FETCH_TIMEOUT = 900  # the fetch functions' timeout (.chalice/config.json `lambda_functions`)
+LONG_TIMEOUT = 900  # the fetch and store push functions' timeout (.chalice/config.json `lambda_functions`)
+LONG_RUNNING = ("fetch_channel", "resync_channel", "fetch_queue", "store_push")
+# Each SQS consumer of the app: its function, the shared queue it consumes, the role's statement on it.
+CONSUMERS: dict[str, tuple[type[ChannelWorkQueue], str]] = {
+    "fetch_queue": (FetchQueue, "FetchQueue"),
+    "store_push": (StorePushQueue, "StorePushQueue"),
+}
 # What a Lambda SQS event source mapping does with the execution role's permissions (AWS Lambda docs:
 # the AWSLambdaSQSQueueExecutionRole managed policy), besides what the handler's own code calls.
 SQS_EVENT_SOURCE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
@@ -356,8 +373,9 @@ def _needs(call: Call, settings: Settings) -> list[Need]:
 
 def _exercise_channel_wrappers(settings: Settings) -> None:
     """Everything the deployed functions do through chalicelib.aws for channels (the API: channel
-    create/update/delete, tasks; the fetch functions: credentials, the fetch queue). `take`/`done` are the
-    local runner's, but need what the fetch_queue event source mapping needs in AWS anyway."""
+    create/update/delete, tasks, the store push nudges; the fetch and store push functions: credentials,
+    the fetch queue). `take`/`done` are the local runner's, but need what the fetch_queue and store_push
+    event source mappings need in AWS anyway."""
     schedules = ChannelSchedules(settings)
     schedules.put("chn_new", 15)  # update_schedule fails (missing): create_schedule
     schedules.put("chn_1", 60, enabled=False, start=datetime(2024, 1, 1, tzinfo=UTC))
@@ -374,6 +392,12 @@ def _exercise_channel_wrappers(settings: Settings) -> None:
     job = queue.take()
     assert job is not None
     queue.done(job.receipt_handle)
+    pushes = StorePushQueue(settings)  # the Web Connector endpoint nudges; the store_push mapping consumes
+    pushes.send({"channel_id": "chn_1", "what": "inventory"})
+    pushes.send({"channel_id": "chn_1", "what": "sales"})
+    job = pushes.take()
+    assert job is not None
+    pushes.done(job.receipt_handle)
 
 
 # --- fixtures --------------------------------------------------------------------------------------
@@ -474,7 +498,7 @@ def test_merge_kept_chalice_resources_and_added_ours(merged: dict[str, Any], inf
 def test_template_has_exactly_the_apps_functions(merged: dict[str, Any], chalice_app: Any) -> None:
     handlers = {f["Properties"]["Handler"] for f in _functions(merged).values()}
     assert handlers == set(_app_functions(chalice_app))
-    assert {"fetch_channel", "resync_channel", "fetch_queue"} <= set(_app_functions(chalice_app).values())
+    assert {"fetch_channel", "resync_channel", *CONSUMERS} <= set(_app_functions(chalice_app).values())
 
 
 def test_every_function_runs_with_the_ledgerbridge_role(
@@ -532,11 +556,11 @@ def test_environment_names_what_the_app_reads(merged: dict[str, Any]) -> None:
             assert f'"{name}"' in source, f"{name} is not a setting the app reads"
 
 
-def test_fetch_functions_have_the_long_timeout(merged: dict[str, Any], chalice_app: Any) -> None:
+def test_long_running_functions_have_the_long_timeout(merged: dict[str, Any], chalice_app: Any) -> None:
     assert merged["Resources"]["APIHandler"]["Properties"]["Timeout"] == 29  # API Gateway's limit
-    for name in ("fetch_channel", "resync_channel", "fetch_queue"):
+    for name in LONG_RUNNING:
         _, function = _function_named(merged, chalice_app, name)
-        assert function["Properties"]["Timeout"] == FETCH_TIMEOUT, name
+        assert function["Properties"]["Timeout"] == LONG_TIMEOUT, name
 
 
 def test_scheduled_fetch_is_not_retried_by_lambda(
@@ -649,6 +673,111 @@ def test_role_covers_every_table_and_index(infra: dict[str, Any]) -> None:
     assert all(isinstance(r, dict) for r in resources), "table access must not be granted on wildcards"
 
 
+@pytest.mark.parametrize("model", [StockLevelModel, OutboundSaleModel], ids=lambda m: m.Meta.short_name)
+def test_pending_indexes_are_sparse_and_granted(
+    merged: dict[str, Any], deployed_settings: Settings, model: Any
+) -> None:
+    """The store push consumer reads its work from the `pending` index: declared on the table (only items
+    with `pending_at` are in it, so the key attribute must stay optional in the model), and the role may
+    query it in this deployment only."""
+    table = _table_for(merged, model.Meta.short_name)
+    (index,) = [g for g in table.get("GlobalSecondaryIndexes", []) if g["IndexName"] == "pending"]
+    assert _keys(index["KeySchema"]) == {("channel_id", "HASH"), ("pending_at", "RANGE")}
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert model.pending_at.null, "pending_at must be optional, or every item would be in the index"
+    assert "TimeToLiveSpecification" not in table  # pending work and push history are not expired
+    statements, variables = _statements(merged), _variables(merged)
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+    name = deployed_settings.table_name(model.Meta.short_name)
+    assert _allowing(statements, variables, "dynamodb:Query", f"{arn}{name}/index/pending") == ["Tables"]
+    other = name.replace("-prod-", "-staging-")
+    assert not _allowing(statements, variables, "dynamodb:Query", f"{arn}{other}/index/pending")
+
+
+def _dynamodb_needs(
+    operation: str, kwargs: dict[str, Any], deployed: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) for one PynamoDB request, with the deployed table names."""
+    head = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+    tables = list(kwargs.get("RequestItems", {})) or [kwargs["TableName"]]
+    index = f"/index/{kwargs['IndexName']}" if "IndexName" in kwargs else ""
+    return [(f"dynamodb:{operation}", head + deployed[table] + index) for table in tables]
+
+
+def test_role_allows_every_stock_level_and_outbound_sale_call(
+    aws: str, merged: dict[str, Any], deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repositories of the new tables, run against the embedded AWS with every DynamoDB request
+    recorded: the Web Connector session writes levels and sales, fetch_channel records shipments, the
+    store push consumer reads the `pending` indexes and settles. Each request must be allowed on the
+    deployed table (or index) by the role."""
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.dal import outbound_sales, stock_levels
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    dispatch = Connection.dispatch
+
+    def recording(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
+        calls.append((operation_name, copy.deepcopy(operation_kwargs)))
+        return dispatch(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    channel = f"chn_{uuid.uuid4().hex[:12]}"
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+
+    level = stock_levels.StockLevel(
+        channel, "80000001-1", "ten_1", "SKU-1", "Widget", 5, stock_levels.PENDING
+    )
+    assert stock_levels.put_pending([level], at) == 1
+    assert set(stock_levels.get_many(channel, ["80000001-1"])) == {"80000001-1"}
+    assert [lv.item_list_id for lv in stock_levels.pending(channel, 10)] == ["80000001-1"]
+
+    def settle() -> bool:
+        return stock_levels.settle(
+            channel, "80000001-1", quantity_read=5, status=stock_levels.PUSHED, at=at, pushed=True
+        )
+
+    assert settle()
+    assert not settle()  # settled already: the condition fails
+    assert stock_levels.list_levels(channel, status=None, limit=10, after=None)[0]
+    assert stock_levels.status_counts(channel) == {stock_levels.PUSHED: 1}
+
+    sale = outbound_sales.OutboundSale(
+        channel_id=channel,
+        txn_id="1A-1",
+        tenant_id="ten_1",
+        kind="invoice",
+        ref_number="1001",
+        edit_sequence="111",
+        status=outbound_sales.PENDING,
+        digest="d1",
+        updated_at=at,
+        pending_at=outbound_sales.PUSH + at.isoformat(),
+    )
+    assert outbound_sales.put_many([sale]) == 1
+    assert set(outbound_sales.get_many(channel, ["1A-1"])) == {"1A-1"}
+    assert [s.txn_id for s in outbound_sales.pending(channel, outbound_sales.PUSH, 10)] == ["1A-1"]
+    assert outbound_sales.settle_push(channel, "1A-1", digest="d1", at=at, order_id=7)
+    later = at + timedelta(hours=1)
+    assert outbound_sales.record_shipment(channel, "1A-1", {"tracking": "1Z"}, later)
+    assert [s.txn_id for s in outbound_sales.pending(channel, outbound_sales.TRACK, 10)] == ["1A-1"]
+    outbound_sales.record_reread(channel, "1A-1", "112", ["L1"], None)
+    assert outbound_sales.settle_tracking(channel, "1A-1", at=later, edit_sequence="113")
+    assert not outbound_sales.settle_tracking(channel, "1A-1", at=later)  # written already
+    assert outbound_sales.get(channel, "1A-1") is not None
+    assert outbound_sales.list_sales(channel, status=None, limit=10, after=None)[0]
+
+    operations = {operation for operation, _ in calls}
+    assert operations >= {"BatchWriteItem", "BatchGetItem", "Query", "UpdateItem", "GetItem"}, operations
+    assert {kw.get("IndexName") for op, kw in calls if op == "Query"} >= {"pending", None}
+    deployed = {m.Meta.table_name: deployed_settings.table_name(m.Meta.short_name) for m in ALL_MODELS}
+    statements, variables = _statements(merged), _variables(merged)
+    for operation, kwargs in calls:
+        for action, arn in _dynamodb_needs(operation, kwargs, deployed):
+            assert _allowing(statements, variables, action, arn) == ["Tables"], f"{action} on {arn}"
+
+
 # --- (d) the role's SQS scope matches WorkQueue -----------------------------------------------------
 
 
@@ -665,10 +794,11 @@ def test_queue_pattern_matches_work_queue_names(infra: dict[str, Any], prod_sett
     assert queue.name.startswith(prefix)
     assert _iam_match(pattern, arn + queue.name)
     assert _iam_match(pattern, arn + queue.dlq_name)
-    # ...and nothing beyond this deployment's connection queues (the fetch queue has its own statement).
+    # ...and nothing beyond this deployment's connection queues (the shared queues have their own statements).
     assert not _iam_match(pattern, arn + queue.name.replace("prod", "staging"))
     assert not _iam_match(pattern, arn + prefix + "other-queue")
-    assert not _iam_match(pattern, arn + FetchQueue.queue_name(prod_settings))
+    for shared in (FetchQueue, StorePushQueue):
+        assert not _iam_match(pattern, arn + shared.queue_name(prod_settings)), shared.__name__
     assert not _iam_match(pattern, "arn:aws:sqs:us-east-1:999999999999:" + queue.name)
 
 
@@ -711,12 +841,16 @@ def test_deployed_names_are_the_declared_resources(
         for q in _resources(merged, "AWS::SQS::Queue")
         if variables[f"{q}.QueueName"].endswith("channel-fetch")
     )
+    (push_queue,) = (
+        q for q in _resources(merged, "AWS::SQS::Queue") if variables[f"{q}.QueueName"].endswith("store-push")
+    )
     fetch_function, _ = _function_named(merged, chalice_app, FETCH_FUNCTION)
     assert deployed_settings.schedule_group == variables[group] == "ledgerbridge-prod-channels"
     assert prod_settings.schedule_group == variables[group]  # ...which is also the app's default
     assert deployed_settings.fetch_function_arn == variables[f"{fetch_function}.Arn"]
     assert deployed_settings.scheduler_role_arn == variables[f"{SCHEDULER_ROLE}.Arn"]
     assert FetchQueue.queue_name(deployed_settings) == variables[f"{fetch_queue}.QueueName"]
+    assert StorePushQueue.queue_name(deployed_settings) == variables[f"{push_queue}.QueueName"]
     assert deployed_settings.kms_key_id is None  # KmsKeyId empty: the account's aws/secretsmanager key
     assert deployed_settings.table_prefix == merged["Parameters"]["ResourcePrefix"]["Default"]
 
@@ -748,11 +882,12 @@ def test_role_allows_every_channel_call_and_nothing_more(
         "sqs:GetQueueUrl",
         "sqs:SendMessage",
     }, "the recorder missed calls"
-    # Least privilege: each channel statement grants only what the calls need (the fetch queue's also what
-    # the SQS event source mapping of the fetch_queue function does with the role).
+    # Least privilege: each channel statement grants only what the calls need (each shared queue's also what
+    # the SQS event source mapping of its consumer function does with the role).
     for sid in ("ChannelSchedules", "PassSchedulerRole", "ChannelSecrets"):
         assert _actions(statements[sid]) == used[sid], sid
-    assert _actions(statements["FetchQueue"]) == used["FetchQueue"] | SQS_EVENT_SOURCE_ACTIONS
+    for _, sid in CONSUMERS.values():
+        assert _actions(statements[sid]) == used[sid] | SQS_EVENT_SOURCE_ACTIONS, sid
     # No other deployment's schedules, secrets or queues.
     for action, arn in [
         (
@@ -769,6 +904,8 @@ def test_role_allows_every_channel_call_and_nothing_more(
             "secretsmanager:us-east-1:123456789012:secret:ledgerbridge-prod-x-Ab",
         ),
         ("sqs:ReceiveMessage", "sqs:us-east-1:123456789012:ledgerbridge-staging-channel-fetch"),
+        ("sqs:SendMessage", "sqs:us-east-1:123456789012:ledgerbridge-staging-store-push"),
+        ("sqs:ReceiveMessage", "sqs:us-east-1:123456789012:ledgerbridge-prod-store-push-dlq"),
     ]:
         assert not _allowing(statements, variables, action, "arn:aws:" + arn), arn
 
@@ -776,12 +913,22 @@ def test_role_allows_every_channel_call_and_nothing_more(
 def test_provisioning_and_local_runner_calls_are_not_granted(
     merged: dict[str, Any], deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CloudFormation declares the fetch queue and the schedule group (`provision_shared` is for the local
-    stack), and only the local runner lists schedules (`ChannelSchedules.all`; IAM would need "*")."""
+    """CloudFormation declares the shared queues and the schedule group (`provision_shared` and `create` are
+    for the local stack), only the local runner lists schedules (`ChannelSchedules.all`; IAM would need
+    "*"), and only it puts a shared queue's message back with a delay (`retry_later`: in AWS a failed
+    message becomes visible again after the queue's visibility timeout)."""
     calls = _record(monkeypatch)
     provision_shared(deployed_settings)
     ChannelSchedules(deployed_settings).all()
-    refused = {"sqs:CreateQueue", "scheduler:CreateScheduleGroup", "scheduler:ListSchedules"}
+    for queue_class, _ in CONSUMERS.values():
+        queue_class(deployed_settings).create()
+        queue_class(deployed_settings).retry_later("h", 60)
+    refused = {
+        "sqs:CreateQueue",
+        "sqs:ChangeMessageVisibility",
+        "scheduler:CreateScheduleGroup",
+        "scheduler:ListSchedules",
+    }
     assert {_iam_action(s, m) for s, m, _ in calls} >= refused
     statements, variables = _statements(merged), _variables(merged)
     for call in calls:
@@ -809,7 +956,7 @@ def test_scheduler_role_can_only_invoke_the_fetch_function(
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements.values())
     assert {a for s in statements.values() for a in _actions(s)} == {"lambda:InvokeFunction"}
     assert {arn for s in statements.values() for arn in _arns(s, variables)} == {fetch_arn}
-    for other in ("api", "resync_channel", "fetch_queue"):
+    for other in ("api", "resync_channel", *CONSUMERS):
         other_arn = variables[f"{_function_named(merged, chalice_app, other)[0]}.Arn"]
         assert not _allowing(statements, variables, "lambda:InvokeFunction", other_arn), other
     # The schedules the app writes target that function with that role...
@@ -826,15 +973,18 @@ def test_scheduler_role_can_only_invoke_the_fetch_function(
     assert not [a for s in lambda_role.values() for a in _actions(s) if a.startswith("lambda:")]
 
 
-def test_fetch_queue_event_source_is_the_declared_queue(
+@pytest.mark.parametrize("consumer", list(CONSUMERS))
+def test_consumer_event_source_is_the_declared_queue(
     merged: dict[str, Any],
     merged_path: Path,
     chalice_app: Any,
     deployed_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
+    consumer: str,
 ) -> None:
-    (source,) = (e for e in chalice_app.event_sources if e.name == "fetch_queue")
-    _, function = _function_named(merged, chalice_app, "fetch_queue")
+    queue_class, sid = CONSUMERS[consumer]
+    (source,) = (e for e in chalice_app.event_sources if e.name == consumer)
+    _, function = _function_named(merged, chalice_app, consumer)
     (event,) = function["Properties"]["Events"].values()
     assert event["Type"] == "SQS"
     assert event["Properties"]["BatchSize"] == source.batch_size
@@ -849,25 +999,40 @@ def test_fetch_queue_event_source_is_the_declared_queue(
         referenced = re.fullmatch(r"\$\{(\w+)\.Arn\}", queue["Fn::Sub"])
         assert referenced, queue
         logical = referenced.group(1)
-    assert logical in queues, f"the fetch_queue event source is not a declared queue: {queue}"
+    assert logical in queues, f"the {consumer} event source is not a declared queue: {queue}"
     variables = _variables(merged)
-    assert variables[f"{logical}.QueueName"] == FetchQueue.queue_name(deployed_settings)
-    assert source.queue not in merged_path.read_text(), "Chalice's import-time queue name survived"
-    # ...with a visibility timeout above the consumer's timeout, as FetchQueue sets it locally...
+    assert variables[f"{logical}.QueueName"] == queue_class.queue_name(deployed_settings)
+    assert source.queue == queue_class.queue_name()  # the queue the app names is this class's...
+    # ...and the name Chalice computed when it imported the app for packaging is gone.
+    text = merged_path.read_text()
+    assert source.queue not in text, "Chalice's import-time queue name survived"
+    assert queue_class.queue_name(deployed_settings) not in text, "Chalice's import-time queue name survived"
+    # ...with a visibility timeout above the consumer's timeout, as the queue class sets it locally...
     props = queues[logical]["Properties"]
     calls = _record(monkeypatch)
-    FetchQueue(deployed_settings).create()
-    FetchQueue(deployed_settings).take()
+    queue_class(deployed_settings).create()
+    queue_class(deployed_settings).take()
     (created,) = [kw for _, m, kw in calls if m == "create_queue"]
     (received,) = [kw for _, m, kw in calls if m == "receive_message"]
     assert props["VisibilityTimeout"] >= function["Properties"]["Timeout"]
     assert props["VisibilityTimeout"] == int(created["Attributes"]["VisibilityTimeout"])
     assert props["VisibilityTimeout"] == received["VisibilityTimeout"]
     assert props["MessageRetentionPeriod"] == int(created["Attributes"]["MessageRetentionPeriod"])
-    # ...a dead-letter queue of its own, and the role's fetch-queue statement on exactly this queue.
+    # ...a dead-letter queue of its own after a few receives (a handler that keeps failing does not run
+    # every 16 minutes for days; the DLQ keeps a message longer than the queue would), and the role's
+    # statement for this queue on exactly this queue.
     dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     assert dlq in queues and dlq != logical
-    assert _statements(merged)["FetchQueue"]["Resource"] == {"Fn::GetAtt": [logical, "Arn"]}
+    assert variables[f"{dlq}.QueueName"] == variables[f"{logical}.QueueName"] + "-dlq"
+    assert 3 <= props["RedrivePolicy"]["maxReceiveCount"] <= 10
+    assert queues[dlq]["Properties"]["MessageRetentionPeriod"] > props["MessageRetentionPeriod"]
+    other_dlqs = [
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+        for name, q in queues.items()
+        if name != logical and "RedrivePolicy" in q["Properties"]
+    ]
+    assert {"Fn::GetAtt": [dlq, "Arn"]} not in other_dlqs, "dead-letter queue shared with another queue"
+    assert _statements(merged)[sid]["Resource"] == {"Fn::GetAtt": [logical, "Arn"]}
 
 
 def test_kms_key_is_used_only_through_secrets_manager(

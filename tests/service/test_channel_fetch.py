@@ -430,6 +430,21 @@ def test_the_local_runner_fires_due_schedules_like_scheduler(api, connection, st
     assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 1
 
 
+def test_run_now_runs_the_task_once_through_the_fetch_queue(api, connection, store, other_api):
+    drain_fetch_queue()
+    channel = make_channel(api, connection, store, every_minutes=60)
+    backdate(channel["id"])
+    schedule = ChannelSchedules().get(channel["id"])
+    runner = LocalRunner(clock=lambda: schedule.start + timedelta(seconds=1))
+    runner.tick()  # the first firing
+    store.add_orders(3)
+    assert other_api.call("POST", f"/api/v1/tasks/{channel['id']}/run").status_code == 404
+    task = api.json("POST", f"/api/v1/tasks/{channel['id']}/run", expect=202)
+    assert task["id"] == channel["id"]
+    runner.tick()  # not due by the schedule: run by the queued "run now"
+    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 3
+
+
 def test_pausing_never_sends_scheduler_a_start_date_in_the_past(api, connection, store):
     """Scheduler refuses a StartDate more than five minutes old: a pause or resume keeps the cadence by
     starting at the old schedule's next firing."""

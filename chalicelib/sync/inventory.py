@@ -1,0 +1,234 @@
+"""Inventory from QuickBooks: the `read_inventory` job of a Web Connector session.
+
+Each run of the Web Connector reads the inventory (and assembly) items modified since the channel's
+cursor, a page at a time with a qbXML iterator and IncludeRetElement so every answer stays small; every
+`full_inventory_every_minutes` it reads them all, because QuickBooks does not change an item's modified
+time when a sale or an adjustment changes its quantity. With an inventory site, quantities come from the
+site's item records, read whole on each run (QuickBooks has no modified filter for them).
+
+Only quantities that changed are written (as pending stock levels); when the job ends, the store push
+queue is told, and its consumer sends the quantities to the store after the session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from chalicelib.aws import StorePushQueue
+from chalicelib.dal import channels, stock_levels
+from chalicelib.dal.stock_levels import REFUSED, UNMATCHED, StockLevel
+from chalicelib.orders.settings import ChannelSettings
+from chalicelib.qbxml.inventory import inventory_levels, item_inventory_query, item_sites_query, site_levels
+from chalicelib.qbxml.message_set import render_message_set
+from chalicelib.qbxml.responses import MessageSetResponse
+from chalicelib.sync.channels import settings_of
+from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext
+
+PHASES = ("inventory", "assembly", "site", "done")
+
+
+def sku_of(settings: ChannelSettings, name: str, full_name: str, part_number: str | None) -> str:
+    """The store SKU a QuickBooks item stands for, by the channel's product matching (as for orders)."""
+    if settings.product_matching == "full_name":
+        return full_name.strip()
+    if settings.product_matching == "manufacturer_part_number":
+        return (part_number or "").strip()
+    return name.strip()
+
+
+def available(on_hand: Decimal, on_sales_orders: Decimal, subtract_sales_orders: bool) -> int:
+    """What the store may sell: whole units, never below zero."""
+    quantity = on_hand - (on_sales_orders if subtract_sales_orders else Decimal(0))
+    return max(0, int(quantity.to_integral_value(rounding=ROUND_FLOOR)))
+
+
+class ReadInventory:
+    kind = READ_INVENTORY
+    title = "read inventory"
+    batch_size = 1
+
+    def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
+        channel_id = str(messages[0].get("params", {}).get("channel_id", ""))
+        channel = channels.get(channel_id)
+        state: dict[str, Any] = {
+            "channel_id": channel_id,
+            "phase": "done",
+            "iterator_id": None,
+            "read": 0,
+            "changed": 0,
+            "remaining": 0,
+            "newest": None,
+            "errors": 0,
+        }
+        if channel is None or not settings_of(channel).moves("inventory_to_store"):
+            channels.release_standing_job(channel_id, "inventory")
+            return state
+        settings = settings_of(channel)
+        full = (
+            channel.inventory_cursor is None
+            or channel.inventory_full_at is None
+            or ctx.now - channel.inventory_full_at >= timedelta(minutes=settings.full_inventory_every_minutes)
+        )
+        state.update(
+            tenant_id=channel.tenant_id,
+            full=full,
+            # After the newest TimeModified already read (QuickBooks keeps whole seconds): an edit landing
+            # in that very second after the read is caught by the next full pass.
+            since=None
+            if full or channel.inventory_cursor is None
+            else (channel.inventory_cursor + timedelta(seconds=1)).isoformat(),
+            phase="site" if settings.inventory_site else "inventory",
+            started_at=ctx.now.isoformat(),
+        )
+        return state
+
+    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
+        phase = state["phase"]
+        if phase == "done":
+            return None
+        page = ctx.inventory_page_size
+        iterator = "Continue" if state["iterator_id"] else "Start"
+        if phase == "site":
+            channel = channels.get(state["channel_id"])
+            site = settings_of(channel).inventory_site if channel else ""
+            request = item_sites_query(
+                phase, site=site, iterator=iterator, iterator_id=state["iterator_id"], max_returned=page
+            )
+        else:
+            since = datetime.fromisoformat(state["since"]) if state.get("since") else None
+            request = item_inventory_query(
+                phase,
+                assemblies=phase == "assembly",
+                from_modified=since,
+                iterator=iterator,
+                iterator_id=state["iterator_id"],
+                max_returned=page,
+            )
+        return render_message_set([request], version=ctx.qbxml_version, on_error="continueOnError")
+
+    def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        state = dict(state)
+        phase = state["phase"]
+        errors: list[str] = []
+        rs = response.by_request_id(phase)
+        channel = channels.get(state["channel_id"])
+        if channel is None:
+            state["phase"] = "done"
+        elif rs is None or not rs.ok:
+            why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
+            errors.append(f"Could not read the inventory for channel {channel.name}: {why}")
+            state["errors"] += 1
+            state["phase"] = "done"
+        else:
+            settings = settings_of(channel)
+            entries = self._entries(phase, rs, settings, state)
+            state["read"] += len(rs.rets)
+            state["changed"] += self._stage(channel.channel_id, channel.tenant_id, entries, state, ctx)
+            if rs.has_more:
+                state["iterator_id"] = rs.iterator_id
+                state["remaining"] = rs.iterator_remaining_count or 0
+            else:
+                state["iterator_id"], state["remaining"] = None, 0
+                state["phase"] = "assembly" if phase == "inventory" else "done"
+        done = state["phase"] == "done"
+        if done:
+            self._finish(state, ctx)
+        return Applied(
+            state=state,
+            done=done,
+            counts={"inventory_items_read": state["read"], "inventory_changed": state["changed"]},
+            errors=errors,
+        )
+
+    def progress(self, state: dict[str, Any]) -> tuple[int, int]:
+        if state["phase"] == "done":
+            return 1, 0
+        return state["read"], state["remaining"] or ctx_default_remaining(state)
+
+    # --- internals --------------------------------------------------------------------------------
+    @staticmethod
+    def _entries(
+        phase: str, rs: Any, settings: ChannelSettings, state: dict[str, Any]
+    ) -> list[tuple[str, str, str, int]]:
+        """(item ListID, SKU, item name, available quantity) for each active item with a SKU."""
+        entries = []
+        if phase == "site":
+            for s in site_levels(rs):
+                name = s.item_full_name.rsplit(":", 1)[-1]
+                sku = sku_of(settings, name, s.item_full_name, None)
+                if sku:
+                    quantity = available(
+                        s.quantity_on_hand, s.quantity_on_sales_order, settings.subtract_sales_orders
+                    )
+                    entries.append((s.item_list_id, sku, s.item_full_name, quantity))
+            return entries
+        for level in inventory_levels(rs):
+            newest = state.get("newest")
+            if newest is None or level.time_modified.isoformat() > newest:
+                state["newest"] = level.time_modified.isoformat()
+            if not level.is_active:
+                continue
+            sku = sku_of(settings, level.name, level.full_name, level.manufacturer_part_number)
+            if sku:
+                quantity = available(
+                    level.quantity_on_hand, level.quantity_on_sales_order, settings.subtract_sales_orders
+                )
+                entries.append((level.list_id, sku, level.full_name, quantity))
+        return entries
+
+    @staticmethod
+    def _stage(
+        channel_id: str,
+        tenant_id: str,
+        entries: list[tuple[str, str, str, int]],
+        state: dict[str, Any],
+        ctx: JobContext,
+    ) -> int:
+        """Write the levels whose quantity or SKU changed (and, on a full pass, retry the unmatched and
+        refused ones: the merchant may have added the SKU to the store since)."""
+        if not entries:
+            return 0
+        known = stock_levels.get_many(channel_id, (e[0] for e in entries))
+        full = bool(state.get("full")) or state["phase"] == "site"
+        changed = []
+        for list_id, sku, name, quantity in entries:
+            row = known.get(list_id)
+            same = row is not None and (row.sku, row.quantity, row.item_name) == (sku, quantity, name)
+            if (
+                same
+                and row is not None
+                and (row.pending or not (full and row.status in (UNMATCHED, REFUSED)))
+            ):
+                continue
+            changed.append(
+                StockLevel(
+                    channel_id=channel_id,
+                    item_list_id=list_id,
+                    tenant_id=tenant_id,
+                    sku=sku,
+                    item_name=name,
+                    quantity=quantity,
+                    status="pending",
+                    pushed_quantity=row.pushed_quantity if row else None,
+                    pushed_at=row.pushed_at if row else None,
+                )
+            )
+        return stock_levels.put_pending(changed, ctx.now)
+
+    @staticmethod
+    def _finish(state: dict[str, Any], ctx: JobContext) -> None:
+        channel_id = state["channel_id"]
+        if state.get("started_at") and not state["errors"]:
+            newest = datetime.fromisoformat(state["newest"]) if state.get("newest") else None
+            full_at = datetime.fromisoformat(state["started_at"]) if state.get("full") else None
+            channels.record_inventory_pass(channel_id, newest, full_at)
+        channels.release_standing_job(channel_id, "inventory")
+        if state.get("started_at") and stock_levels.pending(channel_id, 1):
+            StorePushQueue().send({"channel_id": channel_id, "what": "inventory"})
+
+
+def ctx_default_remaining(state: dict[str, Any]) -> int:
+    """Before QuickBooks has said how many items are left, count the phases still to go as one each."""
+    return max(1, 3 - PHASES.index(state["phase"]))

@@ -1,0 +1,241 @@
+"""Inventory from QuickBooks to the stores: read in Web Connector sessions (iterators, IncludeRetElement,
+incremental by modified date with a periodic full pass), only changed quantities pushed after the session
+(Shopify GraphQL, WooCommerce batches), unmatched SKUs listed, and a store outage losing nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.aws import StorePushQueue
+from chalicelib.dal import stock_levels
+from chalicelib.settings import get_settings
+from chalicelib.sync import store_push
+from chalicelib.sync.web_connector import WebConnectorService
+from ledgerbridge.fakes.shopify import FakeShopify
+from ledgerbridge.fakes.woocommerce import FakeWooCommerce
+from ledgerbridge.simulators.company import CompanySimulator
+from tests.service.test_web_connector_session import Clock, run_rounds
+
+pytestmark = pytest.mark.xdist_group("store-push-queue")  # tests drain the one shared push queue
+
+
+def pushed(counts: dict[str, int]) -> int:
+    """Quantities the store took (the sample company's own stock items are unmatched in every store)."""
+    return counts.get("pushed", 0)
+
+
+def drain_pushes() -> list[dict]:
+    queue = StorePushQueue()
+    bodies = []
+    while (job := queue.take()) is not None:
+        bodies.append(job.body)
+        queue.done(job.receipt_handle)
+    return bodies
+
+
+class Company:
+    """A paired connection whose lists are cached, its simulated company, and a way to run sessions."""
+
+    def __init__(self, api, tmp_path, monkeypatch, page_size: int = 50) -> None:
+        self.api = api
+        self.conn = api.json("POST", "/api/v1/connections", {"name": "Stock"}, expect=201)
+        self.password = api.json("POST", f"/api/v1/connections/{self.conn['id']}/password", expect=201)[
+            "password"
+        ]
+        self.clock = Clock()  # QuickBooks' clock and Ledgerbridge's, moved by the tests
+        self.company = CompanySimulator.open(tmp_path / "company.json", clock=self.clock)
+        self.service = WebConnectorService(
+            replace(get_settings(), inventory_page_size=page_size), clock=self.clock
+        )
+        assert self.session()  # the first one caches the lists
+        drain_pushes()
+
+    def session(self) -> list[int]:
+        self.clock.advance(1)  # sessions follow each other (their history is newest first)
+        auth = self.service.authenticate(self.conn["username"], self.password)
+        if auth.status:
+            return []
+        percents = run_rounds(self.service, auth.ticket, self.company, limit=500)
+        self.service.close_connection(auth.ticket)
+        self.company.end_session()
+        return percents
+
+    def channel(self, kind: str, credentials: dict[str, str], **settings) -> dict:
+        body = {
+            "connection_id": self.conn["id"],
+            "kind": kind,
+            "name": f"{kind} stock",
+            "settings": {"directions": ["inventory_to_store"], **settings},
+            "credentials": credentials,
+        }
+        return self.api.json("POST", "/api/v1/channels", body, expect=201)
+
+    def levels(self, channel_id: str, status: str | None = None) -> dict[str, dict]:
+        query = f"?status={status}&limit=500" if status else "?limit=500"
+        page = self.api.json("GET", f"/api/v1/channels/{channel_id}/inventory{query}")
+        return {level["sku"]: level for level in page["levels"]}
+
+
+@pytest.fixture
+def company(api, tmp_path, monkeypatch):
+    return Company(api, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def shop():
+    with FakeShopify() as fake:
+        yield fake
+
+
+def shopify_credentials(fake: FakeShopify) -> dict[str, str]:
+    return {"shop": fake.base_url, "access_token": fake.access_token}
+
+
+def test_quantities_reach_shopify_after_the_session_and_only_changes_move(company, shop):
+    names = company.company.add_inventory_items(120, prefix="TEA-", quantity=lambda n: n)
+    for name in names[:100]:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+
+    percents = company.session()
+    assert percents[-1] == 100
+    # 120 items in pages of 50 (+ the assemblies query): every answer bounded by the iterator
+    runs = company.api.json("GET", f"/api/v1/connections/{company.conn['id']}/sync-runs")["sync_runs"]
+    stocked = company.company.count(["ItemInventory", "ItemInventoryAssembly"])  # the sample file's too
+    others = stocked - 120
+    assert runs[0]["counts"]["inventory_items_read"] == stocked
+    assert runs[0]["round_trips"] == -(-(stocked - 1) // 50) + 1  # pages of 50 parts + 1 of assemblies
+    assert drain_pushes() == [{"channel_id": channel["id"], "what": "inventory"}]
+    assert shop.quantity(names[0]) == 0  # nothing reaches the store during the session
+
+    counts = store_push.push_inventory(channel["id"])
+    assert counts == {"pushed": 100, "unmatched": 20 + others}
+    assert shop.quantity(names[0]) == 1 and shop.quantity(names[99]) == 100
+    assert shop.inventory_set_calls == 1  # 100 quantities in one batched mutation
+    unmatched = company.levels(channel["id"], "unmatched")
+    assert set(names[100:]) <= set(unmatched) and len(unmatched) == 20 + others
+    assert "No product or variant" in unmatched[names[100]]["problem"]
+
+    # Nothing changed: the incremental pass reads nothing and pushes nothing.
+    company.session()
+    assert stock_levels.pending(channel["id"], 10) == []
+    assert store_push.push_inventory(channel["id"]) == {}
+    assert shop.inventory_set_calls == 1
+
+    # An edit in the item window is seen at once; a sale's quantity change waits for the full pass
+    # (QuickBooks leaves TimeModified alone when a transaction changes the quantity).
+    company.clock.advance(5)
+    company.company.edit_item(names[1], quantity_on_hand=55)
+    company.company.adjust_quantity(names[2], new_quantity=77)
+    company.session()
+    assert store_push.push_inventory(channel["id"]) == {"pushed": 1}
+    assert shop.quantity(names[1]) == 55 and shop.quantity(names[2]) == 3
+    company.clock.advance(61 * 60)  # full_inventory_every_minutes defaults to 60
+    company.session()
+    assert store_push.push_inventory(channel["id"]) == {
+        "pushed": 1,
+        "unmatched": 20 + others,
+    }  # the unmatched are retried
+    assert shop.quantity(names[2]) == 77
+
+
+def test_subtract_sales_orders_and_never_below_zero(company, shop):
+    (name,) = company.company.add_inventory_items(1, prefix="MUG-", quantity=5, quantity_on_sales_order=7)
+    (other,) = company.company.add_inventory_items(1, prefix="CUP-", quantity=9, quantity_on_sales_order=2)
+    shop.add_variant(name, quantity=3)
+    shop.add_variant(other, quantity=3)
+    channel = company.channel("shopify", shopify_credentials(shop), subtract_sales_orders=True)
+    company.session()
+    assert pushed(store_push.push_inventory(channel["id"])) == 2
+    assert shop.quantity(name) == 0 and shop.quantity(other) == 7
+
+
+def test_a_store_outage_loses_no_update_and_the_retry_delivers_it(company, shop):
+    names = company.company.add_inventory_items(3, prefix="OUT-", quantity=8)
+    for name in names:
+        shop.add_variant(name, quantity=1)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    company.session()
+    shop.fail_next(503, times=5, headers={"Retry-After": "0"})  # as many as the connector's attempts
+    with pytest.raises(store_push.StorePushFailed, match=r"503|Shopify"):
+        store_push.push_inventory(channel["id"])
+    assert len([lv for lv in stock_levels.pending(channel["id"], 100) if lv.sku in names]) == 3
+    assert shop.quantity(names[0]) == 1
+    shown = company.api.json("GET", f"/api/v1/channels/{channel['id']}/inventory")
+    assert shown["last_push"]["retrying"] is True and shown["last_push"]["error"]
+    assert pushed(store_push.push_inventory(channel["id"])) == 3
+    assert [shop.quantity(n) for n in names] == [8, 8, 8]
+
+
+def test_a_quantity_changed_while_pushing_stays_pending(company, shop, monkeypatch):
+    (name,) = company.company.add_inventory_items(1, prefix="RACE-", quantity=4)
+    shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    company.session()
+    real = stock_levels.settle_many
+
+    def settle_after_quickbooks_moved(*args, **kwargs):
+        company.clock.advance(5)
+        company.company.edit_item(name, quantity_on_hand=6)
+        company.session()  # the next Web Connector run writes 6 while 4 is on its way
+        monkeypatch.setattr(stock_levels, "settle_many", real)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stock_levels, "settle_many", settle_after_quickbooks_moved)
+    assert pushed(store_push.push_inventory(channel["id"])) == 1  # 4 sent, then 6 sent too
+    assert shop.quantity(name) == 6
+    assert stock_levels.pending(channel["id"], 10) == []
+
+
+def test_woocommerce_products_and_variations_by_sku(company):
+    names = company.company.add_inventory_items(3, prefix="TEE-", quantity=lambda n: 10 * n)
+    with FakeWooCommerce() as woo:
+        simple = woo.add_product(names[0], quantity=1)
+        parent, (small, _medium) = woo.add_variable_product("Tee", [(names[1], 1), (names[2], 1)])
+        channel = company.channel(
+            "woocommerce",
+            {
+                "store_url": woo.base_url,
+                "consumer_key": woo.consumer_key,
+                "consumer_secret": woo.consumer_secret,
+            },
+        )
+        company.session()
+        assert pushed(store_push.push_inventory(channel["id"])) == 3
+        assert woo.stock(simple["id"]) == 10
+        assert woo.stock(f"variation:{parent['id']}:{small['id']}") == 20
+        assert woo.stock(names[2]) == 30
+
+
+def test_inventory_site_quantities(company, shop):
+    names = company.company.add_inventory_items(2, prefix="SITE-", sites={"East": 4, "West": 6})
+    for name in names:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop), inventory_site="West")
+    company.session()
+    assert pushed(store_push.push_inventory(channel["id"])) == 2
+    assert [shop.quantity(n) for n in names] == [6, 6]
+
+
+def test_directions_must_fit_the_channel_kind(company, shop):
+    body = {
+        "connection_id": company.conn["id"],
+        "kind": "custom_store",
+        "name": "Mine",
+        "settings": {"directions": ["inventory_to_store"]},
+    }
+    refused = company.api.call("POST", "/api/v1/channels", body)
+    assert refused.status_code == 400
+    assert "inventory_to_store" in json.loads(refused.body)["message"]
+    body["kind"], body["credentials"] = "shopify", shopify_credentials(shop)
+    body["settings"] = {
+        "directions": ["inventory_to_store"],
+        "inventory_site": "West",
+        "product_matching": "manufacturer_part_number",
+    }
+    refused = company.api.call("POST", "/api/v1/channels", body)
+    assert refused.status_code == 400
+    assert "settings.inventory_site" in json.loads(refused.body)["details"]["fields"]
