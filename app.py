@@ -14,6 +14,7 @@ from chalicelib.api import (
     outbound,
     pages,
     qbwc,
+    security,
     tasks,
 )
 from chalicelib.events import fetch, store_push
@@ -32,5 +33,6 @@ for blueprint in (
     tasks.bp,
     fetch.bp,
     store_push.bp,
+    security.bp,
 ):
     app.register_blueprint(blueprint)

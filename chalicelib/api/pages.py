@@ -1,59 +1,145 @@
-"""Pages for people: the landing page at / and the support page the .qwc file's AppSupport points to."""
+"""Pages for people: the dashboard at / (static files in chalicelib/dashboard/) and the support page the
+.qwc file's AppSupport points to.
+
+The dashboard is plain HTML, CSS and JavaScript modules, read from the package directory (so `chalice
+package` ships them) and served only from a fixed list of file names. Its Content-Security-Policy allows
+scripts, styles and calls from this origin alone, with no inline script or style anywhere, and requires
+Trusted Types, so no string can ever be written into the page as HTML.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from functools import cache
 from html import escape
+from pathlib import Path
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import public_base_url
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
-HTML: dict[str, str | list[str]] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'",
+
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# Every file the dashboard is made of; nothing else under /dashboard/ is ever read.
+ASSETS = frozenset(
+    {
+        "app.js",
+        "api.js",
+        "dom.js",
+        "connections.js",
+        "channels.js",
+        "tasks.js",
+        "orders.js",
+        "outbound.js",
+        "sync.js",
+        "app.css",
+        "favicon.svg",
+    }
+)
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'",
+    )
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 
 
-def _page(title: str, body: str) -> Response:
-    html = (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5}"
-        "code{background:#f3f3f3;padding:0 .2rem}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+@dataclass(frozen=True)
+class StaticFile:
+    body: str
+    content_type: str
+    etag: str
+
+
+@cache
+def static_file(name: str) -> StaticFile:
+    """One of the dashboard's files (cached for the life of the process: they change only with a deploy)."""
+    body = (DASHBOARD_DIR / name).read_text(encoding="utf-8")
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    return StaticFile(body, CONTENT_TYPES[Path(name).suffix], etag)
+
+
+def _serve(name: str) -> Response:
+    found = static_file(name)
+    # Always revalidated (no build step gives the files versioned names), answered 304 when unchanged.
+    headers: dict[str, str | list[str]] = {
+        **SECURITY_HEADERS,
+        "Content-Type": found.content_type,
+        "Cache-Control": "no-cache",
+        "ETag": found.etag,
+    }
+    if_none_match = bp.current_request.headers.get("if-none-match", "")
+    if found.etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=found.body, status_code=200, headers=headers)
+
+
+def _not_found() -> Response:
+    return Response(
+        body="Not found",
+        status_code=404,
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Type": "text/plain; charset=utf-8",
+            "Cache-Control": "no-store",
+        },
     )
-    return Response(body=html, status_code=200, headers=HTML)
 
 
 @bp.route("/", methods=["GET"])
 def home() -> Response:
-    base = escape(public_base_url(bp.current_request))
-    name = escape(get_settings().app_name)
-    return _page(
-        name,
-        "<p>Connect your online stores with QuickBooks Desktop through the QuickBooks Web Connector.</p>"
-        "<ol><li>Create a connection: <code>POST /api/v1/connections</code></li>"
-        "<li>Download its <code>.qwc</code> file: <code>GET /api/v1/connections/{id}/qwc</code></li>"
-        "<li>Generate the Web Connector password: <code>POST /api/v1/connections/{id}/password</code></li>"
-        '<li>Open the .qwc in the Web Connector, allow access ("Yes, always"), enter the password, '
-        "click <em>Update Selected</em>.</li>"
-        "<li>Watch it connect: <code>GET /api/v1/connections/{id}/status</code></li></ol>"
-        f"<p>Web Connector endpoint: <code>{base}/qbwc</code> · health: <a href='{base}/health'>/health</a></p>",
-    )
+    return _serve("index.html")
+
+
+@bp.route("/dashboard/{name}", methods=["GET"])
+def dashboard_file(name: str) -> Response:
+    if name not in ASSETS:  # an allowlist: no path ever reaches the file system from the URL
+        return _not_found()
+    return _serve(name)
 
 
 @bp.route("/support", methods=["GET"])
 def support() -> Response:
     name = escape(get_settings().app_name)
-    return _page(
-        f"{name} support",
+    html = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{name} support</title><link rel='stylesheet' href='/dashboard/app.css'></head>"
+        f"<body class='page'><main><h1>{name} support</h1>"
         "<p>If the Web Connector shows an error for this application:</p><ul>"
         "<li><strong>QuickBooks is not open / could not start</strong>: open the company file in QuickBooks "
         "(or allow unattended access) and click <em>Update Selected</em> again.</li>"
         "<li><strong>Invalid user or password</strong>: generate a new password in Ledgerbridge and enter it "
         "in the Web Connector's Password column.</li>"
         "<li><strong>Wrong company file</strong>: open the company file this connection was paired with.</li>"
-        "</ul><p>Each connection's status page names the last problem in plain words.</p>",
+        "</ul><p>Each connection's status in the <a href='/'>dashboard</a> names the last problem in plain "
+        "words.</p></main></body></html>"
+    )
+    return Response(
+        body=html,
+        status_code=200,
+        headers={**SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"},
     )

@@ -146,12 +146,23 @@ def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) 
     return bool(new) and orders.queue_refunds(stored, document, _digest(document))
 
 
+def _customer_label(document: dict[str, Any]) -> str:
+    """Who bought, as the store named them (for people reading the order list; never used for matching)."""
+    customer = document.get("customer")
+    if not isinstance(customer, dict):
+        return ""
+    person = " ".join(str(customer.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+    return person or str(customer.get("company") or "").strip() or str(customer.get("email") or "").strip()
+
+
 def order_view(order: StoredOrder) -> dict[str, Any]:
     return {
         "id": order.key,
         "channel_id": order.channel_id,
         "order_id": order.order_id,
         "number": order.number,
+        "customer": _customer_label(order.document),
+        "total": order.document.get("total"),
         "status": order.status,
         "quickbooks": {"txn_id": order.txn_id, "txn_type": order.txn_type, "ref_number": order.ref_number}
         if order.txn_id
