@@ -322,8 +322,12 @@ class DevStack:
             flush=True,
         )
         try:
-            while not self._stop.wait(SNAPSHOT_SECONDS):
+            pause = SNAPSHOT_SECONDS
+            while not self._stop.wait(pause):
+                started = time.monotonic()
                 self.aws.snapshot()
+                # A big state (10,000 stock levels) takes a while to dump: keep that under a tenth of the time.
+                pause = max(SNAPSHOT_SECONDS, 10 * (time.monotonic() - started))
                 if self._chalice is not None and self._chalice.poll() is not None:
                     print("chalice local stopped; shutting down", file=sys.stderr)
                     break

@@ -204,9 +204,16 @@ def create_channel(
         credentials_mask=mask(connector, values),
         store_name=store_name,
     )
-    if pulls(kind, values):
+    if has_task(kind, values, settings):
         ChannelSchedules().put(channel_id, minutes)
     return channel
+
+
+def has_task(kind: str, values: dict[str, str], settings: ChannelSettings) -> bool:
+    """Whether the channel has a scheduled task: it fetches its orders, or reads ShipStation's shipments
+    (a channel that only receives quantities from QuickBooks has nothing to fetch)."""
+    fetches = settings.moves("orders_to_quickbooks") or settings.moves("quickbooks_to_shipstation")
+    return pulls(kind, values) and fetches
 
 
 def pulls(kind: str, values: dict[str, str]) -> bool:
@@ -252,7 +259,7 @@ def update_channel(
     )
     schedules = ChannelSchedules()
     current = schedules.get(channel_id)
-    if pulls(channel.kind, shown):
+    if has_task(channel.kind, shown, settings):
         if current is None:
             schedules.put(channel_id, minutes)
         elif current.every_minutes != minutes:  # the new rate counts from now

@@ -13,7 +13,19 @@ from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule
 from chalicelib.dal import channels
 from chalicelib.dal.channels import Channel
 from chalicelib.errors import NotFound
-from chalicelib.sync.channels import pulls
+from chalicelib.sync.channels import has_task, settings_of
+
+
+def _name(channel: Channel) -> str:
+    """What the schedule does, in the merchant's words."""
+    settings = settings_of(channel)
+    parts = []
+    if settings.moves("orders_to_quickbooks"):
+        parts.append("fetch orders")
+    if settings.moves("quickbooks_to_shipstation"):
+        parts.append("read shipments")
+    text = " and ".join(parts)
+    return f"{text[0].upper()}{text[1:]} from {channel.name}"
 
 
 def _task(channel: Channel, schedule: Schedule | None, now: datetime) -> dict[str, Any]:
@@ -21,7 +33,7 @@ def _task(channel: Channel, schedule: Schedule | None, now: datetime) -> dict[st
     return {
         "id": channel.channel_id,
         "channel_id": channel.channel_id,
-        "name": f"Fetch orders from {channel.name}",
+        "name": _name(channel),
         "kind": channel.kind,
         "state": "missing" if schedule is None else ("active" if schedule.state == "ENABLED" else "paused"),
         "every_minutes": schedule.every_minutes if schedule else channel.every_minutes,
@@ -40,22 +52,26 @@ def list_tasks(tenant_id: str, now: datetime | None = None) -> list[dict[str, An
     return [
         _task(c, schedules.get(c.channel_id), moment)
         for c in channels.list_for_tenant(tenant_id)
-        if pulls(c.kind, c.credentials_mask or {})
+        if has_task(c.kind, c.credentials_mask or {}, settings_of(c))
     ]
 
 
 def get_task(tenant_id: str, task_id: str) -> dict[str, Any]:
     channel = channels.get_for_tenant(tenant_id, task_id)
-    if not pulls(channel.kind, channel.credentials_mask or {}):
-        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    if not has_task(channel.kind, channel.credentials_mask or {}, settings_of(channel)):
+        raise NotFound(
+            f"no task {task_id} (the channel has nothing to fetch on a schedule: it pushes its orders, or only receives quantities)"
+        )
     return _task(channel, ChannelSchedules().get(channel.channel_id), datetime.now(UTC))
 
 
 def set_paused(tenant_id: str, task_id: str, paused: bool) -> dict[str, Any]:
     """Pause or resume the schedule. A missing schedule (deleted outside Ledgerbridge) is recreated."""
     channel = channels.get_for_tenant(tenant_id, task_id)
-    if not pulls(channel.kind, channel.credentials_mask or {}):
-        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    if not has_task(channel.kind, channel.credentials_mask or {}, settings_of(channel)):
+        raise NotFound(
+            f"no task {task_id} (the channel has nothing to fetch on a schedule: it pushes its orders, or only receives quantities)"
+        )
     schedules = ChannelSchedules()
     if schedules.set_state(channel.channel_id, enabled=not paused) is None:
         schedules.put(channel.channel_id, channel.every_minutes, enabled=not paused)
@@ -65,7 +81,9 @@ def set_paused(tenant_id: str, task_id: str, paused: bool) -> dict[str, Any]:
 def run_now(tenant_id: str, task_id: str) -> dict[str, Any]:
     """Run the task once now, as if its schedule fired (queued on the fetch queue; its consumer runs it)."""
     channel = channels.get_for_tenant(tenant_id, task_id)
-    if not pulls(channel.kind, channel.credentials_mask or {}):
-        raise NotFound(f"no task {task_id} (the channel pushes its orders)")
+    if not has_task(channel.kind, channel.credentials_mask or {}, settings_of(channel)):
+        raise NotFound(
+            f"no task {task_id} (the channel has nothing to fetch on a schedule: it pushes its orders, or only receives quantities)"
+        )
     FetchQueue().send({"channel_id": channel.channel_id, "run_now": True})
     return get_task(tenant_id, task_id)

@@ -63,8 +63,7 @@ def test_ten_thousand_items_reach_woocommerce_through_an_outage_then_only_change
     names = company.add_inventory_items(ITEMS, prefix="SKU-", quantity=lambda n: n % 50)
     company.save()
     with FakeWooCommerce() as woo, stack.client() as client:
-        for name in names:
-            woo.add_product(name, quantity=0)
+        ids = [woo.add_product(name, quantity=0)["id"] for name in names]
         created = client.post(
             "/api/v1/channels",
             json={
@@ -92,10 +91,10 @@ def test_ten_thousand_items_reach_woocommerce_through_an_outage_then_only_change
         run = client.get(f"/api/v1/connections/{conn['id']}/sync-runs").json()["sync_runs"][0]
         assert run["counts"]["inventory_items_read"] >= ITEMS
 
-        expected = {name: n % 50 for n, name in enumerate(names, start=1)}
+        expected = {product_id: n % 50 for n, product_id in enumerate(ids, start=1)}
 
-        def store_has_every_quantity():
-            return all(woo.stock(name) == quantity for name, quantity in expected.items())
+        def store_has_every_quantity():  # by id: the fake looks a SKU up product by product
+            return all(woo.stock(product_id) == quantity for product_id, quantity in expected.items())
 
         # Polled from the fake store: asking the API for counts reads 10,000 levels each time.
         wait_for(store_has_every_quantity, 420, "the runner to push every quantity after the outage", every=5)
@@ -103,13 +102,13 @@ def test_ten_thousand_items_reach_woocommerce_through_an_outage_then_only_change
         assert page["counts"].get("pending", 0) == 0
         assert page["counts"]["pushed"] == sum(1 for q in expected.values() if q)  # 0 was there already
         assert page["last_push"]["error"] is None
-        assert woo.stock(names[0]) == 1 and woo.stock(names[48]) == 49 and woo.stock(names[-1]) == ITEMS % 50
+        assert woo.stock(ids[0]) == 1 and woo.stock(ids[48]) == 49 and woo.stock(ids[-1]) == ITEMS % 50
         calls = woo.batch_calls
 
         company.edit_item(names[0], quantity_on_hand=500)
         company.save()
         assert run_session(app_url, username, password, company).outcome == "completed"
-        wait_for(lambda: woo.stock(names[0]) == 500, 120, "the changed quantity to reach the store")
+        wait_for(lambda: woo.stock(ids[0]) == 500, 120, "the changed quantity to reach the store")
         assert woo.batch_calls == calls + 1  # one quantity changed: one batch with it
 
 

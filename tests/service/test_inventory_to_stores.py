@@ -142,6 +142,25 @@ def test_quantities_reach_shopify_after_the_session_and_only_changes_move(compan
     assert shop.quantity(names[2]) == 77
 
 
+def test_a_channel_that_only_receives_quantities_has_no_task(company, shop):
+    channel = company.channel("shopify", shopify_credentials(shop))
+    tasks = company.api.json("GET", "/api/v1/tasks")["tasks"]
+    assert channel["id"] not in {t["id"] for t in tasks}
+    both = company.api.json(
+        "PATCH",
+        f"/api/v1/channels/{channel['id']}",
+        {
+            "settings": {
+                "directions": ["orders_to_quickbooks", "inventory_to_store"],
+                "accounts": {"deposit": "Undeposited Funds"},
+            }
+        },
+    )
+    assert both["settings"]["directions"] == ["orders_to_quickbooks", "inventory_to_store"]
+    (task,) = [t for t in company.api.json("GET", "/api/v1/tasks")["tasks"] if t["id"] == channel["id"]]
+    assert task["name"] == f"Fetch orders from {channel['name']}"
+
+
 def test_subtract_sales_orders_and_never_below_zero(company, shop):
     (name,) = company.company.add_inventory_items(1, prefix="MUG-", quantity=5, quantity_on_sales_order=7)
     (other,) = company.company.add_inventory_items(1, prefix="CUP-", quantity=9, quantity_on_sales_order=2)
