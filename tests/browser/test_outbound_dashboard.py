@@ -178,8 +178,8 @@ def test_shipstation_orders_view_and_run_now_reads_the_tracking(page, dashboard_
     page.get_by_label("Channel", exact=True).select_option(label="Heron ShipStation")
     page.get_by_label("Status").select_option("shipped")
     shipped = page.locator(f"tr[data-txn='{sale['TxnID']}']")
-    for _ in range(30):
-        if shipped.count():
+    for _ in range(60):  # the run is queued: the local runner takes it within a tick or two
+        if shipped.count() and shipped.locator(".badge").inner_text() == "Shipped":
             break
         page.wait_for_timeout(1000)
         page.get_by_role("button", name="Reload").click()

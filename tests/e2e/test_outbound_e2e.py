@@ -98,7 +98,12 @@ def test_ten_thousand_items_reach_woocommerce_through_an_outage_then_only_change
 
         # Polled from the fake store: asking the API for counts reads 10,000 levels each time.
         wait_for(store_has_every_quantity, 420, "the runner to push every quantity after the outage", every=5)
-        page = client.get(f"/api/v1/channels/{channel['id']}/inventory", params={"limit": 1}).json()
+
+        def push_recorded():  # the push records its outcome once the last level is settled
+            page = client.get(f"/api/v1/channels/{channel['id']}/inventory", params={"limit": 1}).json()
+            return page if page["last_push"] and not page["last_push"]["retrying"] else None
+
+        page = wait_for(push_recorded, 60, "the push to record its outcome", every=2)
         assert page["counts"].get("pending", 0) == 0
         assert page["counts"]["pushed"] == sum(1 for q in expected.values() if q)  # 0 was there already
         assert page["last_push"]["error"] is None
