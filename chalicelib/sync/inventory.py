@@ -145,7 +145,7 @@ class ReadInventory:
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         if state["phase"] == "done":
             return 1, 0
-        return state["read"], state["remaining"] or ctx_default_remaining(state)
+        return state["read"], state["remaining"] or _phases_left(state)
 
     # --- internals --------------------------------------------------------------------------------
     @staticmethod
@@ -229,6 +229,6 @@ class ReadInventory:
             StorePushQueue().send({"channel_id": channel_id, "what": "inventory"})
 
 
-def ctx_default_remaining(state: dict[str, Any]) -> int:
+def _phases_left(state: dict[str, Any]) -> int:
     """Before QuickBooks has said how many items are left, count the phases still to go as one each."""
     return max(1, 3 - PHASES.index(state["phase"]))

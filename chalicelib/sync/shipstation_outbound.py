@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.aws import StorePushQueue
+from chalicelib.channels.shipstation import Shipment
 from chalicelib.dal import channels, outbound_sales
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.outbound_sales import (
@@ -218,7 +219,7 @@ class ReadSalesForShipStation:
             StorePushQueue().send({"channel_id": channel_id, "what": "sales"})
 
 
-def shipment_json(shipment: Any) -> dict[str, Any]:
+def shipment_json(shipment: Shipment) -> dict[str, Any]:
     return {
         "shipment_id": shipment.shipment_id,
         "tracking_number": shipment.tracking_number,
@@ -396,7 +397,7 @@ class WriteTracking:
         return finished, len(state["sales"]) - finished
 
 
-def record_shipments(channel: Channel, shipments: list[Any], now: datetime) -> Counter[str]:
+def record_shipments(channel: Channel, shipments: list[Shipment], now: datetime) -> Counter[str]:
     """Shipments ShipStation reported: each for a sale Ledgerbridge sent waits for the tracking write."""
     counts: Counter[str] = Counter()
     live = [s for s in shipments if not s.voided]
