@@ -159,6 +159,16 @@ def stock_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
+def skus_by_key(skus: Sequence[str]) -> dict[str, str]:
+    """The SKUs asked for, once each by `stock_key` (the first spelling asked wins); blanks left out."""
+    wanted: dict[str, str] = {}
+    for sku in skus:
+        key = stock_key(sku)
+        if key and key not in wanted:
+            wanted[key] = sku
+    return wanted
+
+
 def dedupe_updates(
     updates: Sequence[StockUpdate],
 ) -> tuple[list[int], dict[int, StockResult]]:

@@ -62,6 +62,7 @@ from chalicelib.channels.base import (
     dedupe_updates,
     iso_z,
     parse_time,
+    skus_by_key,
     stock_key,
 )
 from chalicelib.orders.model import OrderInvalid
@@ -541,11 +542,7 @@ class ShopifyConnector:
         return found
 
     def find_stock_items(self, skus: Sequence[str]) -> dict[str, list[StockItem]]:
-        wanted: dict[str, str] = {}  # stock key -> the SKU as first asked
-        for sku in skus:
-            key = stock_key(sku)
-            if key and key not in wanted:
-                wanted[key] = sku
+        wanted = skus_by_key(skus)  # stock key -> the SKU as first asked
         if not wanted:
             return {}
         location = self.location_id()

@@ -55,6 +55,7 @@ from chalicelib.channels.base import (
     money,
     parse_time,
     read_keyset_token,
+    skus_by_key,
     stock_key,
     text,
 )
@@ -127,11 +128,7 @@ class WooCommerce:
         return self
 
     def find_stock_items(self, skus: Sequence[str]) -> dict[str, list[StockItem]]:
-        wanted: dict[str, str] = {}  # stock key -> the SKU as first asked
-        for sku in skus:
-            key = stock_key(sku)
-            if key and key not in wanted:
-                wanted[key] = sku
+        wanted = skus_by_key(skus)  # stock key -> the SKU as first asked
         # A SKU with a comma is looked up alone: WooCommerce splits the filter at commas.
         plain = [wanted[k].strip() for k in wanted if "," not in k]
         groups = [plain[i : i + SKUS_PER_LOOKUP] for i in range(0, len(plain), SKUS_PER_LOOKUP)]

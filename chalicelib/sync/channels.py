@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from datetime import time as day_time
 from typing import Any
 
 from chalicelib.aws import ChannelSchedules, ChannelSecrets
@@ -279,6 +281,15 @@ def delete_channel(tenant_id: str, channel_id: str) -> None:
 
 def settings_of(channel: Channel) -> ChannelSettings:
     return settings_from_json(channel.settings)
+
+
+def first_since(channel: Channel) -> datetime:
+    """Where a channel's first scheduled run starts: its start date, else when it was added (older
+    orders come in by a manual resync)."""
+    start = settings_of(channel).start_date
+    if start is not None:
+        return datetime.combine(start, day_time.min, tzinfo=UTC)
+    return channel.created_at
 
 
 def channel_view(channel: Channel) -> dict[str, Any]:

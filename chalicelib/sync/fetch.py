@@ -14,7 +14,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from datetime import time as day_time
 from typing import Any
 
 from chalicelib.aws import ChannelSecrets
@@ -34,8 +33,9 @@ from chalicelib.errors import BadRequest, Conflict
 from chalicelib.observability import logger
 from chalicelib.orders.model import Order, parse_order
 from chalicelib.settings import get_settings
-from chalicelib.sync.channels import pulls, settings_of
+from chalicelib.sync.channels import first_since, pulls, settings_of
 from chalicelib.sync.orders import store_orders, store_unreadable
+from chalicelib.sync.shipstation_outbound import record_shipments
 
 MAX_RESYNC_DAYS = 366
 FINISHED = ("done", "failed")
@@ -66,15 +66,6 @@ def connector_for(channel: Channel, credentials: dict[str, str] | None = None) -
     )
     values = credentials if credentials is not None else ChannelSecrets().get(channel.channel_id)
     return spec(channel.kind).build(values, options)
-
-
-def first_since(channel: Channel) -> datetime:
-    """Where a channel's first scheduled run starts: its start date, else when it was added (older
-    orders come in by a manual resync)."""
-    start = settings_of(channel).start_date
-    if start is not None:
-        return datetime.combine(start, day_time.min, tzinfo=UTC)
-    return channel.created_at
 
 
 def scheduled_fetch(channel_id: str, budget: Budget, *, now: datetime | None = None) -> FetchRun | None:
@@ -116,10 +107,8 @@ def scheduled_fetch(channel_id: str, budget: Budget, *, now: datetime | None = N
 def fetch_shipments(channel: Channel, now: datetime) -> dict[str, int]:
     """ShipStation's shipments created since the channel's shipments bookmark (less the overlap): each one
     for a sale Ledgerbridge sent waits for the next Web Connector run to write its tracking."""
-    from chalicelib.sync.shipstation_outbound import first_sales_since, record_shipments
-
     overlap = timedelta(seconds=get_settings().fetch_overlap_seconds)
-    since = (channel.shipments_bookmark or first_sales_since(channel)) - overlap  # recording is idempotent
+    since = (channel.shipments_bookmark or first_since(channel)) - overlap  # recording is idempotent
     counts: Counter[str] = Counter()
     error = None
     try:

@@ -19,12 +19,12 @@ from typing import Any
 from chalicelib.aws import StorePushQueue
 from chalicelib.dal import channels, stock_levels
 from chalicelib.dal.stock_levels import REFUSED, UNMATCHED, StockLevel
-from chalicelib.orders.settings import ChannelSettings
+from chalicelib.orders.settings import ChannelSettings, settings_from_json
 from chalicelib.qbxml.inventory import inventory_levels, item_inventory_query, item_sites_query, site_levels
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.sync.channels import settings_of
-from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext
+from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext, channel_id_of
 
 PHASES = ("inventory", "assembly", "site", "done")
 
@@ -50,7 +50,7 @@ class ReadInventory:
     batch_size = 1
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
-        channel_id = str(messages[0].get("params", {}).get("channel_id", ""))
+        channel_id = channel_id_of(messages)
         channel = channels.get(channel_id)
         state: dict[str, Any] = {
             "channel_id": channel_id,
@@ -73,6 +73,8 @@ class ReadInventory:
         )
         state.update(
             tenant_id=channel.tenant_id,
+            channel_name=channel.name,
+            settings=channel.settings,  # as the job started: read once, not per round trip
             full=full,
             # After the newest TimeModified already read (QuickBooks keeps whole seconds): an edit landing
             # in that very second after the read is caught by the next full pass.
@@ -91,8 +93,7 @@ class ReadInventory:
         page = ctx.inventory_page_size
         iterator = "Continue" if state["iterator_id"] else "Start"
         if phase == "site":
-            channel = channels.get(state["channel_id"])
-            site = settings_of(channel).inventory_site if channel else ""
+            site = settings_from_json(state["settings"]).inventory_site
             request = item_sites_query(
                 phase, site=site, iterator=iterator, iterator_id=state["iterator_id"], max_returned=page
             )
@@ -113,19 +114,15 @@ class ReadInventory:
         phase = state["phase"]
         errors: list[str] = []
         rs = response.by_request_id(phase)
-        channel = channels.get(state["channel_id"])
-        if channel is None:
-            state["phase"] = "done"
-        elif rs is None or not rs.ok:
+        if rs is None or not rs.ok:
             why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
-            errors.append(f"Could not read the inventory for channel {channel.name}: {why}")
+            errors.append(f"Could not read the inventory for channel {state['channel_name']}: {why}")
             state["errors"] += 1
             state["phase"] = "done"
         else:
-            settings = settings_of(channel)
-            entries = self._entries(phase, rs, settings, state)
+            entries = self._entries(phase, rs, settings_from_json(state["settings"]), state)
             state["read"] += len(rs.rets)
-            state["changed"] += self._stage(channel.channel_id, channel.tenant_id, entries, state, ctx)
+            state["changed"] += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
             if rs.has_more:
                 state["iterator_id"] = rs.iterator_id
                 state["remaining"] = rs.iterator_remaining_count or 0

@@ -30,6 +30,11 @@ def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[
     }
 
 
+def channel_id_of(messages: list[dict[str, Any]]) -> str:
+    """The channel a per-channel job is for (its queue message's params)."""
+    return str(messages[0].get("params", {}).get("channel_id", ""))
+
+
 @dataclass(frozen=True)
 class JobContext:
     connection_id: str

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from datetime import time as day_time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,23 +33,17 @@ from chalicelib.dal.outbound_sales import (
     TRACKING_WRITTEN,
     OutboundSale,
 )
+from chalicelib.orders.settings import ChannelSettings, settings_from_json
 from chalicelib.orders.to_shipstation import SaleNotShippable, shipment_memo, to_shipstation
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.qbxml.sales import AddedLine, QbSale, sale_mod, sale_query, sales
-from chalicelib.sync.channels import settings_of
-from chalicelib.sync.jobs import READ_SALES, WRITE_TRACKING, Applied, JobContext
+from chalicelib.sync.channels import first_since, settings_of
+from chalicelib.sync.jobs import READ_SALES, WRITE_TRACKING, Applied, JobContext, channel_id_of
 
 STATUS_EDIT_SEQUENCE_STALE = 3200
 MAX_REREADS = 3
 TRACKING_BATCH = 50
-
-
-def first_sales_since(channel: Channel) -> datetime:
-    start = settings_of(channel).start_date
-    if start is not None:
-        return datetime.combine(start, day_time.min, tzinfo=UTC)
-    return channel.created_at
 
 
 def _class_matches(wanted: str, sale_class: str | None) -> bool:
@@ -66,7 +59,7 @@ class ReadSalesForShipStation:
     batch_size = 1
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
-        channel_id = str(messages[0].get("params", {}).get("channel_id", ""))
+        channel_id = channel_id_of(messages)
         channel = channels.get(channel_id)
         state: dict[str, Any] = {
             "channel_id": channel_id,
@@ -80,17 +73,21 @@ class ReadSalesForShipStation:
         if channel is None or not settings_of(channel).moves("quickbooks_to_shipstation"):
             channels.release_standing_job(channel_id, "sales")
             return state
-        since = channel.sales_cursor or first_sales_since(channel)
-        state.update(phase="read", since=since.isoformat(), started=True)
+        since = channel.sales_cursor or first_since(channel)
+        state.update(
+            phase="read",
+            since=since.isoformat(),
+            started=True,
+            tenant_id=channel.tenant_id,
+            channel_name=channel.name,
+            settings=channel.settings,  # as the job started: read once, not per round trip
+        )
         return state
 
     def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
         if state["phase"] == "done":
             return None
-        channel = channels.get(state["channel_id"])
-        if channel is None:
-            return None
-        kind = settings_of(channel).shipstation_source
+        kind = settings_from_json(state["settings"]).shipstation_source
         request = sale_query(
             "sales",
             kind=kind,
@@ -106,12 +103,9 @@ class ReadSalesForShipStation:
         state = dict(state)
         errors: list[str] = []
         rs = response.by_request_id("sales")
-        channel = channels.get(state["channel_id"])
-        if channel is None:
-            state["phase"] = "done"
-        elif rs is None or not rs.ok:
+        if rs is None or not rs.ok:
             why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the sales query."
-            errors.append(f"Could not read QuickBooks sales for {channel.name}: {why}")
+            errors.append(f"Could not read QuickBooks sales for {state['channel_name']}: {why}")
             state["errors"] += 1
             state["phase"] = "done"
         else:
@@ -120,7 +114,8 @@ class ReadSalesForShipStation:
             for sale in found:
                 if state["newest"] is None or sale.time_modified.isoformat() > state["newest"]:
                     state["newest"] = sale.time_modified.isoformat()
-            counts.update(self._stage(channel, found, ctx.now))
+            settings = settings_from_json(state["settings"])
+            counts.update(self._stage(state["channel_id"], state["tenant_id"], settings, found, ctx.now))
             state["counts"] = dict(counts)
             if rs.has_more:
                 state["iterator_id"], state["remaining"] = rs.iterator_id, rs.iterator_remaining_count or 0
@@ -141,8 +136,9 @@ class ReadSalesForShipStation:
         return done, state["remaining"] if state["phase"] != "done" else 0
 
     @staticmethod
-    def _stage(channel: Channel, found: list[QbSale], now: datetime) -> Counter[str]:
-        settings = settings_of(channel)
+    def _stage(
+        channel_id: str, tenant_id: str, settings: ChannelSettings, found: list[QbSale], now: datetime
+    ) -> Counter[str]:
         counts: Counter[str] = Counter()
         wanted = [
             s
@@ -152,7 +148,7 @@ class ReadSalesForShipStation:
         ]
         if len(found) > len(wanted):
             counts["other_class"] += len(found) - len(wanted)
-        known = outbound_sales.get_many(channel.channel_id, (s.txn_id for s in wanted))
+        known = outbound_sales.get_many(channel_id, (s.txn_id for s in wanted))
         rows: list[OutboundSale] = []
         for sale in wanted:
             row = known.get(sale.txn_id)
@@ -163,9 +159,9 @@ class ReadSalesForShipStation:
                 counts["skipped"] += 1  # tracking already on it (shipped another way), closed, or pending
                 continue
             base = OutboundSale(
-                channel_id=channel.channel_id,
+                channel_id=channel_id,
                 txn_id=sale.txn_id,
-                tenant_id=channel.tenant_id,
+                tenant_id=tenant_id,
                 kind=sale.kind,
                 ref_number=sale.ref_number or sale.txn_id,
                 edit_sequence=sale.edit_sequence,
@@ -237,13 +233,16 @@ class WriteTracking:
     batch_size = 1
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
-        channel_id = str(messages[0].get("params", {}).get("channel_id", ""))
+        channel_id = channel_id_of(messages)
         channel = channels.get(channel_id)
         waiting = outbound_sales.pending(channel_id, TRACK, TRACKING_BATCH) if channel else []
         if not waiting:
             channels.release_standing_job(channel_id, "tracking")
+        settings = settings_of(channel) if channel else None
         return {
             "channel_id": channel_id,
+            "shipping_cost_to": settings.shipping_cost_to if settings else "memo",
+            "shipping_item": settings.shipping_item if settings else "",
             "phase": "mod" if waiting else "done",
             "sales": {
                 s.txn_id: {
@@ -266,10 +265,6 @@ class WriteTracking:
         waiting = {t: s for t, s in state["sales"].items() if s["state"] in ("waiting", "reread")}
         if state["phase"] == "done" or not waiting:
             return None
-        channel = channels.get(state["channel_id"])
-        if channel is None:
-            return None
-        settings = settings_of(channel)
         requests = []
         if state["phase"] == "reread":
             for kind in ("invoice", "sales_order"):
@@ -280,7 +275,7 @@ class WriteTracking:
                     )
         else:
             for txn_id, s in waiting.items():
-                requests.append(self._mod(txn_id, s, settings.shipping_cost_to, settings.shipping_item))
+                requests.append(self._mod(txn_id, s, state["shipping_cost_to"], state["shipping_item"]))
         return render_message_set(requests, version=ctx.qbxml_version, on_error="continueOnError")
 
     @staticmethod

@@ -15,13 +15,11 @@ from typing import Any
 
 from chalicelib.channels.base import (
     ConnectorError,
-    InventoryTarget,
     RetriableError,
     StockUpdate,
     inventory_target,
 )
 from chalicelib.dal import channels, outbound_sales, stock_levels
-from chalicelib.dal.channels import Channel
 from chalicelib.dal.outbound_sales import PUSH
 from chalicelib.dal.stock_levels import PUSHED, REFUSED, UNCHANGED, UNMATCHED, Settlement
 from chalicelib.observability import logger
@@ -37,10 +35,6 @@ class StorePushFailed(Exception):
     """The store could not be reached or refused for a while: the message is retried by SQS."""
 
 
-def _target(channel: Channel) -> InventoryTarget:
-    return inventory_target(connector_for(channel))
-
-
 def push_inventory(channel_id: str, *, now: datetime | None = None) -> dict[str, int]:
     """Send the channel's pending quantities to its store; returns what happened to them."""
     channel = channels.get(channel_id)
@@ -50,7 +44,7 @@ def push_inventory(channel_id: str, *, now: datetime | None = None) -> dict[str,
     at = now or datetime.now(UTC)
     store = channel.store_name or channel.kind
     try:
-        target = _target(channel)
+        target = inventory_target(connector_for(channel))
         for _ in range(MAX_BATCHES):
             batch = stock_levels.pending(channel_id, INVENTORY_BATCH)
             if not batch:
