@@ -40,9 +40,13 @@ def _install_chromium() -> None:
     apt = shutil.which("apt-get")
     if apt is None:
         pytest.fail(f"{CHROMIUM} is missing and apt-get is not available to install it")
-    if subprocess.run([apt, "install", "-y", "chromium"], env=env, capture_output=True).returncode != 0:
-        subprocess.run([apt, "update"], env=env, capture_output=True, check=True)
-        subprocess.run([apt, "install", "-y", "chromium"], env=env, capture_output=True, check=True)
+    # Two test workers (or another apt client) may want the package lock at once: one installs while the
+    # other waits for the lock (dpkg's own timeout) and then finds chromium there.
+    wait = ["-o", "DPkg::Lock::Timeout=600"]
+    install = [apt, *wait, "install", "-y", "chromium"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run([apt, *wait, "update"], env=env, capture_output=True, check=True)
+        subprocess.run(install, env=env, capture_output=True, check=True)
 
 
 @pytest.fixture(scope="session")
