@@ -1,13 +1,18 @@
 """The embedded local stack behind `make run`: moto server on loopback plus `chalice local`.
 
 The app runs unchanged: only `AWS_ENDPOINT_URL` (and dummy credentials) differ from AWS. Moto keeps state in
-memory, so this process snapshots it to `<state dir>/state.json` every few seconds and on exit, and restores
-it on start: DynamoDB items through the public API, SQS messages from moto's queue backend (reading them
-through the API would count as receives and push jobs toward their dead-letter queue).
+memory; this process makes it durable as DynamoDB would be. Every acknowledged write is first appended to a
+write-ahead journal and fsync-ed (`ledgerbridge.journal`: what is journaled and why it replays), and every
+few seconds (and on exit) a checkpoint writes `<state dir>/state.json` and starts a new journal. At start the
+checkpoint is restored (DynamoDB items and secrets through the public API, SQS messages from moto's queue
+backend, since reading them through the API would count as receives) and the journal replayed. The state
+file, the journal and the key that seals both (`ledgerbridge.sealed`) are 0600 and hold no plain text.
+`LEDGERBRIDGE_LOCAL_JOURNAL=off` turns the journal off (checkpoints only), for the benchmark only.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -18,17 +23,39 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import httpx
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from ledgerbridge.journal import (
+    DurableApp,
+    Journal,
+    journal_generations,
+    journal_path,
+    json_request,
+    read_journal,
+)
+from ledgerbridge.sealed import Sealer, create_private, replace_private
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = PROJECT_DIR / ".local"
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 SNAPSHOT_SECONDS = 3.0
+STATE_VERSION = 2
+STATE_PURPOSE = b"ledgerbridge-state/2"
+JOURNAL_SETTING = "LEDGERBRIDGE_LOCAL_JOURNAL"
+CHECKPOINT_SETTING = "LEDGERBRIDGE_LOCAL_CHECKPOINT_SECONDS"
+
+
+def journal_enabled() -> bool:
+    """The journal is on unless LEDGERBRIDGE_LOCAL_JOURNAL=off (for the benchmark only: without it a crash
+    loses the writes since the last checkpoint)."""
+    return os.environ.get(JOURNAL_SETTING, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def free_port() -> int:
@@ -69,28 +96,72 @@ def running_stack(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, str] | None:
     return {k: str(v) for k, v in info.items()}
 
 
-class EmbeddedAws:
-    """Moto server in this process, with snapshot and restore of what the app stores."""
+def wire_value(value: Any) -> dict[str, Any]:
+    """A moto DynamoType in DynamoDB's wire format (binary as base64), copied."""
+    kind, raw = value.type, value.value
+    if kind == "M":
+        return {"M": {k: wire_value(v) for k, v in raw.items()}}
+    if kind == "L":
+        return {"L": [wire_value(v) for v in raw]}
+    if kind == "B":
+        return {"B": _b64(raw)}
+    if kind == "BS":
+        return {"BS": [_b64(v) for v in raw]}
+    return {kind: list(raw) if isinstance(raw, list) else raw}
 
-    def __init__(self, state_dir: Path, port: int | None = None) -> None:
-        from moto.server import ThreadedMotoServer
+
+def _b64(raw: Any) -> str:
+    return base64.b64encode(raw).decode("ascii") if isinstance(raw, bytes) else str(raw)
+
+
+class EmbeddedAws:
+    """Moto server in this process, made durable: a write-ahead journal of every acknowledged write
+    (`ledgerbridge.journal`) and checkpoints of what the app stores, both sealed (`ledgerbridge.sealed`)."""
+
+    def __init__(self, state_dir: Path, port: int | None = None, *, journal: bool | None = None) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.state_dir = state_dir
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._lock = threading.Lock()
+        self.journal_on = journal_enabled() if journal is None else journal
+        self.app = DurableApp(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._sealer: Sealer | None = None
+        self._generation = 0  # the journal a restart replays from
+        self._checkpointed_seq = -1
         self._last_snapshot = ""
+        self.replayed = (0, 0)  # journal records applied again at start, and refused (already there)
 
     @property
     def snapshot_path(self) -> Path:
         return self.state_dir / "state.json"
 
+    @property
+    def sealer(self) -> Sealer:
+        if self._sealer is None:
+            self._sealer = Sealer.for_state_dir(self.state_dir)
+        return self._sealer
+
     def start(self) -> None:
-        self._server.start()
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join()
+        journal, self.app.journal = self.app.journal, None
+        if journal is not None:
+            journal.close()
 
     def provision(self) -> None:
         """Create every table, the fetch queue, the schedule group and the work queue of every connection
@@ -104,43 +175,98 @@ class EmbeddedAws:
         for conn in connections.list_all():
             WorkQueue(conn.connection_id).create()
 
-    # --- snapshot -----------------------------------------------------------------------------
+    # --- checkpoint ---------------------------------------------------------------------------
     def snapshot(self) -> bool:
-        """Write the state file if anything changed; True when written."""
-        with self._lock:
-            state = {
-                "version": 1,
-                "dynamodb": self._dump_tables(),
-                "sqs": self._dump_queues(),
-                "schedules": self._dump_schedules(),
-                "secrets": self._dump_secrets(),
-            }
-            text = json.dumps(state, sort_keys=True)
-            if text == self._last_snapshot:
+        """Checkpoint: write the state file if anything changed (True when written) and start a new
+        journal, atomically with respect to journaled writes (see `ledgerbridge.journal`)."""
+        with self.app.apply_lock:
+            journal = self.app.journal
+            seq = journal.appended if journal is not None else 0
+            text = json.dumps(self._dump_state(), sort_keys=True)
+            if text == self._last_snapshot and seq == self._checkpointed_seq and self._generation:
                 return False
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.snapshot_path.with_suffix(".tmp")
-            tmp.write_text(text)
-            tmp.replace(self.snapshot_path)
-            self._last_snapshot = text
-            return True
+            if journal is not None:
+                generation = journal.rotate()
+            else:
+                generation = max([self._generation, *journal_generations(self.state_dir)]) + 1
+                if self.journal_on:
+                    self.app.journal = Journal(self.state_dir, self.sealer, generation)
+            self._generation = generation
+            self._last_snapshot, self._checkpointed_seq = text, seq
+        envelope = {
+            "version": STATE_VERSION,
+            "journal": generation,
+            "sealed": base64.b64encode(
+                self.sealer.seal(zlib.compress(text.encode(), 1), STATE_PURPOSE)
+            ).decode(),
+        }
+        replace_private(self.snapshot_path, json.dumps(envelope).encode())
+        for older in journal_generations(self.state_dir):
+            if older < generation:
+                journal_path(self.state_dir, older).unlink(missing_ok=True)
+        return True
+
+    def _dump_state(self) -> dict[str, Any]:
+        """Everything the app stores, read from moto's backends in memory (fast, and no HTTP call: the
+        caller holds the apply lock)."""
+        return {
+            "dynamodb": self._dump_tables(),
+            "sqs": self._dump_queues(),
+            "schedules": self._dump_schedules(),
+            "secrets": self._dump_secrets(),
+        }
+
+    def _load(self) -> tuple[dict[str, Any] | None, int]:
+        """The last checkpoint and the journal generation to replay from (a version 1 file is plain JSON
+        without a journal; it is sealed at the first checkpoint)."""
+        if not self.snapshot_path.exists():
+            return None, 0
+        raw: dict[str, Any] = json.loads(self.snapshot_path.read_bytes())
+        if raw.get("version") == 1:
+            return raw, 0
+        plain = zlib.decompress(self.sealer.open(base64.b64decode(raw["sealed"]), STATE_PURPOSE))
+        state: dict[str, Any] = json.loads(plain)
+        return state, int(raw["journal"])
 
     def restore(self) -> int:
-        """Load the state file into the (empty) stack and provision it. Returns the number of records."""
-        if not self.snapshot_path.exists():
+        """Load the last checkpoint into the (empty) stack, replay the journal written since, provision it,
+        and checkpoint (which starts journaling). Returns the number of records restored."""
+        state, generation = self._load()
+        count = self._restore_state(state) if state is not None else 0
+        if state is None:
             self.provision()
-            return 0
-        state = json.loads(self.snapshot_path.read_text())
+        applied = refused = 0
+        for gen in journal_generations(self.state_dir):
+            if gen >= generation:
+                done, skipped = self.app.replay(read_journal(self.state_dir, self.sealer, gen))
+                applied, refused = applied + done, refused + skipped
+        if applied:
+            self.provision()  # connections made since the checkpoint get their queues (idempotent)
+        self.replayed = (applied, refused)
+        self._generation = 0
+        self.snapshot()
+        return count + applied
+
+    def _restore_state(self, state: dict[str, Any]) -> int:
         ddb = self._client("dynamodb")
         count = 0
         existing = set(ddb.list_tables()["TableNames"])
         for table, items in state.get("dynamodb", {}).items():
             if table not in existing:
                 continue
-            for i in range(0, len(items), 25):
-                chunk = [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]
-                ddb.batch_write_item(RequestItems={table: chunk})
-                count += len(chunk)
+            # in DynamoDB's wire format (binary values stay base64), straight into moto
+            batches = (
+                json_request(
+                    "dynamodb",
+                    "DynamoDB_20120810.BatchWriteItem",
+                    {"RequestItems": {table: [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]}},
+                )
+                for i in range(0, len(items), 25)
+            )
+            _, refused = self.app.replay(batches)
+            if refused:
+                raise RuntimeError(f"{refused} batches of {table} could not be restored")
+            count += len(items)
         self.provision()  # the connections' queues, before their messages go back in
         sqs = self._client("sqs")
         for queue, bodies in state.get("sqs", {}).items():
@@ -156,18 +282,28 @@ class EmbeddedAws:
         for name, value in state.get("secrets", {}).items():
             sm.create_secret(Name=name, SecretString=value)
             count += 1
-        self._last_snapshot = ""
         return count
 
     def _dump_schedules(self) -> list[dict[str, Any]]:
-        scheduler = self._client("scheduler")
+        from datetime import UTC, datetime
+
+        from moto.scheduler.models import scheduler_backends
+
+        backend = scheduler_backends[LOCAL_ACCOUNT][LOCAL_REGION]
         out = []
-        for group in scheduler.list_schedule_groups().get("ScheduleGroups", []):
-            for summary in scheduler.list_schedules(GroupName=group["Name"]).get("Schedules", []):
-                raw = scheduler.get_schedule(Name=summary["Name"], GroupName=group["Name"])
-                keep = ("Name", "GroupName", "ScheduleExpression", "State", "Description", "Target")
-                item = {k: raw[k] for k in keep if k in raw}
-                item["StartDate"] = raw["StartDate"].isoformat() if raw.get("StartDate") else None
+        for group in backend.schedule_groups.values():
+            for schedule in group.schedules.values():
+                item: dict[str, Any] = {
+                    "Name": schedule.name,
+                    "GroupName": schedule.group_name,
+                    "ScheduleExpression": schedule.schedule_expression,
+                    "State": schedule.state,
+                    "Target": json.loads(json.dumps(schedule.target)),
+                }
+                if schedule.description:
+                    item["Description"] = schedule.description
+                start = schedule.start_date
+                item["StartDate"] = datetime.fromtimestamp(float(start), UTC).isoformat() if start else None
                 out.append(item)
         return sorted(out, key=lambda i: str(i["Name"]))
 
@@ -186,11 +322,14 @@ class EmbeddedAws:
         return len(schedules)
 
     def _dump_secrets(self) -> dict[str, str]:
-        sm = self._client("secretsmanager")
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        backend = secretsmanager_backends[LOCAL_ACCOUNT][LOCAL_REGION]
         out = {}
-        for page in sm.get_paginator("list_secrets").paginate():
-            for secret in page.get("SecretList", []):
-                out[secret["Name"]] = sm.get_secret_value(SecretId=secret["ARN"])["SecretString"]
+        for secret in backend.secrets.values():
+            value = getattr(secret, "secret_string", None)
+            if value is not None and not secret.is_deleted():
+                out[str(secret.name)] = str(value)
         return out
 
     def _client(self, service: str) -> Any:
@@ -199,13 +338,13 @@ class EmbeddedAws:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=LOCAL_REGION)
 
     def _dump_tables(self) -> dict[str, list[dict[str, Any]]]:
-        ddb = self._client("dynamodb")
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[LOCAL_ACCOUNT][LOCAL_REGION]
         out: dict[str, list[dict[str, Any]]] = {}
-        for table in ddb.list_tables()["TableNames"]:
-            items: list[dict[str, Any]] = []
-            for page in ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-                items.extend(page["Items"])
-            out[table] = sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+        for name, table in backend.tables.items():
+            # all_items is in key order, so equal tables dump equal text
+            out[name] = [{k: wire_value(v) for k, v in item.attrs.items()} for item in table.all_items()]
         return out
 
     def _dump_queues(self) -> dict[str, list[str]]:
@@ -255,7 +394,13 @@ class DevStack:
 
         create_tables()
         restored = self.aws.restore()
-        print(f"Embedded AWS (moto) on {self.aws.endpoint}; restored {restored} records", flush=True)
+        applied, refused = self.aws.replayed
+        journal = "on" if self.aws.journal_on else f"OFF ({JOURNAL_SETTING}): a crash loses recent writes"
+        print(
+            f"Embedded AWS (moto) on {self.aws.endpoint}; restored {restored} records "
+            f"({applied} from the journal, {refused} already there); journal {journal}",
+            flush=True,
+        )
 
     def local_key(self) -> str:
         """The API key to print: LEDGERBRIDGE_API_KEY, or the one this checkout generated before."""
@@ -271,8 +416,8 @@ class DevStack:
         _, key = tenants.create_api_key(tenant.tenant_id, label="local stack", key=key)
         if not self.api_key:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(key + "\n")
-            key_file.chmod(0o600)
+            key_file.unlink(missing_ok=True)
+            create_private(key_file, (key + "\n").encode())
         return key
 
     def start_app(self) -> None:
@@ -305,7 +450,7 @@ class DevStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .local yet
         self.start_aws()
         key = self.local_key()
-        stack_file(self.state_dir).write_text(json.dumps(self.environment(), indent=2))
+        replace_private(stack_file(self.state_dir), json.dumps(self.environment(), indent=2).encode())
         self.start_app()
         from ledgerbridge.runner import LocalRunner
 
@@ -322,12 +467,14 @@ class DevStack:
             flush=True,
         )
         try:
-            pause = SNAPSHOT_SECONDS
+            # Checkpoints only bound the journal a restart replays; tests set a long interval to exercise it.
+            every = float(os.environ.get(CHECKPOINT_SETTING) or SNAPSHOT_SECONDS)
+            pause = every
             while not self._stop.wait(pause):
                 started = time.monotonic()
                 self.aws.snapshot()
                 # A big state (10,000 stock levels) takes a while to dump: keep that under a tenth of the time.
-                pause = max(SNAPSHOT_SECONDS, 10 * (time.monotonic() - started))
+                pause = max(every, 10 * (time.monotonic() - started))
                 if self._chalice is not None and self._chalice.poll() is not None:
                     print("chalice local stopped; shutting down", file=sys.stderr)
                     break
