@@ -1,8 +1,10 @@
 """Simulators of the two Windows programs on the customer's side: QuickBooks Desktop and its Web Connector.
 
 * `company.CompanySimulator` answers qbXML request documents like QuickBooks does, from a company
-  kept in a JSON file; `sales` adds its sales transactions (receipts, invoices, orders, credit
-  memos, payments).
+  kept in a JSON file. It is put together from one module per concern: `registry` (request
+  handlers, statuses, faults), `stored` (the company file and its indexes), `lists`, `inventory`,
+  `message_sets` (processing and error recovery), `sales`, `payments`, `sale_queries` and
+  `sale_mods` (transactions: receipts, invoices, orders, credit memos, payments). Import it from `company`.
 * `webconnector.run_session` drives one Web Connector update session over SOAP against a web
   service URL, passing the service's requests to a `CompanySimulator`.
 

@@ -38,14 +38,16 @@ from typing import Any
 from lxml import etree
 
 from ledgerbridge.simulators._xsd import build_element, element_to_json
-from ledgerbridge.simulators.company import (
+from ledgerbridge.simulators.lists import (
     ITEM_KINDS,
+    CompanyLists,
+)
+from ledgerbridge.simulators.registry import (
     STATUS_OK,
-    CompanySimulator,
     SimulatorLimitation,
     StatusError,
-    format_amount,
     register_handler,
+    status_not_found,
     status_transient,
 )
 from ledgerbridge.simulators.sales import (
@@ -63,7 +65,9 @@ from ledgerbridge.simulators.sales import (
     _SalesAdd,
     _so_line_open,
     _stamp,
-    status_not_found,
+)
+from ledgerbridge.simulators.stored import (
+    format_amount,
 )
 
 __all__ = ["MOD_KINDS", "SaleLineSpec", "add_sale", "edit_sale_in_quickbooks", "read_sale"]
@@ -90,7 +94,7 @@ _CLEARABLE = frozenset({"ShipDate", "PONumber", "FOB", "Memo", "Other"})
 # the Mod handler
 # --------------------------------------------------------------------------------------------
 class _SalesMod:
-    def __init__(self, company: CompanySimulator, rq: etree._Element, form: SalesForm) -> None:
+    def __init__(self, company: CompanyLists, rq: etree._Element, form: SalesForm) -> None:
         self.company = company
         self.rq = rq
         self.form = form
@@ -286,7 +290,7 @@ class _SalesMod:
 
 
 def _mod_handler(form: SalesForm) -> Any:
-    def handle(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+    def handle(company: CompanyLists, rq: etree._Element) -> etree._Element:
         return _SalesMod(company, rq, form).answer()
 
     return handle
@@ -317,7 +321,7 @@ def _ref(name: str | None) -> dict[str, str] | None:
 
 
 def add_sale(
-    company: CompanySimulator,
+    company: CompanyLists,
     kind: str,
     *,
     customer: str,
@@ -382,7 +386,7 @@ def add_sale(
     return read_sale(company, txn_id)
 
 
-def read_sale(company: CompanySimulator, txn_id: str) -> dict[str, Any]:
+def read_sale(company: CompanyLists, txn_id: str) -> dict[str, Any]:
     """A copy of the transaction with that TxnID (`*Ret` JSON); KeyError if there is none."""
     found = company.find_txn(txn_id)
     if found is None:
@@ -391,7 +395,7 @@ def read_sale(company: CompanySimulator, txn_id: str) -> dict[str, Any]:
 
 
 def edit_sale_in_quickbooks(
-    company: CompanySimulator,
+    company: CompanyLists,
     txn_id: str,
     *,
     memo: str | None = None,

@@ -1,8 +1,8 @@
-"""Sales transactions of the company simulator: adds and queries, computed like QuickBooks Desktop.
+"""Sales transactions of the company simulator: their adds, computed like QuickBooks Desktop.
 
-Importing `company` registers these handlers. Requests answered: `SalesReceiptAddRq`,
-`InvoiceAddRq`, `SalesOrderAddRq`, `CreditMemoAddRq`, `ReceivePaymentAddRq` and the five
-matching `*QueryRq`. Transactions are kept as their `*Ret` JSON (plus private `_` keys) and
+Importing `company` registers these handlers. Requests answered here: `SalesReceiptAddRq`,
+`InvoiceAddRq`, `SalesOrderAddRq`, `CreditMemoAddRq`; `payments.py` answers `ReceivePaymentAddRq`,
+`sale_queries.py` the five matching `*QueryRq`, `sale_mods.py` the Mods. Transactions are kept as their `*Ret` JSON (plus private `_` keys) and
 built back in 13.0 schema order, like lists.
 
 Behaviour, and the evidence behind it (reference samples under
@@ -55,25 +55,6 @@ Behaviour, and the evidence behind it (reference samples under
   open: warning `570 Unable to link to transaction "X" because it has already been closed.` when
   other lines remain (the invoice is saved), else an error (3180, "Transaction is empty.": the
   reference says "you get an error" without the text). Line-level `LinkToTxn` is not simulated.
-* **Payments.** `AppliedToTxnAdd` TxnID + PaymentAmount lowers that invoice's BalanceRemaining,
-  makes AppliedAmount more negative, sets IsPaid at zero and links both (invoice LinkedTxn
-  AMTTYPE with the negative amount; AppliedToTxnRet with the remaining balance). Paying more than
-  is due: `3210 The "AppliedToTxnAdd payment amount" field has an invalid value "X".  QuickBooks
-  error message: You cannot pay more than the amount due.` (captured QuickBooks output quoted in
-  consolibyte's error handler); an unknown invoice, or another customer's: 3120; applying more than
-  TotalAmount: 3210 on TotalAmount (our wording). AppliedAmount is negative, the way QuickBooks
-  reports what was applied. `IsAutoApply` true applies the payment to
-  the invoice of exactly that amount, else the oldest first; `IsAutoApply` false (the schema wants
-  one of the two): the payment stays unused (UnusedPayment), a credit on the customer.
-  TotalAmount defaults to the amounts applied.
-* **Queries** take TxnID / RefNumber / RefNumberCaseSensitive lookups (a value not found gives the
-  500 warning, like ListID/FullName in list queries) or the filters ModifiedDateRangeFilter,
-  TxnDateRangeFilter (dates; DateMacro All), EntityFilter (ListID, FullName, ...WithChildren),
-  RefNumberFilter, RefNumberRangeFilter, PaidStatus, with MaxReturned, metaData, iterators,
-  IncludeLineItems, IncludeLinkedTxns (both default false, as in QuickBooks), IncludeRetElement.
-  Results come by TxnDate, then entry order. AccountFilter, CurrencyFilter and the other date
-  macros raise `SimulatorLimitation`, as do line groups, price levels, data extensions, tax-included
-  pricing and multi-currency.
 * **Atomicity.** A handler validates everything before it changes anything, so a failed request
   commits nothing (and consumes no TxnID).
 """
@@ -91,20 +72,26 @@ from lxml import etree
 
 from ledgerbridge.simulators import _sample
 from ledgerbridge.simulators._xsd import element_to_json, schema_index
-from ledgerbridge.simulators.company import (
-    CENT,
+from ledgerbridge.simulators.lists import (
     ITEM_KINDS,
-    STATUS_NO_MATCH,
+    CompanyLists,
+)
+from ledgerbridge.simulators.registry import (
     STATUS_OK,
-    CompanySimulator,
     SimulatorLimitation,
     Status,
     StatusError,
-    _address_block,
+    register_handler,
+    status_closed_link,
+    status_empty,
+    status_inactive_reference,
+    status_not_found,
+)
+from ledgerbridge.simulators.stored import (
+    CENT,
+    address_block,
     format_amount,
     full_name_of,
-    register_handler,
-    status_missing_element,
 )
 
 __all__ = ["SALES_KINDS", "TXN_KINDS", "SalesForm"]
@@ -143,54 +130,6 @@ FORMS: dict[str, SalesForm] = {
     "SalesOrder": SalesForm("SalesOrder", "Custom Sales Order", 0, 0, False, True, False),
     "CreditMemo": SalesForm("CreditMemo", "Custom Credit Memo", 1, -1, True, False, False),
 }
-
-
-# --------------------------------------------------------------------------------------------
-# statuses
-# --------------------------------------------------------------------------------------------
-def status_inactive_reference(list_label: str, value: str, object_label: str) -> Status:
-    return Status(
-        3140,
-        "Error",
-        f'There is an invalid reference to QuickBooks {list_label} "{value}" in the {object_label}.  '
-        "QuickBooks error message: The list element is inactive.",
-    )
-
-
-def status_not_found(txn_id: str) -> Status:
-    return Status(3120, "Error", f'Object "{txn_id}" specified in the request cannot be found.  ')
-
-
-def status_overpaid(amount: str) -> Status:
-    return Status(
-        3210,
-        "Error",
-        f'The "AppliedToTxnAdd payment amount" field has an invalid value "{amount}".  '
-        "QuickBooks error message: You cannot pay more than the amount due.",
-    )
-
-
-def status_over_applied(amount: str) -> Status:
-    return Status(
-        3210,
-        "Error",
-        f'The "TotalAmount" field has an invalid value "{amount}".  '
-        "QuickBooks error message: The amounts applied exceed the amount of the payment.",
-    )
-
-
-def status_closed_link(txn_id: str) -> Status:
-    return Status(
-        570, "Warn", f'Unable to link to transaction "{txn_id}" because it has already been closed.'
-    )
-
-
-def status_empty(kind: str) -> Status:
-    return Status(
-        3180,
-        "Error",
-        f"There was an error when saving a {kind}.  QuickBooks error message: Transaction is empty.",
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +189,7 @@ def _next_ref_number(last: str | None) -> str:
 # shared helpers
 # --------------------------------------------------------------------------------------------
 def _lookup_ref(
-    company: CompanySimulator, kinds: Sequence[str], ref: Mapping[str, Any]
+    company: CompanyLists, kinds: Sequence[str], ref: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """The live object behind an already resolved `{ListID, FullName}` reference."""
     found = company.lookup(kinds, list_id=str(ref["ListID"]))
@@ -264,7 +203,7 @@ def _require_active(obj: Mapping[str, Any], list_label: str, object_label: str) 
         raise StatusError(status_inactive_reference(list_label, full_name_of(obj), object_label))
 
 
-def _special_account(company: CompanySimulator, account_type: str, special: str) -> dict[str, Any] | None:
+def _special_account(company: CompanyLists, account_type: str, special: str) -> dict[str, Any] | None:
     accounts = company.list_store("Account")
     for account in accounts:
         if account.get("SpecialAccountType") == special:
@@ -280,7 +219,7 @@ def _check_limitations(data: Mapping[str, Any], kind: str, names: Sequence[str])
         )
 
 
-def _stamp(company: CompanySimulator, obj: dict[str, Any]) -> None:
+def _stamp(company: CompanyLists, obj: dict[str, Any]) -> None:
     """A changed transaction gets a new TimeModified and EditSequence."""
     now = company.now()
     obj["TimeModified"] = now.isoformat()
@@ -290,7 +229,7 @@ def _stamp(company: CompanySimulator, obj: dict[str, Any]) -> None:
     company.touch()
 
 
-def _new_identity(company: CompanySimulator) -> dict[str, str]:
+def _new_identity(company: CompanyLists) -> dict[str, str]:
     now = company.now()
     stamp = now.isoformat()
     return {
@@ -306,7 +245,7 @@ def _include(rq: etree._Element) -> list[str]:
     return [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
 
 
-def _tax_rate_of(company: CompanySimulator, tax_item: Mapping[str, Any], kind: str) -> Decimal:
+def _tax_rate_of(company: CompanyLists, tax_item: Mapping[str, Any], kind: str) -> Decimal:
     if kind == "ItemSalesTax":
         return _dec(tax_item.get("TaxRate"))
     total = Decimal(0)
@@ -349,7 +288,7 @@ _LineRequest = tuple[dict[str, Any], dict[str, Any] | None, _Link | None]
 class _SalesAdd:
     """`<Kind>AddRq` of a sales form: compute everything, then commit."""
 
-    def __init__(self, company: CompanySimulator, rq: etree._Element, form: SalesForm) -> None:
+    def __init__(self, company: CompanyLists, rq: etree._Element, form: SalesForm) -> None:
         self.company = company
         self.rq = rq
         self.form = form
@@ -455,7 +394,7 @@ class _SalesAdd:
                 header["DepositToAccountRef"] = _ref_of(account)
         for key, block in (("BillAddress", "BillAddressBlock"), ("ShipAddress", "ShipAddressBlock")):
             if isinstance(header.get(key), dict):
-                header[block] = _address_block(header[key], company.country)
+                header[block] = address_block(header[key], company.country)
         if self.kind in ("SalesReceipt", "Invoice", "CreditMemo"):
             header.setdefault("IsPending", "false")
         if self.kind == "Invoice":
@@ -847,8 +786,8 @@ def _item_price(item_kind: str, item: Mapping[str, Any]) -> tuple[str | None, st
     return ("0.00", None)
 
 
-def _sales_add(form: SalesForm) -> Callable[[CompanySimulator, etree._Element], etree._Element]:
-    def handle(company: CompanySimulator, rq: etree._Element) -> etree._Element:
+def _sales_add(form: SalesForm) -> Callable[[CompanyLists, etree._Element], etree._Element]:
+    def handle(company: CompanyLists, rq: etree._Element) -> etree._Element:
         add = _SalesAdd(company, rq, form)
         header, lines, links = add.build()
         txn = add.commit(header, lines, links)
@@ -857,306 +796,5 @@ def _sales_add(form: SalesForm) -> Callable[[CompanySimulator, etree._Element], 
     return handle
 
 
-# --------------------------------------------------------------------------------------------
-# payments
-# --------------------------------------------------------------------------------------------
-def _receive_payment_add(company: CompanySimulator, rq: etree._Element) -> etree._Element:
-    add = rq.find("ReceivePaymentAdd")
-    if add is None:  # pragma: no cover - the schema requires it
-        raise StatusError(Status(3000, "Error", "missing ReceivePaymentAdd"))
-    data = element_to_json(add)
-    _check_limitations(data, "ReceivePayment", ["ExchangeRate"])
-    applied_in = _as_list(data.pop("AppliedToTxnAdd", None))
-    auto_apply = str(data.pop("IsAutoApply", "false")) in ("true", "1")
-    company.resolve_refs(data, "ReceivePayment")
-    customer = _lookup_ref(company, ("Customer",), data["CustomerRef"])[1]
-    _require_active(customer, "Customer", "ReceivePayment")
-    header: dict[str, Any] = {"CustomerRef": data.pop("CustomerRef")}
-    if "ARAccountRef" not in data:
-        account = _special_account(company, "AccountsReceivable", "AccountsReceivable")
-        if account is not None:
-            header["ARAccountRef"] = _ref_of(account)
-    header.update(data)
-    header["TxnDate"] = str(header.get("TxnDate") or company.now().date().isoformat())
-    if "DepositToAccountRef" not in header:
-        account = _special_account(company, "OtherCurrentAsset", "UndepositedFunds")
-        if account is not None:
-            header["DepositToAccountRef"] = _ref_of(account)
-    # which invoices, how much
-    plan: list[tuple[dict[str, Any], Decimal]] = []
-    remaining: dict[str, Decimal] = {}
-    for entry in applied_in:
-        _check_limitations(
-            entry,
-            "ReceivePayment",
-            ["TxnLineDetail", "SetCredit", "DiscountAmount", "DiscountAccountRef", "DiscountClassRef"],
-        )
-        txn_id = str(entry.get("TxnID", ""))
-        found = company.txn_lookup(txn_id)
-        if found is None or found[0] != "Invoice" or found[1]["CustomerRef"]["ListID"] != customer["ListID"]:
-            raise StatusError(status_not_found(txn_id))
-        invoice = found[1]
-        balance = remaining.get(txn_id, _dec(invoice.get("BalanceRemaining")))
-        amount = _dec(entry.get("PaymentAmount"))
-        if amount > balance:
-            raise StatusError(status_overpaid(str(entry.get("PaymentAmount"))))
-        remaining[txn_id] = balance - amount
-        plan.append((invoice, amount))
-    applied_total = sum((amount for _, amount in plan), Decimal(0))
-    total = _dec(header["TotalAmount"]) if "TotalAmount" in header else applied_total
-    if applied_total > total:
-        raise StatusError(status_over_applied(format_amount(total)))
-    if auto_apply and not plan:
-        plan = _auto_apply(company, customer, total)
-        applied_total = sum((amount for _, amount in plan), Decimal(0))
-    header["TotalAmount"] = format_amount(total)
-    header["UnusedPayment"] = format_amount(total - applied_total)
-    header["UnusedCredits"] = "0.00"
-    header = _schema_keys("ReceivePaymentRet", header)
-    # commit
-    txn: dict[str, Any] = _new_identity(company)
-    txn.update(header)
-    applied_rets = []
-    for invoice, amount in plan:
-        balance = _dec(invoice.get("BalanceRemaining")) - amount
-        invoice["BalanceRemaining"] = format_amount(balance)
-        invoice["AppliedAmount"] = format_amount(_dec(invoice.get("AppliedAmount")) - amount)
-        invoice["IsPaid"] = "true" if balance <= 0 else "false"
-        invoice.setdefault("LinkedTxn", []).append(_linked_txn(txn, "ReceivePayment", "AMTTYPE", -amount))
-        _stamp(company, invoice)
-        applied: dict[str, Any] = {
-            "TxnID": invoice["TxnID"],
-            "TxnType": "Invoice",
-            "TxnDate": invoice["TxnDate"],
-        }
-        if invoice.get("RefNumber"):
-            applied["RefNumber"] = invoice["RefNumber"]
-        applied["BalanceRemaining"] = invoice["BalanceRemaining"]
-        applied["Amount"] = format_amount(amount)
-        applied_rets.append(applied)
-    if applied_rets:
-        txn["AppliedToTxnRet"] = applied_rets
-    company.add_transaction("ReceivePayment", txn)
-    company.adjust_balance("Customer", customer, -total)
-    if isinstance(txn.get("ARAccountRef"), dict):
-        company.adjust_balance("Account", _lookup_ref(company, ("Account",), txn["ARAccountRef"])[1], -total)
-    if isinstance(txn.get("DepositToAccountRef"), dict):
-        company.adjust_balance(
-            "Account", _lookup_ref(company, ("Account",), txn["DepositToAccountRef"])[1], total
-        )
-    return company.rs(rq, STATUS_OK, [company.ret_element("ReceivePaymentRet", txn, _include(rq))])
-
-
-def _auto_apply(
-    company: CompanySimulator, customer: Mapping[str, Any], total: Decimal
-) -> list[tuple[dict[str, Any], Decimal]]:
-    """QuickBooks' auto-apply: the open invoice of exactly that amount, else the oldest first."""
-    open_invoices = sorted(
-        (
-            inv
-            for inv in company.transactions("Invoice")
-            if inv["CustomerRef"]["ListID"] == customer["ListID"] and _dec(inv.get("BalanceRemaining")) > 0
-        ),
-        key=lambda inv: (str(inv["TxnDate"]), int(str(inv.get("TxnNumber", "0")))),
-    )
-    exact = next((inv for inv in open_invoices if _dec(inv.get("BalanceRemaining")) == total), None)
-    if exact is not None:
-        return [(exact, total)]
-    plan: list[tuple[dict[str, Any], Decimal]] = []
-    left = total
-    for invoice in open_invoices:
-        if left <= 0:
-            break
-        amount = min(left, _dec(invoice.get("BalanceRemaining")))
-        plan.append((invoice, amount))
-        left -= amount
-    return plan
-
-
-# --------------------------------------------------------------------------------------------
-# queries
-# --------------------------------------------------------------------------------------------
-_UNSUPPORTED_FILTERS = frozenset({"AccountFilter", "CurrencyFilter"})
-
-
-class _TxnQuery:
-    def __init__(self, company: CompanySimulator, rq: etree._Element, kind: str) -> None:
-        self.company = company
-        self.rq = rq
-        self.kind = kind
-        self.include = _include(rq)
-        self.lines = rq.findtext("IncludeLineItems") in ("true", "1")
-        self.linked = rq.findtext("IncludeLinkedTxns") in ("true", "1")
-
-    def answer(self) -> etree._Element:
-        rq, company = self.rq, self.company
-        iterator = rq.get("iterator")
-        if iterator in ("Continue", "Stop"):
-            return company.continue_iterator(rq)
-        unsupported = sorted({str(c.tag) for c in rq if isinstance(c.tag, str)} & _UNSUPPORTED_FILTERS)
-        if unsupported:
-            raise SimulatorLimitation(f"the company simulator does not implement {', '.join(unsupported)}")
-        status = STATUS_OK
-        ids = [str(e.text or "") for e in rq.findall("TxnID")]
-        refs = [(str(e.text or ""), False) for e in rq.findall("RefNumber")]
-        refs += [(str(e.text or ""), True) for e in rq.findall("RefNumberCaseSensitive")]
-        matches: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        if ids or refs:
-            missing: list[str] = []
-            for txn_id in ids:
-                found = company.txn_lookup(txn_id)
-                if found is None or found[0] != self.kind:
-                    missing.append(txn_id)
-                elif txn_id not in seen:
-                    seen.add(txn_id)
-                    matches.append(found[1])
-            for ref, case_sensitive in refs:
-                hits = [
-                    t
-                    for t in company.txns_by_ref(self.kind, ref)
-                    if not case_sensitive or t.get("RefNumber") == ref
-                ]
-                if not hits:
-                    missing.append(ref)
-                for txn in hits:
-                    if str(txn["TxnID"]) not in seen:
-                        seen.add(str(txn["TxnID"]))
-                        matches.append(txn)
-            if missing:
-                status = status_missing_element(missing[0])
-        else:
-            test = self._filter()
-            matches = [txn for txn in company.transactions(self.kind) if test(txn)]
-            matches.sort(key=lambda t: (str(t.get("TxnDate", "")), int(str(t.get("TxnNumber", "0")))))
-            max_text = rq.findtext("MaxReturned")
-            if iterator != "Start" and max_text:
-                matches = matches[: int(max_text)]
-        if not matches and status is STATUS_OK:
-            raise StatusError(STATUS_NO_MATCH)
-        if iterator == "Start":
-            return company.start_iterator(
-                rq, [(self.kind, str(t["TxnID"])) for t in matches], self.render_id, status
-            )
-        return company.query_rs(
-            rq, status, [self.render(t) for t in matches], rq.get("metaData", "NoMetaData")
-        )
-
-    def render_id(self, kind: str, txn_id: str) -> etree._Element | None:
-        found = self.company.txn_lookup(txn_id)
-        return self.render(found[1]) if found is not None and found[0] == kind else None
-
-    def render(self, txn: Mapping[str, Any]) -> etree._Element:
-        hidden = set()
-        if not self.lines:
-            hidden |= {f"{self.kind}LineRet", f"{self.kind}LineGroupRet"}
-        if not self.linked:
-            hidden.add("LinkedTxn")
-        data = {k: v for k, v in txn.items() if k not in hidden}
-        return self.company.ret_element(f"{self.kind}Ret", data, self.include)
-
-    def _filter(self) -> Callable[[Mapping[str, Any]], bool]:
-        rq, company = self.rq, self.company
-        tests: list[Callable[[Mapping[str, Any]], bool]] = []
-        modified = rq.find("ModifiedDateRangeFilter")
-        if modified is not None:
-            low_text, high_text = modified.findtext("FromModifiedDate"), modified.findtext("ToModifiedDate")
-            low = company.parse_datetime(low_text) if low_text else None
-            high = company.parse_datetime(high_text) if high_text else None
-            if high is not None and high_text is not None and "T" not in high_text:
-                high += timedelta(days=1) - timedelta(seconds=1)
-
-            def modified_test(txn: Mapping[str, Any], low: Any = low, high: Any = high) -> bool:
-                moment = company.parse_datetime(str(txn["TimeModified"]))
-                return (low is None or moment >= low) and (high is None or moment <= high)
-
-            tests.append(modified_test)
-        txn_dates = rq.find("TxnDateRangeFilter")
-        if txn_dates is not None:
-            macro = txn_dates.findtext("DateMacro")
-            if macro not in (None, "All"):
-                raise SimulatorLimitation(f"the company simulator does not implement DateMacro {macro}")
-            low_date = (txn_dates.findtext("FromTxnDate") or "")[:10]
-            high_date = (txn_dates.findtext("ToTxnDate") or "")[:10]
-            tests.append(
-                lambda t: (
-                    (not low_date or str(t["TxnDate"]) >= low_date)
-                    and (not high_date or str(t["TxnDate"]) <= high_date)
-                )
-            )
-        entity = rq.find("EntityFilter")
-        if entity is not None:
-            tests.append(self._entity_test(entity))
-        ref_filter = rq.find("RefNumberFilter")
-        if ref_filter is not None:
-            criterion = ref_filter.findtext("MatchCriterion") or "StartsWith"
-            wanted = (ref_filter.findtext("RefNumber") or "").casefold()
-
-            def ref_test(txn: Mapping[str, Any]) -> bool:
-                ref = str(txn.get("RefNumber", "")).casefold()
-                if criterion == "StartsWith":
-                    return ref.startswith(wanted)
-                if criterion == "EndsWith":
-                    return ref.endswith(wanted)
-                return wanted in ref
-
-            tests.append(ref_test)
-        ref_range = rq.find("RefNumberRangeFilter")
-        if ref_range is not None:
-            low_ref, high_ref = ref_range.findtext("FromRefNumber"), ref_range.findtext("ToRefNumber")
-            tests.append(lambda t: _in_ref_range(str(t.get("RefNumber", "")), low_ref, high_ref))
-        paid = rq.findtext("PaidStatus")
-        if paid in ("PaidOnly", "NotPaidOnly"):
-            want = "true" if paid == "PaidOnly" else "false"
-            tests.append(lambda t: str(t.get("IsPaid", "false")) == want)
-        return lambda txn: all(test(txn) for test in tests)
-
-    def _entity_test(self, entity: etree._Element) -> Callable[[Mapping[str, Any]], bool]:
-        company = self.company
-        entity_kinds = ("Customer", "Vendor", "Employee", "OtherName")
-        ids = {str(e.text) for e in entity.findall("ListID")}
-        names = {str(e.text or "").casefold() for e in entity.findall("FullName")}
-        prefixes: list[str] = []
-        for tag, finder in (("ListIDWithChildren", "id"), ("FullNameWithChildren", "name")):
-            value = entity.findtext(tag)
-            if value is None:
-                continue
-            found = (
-                company.lookup(entity_kinds, list_id=value)
-                if finder == "id"
-                else company.lookup(entity_kinds, full_name=value)
-            )
-            prefixes.append((full_name_of(found[1]) if found else value).casefold())
-
-        def test(txn: Mapping[str, Any]) -> bool:
-            ref = txn.get("CustomerRef") or {}
-            name = str(ref.get("FullName", "")).casefold()
-            if ref.get("ListID") in ids or name in names:
-                return True
-            return any(name == prefix or name.startswith(prefix + ":") for prefix in prefixes)
-
-        return test
-
-
-def _in_ref_range(ref: str, low: str | None, high: str | None) -> bool:
-    def key(text: str) -> tuple[int, Decimal | str]:
-        return (0, Decimal(text)) if text.isdigit() else (1, text.casefold())
-
-    value = key(ref)
-    if low and value < key(low):
-        return False
-    return not (high and value > key(high))
-
-
-def _query_handler(kind: str) -> Callable[[CompanySimulator, etree._Element], etree._Element]:
-    def handle(company: CompanySimulator, rq: etree._Element) -> etree._Element:
-        return _TxnQuery(company, rq, kind).answer()
-
-    return handle
-
-
 for _form in FORMS.values():
     register_handler(f"{_form.kind}AddRq")(_sales_add(_form))
-register_handler("ReceivePaymentAddRq")(_receive_payment_add)
-for _kind in TXN_KINDS:
-    register_handler(f"{_kind}QueryRq")(_query_handler(_kind))

@@ -147,17 +147,18 @@ def test_a_resent_transaction_set_gets_the_stored_response_and_posts_nothing_twi
     )
     first = company.process(text)
     again = company.process(text)
-    assert [r.findtext("SalesReceiptRet/TxnID") for r in msgs(again)] == [
+    assert [r.findtext("ErrorRecovery/TxnID") for r in msgs(again)] == [
         r.findtext("SalesReceiptRet/TxnID") for r in msgs(first)
     ]
     assert len(company.sales("SalesReceipt")) == 3
     counts = company.external_guid_counts()
     assert all(counts[g.lower()] == 1 for g in guids)
-    # the Web Connector's status check after a lost response hands the stored response back
+    # the status check after a lost response answers each sale's status and ids (ErrorRecovery)
     check = '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError" oldMessageSetID="orders-7" newMessageSetID="orders-7"/></QBXML>'
     recovered = parse(company.process(check)).find("QBXMLMsgsRs")
     assert recovered is not None and recovered.get("messageSetStatusCode") == "0"
-    assert [r.findtext("SalesReceiptRet/RefNumber") for r in recovered] == ["E-0", "E-1", "E-2"]
+    assert [r.findtext("ErrorRecovery/ExternalGUID") for r in recovered] == guids
+    assert [r.find("SalesReceiptRet") for r in recovered] == [None, None, None]
 
 
 def test_a_lost_response_is_committed_and_recoverable(company: CompanySimulator) -> None:
@@ -167,7 +168,8 @@ def test_a_lost_response_is_committed_and_recoverable(company: CompanySimulator)
     assert "L-1" in lost.value.response
     assert len(company.find_by_ref("SalesReceipt", "L-1")) == 1
     retry = qbxml(receipt("L-1", guid="{22222222-2222-4222-8222-222222222222}"), new_id="lost-1")
-    assert rs(company.process(retry)).findtext("SalesReceiptRet/RefNumber") == "L-1"
+    (sale,) = company.find_by_ref("SalesReceipt", "L-1")
+    assert rs(company.process(retry)).findtext("ErrorRecovery/TxnID") == sale["TxnID"]
     assert len(company.find_by_ref("SalesReceipt", "L-1")) == 1  # the same set is not posted twice
 
 
