@@ -9,6 +9,7 @@ from chalicelib.api import (
     connections,
     health,
     keys,
+    limits,
     openapi,
     orders,
     outbound,
@@ -17,7 +18,7 @@ from chalicelib.api import (
     security,
     tasks,
 )
-from chalicelib.events import fetch, store_push
+from chalicelib.events import dead_letters, fetch, store_push
 
 app = Chalice(app_name="ledgerbridge")
 for blueprint in (
@@ -33,6 +34,8 @@ for blueprint in (
     tasks.bp,
     fetch.bp,
     store_push.bp,
+    dead_letters.bp,
     security.bp,
+    limits.bp,  # after security: its refusals get the same headers as every answer
 ):
     app.register_blueprint(blueprint)

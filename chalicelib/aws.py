@@ -33,6 +33,23 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+@lru_cache(maxsize=1024)
+def _queue_url(endpoint: str | None, region: str, name: str) -> str:
+    """A queue's URL, asked once per warm container (a URL never changes for a name: it is made of the account,
+    the region and the name). A queue that does not exist raises, and nothing is kept."""
+    return str(client_for(endpoint, region).get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def client_for(endpoint: str | None, region: str) -> Any:
+    return _client("sqs", endpoint, region)
+
+
+# Batch entries SQS may refuse for a handle that is no longer valid (the message was received again elsewhere or
+# deleted): nothing to do for those.
+STALE_HANDLE_CODES = ("ReceiptHandleIsInvalid", "MessageNotInflight", "InvalidParameterValue")
+SQS_BATCH = 10
+
+
 @dataclass(frozen=True)
 class QueuedJob:
     body: dict[str, Any]
@@ -55,7 +72,7 @@ class WorkQueue:
     @property
     def url(self) -> str:
         if self._url is None:
-            self._url = str(self._sqs.get_queue_url(QueueName=self.name)["QueueUrl"])
+            self._url = _queue_url(self.settings.aws_endpoint_url, self.settings.region, self.name)
         return self._url
 
     def create(self) -> None:
@@ -156,6 +173,37 @@ class WorkQueue:
         """Make a job visible again now, or after a back-off (SQS allows up to 12 hours)."""
         self._set_visibility(receipt_handle, max(0, min(after_seconds, 43_200)))
 
+    def done_many(self, receipt_handles: list[str]) -> None:
+        """Delete jobs ten per call (DeleteMessageBatch); stale handles are skipped."""
+        unique = list(dict.fromkeys(receipt_handles))
+        for start in range(0, len(unique), SQS_BATCH):
+            chunk = unique[start : start + SQS_BATCH]
+            if len(chunk) == 1:
+                self.done(chunk[0])
+                continue
+            result = self._sqs.delete_message_batch(
+                QueueUrl=self.url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)]
+            )
+            _check_batch(result, "delete")
+
+    def set_visibility_many(self, receipt_handles: list[str], seconds: int) -> None:
+        """Change the visibility of jobs ten per call (ChangeMessageVisibilityBatch); stale handles are skipped."""
+        unique = list(dict.fromkeys(receipt_handles))
+        seconds = max(0, min(seconds, 43_200))
+        for start in range(0, len(unique), SQS_BATCH):
+            chunk = unique[start : start + SQS_BATCH]
+            if len(chunk) == 1:
+                self._set_visibility(chunk[0], seconds)
+                continue
+            result = self._sqs.change_message_visibility_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": seconds}
+                    for i, h in enumerate(chunk)
+                ],
+            )
+            _check_batch(result, "change the visibility of")
+
     def done(self, receipt_handle: str) -> None:
         try:
             self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
@@ -175,7 +223,7 @@ class WorkQueue:
 
     def dead_letter(self, body: dict[str, Any], receipt_handle: str) -> None:
         """Move a job that keeps failing to the dead-letter queue now (it stays there for inspection)."""
-        url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]
+        url = _queue_url(self.settings.aws_endpoint_url, self.settings.region, self.dlq_name)
         self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body, sort_keys=True))
         self.done(receipt_handle)
 
@@ -183,6 +231,12 @@ class WorkQueue:
         url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]
         attrs = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         return int(attrs["Attributes"].get("ApproximateNumberOfMessages", "0"))
+
+
+def _check_batch(result: dict[str, Any], what: str) -> None:
+    refused = [f for f in result.get("Failed", []) if f.get("Code") not in STALE_HANDLE_CODES]
+    if refused:
+        raise RuntimeError(f"SQS refused to {what} {len(refused)} job(s): {refused[0]}")
 
 
 class ChannelWorkQueue:

@@ -1,57 +1,79 @@
-"""Errors a caller can act on. Entry points turn them into 4xx JSON or SOAP faults; anything else is a 500
-with no detail (logged with its stack trace, never sent)."""
+"""Errors a caller can act on, in the domain's words. They carry no transport: the REST edge maps them to
+HTTP statuses and JSON bodies, the SOAP edge to SOAP faults, each in one place (`chalicelib/api/errors.py`).
+Anything else is a failure of ours: a 500 or a `Server` fault with no detail (logged with its stack trace,
+never sent).
+
+`BadRequest`, `PayloadTooLarge` and `ServiceUnavailable` are the older names of `InvalidInput`, `TooLarge`
+and `Unavailable`; both spellings are the same classes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+__all__ = [
+    "AppError",
+    "BadRequest",
+    "Conflict",
+    "InvalidInput",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServiceUnavailable",
+    "TooLarge",
+    "Unauthorized",
+    "Unavailable",
+    "UnsupportedMediaType",
+]
+
 
 class AppError(Exception):
-    status = 500
-    code = "internal_error"
+    """A refusal the caller can act on: `message` in plain words, `details` for programs."""
 
     def __init__(self, message: str, *, details: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = dict(details or {})
 
-    def to_json(self) -> dict[str, object]:
-        body: dict[str, object] = {"error": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
 
+class InvalidInput(AppError):
+    """The input is wrong; `problems` names every bad field (path -> what is wrong) when there are fields."""
 
-class BadRequest(AppError):
-    status = 400
-    code = "bad_request"
+    @classmethod
+    def of(cls, lead: str, problems: Mapping[str, str]) -> InvalidInput:
+        """One error naming every problem: `lead: field what; field what`."""
+        detail = "; ".join(f"{k} {v}" for k, v in problems.items())
+        return cls(f"{lead}: {detail}", details={"fields": dict(problems)})
+
+    @property
+    def problems(self) -> dict[str, str]:
+        fields = self.details.get("fields")
+        return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, Mapping) else {}
 
 
 class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
+    """The caller did not prove who it is (no key, a wrong or revoked key)."""
 
 
 class NotFound(AppError):
-    status = 404
-    code = "not_found"
+    """The thing named does not exist for this caller (another tenant's things do not exist either)."""
 
 
 class Conflict(AppError):
-    status = 409
-    code = "conflict"
+    """The request cannot be done in the thing's present state."""
 
 
-class PayloadTooLarge(AppError):
-    status = 413
-    code = "payload_too_large"
+class TooLarge(AppError):
+    """The request is bigger than this service reads."""
 
 
 class UnsupportedMediaType(AppError):
-    status = 415
-    code = "unsupported_media_type"
+    """The request is in a format this service does not read."""
 
 
-class ServiceUnavailable(AppError):
-    status = 503
-    code = "service_unavailable"
+class Unavailable(AppError):
+    """Something this service depends on does not answer now; retrying later can work."""
+
+
+BadRequest = InvalidInput
+PayloadTooLarge = TooLarge
+ServiceUnavailable = Unavailable

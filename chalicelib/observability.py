@@ -1,20 +1,30 @@
-"""The one place that sets up logs, traces and metrics (AWS Lambda Powertools).
+"""The one place that sets up logs and metrics (AWS Lambda Powertools).
 
 Every module logs through `logger`; secrets never reach a log line: values under secret-looking keys and
 anything shaped like an API key or a Web Connector password are masked by `SecretRedactingFilter`,
 whatever the caller passed.
+
+Every Lambda entry point runs inside `invocation(...)`: the log lines of the call carry the Lambda context
+(function name, request id, cold start) and a correlation id (the Web Connector ticket's first characters,
+the channel, the API request id), and the metrics the call added are flushed when it ends. Powertools writes
+them to the log as Embedded Metric Format lines; CloudWatch extracts the metrics from the log group (no
+PutMetricData call, no permission needed). Names are in `BusinessMetric`.
+
+Tracing: no code creates X-Ray subsegments (the Powertools Tracer was never used and is gone); Lambda's
+active tracing (`xray` in .chalice/config.json) still records each invocation.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 SERVICE = "ledgerbridge"
 
@@ -72,15 +82,71 @@ for _handler in logger.handlers:
     _handler.addFilter(SecretRedactingFilter())
 
 
-@functools.cache
-def tracer() -> Tracer:
-    """The X-Ray tracer, created on first use: the X-Ray SDK takes ~100 ms to import, a cost every cold
-    start would pay even for calls that trace nothing."""
-    return Tracer(service=SERVICE)
-
-
 metrics = Metrics(namespace=os.environ["POWERTOOLS_METRICS_NAMESPACE"], service=SERVICE)
 
 # Library chatter ("Found credentials in environment variables") is not ours to log.
 for _noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+
+class BusinessMetric(StrEnum):
+    """What the dashboard shows and the alarms watch (namespace Ledgerbridge, dimension service)."""
+
+    WEB_CONNECTOR_POLLS = "WebConnectorPolls"  # authenticate calls with the right password
+    SESSIONS = "WebConnectorSessions"  # sessions that ended (completed, failed or abandoned)
+    SESSIONS_FAILED = "WebConnectorSessionsFailed"
+    ROUND_TRIPS = "RoundTrips"  # receiveResponseXML calls: one qbXML answer from QuickBooks each
+    ORDERS_SYNCED = "OrdersSynced"
+    ORDERS_FAILED = "OrdersFailed"
+    ORDERS_RETRIED = "OrdersRetried"
+    LOGIN_FAILED = "WebConnectorLoginFailed"  # emitted by chalicelib/sync/web_connector.py
+    FETCH_RUNS = "FetchRuns"
+    FETCH_RUNS_FAILED = "FetchRunsFailed"
+    STORE_PUSHES = "StorePushes"
+    STORE_PUSHES_FAILED = "StorePushesFailed"
+    DEAD_LETTER_MESSAGES = "DeadLetterMessages"  # every dead-letter queue of the deployment, summed
+    DEAD_LETTER_QUEUES = "DeadLetterQueuesWithMessages"
+
+
+def count(metric: BusinessMetric, value: float = 1) -> None:
+    """Add `value` to `metric` for this invocation (nothing is written until `flush_metrics`)."""
+    if value:
+        metrics.add_metric(name=metric.value, unit="Count", value=value)
+
+
+def flush_metrics() -> None:
+    """Write the metrics added so far as one EMF log line (nothing when none were added)."""
+    if metrics.metric_set:
+        metrics.flush_metrics()
+
+
+def lambda_context_keys(context: Any) -> dict[str, Any]:
+    """The keys Powertools' `inject_lambda_context` adds, from a Lambda context (empty without one)."""
+    if context is None or not hasattr(context, "aws_request_id"):
+        return {}
+    return {
+        "function_name": getattr(context, "function_name", ""),
+        "function_memory_size": getattr(context, "memory_limit_in_mb", ""),
+        "function_arn": getattr(context, "invoked_function_arn", ""),
+        "function_request_id": context.aws_request_id,
+    }
+
+
+_cold_start = True
+
+
+@contextmanager
+def invocation(entry_point: str, context: Any, correlation_id: str | None) -> Iterator[None]:
+    """One call of a Lambda entry point: log keys for its duration, its metrics flushed at the end (also
+    when it raises). Keys are removed afterwards: a warm container serves other calls."""
+    global _cold_start  # noqa: PLW0603 (one flag per container, as Powertools keeps it)
+    keys = {"entry_point": entry_point, "cold_start": _cold_start, **lambda_context_keys(context)}
+    _cold_start = False
+    logger.append_keys(**keys)
+    logger.set_correlation_id(correlation_id)
+    try:
+        yield
+    finally:
+        flush_metrics()
+        logger.remove_keys(list(keys))
+        logger.set_correlation_id(None)

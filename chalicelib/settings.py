@@ -29,8 +29,10 @@ class Settings:
     ticket_ttl_seconds: int
     job_visibility_seconds: int
     max_job_receives: int
-    failed_logins_before_lockout: int
-    lockout_seconds: int
+    login_failures_before_backoff: int
+    login_backoff_seconds: int
+    login_backoff_max_seconds: int
+    login_failure_window_seconds: int
     item_page_size: int
     inventory_page_size: int
     sales_page_size: int
@@ -72,8 +74,13 @@ def get_settings() -> Settings:
         ticket_ttl_seconds=_int("LEDGERBRIDGE_TICKET_TTL_SECONDS", 86_400),
         job_visibility_seconds=_int("LEDGERBRIDGE_JOB_VISIBILITY_SECONDS", 900),
         max_job_receives=_int("LEDGERBRIDGE_MAX_JOB_RECEIVES", 5),
-        failed_logins_before_lockout=_int("LEDGERBRIDGE_FAILED_LOGINS_BEFORE_LOCKOUT", 5),
-        lockout_seconds=_int("LEDGERBRIDGE_LOCKOUT_SECONDS", 900),
+        # Wrong Web Connector passwords are slowed per source (IP address), never by locking the connection:
+        # after 5 from one source it waits 60 s, doubling with each further one up to 15 minutes; a source
+        # quiet for a day starts over (chalicelib/dal/connections.py `Backoff`).
+        login_failures_before_backoff=_int("LEDGERBRIDGE_LOGIN_FAILURES_BEFORE_BACKOFF", 5),
+        login_backoff_seconds=_int("LEDGERBRIDGE_LOGIN_BACKOFF_SECONDS", 60),
+        login_backoff_max_seconds=_int("LEDGERBRIDGE_LOGIN_BACKOFF_MAX_SECONDS", 900),
+        login_failure_window_seconds=_int("LEDGERBRIDGE_LOGIN_FAILURE_WINDOW_SECONDS", 86_400),
         item_page_size=_int("LEDGERBRIDGE_ITEM_PAGE_SIZE", 500),
         # Inventory items per answer with IncludeRetElement (~170 bytes each: ~85 KB per answer); sales with
         # their lines per answer (a few KB each).

@@ -5,20 +5,26 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from chalice.app import Blueprint, Request, Response
 
+from chalicelib.api.errors import INTERNAL_ERROR_BODY, http_error
 from chalicelib.dal.tenants import Tenant
-from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
+from chalicelib.errors import AppError, InvalidInput, TooLarge
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.sync import tenancy
+from chalicelib.validation import JsonRefused, decode_json, text_problem
 
 MAX_JSON_BYTES = 1024 * 1024
 # Bodies are read as JSON whatever the client labelled them (curl -d says form-urlencoded).
 JSON_BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
-JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+# Read-only: every response gets its own copy (a shared dict would carry one request's changes to the next).
+JSON_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
+    {"Content-Type": "application/json", "Cache-Control": "no-store"}
+)
 
 
 def tenant_of(request: Request) -> Tenant:
@@ -32,19 +38,20 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; a clear 400 for anything else (empty bodies count as `{}`)."""
+    """The request's JSON object; a clear 400 for anything else (empty bodies count as `{}`).
+
+    The only way a REST body is decoded: numbers, depth and text are bounded by `decode_json`."""
     raw = request.raw_body or b""
     if len(raw) > MAX_JSON_BYTES:
-        raise PayloadTooLarge(f"request body is over {MAX_JSON_BYTES} bytes")
+        raise TooLarge(f"request body is over {MAX_JSON_BYTES} bytes")
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise BadRequest(f"request body is not valid JSON{where}") from exc
+        body = decode_json(raw)
+    except JsonRefused as exc:
+        raise InvalidInput(exc.message, details={"fields": exc.problems} if exc.problems else None) from exc
     if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
+        raise InvalidInput("request body must be a JSON object")
     return body
 
 
@@ -71,8 +78,8 @@ class Fields:
             self.problems[name] = "must not be empty"
         elif len(value) > max_length:
             self.problems[name] = f"must be at most {max_length} characters"
-        elif any(ord(ch) < 32 for ch in value):
-            self.problems[name] = "must not contain control characters"
+        elif (problem := text_problem(value)) is not None:
+            self.problems[name] = problem
         return value
 
     def integer(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
@@ -89,8 +96,7 @@ class Fields:
 
     def check(self) -> None:
         if self.problems:
-            detail = "; ".join(f"{k} {v}" for k, v in self.problems.items())
-            raise BadRequest(f"invalid request: {detail}", details={"fields": self.problems})
+            raise InvalidInput.of("invalid request", self.problems)
 
 
 def public_base_url(request: Request) -> str:
@@ -109,26 +115,45 @@ def public_base_url(request: Request) -> str:
     return f"{proto}://{host}{prefix}".rstrip("/")
 
 
-def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+MAX_URL_PARAM_CHARS: Final = 500
+
+
+def url_problems(path_params: Mapping[str, Any], query_params: Mapping[str, Any] | None) -> dict[str, str]:
+    """What is wrong with the URL's parameters: ids and cursors are short text that DynamoDB can store (a
+    lone surrogate, say, cannot even be encoded to be looked up)."""
+    problems: dict[str, str] = {}
+    for name, value in [*path_params.items(), *(query_params or {}).items()]:
+        if not isinstance(value, str):
+            continue
+        if len(value) > MAX_URL_PARAM_CHARS:
+            problems[name] = f"must be at most {MAX_URL_PARAM_CHARS} characters"
+        elif (problem := text_problem(value)) is not None:
+            problems[name] = problem
+    return problems
+
+
+def handles_errors(
+    view: Callable[..., Response], request: Callable[[], Request | None] = lambda: None
+) -> Callable[..., Response]:
     """Known errors become their 4xx JSON; anything else a 500 with no detail (the stack goes to the log).
+    URL parameters are checked first (`url_problems`).
 
     Chalice converts exceptions before any middleware sees them, so each REST view is wrapped instead."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
+            current = request()
+            problems = url_problems(kwargs, current.query_params if current is not None else None)
+            if problems:
+                raise InvalidInput.of("invalid request", problems)
             return view(*args, **kwargs)
         except AppError as exc:
-            return json_response(exc.to_json(), exc.status)
+            status, body = http_error(exc)
+            return json_response(body, status.status)
         except Exception:
             logger.exception("unhandled error in a REST call", extra={"view": view.__name__})
-            return json_response(
-                {
-                    "error": "internal_error",
-                    "message": "Something went wrong on our side. Please retry; repeating the request is safe.",
-                },
-                500,
-            )
+            return json_response(dict(INTERNAL_ERROR_BODY), 500)
 
     return wrapper
 
@@ -137,6 +162,7 @@ def rest_route(bp: Blueprint, path: str, methods: list[str]) -> Callable[[Callab
     """`bp.route` for a JSON view, with errors answered as JSON."""
 
     def register(view: Callable[..., Response]) -> Any:
-        return bp.route(path, methods=methods, content_types=JSON_BODY_TYPES)(handles_errors(view))
+        checked = handles_errors(view, lambda: bp.current_request)
+        return bp.route(path, methods=methods, content_types=JSON_BODY_TYPES)(checked)
 
     return register

@@ -1,13 +1,26 @@
-"""The Web Connector's SOAP endpoint: POST /qbwc (calls) and GET /qbwc?wsdl (its WSDL)."""
+"""The Web Connector's SOAP endpoint: POST /qbwc (calls) and GET /qbwc?wsdl (its WSDL).
+
+Each call logs with the Lambda context and a correlation id (the first 8 characters of the session ticket:
+enough to follow one session through the log, not enough to act as it), and adds the business figures it
+sees: polls (right passwords), round trips (receiveResponseXML), and, when a session ends, the session and
+its orders synced, failed and retried (the counts the session's summary holds, as the sync history shows
+them). The metrics are flushed at the end of every call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.errors import soap_fault
 from chalicelib.api.http import public_base_url
-from chalicelib.observability import logger
+from chalicelib.api.limits import UNKNOWN_SOURCE, source_of
+from chalicelib.dal.tickets import Session
+from chalicelib.errors import AppError
+from chalicelib.observability import BusinessMetric, count, invocation, logger
 from chalicelib.qbwc.soap import (
     FAULT_HTTP_STATUS,
     SoapCall,
@@ -20,9 +33,11 @@ from chalicelib.qbwc.wsdl import render_wsdl
 from chalicelib.sync.web_connector import WebConnectorService
 
 bp = Blueprint(__name__)
-# Bodies are str: in Lambda the response dict is JSON-serialised, and bytes would not survive that.
-XML: dict[str, str | list[str]] = {"Content-Type": "text/xml; charset=utf-8", "Cache-Control": "no-store"}
-TEXT: dict[str, str | list[str]] = {"Content-Type": "text/plain; charset=utf-8"}
+# Read-only: each response gets its own copy (see `_answer`).
+XML: Final[Mapping[str, str]] = MappingProxyType(
+    {"Content-Type": "text/xml; charset=utf-8", "Cache-Control": "no-store"}
+)
+TEXT: Final[Mapping[str, str]] = MappingProxyType({"Content-Type": "text/plain; charset=utf-8"})
 SOAP_CONTENT_TYPES = ["text/xml", "application/soap+xml", "application/xml"]
 
 Handler = Callable[[WebConnectorService, Mapping[str, str]], "str | int | list[str]"]
@@ -51,30 +66,94 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def answer(call: SoapCall, service: WebConnectorService | None = None) -> str | int | list[str]:
-    return HANDLERS[call.method](service or WebConnectorService(), call.params)
+TICKET_CHARS_LOGGED = 8
+# Session summary counts (chalicelib/sync/settle_orders.py) and the metric each one feeds.
+ORDER_COUNTS: Final[Mapping[str, BusinessMetric]] = MappingProxyType(
+    {
+        "orders_synced": BusinessMetric.ORDERS_SYNCED,
+        "orders_failed": BusinessMetric.ORDERS_FAILED,
+        "orders_retried": BusinessMetric.ORDERS_RETRIED,
+    }
+)
+
+
+class MeteredWebConnector(WebConnectorService):
+    """The Web Connector use cases, plus the figures of each session that ends during the call (closed,
+    failed, or abandoned when another session took over): `_end` is where every session ends."""
+
+    def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
+        super()._end(session, outcome, state=state)
+        count(BusinessMetric.SESSIONS)
+        if outcome != "completed":
+            count(BusinessMetric.SESSIONS_FAILED)
+        counts = session.summary.get("counts", {})
+        for name, metric in ORDER_COUNTS.items():
+            value = counts.get(name, 0) if isinstance(counts, dict) else 0
+            count(metric, value if isinstance(value, int) else 0)
+
+
+def correlation_id(call: SoapCall, result: str | int | list[str] | None = None) -> str | None:
+    """The session ticket's first characters: from the call, or from authenticate's answer."""
+    ticket = call.params.get("ticket") or call.params.get("wcTicket")
+    if not ticket and isinstance(result, list) and result:
+        ticket = result[0]
+    return ticket[:TICKET_CHARS_LOGGED] if ticket else None
+
+
+def answer(
+    call: SoapCall, service: WebConnectorService | None = None, *, source: str = UNKNOWN_SOURCE
+) -> str | int | list[str]:
+    service = service or MeteredWebConnector()
+    if call.method == "authenticate":  # the one call that needs the caller's address (per-source slowing)
+        params = call.params
+        result = service.authenticate(params["strUserName"], params["strPassword"], source=source)
+        if result.status != "nvu":
+            count(BusinessMetric.WEB_CONNECTOR_POLLS)
+        return result.as_soap()
+    if call.method == "receiveResponseXML":
+        count(BusinessMetric.ROUND_TRIPS)
+    return HANDLERS[call.method](service, call.params)
+
+
+def _answer(body: bytes, status: int, headers: Mapping[str, str]) -> Response:
+    # Bodies are str: in Lambda the response dict is JSON-serialised, and bytes would not survive that.
+    return Response(body=body.decode("utf-8"), status_code=status, headers=dict(headers))
+
+
+def _fault(fault: SoapFault) -> Response:
+    return _answer(render_fault(fault), FAULT_HTTP_STATUS, XML)
 
 
 @bp.route("/qbwc", methods=["POST"], content_types=SOAP_CONTENT_TYPES)
 def soap_call() -> Response:
+    """The SOAP edge: refusals of the caller's input are Client faults (the request parser checks every
+    parameter first); domain errors are mapped once by `soap_fault`; anything else is a Server fault."""
     request = bp.current_request
+    with invocation("qbwc", request.lambda_context, None):
+        return _soap_call(request)
+
+
+def _soap_call(request: Any) -> Response:
     try:
         raw = request.raw_body or b""
         body = raw.encode("utf-8") if isinstance(raw, str) else raw
         call = parse_soap_request(body, soap_action=request.headers.get("soapaction"))
         logger.append_keys(soap_method=call.method)
-        result = answer(call)
-        return Response(body=render_result(call.method, result).decode("utf-8"), status_code=200, headers=XML)
+        logger.set_correlation_id(correlation_id(call))
+        result = answer(call, source=source_of(request))
+        if call.method == "authenticate":
+            logger.set_correlation_id(correlation_id(call, result))
+        return _answer(render_result(call.method, result), 200, XML)
     except SoapFault as fault:
-        logger.info("SOAP fault", extra={"fault": fault.message})
-        return Response(body=render_fault(fault).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML)
+        logger.info("SOAP fault", extra={"fault": fault.message[:500]})
+        return _fault(fault)
+    except AppError as exc:
+        logger.info("SOAP call refused", extra={"error": exc.message[:500]})
+        return _fault(soap_fault(exc))
     except Exception:
         logger.exception("SOAP call failed")
-        failure = SoapFault(
-            "Server", "Ledgerbridge could not answer this call; the Web Connector can retry it."
-        )
-        return Response(
-            body=render_fault(failure).decode("utf-8"), status_code=FAULT_HTTP_STATUS, headers=XML
+        return _fault(
+            SoapFault("Server", "Ledgerbridge could not answer this call; the Web Connector can retry it.")
         )
     finally:
         logger.remove_keys(["soap_method"])
@@ -85,10 +164,12 @@ def wsdl() -> Response:
     request = bp.current_request
     params = {k.lower() for k in (request.query_params or {})}
     if "wsdl" in params:
-        return Response(body=render_wsdl(public_base_url(request) + "/qbwc"), status_code=200, headers=XML)
+        return Response(
+            body=render_wsdl(public_base_url(request) + "/qbwc"), status_code=200, headers=dict(XML)
+        )
     return Response(
         body="This is the QuickBooks Web Connector endpoint of Ledgerbridge. Add it to the Web Connector "
         "with the .qwc file from your dashboard; the WSDL is at ?wsdl.\n",
         status_code=200,
-        headers=TEXT,
+        headers=dict(TEXT),
     )

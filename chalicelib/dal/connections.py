@@ -11,7 +11,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.dal.conditions import condition_failed
-from chalicelib.dal.models import ConnectionModel
+from chalicelib.dal.models import ConnectionModel, LoginFailureModel
 from chalicelib.errors import NotFound
 
 USERNAME_PREFIX = "lb-"
@@ -40,6 +40,7 @@ class Connection:
     last_error: dict[str, Any] | None
     lists_refreshed_at: datetime | None
     unresolved_set: dict[str, Any] | None = None
+    queue_drained_at: float | None = None
 
     @property
     def has_connected(self) -> bool:
@@ -69,6 +70,7 @@ def _connection(m: ConnectionModel) -> Connection:
         last_error=m.last_error,
         lists_refreshed_at=m.lists_refreshed_at,
         unresolved_set=m.unresolved_set,
+        queue_drained_at=float(m.queue_drained_at) if m.queue_drained_at is not None else None,
     )
 
 
@@ -154,24 +156,80 @@ def set_password_hash(connection_id: str, password_hash: str) -> bool:
     )
 
 
-def record_failed_login(connection_id: str, now: float, threshold: int, lockout_seconds: int) -> int:
-    """Count a wrong password atomically; at `threshold` failures lock the user name for a while."""
-    model = ConnectionModel(connection_id)
-    try:
-        model.update(
-            actions=[ConnectionModel.failed_logins.add(1)], condition=ConnectionModel.connection_id.exists()
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
+@dataclass(frozen=True)
+class SourceFailures:
+    """Wrong passwords from one source for one connection: how many in a row, the last one's time, and
+    until when that source's attempts are refused unchecked (None: not slowed)."""
+
+    source: str
+    failures: int
+    last_failed_at: float
+    blocked_until: float | None
+
+    def blocked_at(self, now: float, password_set_at: datetime | None) -> bool:
+        """Whether this source waits at `now`. Failures before the password was last set do not count:
+        a merchant who generated a new password is not kept waiting by the old one's mistakes."""
+        if password_set_at is not None and self.last_failed_at < password_set_at.timestamp():
+            return False
+        return self.blocked_until is not None and self.blocked_until > now
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How wrong passwords from one source are slowed: `free` failures, then a wait of `first_seconds`
+    doubling with each further failure up to `max_seconds`; a source quiet for `window_seconds` starts
+    over."""
+
+    free: int
+    first_seconds: int
+    max_seconds: int
+    window_seconds: int
+
+    def wait(self, failures: int) -> int:
+        if failures < self.free:
             return 0
-        raise
-    failures = int(model.failed_logins or 0)
-    if failures >= threshold:
-        _update(connection_id, [ConnectionModel.locked_until.set(now + lockout_seconds)])
-    return failures
+        return min(self.max_seconds, self.first_seconds << min(failures - self.free, 30))
 
 
-def clear_failed_logins(connection_id: str) -> None:
+def source_failures(connection_id: str, source: str) -> SourceFailures | None:
+    try:
+        m = LoginFailureModel.get(connection_id, source, consistent_read=True)
+    except LoginFailureModel.DoesNotExist:
+        return None
+    return SourceFailures(m.source, int(m.failures or 0), float(m.last_failed_at), m.blocked_until)
+
+
+def record_failed_login(
+    connection_id: str, source: str, now: float, backoff: Backoff, previous: SourceFailures | None
+) -> SourceFailures:
+    """Count a wrong password from `source` (atomically) and slow that source once it has had its free
+    tries. The connection itself is never locked; its `failed_logins` only says how many wrong passwords
+    arrived since the last right one (the merchant's status shows it)."""
+    stale = previous is None or previous.last_failed_at < now - backoff.window_seconds
+    expires = datetime.fromtimestamp(now + backoff.window_seconds, UTC)
+    model = LoginFailureModel(connection_id, source)
+    actions: list[Any] = [
+        LoginFailureModel.last_failed_at.set(now),
+        LoginFailureModel.expires_at.set(expires),
+    ]
+    if stale:  # a source quiet for the window starts over
+        actions += [LoginFailureModel.failures.set(1), LoginFailureModel.blocked_until.remove()]
+    else:
+        actions.append(LoginFailureModel.failures.add(1))
+    model.update(actions=actions)
+    failures = int(model.failures or 0)
+    wait = backoff.wait(failures)
+    blocked_until = now + wait if wait else None
+    if blocked_until is not None:
+        model.update(actions=[LoginFailureModel.blocked_until.set(blocked_until)])
+    _update(connection_id, [ConnectionModel.failed_logins.add(1)])
+    return SourceFailures(source, failures, now, blocked_until)
+
+
+def clear_failed_logins(connection_id: str, source: str | None = None) -> None:
+    """After the right password: forget `source`'s wrong ones and the connection's count."""
+    if source is not None:
+        LoginFailureModel(connection_id, source).delete()
     _update(connection_id, [ConnectionModel.failed_logins.set(0), ConnectionModel.locked_until.remove()])
 
 
@@ -200,6 +258,11 @@ def release_session(connection_id: str, ticket: str) -> bool:
         [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()],
         ConnectionModel.active_ticket == ticket,
     )
+
+
+def record_queue_drained(connection_id: str, at: float) -> None:
+    """A session found the connection's queue empty at `at` (epoch seconds, wall clock)."""
+    _update(connection_id, [ConnectionModel.queue_drained_at.set(at)])
 
 
 def record_contact(connection_id: str, at: datetime) -> None:

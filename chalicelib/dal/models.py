@@ -7,6 +7,7 @@ embedded local stack. Nothing outside `dal/` imports this module.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
@@ -113,6 +114,9 @@ class ConnectionModel(_Base):
     # The one message set whose outcome is not known yet (sent, answer not applied): exactly once hinges on it.
     unresolved_set_id = UnicodeAttribute(null=True)
     unresolved_set = JSONAttribute(null=True)
+    # When a session last found the connection's queue empty (epoch seconds): an order still pending that was
+    # queued well before then had its queue message lost (the stranded-order sweep).
+    queue_drained_at = NumberAttribute(null=True)
     by_tenant = ConnectionsByTenant()
 
 
@@ -264,6 +268,18 @@ class OrdersByTenant(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-unt
     order_key = UnicodeAttribute(range_key=True)
 
 
+class OpenOrders(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: only orders on their way to QuickBooks (pending or in flight) carry `open_connection`, so a
+    connection's unfinished orders are one query (the sweep that re-queues what no queue message carries)."""
+
+    class Meta:
+        index_name = "open"
+        projection = AllProjection()
+
+    open_connection = UnicodeAttribute(hash_key=True)
+    queued_at = UnicodeAttribute(range_key=True)
+
+
 class OrderModel(_Base):
     """One store order: its canonical document and its way into QuickBooks.
 
@@ -281,7 +297,11 @@ class OrderModel(_Base):
     connection_id = UnicodeAttribute()
     status = UnicodeAttribute()
     number = UnicodeAttribute()
-    document = JSONAttribute()
+    # The canonical order: JSON while small; zlib-compressed (`document_z`) past a few KB, and kept in the
+    # payloads table (`document_ref`) when even that would crowd the 400 KB item (see dal/orders.py).
+    document = JSONAttribute(null=True)
+    document_z = BinaryAttribute(null=True, legacy_encoding=False)
+    document_ref = UnicodeAttribute(null=True)
     digest = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -296,7 +316,13 @@ class OrderModel(_Base):
     changed_after_sync = JSONAttribute(null=True)
     # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
     documents = JSONAttribute(null=True)
+    # QuickBooks may hold a document of this order that is not recorded here (an answer never arrived, or a
+    # merchant's retry): look it up by RefNumber and ExternalGUID before posting anything again.
+    verify = BooleanAttribute(null=True)
+    open_connection = UnicodeAttribute(null=True)
+    queued_at = UnicodeAttribute(null=True)
     by_tenant = OrdersByTenant()
+    open_orders = OpenOrders()
 
 
 class MappingModel(_Base):
@@ -390,6 +416,40 @@ class OutboundSaleModel(_Base):
     pending = PendingSales()
 
 
+class PayloadModel(_Base):
+    """Large payloads kept out of the records that name them (DynamoDB items stop at 400 KB): zlib-compressed
+    and cut into parts. Hash: the payload's key; range: the part number. Expire with their owner (TTL)."""
+
+    class Meta(_Base.Meta):
+        table_name = "payloads"
+        short_name = "payloads"
+
+    payload_key = UnicodeAttribute(hash_key=True)
+    part = NumberAttribute(range_key=True)
+    parts = NumberAttribute()
+    data = BinaryAttribute(legacy_encoding=False)
+    expires_at = TTLAttribute(null=True)
+
+
+class LoginFailureModel(_Base):
+    """Wrong Web Connector passwords for one connection from one source (the caller's IP address).
+
+    Counted and slowed per source, never held against the connection: the owner's right password gets in
+    from any other source whatever an attacker does. Hash: connection; range: source. Gone by TTL a day
+    after the last wrong password."""
+
+    class Meta(_Base.Meta):
+        table_name = "login_failures"
+        short_name = "login_failures"
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    source = UnicodeAttribute(range_key=True)
+    failures = NumberAttribute(default=0)
+    last_failed_at = NumberAttribute()
+    blocked_until = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     TenantModel,
     ApiKeyModel,
@@ -403,6 +463,8 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     FetchRunModel,
     StockLevelModel,
     OutboundSaleModel,
+    PayloadModel,
+    LoginFailureModel,
 )
 
 

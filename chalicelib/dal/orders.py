@@ -7,20 +7,35 @@ at most one message set, and a sale is recorded once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal import channels, cursors, payloads
+from chalicelib.dal.conditions import TRANSACTION_CANCELED, condition_failed
 from chalicelib.dal.models import OrderModel
 
 PENDING, IN_FLIGHT, SYNCED, FAILED = "pending", "in_flight", "synced", "failed"
 STATUSES = (PENDING, IN_FLIGHT, SYNCED, FAILED)
-Outcome = Literal["new", "changed", "unchanged", "in_quickbooks", "changed_after_sync", "refunded"]
+# "waiting": the same order again while it still waits for QuickBooks and its last queue message is old (its work
+# is queued again: harmless if the message is still on the queue, and it rescues an order whose message was lost).
+Outcome = Literal["new", "changed", "unchanged", "waiting", "in_quickbooks", "changed_after_sync", "refunded"]
 UNREADABLE = "unreadable"  # error code of an order the store sent that cannot be read
+# A document is kept as JSON up to INLINE_JSON_BYTES, compressed in the item up to INLINE_COMPRESSED_BYTES, and
+# beyond that in the payloads table: an order item stays far below DynamoDB's 400 KB whatever the order holds.
+INLINE_JSON_BYTES = 8_000
+INLINE_COMPRESSED_BYTES = 100_000
+# The same order sent again while it waits is queued again when its last message is older than this (a message for
+# it is then likely lost; sooner, it is almost surely still on the queue, and a re-read fetch window stays quiet).
+REQUEUE_AFTER = timedelta(seconds=60)
+CHANGED_AFTER_SYNC_KEPT_BYTES = 8_000  # a later change to a synced order keeps its document only when small
 
 
 def order_key(channel_id: str, order_id: str) -> str:
@@ -51,6 +66,8 @@ class StoredOrder:
     synced_at: datetime | None
     changed_after_sync: dict[str, Any] | None
     documents: dict[str, str]
+    verify: bool = False
+    queued_at: str | None = None  # while pending or in flight: its last queue message (or claim), wall clock
 
 
 def _order(m: OrderModel) -> StoredOrder:
@@ -62,7 +79,7 @@ def _order(m: OrderModel) -> StoredOrder:
         connection_id=m.connection_id,
         status=m.status,
         number=m.number,
-        document=dict(m.document or {}),
+        document=_document_of(m),
         digest=m.digest,
         received_at=m.received_at,
         updated_at=m.updated_at,
@@ -76,7 +93,52 @@ def _order(m: OrderModel) -> StoredOrder:
         synced_at=m.synced_at,
         changed_after_sync=m.changed_after_sync,
         documents=dict(m.documents or {}),
+        verify=bool(m.verify),
+        queued_at=m.queued_at,
     )
+
+
+def _document_of(m: OrderModel) -> dict[str, Any]:
+    if m.document is not None:
+        return dict(m.document)
+    if m.document_z is not None:
+        return dict(json.loads(zlib.decompress(bytes(m.document_z))))
+    if m.document_ref:
+        return dict(json.loads(payloads.get(m.document_ref)))
+    return {}
+
+
+def _packed(channel_id: str, order_id: str, digest: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The document's storage attributes: inline JSON, compressed bytes, or a payload key (written here)."""
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+    if len(text) <= INLINE_JSON_BYTES:
+        return {"document": document, "document_z": None, "document_ref": None}
+    packed = zlib.compress(text, 6)
+    if len(packed) <= INLINE_COMPRESSED_BYTES:
+        return {"document": None, "document_z": packed, "document_ref": None}
+    key = f"order#{channel_id}#{hashlib.sha256(order_id.encode()).hexdigest()[:32]}#{digest}"
+    payloads.put(key, text)
+    return {"document": None, "document_z": None, "document_ref": key}
+
+
+def _document_actions(packed: dict[str, Any]) -> list[Any]:
+    return [
+        getattr(OrderModel, name).set(value) if value is not None else getattr(OrderModel, name).remove()
+        for name, value in packed.items()
+    ]
+
+
+def _now_key() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _still_open(connection_id: str) -> list[Any]:
+    """Actions that keep an order in the connection's open-orders index, as just queued."""
+    return [OrderModel.open_connection.set(connection_id), OrderModel.queued_at.set(_now_key())]
+
+
+def _closed() -> list[Any]:
+    return [OrderModel.open_connection.remove(), OrderModel.queued_at.remove()]
 
 
 @dataclass(frozen=True)
@@ -92,6 +154,7 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
     """Store an order idempotently. New or changed-before-sync orders become pending (the caller queues
     them); a change to an order already in QuickBooks (or on its way) is recorded, never re-posted."""
     now = datetime.now(UTC)
+    packed = _packed(channel_id, incoming.order_id, incoming.digest, incoming.document)
     model = OrderModel(
         channel_id,
         incoming.order_id,
@@ -100,11 +163,13 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
         connection_id=connection_id,
         status=PENDING,
         number=incoming.number,
-        document=incoming.document,
         digest=incoming.digest,
         received_at=now,
         updated_at=now,
         external_guid=incoming.external_guid,
+        open_connection=connection_id,
+        queued_at=now.isoformat(),
+        **{k: v for k, v in packed.items() if v is not None},
     )
     try:
         model.save(condition=OrderModel.order_id.does_not_exist())
@@ -114,33 +179,56 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
             raise
     current = OrderModel.get(channel_id, incoming.order_id, consistent_read=True)
     if current.digest == incoming.digest:
-        return "in_quickbooks" if current.status == SYNCED else "unchanged"
+        if current.status == SYNCED:
+            return "in_quickbooks"
+        # Its queue message went out a while ago and it still waits: perhaps the message was lost.
+        if (
+            current.status == PENDING
+            and _queued_before(current.queued_at, now - REQUEUE_AFTER)
+            and _transition(
+                channel_id,
+                incoming.order_id,
+                [OrderModel.queued_at.set(now.isoformat())],
+                (OrderModel.status == PENDING) & (OrderModel.digest == incoming.digest),
+            )
+        ):
+            return "waiting"
+        return "unchanged"
     try:
         OrderModel(channel_id, incoming.order_id).update(
             actions=[
-                OrderModel.document.set(incoming.document),
+                *_document_actions(packed),
                 OrderModel.digest.set(incoming.digest),
                 OrderModel.number.set(incoming.number),
                 OrderModel.updated_at.set(now),
                 OrderModel.status.set(PENDING),
                 OrderModel.error.remove(),
                 OrderModel.attempts.set(0),
+                *_still_open(connection_id),
             ],
             condition=OrderModel.status.is_in(PENDING, FAILED),
         )
+        _forget_document(current.document_ref, packed)
         return "changed"
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
+    change: dict[str, Any] = {"received_at": now.isoformat(), "digest": incoming.digest}
+    if len(json.dumps(incoming.document)) <= CHANGED_AFTER_SYNC_KEPT_BYTES:
+        change["document"] = incoming.document
     OrderModel(channel_id, incoming.order_id).update(
-        actions=[
-            OrderModel.changed_after_sync.set(
-                {"received_at": now.isoformat(), "digest": incoming.digest, "document": incoming.document}
-            ),
-            OrderModel.updated_at.set(now),
-        ]
+        actions=[OrderModel.changed_after_sync.set(change), OrderModel.updated_at.set(now)]
     )
     return "changed_after_sync"
+
+
+def _queued_before(queued_at: str | None, moment: datetime) -> bool:
+    return queued_at is None or queued_at < moment.isoformat()
+
+
+def _forget_document(old_ref: str | None, packed: dict[str, Any]) -> None:
+    if old_ref and old_ref != packed.get("document_ref"):
+        payloads.delete(old_ref)
 
 
 def get(channel_id: str, order_id: str) -> StoredOrder | None:
@@ -163,32 +251,47 @@ def get_by_key(tenant_id: str, key: str) -> StoredOrder | None:
 def list_orders(
     tenant_id: str, *, channel_id: str | None, status: str | None, limit: int, after: str | None
 ) -> tuple[list[StoredOrder], str | None]:
-    """One page of the tenant's orders (optionally one channel's, one status), and the next page's cursor."""
+    """One page of the tenant's orders (optionally one channel's, one status), and the next page's cursor.
+
+    A channel that is not the tenant's is a NotFound, as for a made-up id. The query's partition is the
+    tenant (or the tenant's channel), never taken from the cursor; cursors are opaque and bound to the
+    tenant and the list (see `cursors`)."""
     condition = OrderModel.status == status if status else None
     if channel_id:
+        channels.get_for_tenant(tenant_id, channel_id)  # before any read: another tenant's is a 404
+        scope = f"orders:{channel_id}"
+        start = cursors.decode(tenant_id, scope, after, ("order_id",)) if after else None
         pages = OrderModel.query(
             channel_id,
             filter_condition=condition,
             limit=limit,
-            last_evaluated_key={"channel_id": {"S": channel_id}, "order_id": {"S": after}} if after else None,
+            last_evaluated_key={"channel_id": {"S": channel_id}, "order_id": {"S": start["order_id"]}}
+            if start
+            else None,
         )
     else:
+        scope = "orders"
+        start = cursors.decode(tenant_id, scope, after, ("channel_id", "order_id")) if after else None
         pages = OrderModel.by_tenant.query(
             tenant_id,
             filter_condition=condition,
             limit=limit,
-            last_evaluated_key=_tenant_cursor(tenant_id, after) if after else None,
+            last_evaluated_key=_tenant_start(tenant_id, start["channel_id"], start["order_id"])
+            if start
+            else None,
         )
     found = [_order(m) for m in pages if m.tenant_id == tenant_id]
     last = pages.last_evaluated_key
     cursor = None
     if last:  # the filter applies after the limit: a short page can still have more behind it
-        cursor = last["order_id"]["S"] if channel_id else f"{last['channel_id']['S']}|{last['order_id']['S']}"
+        position = {"order_id": last["order_id"]["S"]}
+        if not channel_id:
+            position["channel_id"] = last["channel_id"]["S"]
+        cursor = cursors.encode(tenant_id, scope, position)
     return found, cursor
 
 
-def _tenant_cursor(tenant_id: str, after: str) -> dict[str, Any]:
-    channel_id, _, order_id = after.partition("|")
+def _tenant_start(tenant_id: str, channel_id: str, order_id: str) -> dict[str, Any]:
     return {
         "tenant_id": {"S": tenant_id},
         "order_key": {"S": order_key(channel_id, order_id)},
@@ -207,18 +310,149 @@ def _transition(channel_id: str, order_id: str, actions: list[Any], condition: A
     return True
 
 
-def claim(order: StoredOrder, message_set_id: str) -> bool:
-    """pending -> in_flight in `message_set_id`; False when the order is not pending (any more)."""
-    return _transition(
+@dataclass(frozen=True)
+class Change:
+    """One conditional update of an order, to be written alone or with others (`write_changes`)."""
+
+    channel_id: str
+    order_id: str
+    actions: list[Any]
+    condition: Any
+
+    def write(self) -> bool:
+        return _transition(self.channel_id, self.order_id, self.actions, self.condition)
+
+
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
+TRANSACTION_TRIES = 5
+CONDITION_FAILED_REASON = "ConditionalCheckFailed"  # a cancellation reason's code (not the exception's)
+
+
+def write_changes(changes: Sequence[Change]) -> list[bool]:
+    """Write many conditional updates in as few calls as DynamoDB allows, each keeping its own condition: one
+    TransactWriteItems per 100; a cancelled transaction is written again without the items whose condition failed
+    (its cancellation reasons name them). Returns, per change, whether its condition held and it was written.
+    A single change is a plain conditional UpdateItem (a transaction costs twice the write units)."""
+    if len(changes) == 1:
+        return [changes[0].write()]
+    written = [False] * len(changes)
+    for start in range(0, len(changes), TRANSACTION_ITEMS):
+        todo = list(range(start, min(start + TRANSACTION_ITEMS, len(changes))))
+        tries = 0
+        while todo:
+            if len(todo) == 1:
+                written[todo[0]] = changes[todo[0]].write()
+                break
+            try:
+                with TransactWrite(connection=_connection()) as transaction:
+                    for i in todo:
+                        change = changes[i]
+                        transaction.update(
+                            OrderModel(change.channel_id, change.order_id),
+                            actions=change.actions,
+                            condition=change.condition,
+                        )
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons if exc.cause_response_code == TRANSACTION_CANCELED else []
+                losers = {
+                    todo[k]
+                    for k, reason in enumerate(reasons)
+                    if reason is not None and reason.code == CONDITION_FAILED_REASON
+                }
+                tries += 1
+                if not losers and tries >= TRANSACTION_TRIES:
+                    raise
+                todo = [i for i in todo if i not in losers]  # a conflict with another writer: the same again
+                continue
+            for i in todo:
+                written[i] = True
+            break
+    return written
+
+
+def _connection() -> Connection:
+    meta = OrderModel.Meta
+    return Connection(region=meta.region, host=meta.host)
+
+
+def claim_change(order: StoredOrder, message_set_id: str) -> Change:
+    """pending -> in_flight in `message_set_id`; its condition fails when the order is not pending (any more)."""
+    return Change(
         order.channel_id,
         order.order_id,
         [
             OrderModel.status.set(IN_FLIGHT),
             OrderModel.message_set_id.set(message_set_id),
             OrderModel.attempts.add(1),
+            # From now until its answer is applied, QuickBooks may hold what this set sends.
+            OrderModel.verify.set(True),
+            OrderModel.queued_at.set(_now_key()),  # when it was claimed: the stranded-order sweep's clock
         ],
         (OrderModel.status == PENDING) & (OrderModel.digest == order.digest),
     )
+
+
+def claim(order: StoredOrder, message_set_id: str) -> bool:
+    return claim_change(order, message_set_id).write()
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """What settling an order in flight needs to know of it (kept with the message set: no read back)."""
+
+    channel_id: str
+    order_id: str
+    connection_id: str
+    documents: dict[str, str]
+    has_txn_id: bool
+
+    @classmethod
+    def of(cls, order: StoredOrder) -> InFlight:
+        return cls(
+            order.channel_id, order.order_id, order.connection_id, order.documents, order.txn_id is not None
+        )
+
+
+def _in_set(message_set_id: str) -> Any:
+    return (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id)
+
+
+def document_change(
+    order: InFlight,
+    message_set_id: str,
+    *,
+    label: str,
+    txn_id: str,
+    txn_type: str,
+    ref_number: str | None,
+    complete: bool,
+    warning: dict[str, Any] | None = None,
+) -> Change:
+    """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
+    (synced); otherwise the order goes back to pending for its next document. The first sale document is
+    the order's TxnID. `warning`: something the merchant should check although the sale is recorded."""
+    documents = {**order.documents, label: txn_id}
+    actions: list[Any] = [
+        OrderModel.documents.set(documents),
+        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
+        OrderModel.verify.set(False),
+    ]
+    if not order.has_txn_id:
+        actions += [
+            OrderModel.txn_id.set(txn_id),
+            OrderModel.txn_type.set(txn_type),
+            OrderModel.ref_number.set(ref_number or ""),
+        ]
+    if complete:
+        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC)), *_closed()]
+    else:
+        actions += [
+            OrderModel.status.set(PENDING),
+            OrderModel.message_set_id.remove(),
+            OrderModel.attempts.set(0),
+            *_still_open(order.connection_id),
+        ]
+    return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
 
 
 def record_document(
@@ -232,34 +466,16 @@ def record_document(
     complete: bool,
     warning: dict[str, Any] | None = None,
 ) -> bool:
-    """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
-    (synced); otherwise the order goes back to pending for its next document. The first sale document is
-    the order's TxnID. `warning`: something the merchant should check although the sale is recorded."""
-    documents = {**order.documents, label: txn_id}
-    actions: list[Any] = [
-        OrderModel.documents.set(documents),
-        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
-    ]
-    if order.txn_id is None:
-        actions += [
-            OrderModel.txn_id.set(txn_id),
-            OrderModel.txn_type.set(txn_type),
-            OrderModel.ref_number.set(ref_number or ""),
-        ]
-    if complete:
-        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))]
-    else:
-        actions += [
-            OrderModel.status.set(PENDING),
-            OrderModel.message_set_id.remove(),
-            OrderModel.attempts.set(0),
-        ]
-    return _transition(
-        order.channel_id,
-        order.order_id,
-        actions,
-        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
-    )
+    return document_change(
+        InFlight.of(order),
+        message_set_id,
+        label=label,
+        txn_id=txn_id,
+        txn_type=txn_type,
+        ref_number=ref_number,
+        complete=complete,
+        warning=warning,
+    ).write()
 
 
 def record_complete(order: StoredOrder, message_set_id: str) -> bool:
@@ -267,8 +483,13 @@ def record_complete(order: StoredOrder, message_set_id: str) -> bool:
     return _transition(
         order.channel_id,
         order.order_id,
-        [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))],
-        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
+        [
+            OrderModel.status.set(SYNCED),
+            OrderModel.synced_at.set(datetime.now(UTC)),
+            OrderModel.verify.set(False),
+            *_closed(),
+        ],
+        _in_set(message_set_id),
     )
 
 
@@ -278,48 +499,90 @@ def queue_refunds(order: StoredOrder, document: dict[str, Any], digest: str) -> 
         order.channel_id,
         order.order_id,
         [
-            OrderModel.document.set(document),
+            *_document_actions(_packed(order.channel_id, order.order_id, digest, document)),
             OrderModel.digest.set(digest),
             OrderModel.status.set(PENDING),
             OrderModel.attempts.set(0),
             OrderModel.updated_at.set(datetime.now(UTC)),
+            *_still_open(order.connection_id),
         ],
         (OrderModel.status == SYNCED) & (OrderModel.digest == order.digest),
     )
 
 
+def failed_change(
+    channel_id: str, order_id: str, message_set_id: str | None, error: dict[str, Any]
+) -> Change:
+    """-> failed. From a set in flight, QuickBooks' own answer refused the document (nothing was saved);
+    without one, the order failed before anything was sent (its `verify` stays as it was)."""
+    actions: list[Any] = [OrderModel.status.set(FAILED), OrderModel.error.set(error), *_closed()]
+    if message_set_id:
+        actions.append(OrderModel.verify.set(False))
+        condition = _in_set(message_set_id)
+    else:
+        condition = OrderModel.status == PENDING
+    return Change(channel_id, order_id, actions, condition)
+
+
 def mark_failed(order: StoredOrder, message_set_id: str | None, error: dict[str, Any]) -> bool:
-    condition = (
-        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id)
-        if message_set_id
-        else OrderModel.status == PENDING
-    )
-    return _transition(
-        order.channel_id,
-        order.order_id,
-        [OrderModel.status.set(FAILED), OrderModel.error.set(error)],
-        condition,
-    )
+    return failed_change(order.channel_id, order.order_id, message_set_id, error).write()
 
 
-def back_to_pending(order: StoredOrder, message_set_id: str, error: dict[str, Any] | None) -> bool:
-    actions: list[Any] = [OrderModel.status.set(PENDING), OrderModel.message_set_id.remove()]
+def pending_change(
+    order: InFlight, message_set_id: str, error: dict[str, Any] | None, *, verify: bool
+) -> Change:
+    """in_flight (in this set) -> pending. `verify`: QuickBooks may hold what the set carried for this order
+    (no answer settled it), so it is looked up before it is posted again."""
+    actions: list[Any] = [
+        OrderModel.status.set(PENDING),
+        OrderModel.message_set_id.remove(),
+        OrderModel.verify.set(verify),
+        *_still_open(order.connection_id),
+    ]
     actions.append(OrderModel.error.set(error) if error else OrderModel.error.remove())
-    return _transition(
-        order.channel_id,
-        order.order_id,
-        actions,
-        (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id),
-    )
+    return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
+
+
+def back_to_pending(
+    order: StoredOrder, message_set_id: str, error: dict[str, Any] | None, *, verify: bool
+) -> bool:
+    return pending_change(InFlight.of(order), message_set_id, error, verify=verify).write()
 
 
 def retry(order: StoredOrder) -> bool:
-    """failed -> pending, for the merchant's retry."""
+    """failed -> pending, for the merchant's retry. QuickBooks is asked first whether it holds the order's
+    next document after all (`verify`): a retry never posts twice."""
     return _transition(
         order.channel_id,
         order.order_id,
-        [OrderModel.status.set(PENDING), OrderModel.attempts.set(0)],
+        [
+            OrderModel.status.set(PENDING),
+            OrderModel.attempts.set(0),
+            OrderModel.verify.set(True),
+            *_still_open(order.connection_id),
+        ],
         OrderModel.status == FAILED,
+    )
+
+
+def open_orders(connection_id: str, *, queued_before: datetime, limit: int) -> list[StoredOrder]:
+    """The connection's orders still on their way to QuickBooks (pending or in flight) whose last queue
+    message is older than `queued_before`, oldest first."""
+    return [
+        _order(m)
+        for m in OrderModel.open_orders.query(
+            connection_id, OrderModel.queued_at < queued_before.isoformat(), limit=limit
+        )
+    ]
+
+
+def mark_queued(order: StoredOrder) -> bool:
+    """A new queue message was sent for a pending order (the sweep)."""
+    return _transition(
+        order.channel_id,
+        order.order_id,
+        [OrderModel.queued_at.set(_now_key())],
+        (OrderModel.status == PENDING) & (OrderModel.digest == order.digest),
     )
 
 
@@ -366,6 +629,7 @@ def record_unreadable(
             OrderModel.error.set(error),
             OrderModel.digest.set(""),
             OrderModel.updated_at.set(now),
+            *_closed(),
         ],
         OrderModel.status.is_in(PENDING, FAILED),
     )

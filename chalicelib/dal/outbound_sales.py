@@ -15,6 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import cursors
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import OutboundSaleModel
 
@@ -207,14 +208,20 @@ def settle_tracking(
 
 
 def list_sales(
-    channel_id: str, *, status: str | None, limit: int, after: str | None
+    tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> tuple[list[OutboundSale], str | None]:
+    """One page of a channel's QuickBooks sales for ShipStation. The caller has checked the channel is the
+    tenant's; the cursor is opaque and bound to the tenant and the channel (see `cursors`)."""
+    scope = f"shipstation:{channel_id}"
+    start = cursors.decode(tenant_id, scope, after, ("txn_id",)) if after else None
     pages = OutboundSaleModel.query(
         channel_id,
         filter_condition=OutboundSaleModel.status == status if status else None,
         limit=limit,
-        last_evaluated_key={"channel_id": {"S": channel_id}, "txn_id": {"S": after}} if after else None,
+        last_evaluated_key={"channel_id": {"S": channel_id}, "txn_id": {"S": start["txn_id"]}}
+        if start
+        else None,
     )
     found = [_sale(m) for m in pages]
     last = pages.last_evaluated_key
-    return found, (last["txn_id"]["S"] if last else None)
+    return found, (cursors.encode(tenant_id, scope, {"txn_id": last["txn_id"]["S"]}) if last else None)

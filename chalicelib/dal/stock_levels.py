@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.dal import cursors
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import StockLevelModel
 
@@ -170,17 +171,24 @@ def settle(
 
 
 def list_levels(
-    channel_id: str, *, status: str | None, limit: int, after: str | None
+    tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> tuple[list[StockLevel], str | None]:
+    """One page of a channel's stock levels. The caller has checked the channel is the tenant's; the
+    cursor is opaque and bound to the tenant and the channel (see `cursors`)."""
+    scope = f"inventory:{channel_id}"
+    start = cursors.decode(tenant_id, scope, after, ("item_list_id",)) if after else None
     pages = StockLevelModel.query(
         channel_id,
         filter_condition=StockLevelModel.status == status if status else None,
         limit=limit,
-        last_evaluated_key={"channel_id": {"S": channel_id}, "item_list_id": {"S": after}} if after else None,
+        last_evaluated_key={"channel_id": {"S": channel_id}, "item_list_id": {"S": start["item_list_id"]}}
+        if start
+        else None,
     )
     found = [_level(m) for m in pages]
     last = pages.last_evaluated_key
-    return found, (last["item_list_id"]["S"] if last else None)
+    cursor = cursors.encode(tenant_id, scope, {"item_list_id": last["item_list_id"]["S"]}) if last else None
+    return found, cursor
 
 
 def status_counts(channel_id: str) -> dict[str, int]:

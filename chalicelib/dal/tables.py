@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.dal.models import ALL_MODELS, FetchRunModel, TicketModel
+from chalicelib.dal.models import ALL_MODELS, FetchRunModel, LoginFailureModel, PayloadModel, TicketModel
 
 
 def create_tables() -> list[str]:
@@ -14,6 +14,8 @@ def create_tables() -> list[str]:
         names.append(model.Meta.table_name)
     TicketModel.update_ttl(ignore_update_ttl_errors=True)
     FetchRunModel.update_ttl(ignore_update_ttl_errors=True)
+    PayloadModel.update_ttl(ignore_update_ttl_errors=True)
+    LoginFailureModel.update_ttl(ignore_update_ttl_errors=True)
     return names
 
 

@@ -5,6 +5,10 @@
   on); each call runs for at most `max_pages` pages and returns the run, so the caller can show progress.
 - `fetch_queue`: the consumer of the fetch queue (resyncs asked for through the API, and their
   continuations when one Lambda's time was not enough).
+
+Each call logs with the Lambda context and the channel as correlation id, counts the fetch run it brought to
+an end (`FetchRuns`: done, incomplete or failed; `FetchRunsFailed`: failed; a run still running, queued or
+waiting is counted by the call that ends it) and flushes its metrics.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.aws import FetchQueue
 from chalicelib.errors import AppError
-from chalicelib.observability import logger
+from chalicelib.observability import BusinessMetric, count, invocation, logger
 from chalicelib.sync import fetch
 from chalicelib.sync.resync import parse_range
 
@@ -24,9 +28,21 @@ WAIT_SECONDS = 60
 MAX_REQUEUES = 30  # a queued resync waits or retries for at most ~30 minutes, then fails with its reason
 
 
+ENDED_RUN_STATES = ("done", "incomplete", "failed")
+
+
+def count_run(view: dict[str, Any]) -> dict[str, Any]:
+    """Count a run that ended in this call; returns `view`."""
+    if view.get("state") in ENDED_RUN_STATES:
+        count(BusinessMetric.FETCH_RUNS)
+        if view.get("state") == "failed":
+            count(BusinessMetric.FETCH_RUNS_FAILED)
+    return view
+
+
 def handle_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
     run = fetch.scheduled_fetch(str(event.get("channel_id", "")), fetch.Budget.for_lambda(context))
-    return fetch.run_view(run) if run else {"state": "skipped"}
+    return count_run(fetch.run_view(run) if run else {"state": "skipped"})
 
 
 def handle_resync(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -42,7 +58,9 @@ def handle_resync(event: dict[str, Any], context: Any) -> dict[str, Any]:
         run = fetch.continue_run(channel_id, str(run_id), budget)
     except AppError as exc:
         return {"state": "refused", "error": exc.message}
-    return fetch.run_view(run) if run else {"state": "refused", "error": f"no run {run_id} for {channel_id}"}
+    if run is None:
+        return {"state": "refused", "error": f"no run {run_id} for {channel_id}"}
+    return count_run(fetch.run_view(run))
 
 
 def _tenant_of(channel_id: str) -> str:
@@ -65,6 +83,7 @@ def handle_queued(body: dict[str, Any], context: Any) -> None:
     if run is None:
         logger.warning("queued fetch for an unknown run", extra={"channel_id": channel_id, "run_id": run_id})
         return
+    count_run(fetch.run_view(run))
     if run.state == "running":
         FetchQueue().send({"channel_id": channel_id, "run_id": run_id})
     elif run.state in ("waiting", "retry_later"):
@@ -78,14 +97,21 @@ def handle_queued(body: dict[str, Any], context: Any) -> None:
         )
 
 
+def _channel(event: Any) -> str | None:
+    channel_id = event.get("channel_id") if isinstance(event, dict) else None
+    return str(channel_id) if channel_id else None
+
+
 @bp.lambda_function(name="fetch_channel")
 def fetch_channel(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_schedule(event, context)
+    with invocation("fetch_channel", context, _channel(event)):
+        return handle_schedule(event, context)
 
 
 @bp.lambda_function(name="resync_channel")
 def resync_channel(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_resync(event, context)
+    with invocation("resync_channel", context, _channel(event)):
+        return handle_resync(event, context)
 
 
 @bp.on_sqs_message(queue=FetchQueue.queue_name(), batch_size=1)
@@ -93,4 +119,6 @@ def fetch_queue(event: SQSEvent) -> None:
     import json
 
     for record in event:
-        handle_queued(json.loads(record.body), event.context)
+        body = json.loads(record.body)
+        with invocation("fetch_queue", event.context, _channel(body)):
+            handle_queued(body, event.context)

@@ -1,7 +1,10 @@
 """Lambda entry point of the store push queue: quantities to stores and QuickBooks sales to ShipStation,
 after a Web Connector session. A store that cannot be reached fails the message, and SQS delivers it again
 after the visibility timeout (then to the dead-letter queue; the pending records stay and the next Web
-Connector run nudges again)."""
+Connector run nudges again).
+
+Each message logs with the Lambda context and the channel as correlation id, and counts `StorePushes` (and
+`StorePushesFailed` when the push raised: SQS delivers it again); the metrics are flushed per message."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import json
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.aws import StorePushQueue
+from chalicelib.observability import BusinessMetric, count, invocation
 from chalicelib.sync.store_push import handle_push
 
 bp = Blueprint(__name__)
@@ -18,4 +22,12 @@ bp = Blueprint(__name__)
 @bp.on_sqs_message(queue=StorePushQueue.queue_name(), batch_size=1)
 def store_push(event: SQSEvent) -> None:
     for record in event:
-        handle_push(json.loads(record.body))
+        body = json.loads(record.body)
+        channel_id = body.get("channel_id") if isinstance(body, dict) else None
+        with invocation("store_push", event.context, str(channel_id) if channel_id else None):
+            count(BusinessMetric.STORE_PUSHES)
+            try:
+                handle_push(body)
+            except Exception:
+                count(BusinessMetric.STORE_PUSHES_FAILED)
+                raise

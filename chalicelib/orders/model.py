@@ -13,10 +13,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from chalicelib.validation import moment_problem, text_problem
+
 PaymentStatus = Literal["paid", "partially_paid", "unpaid"]
 PAYMENT_STATUSES: tuple[PaymentStatus, ...] = ("paid", "partially_paid", "unpaid")
 CENT = Decimal("0.01")
-MAX_LINES = 500
+MAX_LINES = 1_000  # a big wholesale order; the order record stays bounded (dal/orders.py packs it)
+MAX_AMOUNT = Decimal("100000000")  # below QuickBooks' AMTTYPE ceiling; checked before any quantize
+MAX_QUANTITY = Decimal("1000000")
+MAX_NUMBER_TEXT = 40  # "12.50" is 5 characters; a longer number is not an amount a store sends
+MAX_TAGS = 100
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,29 @@ class _Reader:
         if len(value) > max_length:
             self.fail(name, f"must be at most {max_length} characters")
             return ""
+        # Stores' text may hold line breaks (addresses, notes); never what XML or UTF-8 cannot carry.
+        problem = text_problem(value, multiline=True)
+        if problem is not None:
+            self.fail(name, problem)
+            return ""
         return value.strip()
+
+    @staticmethod
+    def _decimal(value: Any) -> Decimal | None:
+        """A JSON number or numeric string as a Decimal (maybe not finite), or None when it is not a number
+        of a sensible length. Callers range-check before any arithmetic: "1e999999999" is a Decimal, but
+        quantizing it (or 1E+30) to cents exceeds the context's precision and raises InvalidOperation."""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return None
+        if isinstance(value, int) and abs(value) >= MAX_AMOUNT:
+            return Decimal(MAX_AMOUNT)  # refused as too large by the caller; str() of a huge int raises
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            return None
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return None
 
     def money(
         self, data: Mapping[str, Any], name: str, *, required: bool = False, allow_negative: bool = False
@@ -255,12 +283,8 @@ class _Reader:
             if required:
                 self.fail(name, "is required")
             return Decimal(0)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(name, 'must be a decimal amount such as "12.50"')
-            return Decimal(0)
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
+        amount = self._decimal(value)
+        if amount is None:
             self.fail(name, 'must be a decimal amount such as "12.50"')
             return Decimal(0)
         if not amount.is_finite():
@@ -269,30 +293,20 @@ class _Reader:
         if amount < 0 and not allow_negative:
             self.fail(name, "must not be negative")
             return Decimal(0)
-        if amount != amount.quantize(CENT):
-            self.fail(name, "must have at most two decimals")
-            return Decimal(0)
-        if abs(amount) >= Decimal("100000000"):
+        if amount.copy_abs() >= MAX_AMOUNT:  # copy_abs: no context, so no Overflow at 1e999999999
             self.fail(name, "is too large")
+            return Decimal(0)
+        if amount != amount.quantize(CENT):  # safe: |amount| < MAX_AMOUNT fits the context's precision
+            self.fail(name, "must have at most two decimals")
             return Decimal(0)
         return amount
 
     def quantity(self, data: Mapping[str, Any], name: str) -> Decimal:
-        value = data.get(name)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        qty = self._decimal(data.get(name))
+        if qty is None:
             self.fail(name, "must be a positive number")
             return Decimal(0)
-        try:
-            qty = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(name, "must be a positive number")
-            return Decimal(0)
-        if (
-            not qty.is_finite()
-            or qty <= 0
-            or qty >= Decimal("1000000")
-            or qty != qty.quantize(Decimal("0.00001"))
-        ):
+        if not qty.is_finite() or qty <= 0 or qty >= MAX_QUANTITY or qty != qty.quantize(Decimal("0.00001")):
             self.fail(name, "must be a positive number (at most 5 decimals)")
             return Decimal(0)
         return qty
@@ -313,6 +327,10 @@ class _Reader:
             return None
         if parsed.tzinfo is None:
             self.fail(name, "must include a time zone (Z or +hh:mm)")
+            return None
+        problem = moment_problem(parsed)
+        if problem is not None:
+            self.fail(name, problem)
             return None
         return parsed
 
@@ -498,6 +516,10 @@ def parse_order(data: Any) -> Order:
     tags: tuple[str, ...] = ()
     if not isinstance(tags_raw, list) or not all(isinstance(t, str) for t in tags_raw):
         r.fail("tags", "must be an array of strings")
+    elif len(tags_raw) > MAX_TAGS or any(len(t) > 100 for t in tags_raw):
+        r.fail("tags", f"must have at most {MAX_TAGS} tags of at most 100 characters")
+    elif any(text_problem(t) for t in tags_raw):
+        r.fail("tags", "must not contain control characters or lone surrogates")
     else:
         tags = tuple(t.strip() for t in tags_raw)
     total = r.money(data, "total", required=True)

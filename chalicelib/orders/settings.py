@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
+from chalicelib.validation import EARLIEST, LATEST, text_problem
+
 TransactionType = Literal["sales_receipt", "invoice", "sales_order", "sales_order_invoice_payment"]
 TRANSACTION_TYPES: tuple[TransactionType, ...] = (
     "sales_receipt",
@@ -118,6 +120,9 @@ _TEXT_FIELDS = {
     "inventory_site": 31,
     "shipstation_class": 159,
 }
+ACCOUNT_NAME_LIMIT = 159  # a FullName of QuickBooks (as class_name and shipstation_class above)
+LIST_LIMIT = 100  # entries in payment_methods and statuses
+ENTRY_LIMIT = 100  # characters of a store's payment method or status
 _FLAGS = ("subtract_sales_orders",)
 _NUMBERS = {"full_inventory_every_minutes": (5, 10080)}
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -160,6 +165,8 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
                 problems[f"settings.{name}"] = "must be a string"
             elif len(value.strip()) > limit:
                 problems[f"settings.{name}"] = f"must be at most {limit} characters (a QuickBooks limit)"
+            elif (problem := text_problem(value)) is not None:
+                problems[f"settings.{name}"] = problem
             else:
                 values[name] = value.strip()
     for name in _FLAGS:
@@ -194,6 +201,12 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
                 value = raw.get(name, getattr(accounts, name))
                 if not isinstance(value, str):
                     problems[f"settings.accounts.{name}"] = "must be an account name or ListID"
+                elif len(value.strip()) > ACCOUNT_NAME_LIMIT:
+                    problems[f"settings.accounts.{name}"] = (
+                        f"must be at most {ACCOUNT_NAME_LIMIT} characters (a QuickBooks limit)"
+                    )
+                elif (problem := text_problem(value)) is not None:
+                    problems[f"settings.accounts.{name}"] = problem
                 else:
                     fields_[name] = value.strip()
             if len(fields_) == len(_ACCOUNT_FIELDS):
@@ -206,12 +219,26 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
             problems["settings.payment_methods"] = (
                 "must map store payment methods to QuickBooks payment methods"
             )
+        elif len(raw) > LIST_LIMIT or any(
+            len(k) > ENTRY_LIMIT or len(v.strip()) > 31 for k, v in raw.items()
+        ):
+            problems["settings.payment_methods"] = (
+                f"must have at most {LIST_LIMIT} entries, store methods of at most {ENTRY_LIMIT} characters "
+                "and QuickBooks payment methods of at most 31 (a QuickBooks limit)"
+            )
+        elif any(text_problem(k) or text_problem(v) for k, v in raw.items()):
+            problems["settings.payment_methods"] = "must not contain control characters or lone surrogates"
         else:
             values["payment_methods"] = {k: v.strip() for k, v in raw.items()}
     if "statuses" in data:
         raw = data["statuses"]
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
             problems["settings.statuses"] = "must be an array of order statuses"
+        elif len(raw) > LIST_LIMIT or any(len(v) > ENTRY_LIMIT or text_problem(v) for v in raw):
+            problems["settings.statuses"] = (
+                f"must have at most {LIST_LIMIT} statuses of at most {ENTRY_LIMIT} characters, "
+                "without control characters"
+            )
         else:
             values["statuses"] = tuple(raw)
     if "start_date" in data:
@@ -220,9 +247,15 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
             values["start_date"] = None
         else:
             try:
-                values["start_date"] = date.fromisoformat(str(raw))
+                start = date.fromisoformat(raw) if isinstance(raw, str) else None
             except ValueError:
+                start = None
+            if start is None:
                 problems["settings.start_date"] = "must be a date such as 2026-01-31"
+            elif not EARLIEST.date() <= start < LATEST.date():
+                problems["settings.start_date"] = f"must be from {EARLIEST.date()} to {LATEST.year - 1}-12-31"
+            else:
+                values["start_date"] = start
     if problems:
         raise SettingsInvalid(problems)
     merged = replace(base, accounts=accounts, **values)

@@ -93,7 +93,9 @@ __all__ = [
     "derived_guid",
     "item_add_request",
     "item_name",
+    "items_named",
     "missing_item_requests",
+    "needed_items",
     "order_guid",
     "payment_request",
     "refnumber_and_memo",
@@ -602,6 +604,29 @@ def item_add_request(
     )
 
 
+def items_named(requests: Sequence[etree._Element]) -> set[str]:
+    """The FullNames (case-folded) of every item the requests name in an ItemRef."""
+    return {
+        (ref.findtext("FullName") or "").casefold()
+        for request in requests
+        for ref in request.iter("ItemRef")
+        if ref.findtext("FullName")
+    }
+
+
+def needed_items(
+    missing: Collection[str], requests: Sequence[etree._Element], settings: ChannelSettings
+) -> set[str]:
+    """The keys of `missing` (item_name keys and settings item names) that `requests` name: every item a
+    request names must exist in QuickBooks or be added in the same message set, and nothing more is added."""
+    named = items_named(requests)
+    return {
+        k
+        for k in missing
+        if k.casefold() in named or _created_item_full_name(k, settings).casefold() in named
+    }
+
+
 def missing_item_requests(
     order: Order,
     settings: ChannelSettings,
@@ -638,13 +663,15 @@ def missing_item_requests(
         requests.append(
             item_add_request(_request_id(request_prefix, f"item{n}"), key, line, settings, country=country)
         )
+    # A settings item is added whenever it is missing and asked for: the caller asks for exactly the items its
+    # requests name (`needed_items`), e.g. the fee item of a refund without lines on an order without fees.
     uses = (
-        ("discount", settings.discount_item, _uses_discounts(order)),
-        ("shipping", settings.shipping_item, any(s.price for s in order.shipping_lines)),
-        ("fee", settings.fee_item, any(f.amount for f in order.fees)),
+        ("discount", settings.discount_item),
+        ("shipping", settings.shipping_item),
+        ("fee", settings.fee_item),
     )
-    for kind, item, used in uses:
-        if not used or not item or item not in missing or item in seen:
+    for kind, item in uses:
+        if not item or item not in missing or item in seen:
             continue
         seen.add(item)
         parent, name = _split_full_name(item)

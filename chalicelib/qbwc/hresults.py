@@ -113,6 +113,7 @@ HRESULT_EXPLANATIONS: Final[Mapping[str, str]] = MappingProxyType(
 _UNCONFIRMED: Final = frozenset({"0x80040428", "0x8004043C"})
 
 _HEX: Final = re.compile(r"(?:0x)?([0-9a-f]{1,8})", re.IGNORECASE)
+_NEGATIVE: Final = re.compile(r"-[0-9]{1,10}")
 
 
 def normalize_hresult(hresult: str) -> str | None:
@@ -123,7 +124,7 @@ def normalize_hresult(hresult: str) -> str | None:
     Returns None when `hresult` is not an HRESULT.
     """
     text = hresult.strip()
-    if text.startswith("-") and text[1:].isdigit():
+    if _NEGATIVE.fullmatch(text):  # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
         value = int(text)
         if value < -(2**31):
             return None

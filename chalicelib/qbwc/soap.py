@@ -20,6 +20,7 @@ from typing import Final, Literal, TypeAlias
 
 from lxml import etree
 
+from chalicelib.qbwc.params import ParamKind, param_problem
 from chalicelib.xml_safety import XmlRefused, parse_untrusted
 
 __all__ = [
@@ -80,12 +81,19 @@ ResultKind: TypeAlias = Literal["string", "int", "string_array"]
 XsdType: TypeAlias = Literal["string", "int"]
 
 
+DEFAULT_MAX_CHARS: Final = 2_000
+"""Length limit of a parameter that sets none (see `chalicelib/qbwc/params.py` for why there are limits)."""
+
+
 @dataclass(frozen=True)
 class Param:
-    """One parameter element of a method (always in `TNS`)."""
+    """One parameter element of a method (always in `TNS`), with the shape its text must have."""
 
     name: str
     xsd_type: XsdType = "string"
+    # How its text is checked on the way in; not part of its identity (the WSDL names name and type only).
+    kind: ParamKind = field(default="text", compare=False)
+    max_length: int = field(default=DEFAULT_MAX_CHARS, compare=False)
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,22 @@ def _method(
     )
 
 
+MAX_HCP_RESPONSE_CHARS: Final = 200_000
+"""strHCPResponse (HostQuery + CompanyQuery + PreferencesQuery answers) is a few KB in Intuit's samples; the
+company details read from it are stored on the connection, whose item must stay under DynamoDB's 400 KB."""
+
+
+def _ticket(name: str) -> Param:
+    return Param(name, max_length=200)
+
+
+def _short(name: str) -> Param:
+    return Param(name, max_length=200)
+
+
+_HRESULT: Final = Param("hresult", kind="hresult", max_length=40)
+_MESSAGE: Final = Param("message", max_length=10_000)
+
 METHODS: Final[Mapping[str, MethodSpec]] = MappingProxyType(
     {
         spec.name: spec
@@ -138,27 +162,31 @@ METHODS: Final[Mapping[str, MethodSpec]] = MappingProxyType(
             # serverVersion takes no parameter in Intuit's guide and test service; some
             # WSDLs in the wild give it strVersion, so that is accepted too.
             _method("serverVersion", (), "string", tolerated=("strVersion",)),
-            _method("clientVersion", ("strVersion",), "string"),
-            _method("authenticate", ("strUserName", "strPassword"), "string_array"),
+            _method("clientVersion", (Param("strVersion", kind="version", max_length=100),), "string"),
+            _method("authenticate", (_short("strUserName"), _short("strPassword")), "string_array"),
             _method(
                 "sendRequestXML",
                 (
-                    "ticket",
-                    "strHCPResponse",
-                    "strCompanyFileName",
-                    "qbXMLCountry",
-                    Param("qbXMLMajorVers", "int"),
-                    Param("qbXMLMinorVers", "int"),
+                    _ticket("ticket"),
+                    Param("strHCPResponse", max_length=MAX_HCP_RESPONSE_CHARS),
+                    Param("strCompanyFileName", max_length=1_000),
+                    Param("qbXMLCountry", max_length=100),
+                    Param("qbXMLMajorVers", "int", kind="int", max_length=20),
+                    Param("qbXMLMinorVers", "int", kind="int", max_length=20),
                 ),
                 "string",
             ),
-            _method("receiveResponseXML", ("ticket", "response", "hresult", "message"), "int"),
-            _method("connectionError", ("ticket", "hresult", "message"), "string"),
-            _method("getLastError", ("ticket",), "string"),
-            _method("closeConnection", ("ticket",), "string"),
-            _method("getInteractiveURL", ("wcTicket", "sessionID"), "string"),
-            _method("interactiveDone", ("wcTicket",), "string"),
-            _method("interactiveRejected", ("wcTicket", "reason"), "string"),
+            _method(
+                "receiveResponseXML",
+                (_ticket("ticket"), Param("response", max_length=MAX_BODY_BYTES), _HRESULT, _MESSAGE),
+                "int",
+            ),
+            _method("connectionError", (_ticket("ticket"), _HRESULT, _MESSAGE), "string"),
+            _method("getLastError", (_ticket("ticket"),), "string"),
+            _method("closeConnection", (_ticket("ticket"),), "string"),
+            _method("getInteractiveURL", (_ticket("wcTicket"), _short("sessionID")), "string"),
+            _method("interactiveDone", (_ticket("wcTicket"),), "string"),
+            _method("interactiveRejected", (_ticket("wcTicket"), Param("reason")), "string"),
         )
     }
 )
@@ -346,6 +374,7 @@ def _check_headers(header: etree._Element) -> None:
 
 
 def _params(spec: MethodSpec, method_element: etree._Element) -> dict[str, str]:
+    declared = {p.name: p for p in spec.params}
     wanted = (*spec.param_names, *spec.tolerated)
     values: dict[str, str] = dict.fromkeys(wanted, "")
     seen: set[str] = set()
@@ -364,7 +393,12 @@ def _params(spec: MethodSpec, method_element: etree._Element) -> dict[str, str]:
             )
         if child.get(f"{{{_XSI_NS}}}nil") in ("1", "true"):
             continue
-        values[local] = str(child.xpath("string()"))
+        text = str(child.xpath("string()"))
+        param = declared.get(local) or Param(local)
+        problem = param_problem(param.kind, text, param.max_length)
+        if problem is not None:
+            raise SoapFault("Client", f"Parameter {local} of {spec.name} {problem}.")
+        values[local] = text
     return values
 
 

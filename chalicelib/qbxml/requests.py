@@ -25,6 +25,8 @@ from lxml import etree
 
 __all__ = [
     "ACCOUNT_INCLUDE",
+    "ADDED_LIST_ENTRY_INCLUDE",
+    "ADDED_TRANSACTION_INCLUDE",
     "CLASS_INCLUDE",
     "CUSTOMER_INCLUDE",
     "ITEM_INCLUDE",
@@ -39,6 +41,7 @@ __all__ = [
     "ListKind",
     "ListKindSpec",
     "account_query",
+    "answer_only",
     "class_query",
     "company_query",
     "customer_query",
@@ -192,6 +195,24 @@ def _add_include(element: etree._Element, include: Sequence[str]) -> None:
         if not name or len(name) > MAX_INCLUDE_RET_ELEMENT_LENGTH:
             raise ValueError(f"invalid IncludeRetElement {name!r}")
         _sub(element, "IncludeRetElement", name)
+
+
+ADDED_LIST_ENTRY_INCLUDE = ("ListID",)
+"""What the service reads from the answer to a customer or item add: the new entry's ListID."""
+ADDED_TRANSACTION_INCLUDE = ("TxnID", "RefNumber", "ExternalGUID", "TotalAmount", "Subtotal", "SalesTaxTotal")
+"""What the service reads from the answer to a sale, credit memo or payment add: its ids and its total (sales
+receipts and sales orders answer TotalAmount; invoices Subtotal and SalesTaxTotal)."""
+
+
+def answer_only(request: etree._Element, include: Sequence[str]) -> etree._Element:
+    """Ask QuickBooks to answer an Add request with only the `include` elements of the record it made
+    (`IncludeRetElement` after the `*Add` aggregate: allowed on every Add request in qbxmlops130.xsd), instead of
+    echoing the whole record back. Returns the request."""
+    if not isinstance(request.tag, str) or not request.tag.endswith("AddRq"):
+        raise ValueError(f"not an Add request: {request.tag!r}")
+    if request.find("IncludeRetElement") is None:
+        _add_include(request, include)
+    return request
 
 
 # ----------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .xml import QbxmlParseError, parse_xml
 __all__ = [
     "MINIMUM_QBXML_VERSION",
     "CompanyFileInfo",
+    "ErrorRecovery",
     "ListRecord",
     "MessageSetResponse",
     "QbResponse",
@@ -91,6 +92,35 @@ def _int(value: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
+class ErrorRecovery:
+    """What QuickBooks keeps of an Add/Mod request of a message set sent with `newMessageSetID`, and answers
+    with when asked about that set again (`oldMessageSetID` = `newMessageSetID`): the ids of the record the
+    request made or changed, not the record itself. Schema: `ErrorRecovery` in qbxml130.xsd (a choice of
+    ListID | OwnerID | TxnID, then TxnNumber, EditSequence and ExternalGUID, all optional), allowed after the
+    `*Ret` of every Add/Mod response in qbxmlops130.xsd; Intuit's sample ErrRecovery1.xml ("status will be
+    returned for the message set")."""
+
+    list_id: str | None = None
+    txn_id: str | None = None
+    txn_number: str | None = None
+    edit_sequence: str | None = None
+    external_guid: str | None = None
+
+
+def _error_recovery(element: etree._Element) -> ErrorRecovery | None:
+    found = element.find("ErrorRecovery")
+    if found is None:
+        return None
+    return ErrorRecovery(
+        list_id=_text(found, "ListID"),
+        txn_id=_text(found, "TxnID"),
+        txn_number=_text(found, "TxnNumber"),
+        edit_sequence=_text(found, "EditSequence"),
+        external_guid=_text(found, "ExternalGUID"),
+    )
+
+
+@dataclass(frozen=True)
 class QbResponse:
     """One `*Rs` element of a response message set."""
 
@@ -108,6 +138,20 @@ class QbResponse:
     ret_count: int | None = None
     element: etree._Element | None = field(default=None, compare=False, repr=False)
     """The whole `*Rs` element, for anything not lifted into fields."""
+    recovery: ErrorRecovery | None = None
+    """The `ErrorRecovery` ids QuickBooks answers an error-recovery status query with (instead of the Ret)."""
+
+    @property
+    def txn_id(self) -> str | None:
+        """The TxnID of the transaction an Add/Mod made: from its Ret, else from its ErrorRecovery."""
+        found = self.rets[0].findtext("TxnID") if self.rets else None
+        return (found or "").strip() or (self.recovery.txn_id if self.recovery else None)
+
+    @property
+    def list_id(self) -> str | None:
+        """The ListID of the list entry an Add/Mod made: from its Ret, else from its ErrorRecovery."""
+        found = self.rets[0].findtext("ListID") if self.rets else None
+        return (found or "").strip() or (self.recovery.list_id if self.recovery else None)
 
     @property
     def ok(self) -> bool:
@@ -186,6 +230,7 @@ def parse_response(element: etree._Element) -> QbResponse:
         rets=tuple(child for child in _elements(element) if child.tag.endswith("Ret")),
         ret_count=_int(element.get("retCount")),
         element=element,
+        recovery=_error_recovery(element),
     )
 
 

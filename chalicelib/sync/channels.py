@@ -20,6 +20,7 @@ from chalicelib.orders.settings import (
     settings_to_json,
 )
 from chalicelib.settings import get_settings
+from chalicelib.validation import text_problem
 
 MIN_MINUTES, MAX_MINUTES = 5, 1440
 
@@ -127,6 +128,9 @@ def _credentials(connector: ConnectorSpec, given: Any, current: dict[str, str]) 
             value = given[field_.name]
             if not isinstance(value, str) or len(value) > 2000:
                 problems[f"credentials.{field_.name}"] = "must be a string (at most 2000 characters)"
+                continue
+            if (problem := text_problem(value)) is not None:  # keys and URLs go into HTTP requests
+                problems[f"credentials.{field_.name}"] = problem
                 continue
             values[field_.name] = value.strip()
         if field_.required and not values.get(field_.name):

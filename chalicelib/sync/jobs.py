@@ -35,6 +35,11 @@ def channel_id_of(messages: list[dict[str, Any]]) -> str:
     return str(messages[0].get("params", {}).get("channel_id", ""))
 
 
+class ForeignAnswer(Exception):
+    """QuickBooks' answer does not belong to the message set in flight (a stale or replayed answer, another
+    set's or another connection's): it settles nothing, and what the set did is found out by error recovery."""
+
+
 @dataclass(frozen=True)
 class JobContext:
     connection_id: str
@@ -47,6 +52,8 @@ class JobContext:
     country: str = "US"
     max_attempts: int = 5
     message_set_bytes: int = 1_000_000
+    # When the company's lists were last read whole (a key for what a warm container may keep of them).
+    lists_refreshed_at: str | None = None
 
 
 @dataclass

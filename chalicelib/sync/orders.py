@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import channels, orders
+from chalicelib.dal import channels, connections, orders
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.orders import Incoming, StoredOrder
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -51,6 +51,11 @@ def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
     channel = channels.get_for_tenant(tenant_id, channel_id)
     if channel.kind != "custom_store":
         raise Conflict("Orders can be pushed only to a custom-store channel.")
+    if connections.get(channel.connection_id) is None:
+        raise Conflict(
+            "This channel's QuickBooks connection was deleted; nothing was stored. "
+            "Create the channel again under a connection."
+        )
     raw = body.get("orders") if isinstance(body, dict) else None
     if not isinstance(raw, list) or not raw:
         raise BadRequest(
@@ -93,7 +98,10 @@ def store_orders(
     settings = settings_of(channel)
     counts: Counter[str] = Counter()
     results = []
-    to_queue = []
+    # The order record is the truth and the queue only a signal: each order's message goes out right after
+    # it is stored (ten at a time), and what is stored but never queued (a crash between the two) is found
+    # again by the open-orders sweep at the next Web Connector run.
+    queue = _QueueAsYouGo(WorkQueue(channel.connection_id))
     for order, document in parsed:
         skipped = _wanted(order, settings)
         key = orders.order_key(channel.channel_id, order.order_id)
@@ -115,12 +123,32 @@ def store_orders(
         )
         if outcome == "changed_after_sync" and _queue_new_refunds(channel.channel_id, order, document):
             outcome = "refunded"
+        if outcome in ("new", "changed", "refunded", "waiting"):
+            queue.add(post_job(channel.channel_id, order.order_id))
+        if outcome == "waiting":  # the same order again, still waiting: queued again, unchanged to the store
+            outcome = "unchanged"
         counts[outcome] += 1
         results.append({"id": key, "order_id": order.order_id, "outcome": outcome})
-        if outcome in ("new", "changed", "refunded"):
-            to_queue.append(post_job(channel.channel_id, order.order_id))
-    WorkQueue(channel.connection_id).send_many(to_queue)
+    queue.flush()
     return counts, results
+
+
+class _QueueAsYouGo:
+    """Queue messages sent in SQS batches of ten as orders are stored, not all at the end."""
+
+    def __init__(self, queue: WorkQueue) -> None:
+        self.queue = queue
+        self.waiting: list[dict[str, Any]] = []
+
+    def add(self, body: dict[str, Any]) -> None:
+        self.waiting.append(body)
+        if len(self.waiting) >= 10:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.waiting:
+            self.queue.send_many(self.waiting)
+            self.waiting = []
 
 
 def store_unreadable(channel: Channel, order_id: str, number: str, problem: str) -> bool:

@@ -46,7 +46,7 @@ def inventory_page(
     tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> dict[str, Any]:
     channel = channels.get_for_tenant(tenant_id, channel_id)
-    found, cursor = stock_levels.list_levels(channel_id, status=status, limit=limit, after=after)
+    found, cursor = stock_levels.list_levels(tenant_id, channel_id, status=status, limit=limit, after=after)
     return {
         "channel_id": channel_id,
         "counts": stock_levels.status_counts(channel_id),
@@ -61,7 +61,7 @@ def shipstation_page(
     tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> dict[str, Any]:
     channel = channels.get_for_tenant(tenant_id, channel_id)
-    found, cursor = outbound_sales.list_sales(channel_id, status=status, limit=limit, after=after)
+    found, cursor = outbound_sales.list_sales(tenant_id, channel_id, status=status, limit=limit, after=after)
     return {
         "channel_id": channel_id,
         "sales_cursor": _iso(channel.sales_cursor),

@@ -1,15 +1,16 @@
 """Posting orders to QuickBooks: a batch of orders per message set, exactly once.
 
 One message set carries, in order, the customer and item adds the batch needs (names QuickBooks is not known
-to have) and then the sales; with `continueOnError` a 3100 on an add means the record exists, and the sale
-that names it still goes through. Before the set is returned to the Web Connector every order moves
-pending -> in_flight (conditional write) and the set is recorded on the connection as *unresolved*; its
-answer settles each order (matched by `requestID`) and clears the record.
+to have, and every item any request of the set names) and then the documents; with `continueOnError` a 3100
+on an add means the record exists, and the sale that names it still goes through. Before the set is
+returned to the Web Connector every order moves pending -> in_flight (conditional write) and the set is
+recorded on the connection as *unresolved*; its answer settles each order (`settle_orders`) and clears the
+record. Every requestID starts with the set's id, so an answer is tied to the set it answers.
 
-A set still unresolved when a session asks for work (its answer was lost: a crash, a timeout, an HRESULT)
-is recovered before anything else is sent (`RecoverMessageSet`): QuickBooks is asked for its stored answer
-(`oldMessageSetID`); when it has none, each sale is looked up by RefNumber and confirmed by ExternalGUID.
-Only sales QuickBooks does not have go back to pending. A sale is never posted twice nor silently dropped.
+Orders marked `verify` (an earlier answer left their fate open, or the merchant retried them) are first looked
+up by RefNumber and ExternalGUID in a round trip of their own (`recover_orders`): only documents QuickBooks
+does not have are posted. A set still unresolved when a session asks for work is recovered before anything
+else (`RecoverMessageSet`). A document is never posted twice nor silently dropped.
 """
 
 from __future__ import annotations
@@ -17,51 +18,39 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
-from chalicelib.aws import WorkQueue
 from chalicelib.dal import channels, company_lists, connections, mappings, orders
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
 from chalicelib.orders.settings import ChannelSettings
-from chalicelib.qbxml import transactions as tx
-from chalicelib.qbxml.message_set import render_error_recovery_query, render_message_set
-from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
-from chalicelib.qbxml.status import explain_status
+from chalicelib.qbxml.message_set import render_message_set
+from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTION_INCLUDE, answer_only
+from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.sync.channels import settings_of
-from chalicelib.sync.jobs import Applied, JobContext
-from chalicelib.sync.orders import POST_ORDER, post_job
+from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
+from chalicelib.sync.orders import POST_ORDER
+from chalicelib.sync.recover_orders import (
+    RECOVER_MESSAGE_SET,
+    RecoverMessageSet,
+    found_documents,
+    lookup_requests,
+)
+from chalicelib.sync.settle_orders import apply_message_set, check_belongs, order_error, requeue
 
-RECOVER_MESSAGE_SET = "recover_message_set"
+__all__ = ["RECOVER_MESSAGE_SET", "PostOrders", "RecoverMessageSet", "documents_needed"]
+
 MIN_QBXML_FOR_ORDERS = (9, 0)  # ExternalGUID on sales
-INVALID_REFERENCE = 3140
 TXN_KIND = {
     "sales_receipt": "SalesReceipt",
     "invoice": "Invoice",
     "sales_order": "SalesOrder",
     "sales_order_invoice_payment": "SalesOrder",
 }
-LOOKUP = {
-    "SalesReceipt": tx.sales_receipt_query_by_ref,
-    "Invoice": tx.invoice_query_by_ref,
-    "SalesOrder": tx.sales_order_query_by_ref,
-    "ReceivePayment": tx.receive_payment_query_by_ref,
-    "CreditMemo": tx.credit_memo_query_by_ref,
-}
-LOOKUP_FIELDS = ("TxnID", "RefNumber", "ExternalGUID")
-
-
-def _error(code: str | int, meaning: str, fix: str, retriable: bool) -> dict[str, Any]:
-    return {"code": str(code), "message": meaning, "fix": fix, "retriable": retriable}
-
-
-def _status_error(rs: QbResponse) -> dict[str, Any]:
-    why = explain_status(rs.status_code, rs.status_message)
-    return _error(rs.status_code, why.meaning, why.fix, why.retriable)
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -126,37 +115,127 @@ class PostOrders:
         if state["step"] != "prepare":
             return None
         state["step"] = "done"
-        settled: dict[str, list[str]] = {"finished": [], "released": []}
-        state["settled"] = settled
+        settled: dict[str, list[str]] = state.setdefault("settled", {"finished": [], "released": []})
         prepared = self._prepare(state["refs"], ctx, settled)
+        state["refs"] = []
         if not prepared:
             return None
-        set_id = "lb" + secrets.token_hex(10)  # 22 characters; qbXML allows 23
-        claimed = []
-        for p in prepared:
-            if orders.claim(p.stored, set_id):
-                claimed.append(p)
-            else:
-                settled["finished"].append(p.receipt)  # changed or taken meanwhile; its own message follows
+        to_verify = [p for p in prepared if p.stored.verify]
+        if to_verify:
+            # Look these up in QuickBooks first; the others wait for the next message set of this job.
+            state["refs"] = [_ref(p) for p in prepared if not p.stored.verify]
+            return self._verify(to_verify, state, ctx, settled)
+        set_id = _new_set_id()
+        claimed = self._claim(prepared, set_id, settled)
         if not claimed:
             return None
         batch = self._build(claimed, ctx, settled, set_id)
+        requests = batch.adds + [el for _, els, _ in batch.sales for el in els]
         record = {
             "id": set_id,
             "adds": batch.add_names,
             "orders": [entry for _, _, entry in batch.sales],
+            "request_ids": [str(r.get("requestID")) for r in requests],
         }
         if not batch.sales or not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
             for p, _, _ in batch.sales:
-                orders.back_to_pending(p.stored, set_id, None)
+                orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
                 settled["released"].append(p.receipt)
             return None
         state["step"] = "sent"
         state["message_set"] = record
-        requests = batch.adds + [el for _, els, _ in batch.sales for el in els]
         return render_message_set(
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
+
+    @staticmethod
+    def _claim(prepared: list[_Prepared], set_id: str, settled: dict[str, list[str]]) -> list[_Prepared]:
+        """pending -> in_flight for the whole batch at once (each order's own condition kept)."""
+        claimed = []
+        written = orders.write_changes([orders.claim_change(p.stored, set_id) for p in prepared])
+        for p, held in zip(prepared, written, strict=True):
+            if held:
+                claimed.append(p)
+            else:
+                settled["finished"].append(p.receipt)  # changed or taken meanwhile; its own message follows
+        return claimed
+
+    def _verify(
+        self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext, settled: dict[str, list[str]]
+    ) -> str | None:
+        """A round trip of queries by RefNumber for the next document of each order to verify. Recorded as the
+        connection's unresolved set (a lookup set: no error recovery), so a lost answer is looked up again."""
+        set_id = _new_set_id()
+        claimed = self._claim(batch, set_id, settled)
+        entries = []
+        for n, p in enumerate(claimed):
+            needed = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
+            entry = self._entry(p, needed, f"{set_id}-o{n}", ctx) if needed else None
+            if entry is None:
+                # Nothing left to post, or nothing to look it up by: post it as a new document would be
+                # unsafe, so it fails with the reason for the merchant.
+                if not needed:
+                    orders.record_complete(p.stored, set_id)
+                else:
+                    orders.mark_failed(
+                        p.stored,
+                        set_id,
+                        order_error(
+                            "verify",
+                            "Ledgerbridge cannot tell whether QuickBooks already has this order's next document.",
+                            "Check QuickBooks for it; if it is missing, change the order in the store to send "
+                            "it again.",
+                            False,
+                        ),
+                    )
+                settled["finished"].append(p.receipt)
+                continue
+            entries.append(entry)
+        if not entries:
+            state["step"] = "prepare" if state["refs"] else "done"
+            return self.next_request(state, ctx) if state["refs"] else None
+        record = {
+            "id": set_id,
+            "lookup_only": True,
+            "adds": {"customer": {}, "item": {}},
+            "orders": entries,
+            "request_ids": [e["request_id"] for e in entries],
+        }
+        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
+            for p in claimed:
+                orders.back_to_pending(p.stored, set_id, None, verify=True)
+                settled["released"].append(p.receipt)
+            return None
+        state["step"] = "verify"
+        state["message_set"] = record
+        return render_message_set(
+            lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
+        )
+
+    def _entry(
+        self, p: _Prepared, needed: list[tuple[str, str]], prefix: str, ctx: JobContext
+    ) -> dict[str, Any] | None:
+        """The record of the order's next document: its request id, kind, RefNumber and ExternalGUID."""
+        label, kind = needed[0]
+        try:
+            document = self._document(p, label, kind, prefix, {}, ctx)
+        except qb.OrderNotPostable:
+            return None
+        if not document:
+            return None
+        add = document[0][0]
+        ref = add.findtext("RefNumber") or ""
+        if not ref:
+            return None
+        return {
+            **_in_flight_facts(p),
+            "request_id": document[0].get("requestID"),
+            "label": label,
+            "txn_type": kind,
+            "ref_number": ref,
+            "guid": add.findtext("ExternalGUID") or p.stored.external_guid,
+            "complete": len(needed) == 1,
+        }
 
     def _prepare(
         self, refs: list[dict[str, Any]], ctx: JobContext, settled: dict[str, list[str]]
@@ -180,7 +259,7 @@ class PostOrders:
                     current,
                     first,
                     settled,
-                    _error(
+                    order_error(
                         "qbxml_version",
                         f"This QuickBooks supports qbXML {ctx.qbxml_version}; posting orders needs 9.0 or later "
                         "(QuickBooks 2010 or newer).",
@@ -198,7 +277,7 @@ class PostOrders:
                     current,
                     first,
                     settled,
-                    _error("channel", "The channel of this order was deleted.", "", False),
+                    order_error("channel", "The channel of this order was deleted.", "", False),
                 )
                 continue
             try:
@@ -219,7 +298,7 @@ class PostOrders:
                     current,
                     first,
                     settled,
-                    _error(
+                    order_error(
                         "order",
                         str(exc),
                         "Correct the order in the store and send it again, then retry.",
@@ -240,13 +319,15 @@ class PostOrders:
     ) -> _Batch:
         out = _Batch()
         known_customers = mappings.known(ctx.connection_id, "customer", {p.customer for p in batch})
-        item_index = _ItemIndex(ctx.connection_id)
+        item_index = _ItemIndex(ctx.connection_id, ctx.lists_refreshed_at)
         item_index.prefetch(batch)
         added_customers: set[str] = set()
         added_items: set[str] = set()
         used = 0  # bytes of the message set so far
         for n, p in enumerate(batch):
-            prefix = f"o{n}"
+            prefix = (
+                f"{set_id}-o{n}"  # every request id names its set: an answer is tied to the set it answers
+            )
             remaining = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
             if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
                 orders.record_complete(p.stored, set_id)
@@ -260,19 +341,20 @@ class PostOrders:
                 if first and p.customer not in known_customers and p.customer not in added_customers:
                     rid = f"{prefix}-customer"
                     adds.append(qb.customer_add_request(p.order, p.settings, request_id=rid))
-                items: dict[str, str] = {}
-                if first or kind == "CreditMemo":
-                    items, missing = item_index.match(p, added_items)
-                    if missing:
-                        item_adds = qb.missing_item_requests(
-                            p.order, p.settings, country=ctx.country, request_prefix=prefix, missing=missing
-                        )
+                items, missing = item_index.match(p, added_items)
                 sale = self._document(p, label, kind, prefix, items, ctx)
+                needed = qb.needed_items(missing, sale, p.settings)
+                if needed:
+                    item_adds = qb.missing_item_requests(
+                        p.order, p.settings, country=ctx.country, request_prefix=prefix, missing=needed
+                    )
             except qb.OrderNotPostable as exc:
                 orders.mark_failed(
                     p.stored,
                     set_id,
-                    _error("order", str(exc), "Change the channel settings or the order, then retry.", False),
+                    order_error(
+                        "order", str(exc), "Change the channel settings or the order, then retry.", False
+                    ),
                 )
                 settled["finished"].append(p.receipt)
                 continue
@@ -293,7 +375,7 @@ class PostOrders:
             size = sum(len(etree.tostring(e)) for e in (*adds, *item_adds, *sale))
             if out.sales and used + size > ctx.message_set_bytes:
                 # Over the size budget: this order waits for the next message set.
-                orders.back_to_pending(p.stored, set_id, None)
+                orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
                 settled["released"].append(p.receipt)
                 continue
             used += size
@@ -304,12 +386,15 @@ class PostOrders:
                 name = _added_name(element)
                 added_items.add(name.casefold())
                 out.add_names["item"][element.get("requestID", "")] = name
+            # Only what is read back is asked for: the answers shrink to a few ids per request.
+            for element in (*adds, *item_adds):
+                answer_only(element, ADDED_LIST_ENTRY_INCLUDE)
+            for element in sale:
+                answer_only(element, ADDED_TRANSACTION_INCLUDE)
             out.adds.extend(adds + item_adds)
             add = sale[0][0]
             entry = {
-                "channel_id": p.stored.channel_id,
-                "order_id": p.stored.order_id,
-                "receipt": p.receipt,
+                **_in_flight_facts(p),
                 "request_id": sale[0].get("requestID"),
                 "label": label,
                 "txn_type": kind,
@@ -372,31 +457,113 @@ class PostOrders:
         )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
-        applied = apply_message_set(state["message_set"], response, ctx, requeue_pending=False)
+        record = state["message_set"]
         settled = state.get("settled", {})
+        if state["step"] == "verify":
+            applied = self._apply_lookup(state, record, response, ctx)
+        else:
+            # Raises ForeignAnswer when the answer is not this set's: the set stays unresolved and is recovered.
+            check_belongs(record, response, whole=True)
+            applied = apply_message_set(record, response, ctx, requeue_pending=False)
+            state["step"] = "done"
         applied.finished.extend(settled.get("finished", []))
         applied.released.extend(settled.get("released", []))
-        state["step"] = "done"
+        state["settled"] = {"finished": [], "released": []}
         applied.state = state
+        return applied
+
+    def _apply_lookup(
+        self, state: dict[str, Any], record: dict[str, Any], response: MessageSetResponse, ctx: JobContext
+    ) -> Applied:
+        """Documents found are recorded; orders QuickBooks does not have stay in this job, to be posted in its
+        next message set; orders whose query failed wait to be verified again."""
+        try:
+            check_belongs(record, response, whole=True)
+        except ForeignAnswer:
+            response = MessageSetResponse(responses=())  # nothing known: all stay to be verified
+        result = found_documents(record["orders"], response)
+        absent = {e["request_id"] for e in result.absent}
+        applied = apply_message_set(
+            record, result.found, ctx, requeue_pending=False, absent=frozenset(absent)
+        )
+        # The absent ones went back to pending (verify cleared) and their receipts were released; keep them in
+        # this job instead, so they are posted in the next round trip.
+        keep = {e["receipt"] for e in result.absent}
+        applied.released = [r for r in applied.released if r not in keep]
+        state["refs"] = state.get("refs", []) + [
+            {"channel_id": e["channel_id"], "order_id": e["order_id"], "receipts": [e["receipt"]]}
+            for e in result.absent
+        ]
+        state["step"] = "prepare" if state["refs"] else "done"
+        applied.done = not state["refs"]
         return applied
 
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         return (1, 0) if state["step"] == "done" else (0, 1)
 
 
+def _in_flight_facts(p: _Prepared) -> dict[str, Any]:
+    """What settling the order needs, kept in the set's record so the answer is applied without reading the
+    orders back (their conditional writes guard the rest)."""
+    return {
+        "channel_id": p.stored.channel_id,
+        "order_id": p.stored.order_id,
+        "receipt": p.receipt,
+        "connection_id": p.stored.connection_id,
+        "documents": p.stored.documents,
+        "has_txn_id": p.stored.txn_id is not None,
+        "attempts": p.stored.attempts + 1,  # the claim counted this attempt
+        "number": p.stored.number,
+        "total": p.stored.document.get("total"),
+    }
+
+
+def _new_set_id() -> str:
+    return "lb" + secrets.token_hex(10)  # 22 characters; qbXML allows 23
+
+
+def _ref(p: _Prepared) -> dict[str, Any]:
+    return {"channel_id": p.stored.channel_id, "order_id": p.stored.order_id, "receipts": [p.receipt]}
+
+
+@dataclass(frozen=True)
+class _CompanyItems:
+    """The company's cached item list, indexed by full name, name and manufacturer part number."""
+
+    by_full: dict[str, str]
+    by_name: dict[str, str]
+    by_mpn: dict[str, str]
+
+    @classmethod
+    def read(cls, connection_id: str) -> _CompanyItems:
+        records = company_lists.list_records(connection_id, "item")
+        by_name: dict[str, str] = {}
+        by_mpn: dict[str, str] = {}
+        for r in records:
+            by_name.setdefault(r.name.casefold(), r.full_name)
+            mpn = r.details.get("manufacturer_part_number")
+            if mpn:
+                by_mpn.setdefault(str(mpn).casefold(), r.full_name)
+        return cls({r.full_name.casefold(): r.full_name for r in records}, by_name, by_mpn)
+
+
+@lru_cache(maxsize=32)
+def _company_items(connection_id: str, lists_refreshed_at: str) -> _CompanyItems:
+    """A warm container keeps a company's item index until its lists are read again (the key changes then):
+    a batch no longer reads the whole list. Items the engine adds are in the mappings, asked per batch."""
+    return _CompanyItems.read(connection_id)
+
+
 class _ItemIndex:
     """The company's items as the cache and the mappings know them, to tell which a batch must add."""
 
-    def __init__(self, connection_id: str) -> None:
-        self.records = company_lists.list_records(connection_id, "item")
-        self.by_full = {r.full_name.casefold(): r.full_name for r in self.records}
-        self.by_name: dict[str, str] = {}
-        self.by_mpn: dict[str, str] = {}
-        for r in self.records:
-            self.by_name.setdefault(r.name.casefold(), r.full_name)
-            mpn = r.details.get("manufacturer_part_number")
-            if mpn:
-                self.by_mpn.setdefault(str(mpn).casefold(), r.full_name)
+    def __init__(self, connection_id: str, lists_refreshed_at: str | None = None) -> None:
+        items = (
+            _company_items(connection_id, lists_refreshed_at)
+            if lists_refreshed_at
+            else _CompanyItems.read(connection_id)
+        )
+        self.by_full, self.by_name, self.by_mpn = items.by_full, items.by_name, items.by_mpn
         self.connection_id = connection_id
         self._mapped: dict[str, str] = {}
         self._asked: set[str] = set()
@@ -433,230 +600,3 @@ class _ItemIndex:
             elif folded not in added:
                 missing.add(key)
         return items, missing
-
-
-def apply_message_set(
-    record: dict[str, Any], response: MessageSetResponse, ctx: JobContext, *, requeue_pending: bool
-) -> Applied:
-    """Settle every order of a recorded message set from QuickBooks' answer, then clear the record.
-
-    Idempotent: every transition is conditional on the order being in flight in this very set. With
-    `requeue_pending` (recovery: the set's queue messages belong to a dead session) orders that go back to
-    pending get a new queue message."""
-    by_id = {r.request_id: r for r in response.responses}
-    learned: dict[str, dict[str, str | None]] = {"customer": {}, "item": {}}
-    for kind, rids in record["adds"].items():
-        for rid, name in rids.items():
-            rs = by_id.get(rid)
-            if rs is not None and (rs.ok or rs.status_code == 3100):
-                learned[kind][name] = rs.rets[0].findtext("ListID") if rs.rets else None
-    for kind, names in learned.items():
-        if names:
-            mappings.remember(ctx.connection_id, kind, names)
-    # An add that failed transiently makes the sales naming it fail with 3140 (invalid reference): those
-    # are as transient as the add itself.
-    add_failed_transiently = any(
-        (rs := by_id.get(rid)) is not None
-        and not rs.ok
-        and explain_status(rs.status_code, rs.status_message).retriable
-        for rids in record["adds"].values()
-        for rid in rids
-    )
-    applied = Applied(state={}, done=True)
-    again: list[tuple[str, str]] = []
-    next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
-    dead: list[tuple[StoredOrder, str]] = []
-    current = {
-        (o.channel_id, o.order_id): o
-        for o in orders.get_many((e["channel_id"], e["order_id"]) for e in record["orders"])
-    }
-    for entry in record["orders"]:
-        stored = current.get((entry["channel_id"], entry["order_id"]))
-        rs = by_id.get(entry["request_id"])
-        if stored is None or stored.status != orders.IN_FLIGHT or stored.message_set_id != record["id"]:
-            applied.finished.append(entry["receipt"])
-            continue
-        if rs is not None and rs.ok and rs.rets:
-            ret = rs.rets[0]
-            complete = bool(entry.get("complete", True))
-            warning = _total_difference(stored, entry, ret)
-            if warning:
-                applied.errors.append(f"Order {stored.number}: {warning['message']}")
-            orders.record_document(
-                stored,
-                record["id"],
-                label=entry.get("label", entry["txn_type"]),
-                txn_id=ret.findtext("TxnID") or "",
-                txn_type=entry["txn_type"],
-                ref_number=ret.findtext("RefNumber"),
-                complete=complete,
-                warning=warning,
-            )
-            _count(applied, "orders_synced" if complete else "documents_posted")
-            applied.finished.append(entry["receipt"])
-            if not complete:
-                next_documents.append((stored.channel_id, stored.order_id))
-            continue
-        error = _status_error(rs) if rs is not None else None
-        if (
-            error is not None
-            and add_failed_transiently
-            and rs is not None
-            and rs.status_code == INVALID_REFERENCE
-        ):
-            error = {**error, "retriable": True}
-        if error is None or (error["retriable"] and stored.attempts < ctx.max_attempts):
-            orders.back_to_pending(stored, record["id"], error)
-            # Not answered: straight back. A transient error (a locked record...): after a back-off.
-            (applied.deferred if error else applied.released).append(entry["receipt"])
-            again.append((stored.channel_id, stored.order_id))
-            _count(applied, "orders_retried")
-        else:
-            if error["retriable"]:  # kept failing: it goes to the dead-letter queue, shown as failed
-                error = {
-                    **error,
-                    "retriable": False,
-                    "message": f"{error['message']} (gave up after {stored.attempts} attempts)",
-                    "fix": "QuickBooks kept refusing it for the same passing reason (a record in use or "
-                    "locked). When nobody is editing it in QuickBooks, retry the order.",
-                }
-                dead.append((stored, entry["receipt"]))
-            else:
-                applied.finished.append(entry["receipt"])
-            orders.mark_failed(stored, record["id"], error)
-            applied.errors.append(f"Order {stored.number}: {error['message']}")
-            _count(applied, "orders_failed")
-    if dead:
-        queue = WorkQueue(ctx.connection_id)
-        for stored, receipt in dead:
-            queue.dead_letter(post_job(stored.channel_id, stored.order_id), receipt)
-    to_queue = next_documents + (again if requeue_pending else [])
-    if to_queue:
-        requeue(to_queue, ctx.connection_id)
-    connections.clear_unresolved_set(ctx.connection_id, record["id"])
-    return applied
-
-
-def _total_difference(
-    stored: StoredOrder, entry: dict[str, Any], ret: etree._Element
-) -> dict[str, Any] | None:
-    """When QuickBooks' total for the sale differs from what the store charged (QuickBooks computes US sales
-    tax itself from the sales tax item's rate), say so on the order: the sale is recorded, but the merchant
-    should check the tax settings."""
-    if (
-        entry["txn_type"] not in ("SalesReceipt", "Invoice", "SalesOrder")
-        or entry.get("label") != entry["txn_type"]
-    ):
-        return None
-    total = ret.findtext("TotalAmount")
-    if total is None and ret.findtext("Subtotal") is not None:
-        total = str(Decimal(ret.findtext("Subtotal") or "0") + Decimal(ret.findtext("SalesTaxTotal") or "0"))
-    expected = stored.document.get("total")
-    if total is None or expected is None:
-        return None
-    try:
-        difference = Decimal(total) - Decimal(str(expected))
-    except InvalidOperation:
-        return None
-    if difference == 0:
-        return None
-    return _error(
-        "total_difference",
-        f"QuickBooks recorded a total of {Decimal(total):.2f}; the store charged {Decimal(str(expected)):.2f} "
-        f"(difference {difference:+.2f}).",
-        "Usually sales tax: check the channel's sales tax item and tax codes against the store's tax.",
-        False,
-    )
-
-
-def _count(applied: Applied, name: str) -> None:
-    applied.counts[name] = applied.counts.get(name, 0) + 1
-
-
-class RecoverMessageSet:
-    """Learns what QuickBooks did with a message set whose answer never arrived, before anything else."""
-
-    kind = RECOVER_MESSAGE_SET
-    title = "recover a message set whose answer was lost"
-    batch_size = 0  # never taken from the queue: started by the session when the connection has one
-
-    @staticmethod
-    def job_for(record: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "kind": RECOVER_MESSAGE_SET,
-            "job_id": record["id"],
-            "receipts": [],
-            "state": {"record": record, "step": "status"},
-        }
-
-    def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
-        raise NotImplementedError("recovery jobs are started by the session, not from the queue")
-
-    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
-        record = state["record"]
-        if state["step"] == "status":
-            return render_error_recovery_query(record["id"], version=ctx.qbxml_version)
-        if state["step"] == "lookup":
-            queries = [
-                LOOKUP[e["txn_type"]](e["request_id"], e["ref_number"], include=LOOKUP_FIELDS)
-                for e in record["orders"]
-                if e["ref_number"]
-            ]
-            if not queries:  # nothing can be looked up: QuickBooks cannot have these; post them again
-                apply_message_set(record, MessageSetResponse(responses=()), ctx, requeue_pending=True)
-                state["step"] = "done"
-                return None
-            return render_message_set(queries, version=ctx.qbxml_version, on_error="continueOnError")
-        return None
-
-    def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
-        record = state["record"]
-        if state["step"] == "status":
-            status = response.message_set_status_code
-            if response.responses and (status is None or status == 0):
-                applied = apply_message_set(record, response, ctx, requeue_pending=True)
-                applied.state = {**state, "step": "done"}
-                applied.counts["message_sets_recovered"] = 1
-                return applied
-            state = {**state, "step": "lookup"}
-            return Applied(state=state, done=False)
-        # lookup: a sale QuickBooks has (same ExternalGUID) is synced; any other order was never posted.
-        by_id = {r.request_id: r for r in response.responses}
-        found: dict[str, etree._Element] = {}
-        for entry in record["orders"]:
-            rs = by_id.get(entry["request_id"])
-            for ret in rs.rets if rs is not None else ():
-                if (ret.findtext("ExternalGUID") or "").upper() == entry["guid"].upper():
-                    found[entry["request_id"]] = ret
-        synthetic = MessageSetResponse(
-            responses=tuple(
-                _as_added(entry, found[entry["request_id"]])
-                for entry in record["orders"]
-                if entry["request_id"] in found
-            )
-        )
-        applied = apply_message_set(record, synthetic, ctx, requeue_pending=True)
-        applied.state = {**state, "step": "done"}
-        applied.counts["message_sets_recovered"] = 1
-        return applied
-
-    def progress(self, state: dict[str, Any]) -> tuple[int, int]:
-        return (1, 0) if state["step"] == "done" else (0, 1)
-
-
-def _as_added(entry: dict[str, Any], ret: etree._Element) -> QbResponse:
-    """A found sale, shaped as the answer its add would have had."""
-    return QbResponse(
-        kind=f"{entry['txn_type']}Add",
-        request_id=entry["request_id"],
-        status_code=0,
-        status_severity="Info",
-        status_message="Found by RefNumber and ExternalGUID after a lost answer",
-        iterator_id=None,
-        iterator_remaining_count=None,
-        rets=(ret,),
-    )
-
-
-def requeue(order_refs: Iterable[tuple[str, str]], connection_id: str) -> None:
-    WorkQueue(connection_id).send_many([post_job(c, o) for c, o in order_refs])

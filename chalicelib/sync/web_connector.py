@@ -9,18 +9,21 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib import credentials
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import connections, sync_runs, tickets
+from chalicelib.dal import connections, payloads, sync_runs, tickets
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.tickets import Session
+from chalicelib.errors import InvalidInput
 from chalicelib.observability import logger, metrics
 from chalicelib.qbwc.hresults import explain_hresult
+from chalicelib.qbwc.params import parse_version
 from chalicelib.qbxml.responses import (
     UnsupportedQuickBooksVersion,
     choose_qbxml_version,
@@ -37,6 +40,7 @@ from chalicelib.sync.jobs import (
     REFRESH_COMPANY_LISTS,
     WRITE_TRACKING,
     Applied,
+    ForeignAnswer,
     JobContext,
     JobRunner,
     new_job,
@@ -45,8 +49,14 @@ from chalicelib.sync.orders import POST_ORDER
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
 from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
+from chalicelib.sync.stranded_orders import requeue_stranded
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
+# What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
+# push the connection or the session past DynamoDB's 400 KB item limit (and leave the session hanging).
+EXCERPT_CHARS = 1_000
+MAX_ERRORS_KEPT = 20  # problems listed on one session (the rest are counted)
+INLINE_REQUEST_BYTES = 64_000  # a request waiting for its answer is kept in the payloads table beyond this
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
 RECOMMENDED_WEB_CONNECTOR = (2, 3, 0, 0)
 QBXML_CEILING = "13.0"
@@ -55,9 +65,12 @@ NO_SESSION = (
     "This Web Connector session is no longer valid (it expired, ended, or a newer session replaced it). "
     "Nothing was lost: the next run starts a fresh session."
 )
-LOCKED_OUT_MESSAGE = (
-    "Too many wrong Web Connector passwords for this connection; sign-ins are paused for {minutes} minutes. "
-    "If you lost the password, generate a new one in Ledgerbridge and enter it in the Web Connector."
+UNKNOWN_SOURCE = "unknown"
+WRONG_PASSWORD_MESSAGE = "A Web Connector at {source} sent a wrong password for this connection."  # noqa: S105
+SLOWED_MESSAGE = (
+    "After {failures} wrong passwords in a row that address waits {minutes} minute(s) between tries; other "
+    "addresses are not affected. If that is your Web Connector, generate a new password in Ledgerbridge and "
+    "enter it in the Web Connector: the new password is let in at once."
 )
 
 RUNNERS: dict[str, JobRunner] = {
@@ -79,12 +92,40 @@ class AuthResult:
         return [self.ticket, self.status]
 
 
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters of what the Web Connector sent, marked when cut."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+def bounded_version(version: str, major: str, minor: str) -> str:
+    """`version`, lowered to `major.minor` when the Web Connector says QuickBooks speaks no higher (sane
+    numbers only: anything else leaves `version` as it is)."""
+    major, minor = major.strip(), minor.strip() or "0"
+    if not (major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit()):
+        return version
+    if len(major) > 3 or len(minor) > 3:
+        return version
+    said = (int(major), int(minor))
+    have_major, _, have_minor = version.partition(".")
+    try:
+        have = (int(have_major), int(have_minor or 0))
+    except ValueError:
+        return f"{said[0]}.{said[1]}"
+    return version if have <= said else f"{said[0]}.{said[1]}"
+
+
+def country_of(text: str) -> str | None:
+    """The qbXMLCountry parameter ("US", "CA", "UK", "AU") when it is one of those."""
+    value = text.strip().upper()
+    return value if value in ("US", "CA", "UK", "AU") else None
+
+
 def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.strip().split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
+    """The Web Connector's version as numbers; InvalidInput (a SOAP Client fault) when it is not one."""
+    try:
+        return parse_version(text)
+    except ValueError as exc:
+        raise InvalidInput.of("invalid clientVersion", {"strVersion": str(exc)}) from exc
 
 
 def _utcnow() -> datetime:
@@ -121,36 +162,58 @@ class WebConnectorService:
         return ""
 
     # --- authenticate -----------------------------------------------------------------------------
-    def authenticate(self, username: str, password: str) -> AuthResult:
+    def authenticate(self, username: str, password: str, source: str = UNKNOWN_SOURCE) -> AuthResult:
+        """Open a session for the right user name and password; `nvu` for anything else.
+
+        `source` is the caller's address (API Gateway's `requestContext.identity.sourceIp`). Wrong passwords
+        are counted and slowed per source, never against the connection: the password is generated (160
+        bits), so guessing is hopeless anyway, and locking the connection would let anyone who knows the
+        user name keep the merchant's Web Connector out. A source past its free tries waits (refused without
+        checking the password, so it costs the server one read); every other source, the owner's included,
+        is checked as usual. An unknown user name is refused at once (user names are random: no scrypt is
+        spent on them, and the answer is the same `nvu` with a throwaway ticket)."""
         refusal = secrets.token_urlsafe(16)  # a ticket nobody can use
         connection_id = connections.connection_id_from_username(username.strip())
         conn = connections.get(connection_id) if connection_id else None
         if conn is None:
-            credentials.verify_password(password, None)  # same cost as a real check
-            logger.info("authenticate: unknown user name", extra={"username": username[:64]})
+            logger.info(
+                "authenticate: unknown user name", extra={"username": username[:64], "source": source}
+            )
+            metrics.add_metric(name="WebConnectorUnknownUser", unit="Count", value=1)
             return AuthResult(refusal, "nvu")
         now = self.clock()
         ts = now.timestamp()
-        if conn.locked_until and conn.locked_until > ts:
-            logger.warning("authenticate: locked out", extra={"connection_id": conn.connection_id})
+        earlier = connections.source_failures(conn.connection_id, source)
+        if earlier is not None and earlier.blocked_at(ts, conn.password_set_at):
+            logger.warning(
+                "authenticate: source slowed after wrong passwords",
+                extra={"connection_id": conn.connection_id, "source": source, "failures": earlier.failures},
+            )
+            metrics.add_metric(name="WebConnectorLoginSlowed", unit="Count", value=1)
             return AuthResult(refusal, "nvu")
         if not credentials.verify_password(password, conn.password_hash):
-            failures = connections.record_failed_login(
-                conn.connection_id,
-                ts,
-                self.settings.failed_logins_before_lockout,
-                self.settings.lockout_seconds,
+            backoff = connections.Backoff(
+                free=self.settings.login_failures_before_backoff,
+                first_seconds=self.settings.login_backoff_seconds,
+                max_seconds=self.settings.login_backoff_max_seconds,
+                window_seconds=self.settings.login_failure_window_seconds,
             )
-            error = "The Web Connector sent a wrong password for this connection."
-            if failures >= self.settings.failed_logins_before_lockout:
-                error = LOCKED_OUT_MESSAGE.format(minutes=self.settings.lockout_seconds // 60)
+            counted = connections.record_failed_login(conn.connection_id, source, ts, backoff, earlier)
+            error = WRONG_PASSWORD_MESSAGE.format(source=source)
+            if counted.blocked_until is not None:
+                wait = max(1, round((counted.blocked_until - ts) / 60))
+                error += " " + SLOWED_MESSAGE.format(failures=counted.failures, minutes=wait)
             connections.record_error(conn.connection_id, self._error("wrong_password", error, now))
+            logger.warning(
+                "authenticate: wrong password",
+                extra={"connection_id": conn.connection_id, "source": source, "failures": counted.failures},
+            )
             metrics.add_metric(name="WebConnectorLoginFailed", unit="Count", value=1)
             return AuthResult(refusal, "nvu")
-        if conn.failed_logins:
-            connections.clear_failed_logins(conn.connection_id)
-            if conn.last_error and conn.last_error.get("code") == "wrong_password":
-                connections.clear_error(conn.connection_id)
+        if earlier is not None or conn.failed_logins:
+            connections.clear_failed_logins(conn.connection_id, source if earlier is not None else None)
+        if conn.last_error and conn.last_error.get("code") == "wrong_password":
+            connections.clear_error(conn.connection_id)
         connections.record_contact(conn.connection_id, now)
 
         if conn.active_ticket and conn.lease_until and conn.lease_until >= ts:
@@ -163,7 +226,10 @@ class WebConnectorService:
         # Standing jobs (inventory, sales for ShipStation, tracking) are queued on every run; SQS's message
         # count lags a send, so jobs just queued count as work by themselves.
         queued = queue_standing_jobs(conn, queue, now) if conn.has_connected else 0
+        if conn.has_connected:
+            queued += requeue_stranded(conn, queue, retry_delay_seconds=self.settings.retry_delay_seconds)
         if conn.has_connected and not queued and queue.visible_count() == 0:
+            connections.record_queue_drained(conn.connection_id, time.time())  # wall clock, as queued_at
             return AuthResult(refusal, "none")
 
         # The ticket is written before the lease is taken: a lease never points at a missing session,
@@ -194,16 +260,24 @@ class WebConnectorService:
             if problem:
                 return self._fail(session, problem)
         if session.qbxml_version is None:
-            session.qbxml_version = conn.qbxml_version or QBXML_CEILING
-            session.country = (conn.company or {}).get("country") or "US"
+            # No HCP response this session: the version QuickBooks reported before, bounded by what this
+            # QuickBooks says it speaks now (qbXMLMajorVers/qbXMLMinorVers: an older one refuses a newer
+            # version with 0x80040423), and its country.
+            session.qbxml_version = bounded_version(conn.qbxml_version or QBXML_CEILING, major, minor)
+            session.country = country_of(country) or (conn.company or {}).get("country") or "US"
             session.company_file_path = company_file or conn.company_file_path
         if session.pending is not None:
             # The Web Connector asked again without answering the last request (a retry after a timeout):
             # send the same message set again; it is only queries or carries its own error-recovery id.
-            tickets.save(session)
-            return str(session.pending["request"])
+            request = self._pending_request(session)
+            if request is not None:
+                tickets.save(session)
+                return request
+            # The kept request is gone (it expired): hand the job back; an order set it carried is recovered.
+            self._release_job(session, self.queue_for(session.connection_id))
         queue = self.queue_for(session.connection_id)
-        ctx = self._context(session, now)
+        refreshed = conn.lists_refreshed_at.isoformat() if conn.lists_refreshed_at else None
+        ctx = replace(self._context(session, now), lists_refreshed_at=refreshed)
         while True:
             if session.job is None:
                 unresolved = self._unresolved(session.connection_id)
@@ -211,6 +285,7 @@ class WebConnectorService:
                     # A message set whose answer never arrived: learn its fate before sending anything.
                     session.job = RecoverMessageSet.job_for(unresolved)
                 elif not self._take_job(session, queue, ctx):
+                    connections.record_queue_drained(session.connection_id, time.time())
                     session.last_error = None
                     tickets.save(session)
                     return ""
@@ -219,8 +294,8 @@ class WebConnectorService:
             runner = RUNNERS[job["kind"]]
             request = runner.next_request(job["state"], ctx)
             if request is not None:
-                session.pending = {"request": request, "job_id": job["job_id"], "sent_at": now.isoformat()}
                 session.round_trips += 1
+                session.pending = self._keep_request(session, request, job["job_id"], now)
                 tickets.save(session)
                 return request
             self._finish_job(session, queue)
@@ -233,6 +308,7 @@ class WebConnectorService:
         now = self.clock()
         queue = self.queue_for(session.connection_id)
         if hresult.strip():
+            hresult, message = excerpt(hresult), excerpt(message)
             explained = explain_hresult(hresult, message)
             connections.record_error(session.connection_id, self._error(hresult.strip(), explained, now))
             self._release_job(session, queue)
@@ -257,7 +333,21 @@ class WebConnectorService:
             return -1
         job = session.job
         runner = RUNNERS[job["kind"]]
-        applied = runner.apply(job["state"], parsed, self._context(session, now))
+        try:
+            applied = runner.apply(job["state"], parsed, self._context(session, now))
+        except ForeignAnswer as exc:
+            explained = (
+                f"QuickBooks' answer did not belong to the request Ledgerbridge sent ({exc}). Nothing was "
+                "recorded from it; Ledgerbridge asks QuickBooks what it did before sending anything else."
+            )
+            logger.warning(
+                "receiveResponseXML: foreign answer", extra={"connection_id": session.connection_id}
+            )
+            self._release_job(session, queue)
+            session.last_error = explained
+            self._note_error(session, explained)
+            tickets.save(session)
+            return -1
         job["state"] = applied.state
         session.pending = None
         for name, value in applied.counts.items():
@@ -268,8 +358,7 @@ class WebConnectorService:
         if applied.done:
             self._finish_job(session, queue)
         else:
-            for receipt in job["receipts"]:
-                queue.extend(receipt)
+            queue.set_visibility_many(job["receipts"], self.settings.job_visibility_seconds)
         session.percent = self._percent(session, queue)
         tickets.save(session)
         return session.percent
@@ -409,19 +498,15 @@ class WebConnectorService:
     @staticmethod
     def _settle(job: dict[str, Any], queue: WorkQueue, applied: Applied, retry_delay: int) -> None:
         """Delete or hand back the messages an answer settled; the job keeps the others."""
-        for receipt in applied.finished:
-            queue.done(receipt)
-        for receipt in applied.released:
-            queue.release(receipt)
-        for receipt in applied.deferred:
-            queue.release(receipt, after_seconds=retry_delay)
+        queue.done_many(applied.finished)
+        queue.set_visibility_many(applied.released, 0)
+        queue.set_visibility_many(applied.deferred, retry_delay)
         settled = set(applied.finished) | set(applied.released) | set(applied.deferred)
         job["receipts"] = [r for r in job["receipts"] if r not in settled]
 
     def _finish_job(self, session: Session, queue: WorkQueue) -> None:
         if session.job is not None:
-            for receipt in session.job["receipts"]:
-                queue.done(receipt)
+            queue.done_many(session.job["receipts"])
             done = session.summary.setdefault("jobs", [])
             done.append(RUNNERS[session.job["kind"]].title)
             session.jobs_done += 1
@@ -430,8 +515,7 @@ class WebConnectorService:
 
     def _release_job(self, session: Session, queue: WorkQueue) -> None:
         if session.job is not None:
-            for receipt in session.job["receipts"]:
-                queue.release(receipt)
+            queue.set_visibility_many(session.job["receipts"], 0)
         session.job = None
         session.pending = None
 
@@ -449,8 +533,13 @@ class WebConnectorService:
 
     def _note_error(self, session: Session, error: str) -> None:
         errors = session.summary.setdefault("errors", [])
-        if error not in errors:
+        error = excerpt(error)
+        if error in errors:
+            return
+        if len(errors) < MAX_ERRORS_KEPT:
             errors.append(error)
+        else:
+            session.summary["more_errors"] = int(session.summary.get("more_errors", 0)) + 1
 
     def _fail(self, session: Session, problem: str) -> str:
         session.last_error = problem
@@ -486,7 +575,30 @@ class WebConnectorService:
 
     @staticmethod
     def _error(code: str, message: str, at: datetime) -> dict[str, Any]:
-        return {"code": code, "message": message, "at": at.isoformat()}
+        return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
+
+    @staticmethod
+    def _keep_request(session: Session, request: str, job_id: str, now: datetime) -> dict[str, Any]:
+        """The pending request as the session keeps it: inline when small, else in the payloads table."""
+        pending: dict[str, Any] = {"job_id": job_id, "sent_at": now.isoformat()}
+        data = request.encode()
+        if len(data) <= INLINE_REQUEST_BYTES:
+            pending["request"] = request
+        else:
+            key = f"request#{session.ticket}#{session.round_trips}"
+            payloads.put(key, data, expires_at=session.expires_at)
+            pending["request_ref"] = key
+        return pending
+
+    @staticmethod
+    def _pending_request(session: Session) -> str | None:
+        pending = session.pending or {}
+        if "request" in pending:
+            return str(pending["request"])
+        try:
+            return payloads.get(str(pending.get("request_ref"))).decode()
+        except payloads.PayloadMissing:
+            return None
 
     @staticmethod
     def _summary_text(session: Session) -> str:

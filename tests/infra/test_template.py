@@ -740,7 +740,7 @@ def test_role_allows_every_stock_level_and_outbound_sale_call(
 
     assert settle()
     assert not settle()  # settled already: the condition fails
-    assert stock_levels.list_levels(channel, status=None, limit=10, after=None)[0]
+    assert stock_levels.list_levels("ten_1", channel, status=None, limit=10, after=None)[0]
     assert stock_levels.status_counts(channel) == {stock_levels.PUSHED: 1}
 
     sale = outbound_sales.OutboundSale(
@@ -766,7 +766,7 @@ def test_role_allows_every_stock_level_and_outbound_sale_call(
     assert outbound_sales.settle_tracking(channel, "1A-1", at=later, edit_sequence="113")
     assert not outbound_sales.settle_tracking(channel, "1A-1", at=later)  # written already
     assert outbound_sales.get(channel, "1A-1") is not None
-    assert outbound_sales.list_sales(channel, status=None, limit=10, after=None)[0]
+    assert outbound_sales.list_sales("ten_1", channel, status=None, limit=10, after=None)[0]
 
     operations = {operation for operation, _ in calls}
     assert operations >= {"BatchWriteItem", "BatchGetItem", "Query", "UpdateItem", "GetItem"}, operations

@@ -59,13 +59,18 @@ def make_channel(api, connection, store, **body):
     return api.json("POST", "/api/v1/channels", request, expect=201)
 
 
+FAKE_EPOCH = datetime(
+    2026, 11, 1, tzinfo=UTC
+)  # where the fake stores' clocks start (ledgerbridge/fakes/base.py)
+
+
 def backdate(channel_id: str, days: int = 30) -> None:
-    """Channels start fetching from when they were added; the fake's orders are older."""
+    """Channels start fetching from when they were added; the fake's orders are older (its clock starts at
+    FAKE_EPOCH, whatever today is)."""
     from chalicelib.dal.models import ChannelModel
 
-    ChannelModel(channel_id).update(
-        actions=[ChannelModel.created_at.set(datetime.now(UTC) - timedelta(days=days))]
-    )
+    added = min(datetime.now(UTC), FAKE_EPOCH) - timedelta(days=days)
+    ChannelModel(channel_id).update(actions=[ChannelModel.created_at.set(added)])
 
 
 def run(channel_id: str, pages: int | None = None):

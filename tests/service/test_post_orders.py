@@ -10,10 +10,8 @@ import pytest
 
 from chalicelib.dal import orders as order_repo
 from chalicelib.settings import get_settings
-from chalicelib.sync.web_connector import WebConnectorService
-from ledgerbridge.simulators.company import CompanySimulator
 from tests.service.test_orders_api import ORDER
-from tests.service.test_web_connector_session import Clock, run_rounds
+from tests.service.test_web_connector_session import run_rounds
 
 
 def order(n: int, **changes):
@@ -23,30 +21,6 @@ def order(n: int, **changes):
     doc["customer"] = {"first_name": f"Buyer{n % 7}", "last_name": "Smith", "email": f"b{n % 7}@example.com"}
     doc.update(changes)
     return doc
-
-
-@pytest.fixture
-def store(api, tmp_path):
-    """A connected company (lists cached by a first session) and a custom-store channel on it."""
-    conn = api.json("POST", "/api/v1/connections", {"name": "Orders"}, expect=201)
-    password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
-    company = CompanySimulator.open(tmp_path / "company.json")
-    service = WebConnectorService(replace(get_settings()), clock=Clock())
-    auth = service.authenticate(conn["username"], password)
-    run_rounds(service, auth.ticket, company)
-    service.close_connection(auth.ticket)
-    settings = {
-        "transaction_type": "sales_receipt",
-        "accounts": {"deposit": "Undeposited Funds", "income": "Sales"},
-        "shipping_item": "Shipping",
-    }
-    channel = api.json(
-        "POST",
-        "/api/v1/channels",
-        {"connection_id": conn["id"], "kind": "custom_store", "name": "Web", "settings": settings},
-        expect=201,
-    )
-    return {"conn": conn, "password": password, "company": company, "service": service, "channel": channel}
 
 
 def session(store, hcp=True):

@@ -33,6 +33,7 @@ from chalicelib.orders.to_quickbooks import (
     item_add_request,
     item_name,
     missing_item_requests,
+    needed_items,
     order_guid,
     payment_request,
     refnumber_and_memo,
@@ -639,11 +640,29 @@ def test_missing_items_need_accounts(us_order: Order) -> None:
         missing_item_requests(us_order, inventory, country="US", request_prefix="o", missing={"GIFTCARD"})
 
 
-def test_unused_charge_items_are_not_created(uk_order: Order) -> None:
-    assert (
-        missing_item_requests(uk_order, UK, country="UK", request_prefix="o", missing={"Discount", "Fees"})
-        == []
+def test_unused_charge_items_are_not_needed(uk_order: Order) -> None:
+    """Item adds follow what the requests name: charge items the order does not use are not added."""
+    requests = [sale(uk_order, "UK", "sales_receipt")]
+    assert needed_items({"Discount", "Fees"}, requests, UK) == set()
+
+
+def test_a_refund_without_lines_names_the_fee_item_and_it_is_added(uk_order: Order) -> None:
+    """A goodwill refund (an amount, no lines) on an order without fees is credited to the fee item: the item
+    must be added in the same message set, or QuickBooks answers 3140 for the credit memo."""
+    assert not uk_order.fees
+    goodwill = Refund(refund_id="g1", created_at=uk_order.created_at, amount=Decimal("5.00"), note="sorry")
+    order = dataclasses.replace(uk_order, refunds=(goodwill,))
+    memos = valid(
+        refund_requests(
+            order, UK, country="UK", request_prefix="o", customer=customer_name(order, UK), guid=GUID_OF_ORDER
+        )
     )
+    assert needed_items({"Discount", "Fees", "Shipping"}, memos, UK) == {"Fees"}
+    adds = valid(missing_item_requests(order, UK, country="UK", request_prefix="o", missing={"Fees"}))
+    assert [a.tag for a in adds] == ["ItemOtherChargeAddRq"] and adds[0][0].findtext("Name") == "Fees"
+
+
+GUID_OF_ORDER = order_guid("conn-1", "chan-1", "refunded-1")
 
 
 # --- totals ---------------------------------------------------------------------------------------

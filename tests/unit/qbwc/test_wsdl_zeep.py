@@ -52,9 +52,14 @@ def client(tmp_path_factory):
     return zeep.Client(str(path), transport=OfflineTransport())  # type: ignore[no-untyped-call]
 
 
+# Parameters with a shape (chalicelib/qbwc/params.py) get a value of that shape; the rest any text.
+SHAPED = {"version": "2.3.0.215", "hresult": "0x80040408"}
+
+
 def sample_args(method: str) -> dict[str, object]:
     return {
-        p.name: (13 if p.xsd_type == "int" else f"{p.name} <&> \u00e9 value") for p in METHODS[method].params
+        p.name: (13 if p.xsd_type == "int" else SHAPED.get(p.kind, f"{p.name} <&> \u00e9 value"))
+        for p in METHODS[method].params
     }
 
 

@@ -1,0 +1,304 @@
+"""Settling the orders of a message set from QuickBooks' answer (the post-orders job and its recovery).
+
+Every transition is conditional on the order being in flight in that very set, so applying an answer twice
+changes nothing. An answer settles an order only when it says what QuickBooks did with the order's request:
+a TxnID (from the `*Ret`, or from the `ErrorRecovery` ids QuickBooks answers an error-recovery status query
+with) makes it synced; an error status makes it pending again (transient) or failed. Whatever the answer
+leaves open (no answer for the request, an OK status without a TxnID) sends the order back to pending
+*to be verified*: it is looked up in QuickBooks by RefNumber and ExternalGUID before anything is posted again.
+
+An answer belongs to a set only when it names the set's own request ids (each carries the set's id) and, where
+QuickBooks echoes it, the set's `newMessageSetID`; anything else is a `ForeignAnswer` and settles nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.aws import WorkQueue
+from chalicelib.dal import connections, mappings, orders
+from chalicelib.dal.orders import StoredOrder
+from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
+from chalicelib.qbxml.status import explain_status
+from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
+from chalicelib.sync.orders import post_job
+
+INVALID_REFERENCE = 3140
+
+
+def order_error(code: str | int, meaning: str, fix: str, retriable: bool) -> dict[str, Any]:
+    return {"code": str(code), "message": meaning, "fix": fix, "retriable": retriable}
+
+
+def status_error(rs: QbResponse) -> dict[str, Any]:
+    why = explain_status(rs.status_code, rs.status_message)
+    return order_error(rs.status_code, why.meaning, why.fix, why.retriable)
+
+
+def sent_request_ids(record: dict[str, Any]) -> set[str]:
+    """Every requestID the recorded set carried (older records: the adds' and the documents')."""
+    if "request_ids" in record:
+        return set(record["request_ids"])
+    return {rid for rids in record["adds"].values() for rid in rids} | {
+        e["request_id"] for e in record["orders"]
+    }
+
+
+def check_belongs(record: dict[str, Any], response: MessageSetResponse, *, whole: bool) -> None:
+    """Raise ForeignAnswer unless `response` answers the recorded set: its newMessageSetID when QuickBooks
+    echoes one, and only the set's request ids (all of them when `whole`: a set's own answer answers every
+    request, even those stopOnError skipped)."""
+    echoed = response.new_message_set_id
+    if echoed is not None and echoed != record["id"]:
+        raise ForeignAnswer(f"the answer is for message set {echoed[:30]!r}, not {record['id']!r}")
+    sent = sent_request_ids(record)
+    answered = {r.request_id or "" for r in response.responses}
+    strangers = answered - sent
+    if strangers:
+        raise ForeignAnswer(f"the answer has requests this set did not send ({sorted(strangers)[0][:60]!r})")
+    if whole and answered != sent:
+        raise ForeignAnswer(f"the answer leaves {len(sent - answered)} of the set's {len(sent)} requests out")
+
+
+@dataclass(frozen=True)
+class _Settled:
+    txn_id: str
+    ref_number: str | None
+    total: str | None
+
+
+def _settled(rs: QbResponse, entry: dict[str, Any]) -> _Settled | None:
+    """What QuickBooks saved for the entry's request, when the answer says so for certain."""
+    if not rs.ok:
+        return None
+    txn_id = rs.txn_id
+    if not txn_id:
+        return None
+    guid = rs.rets[0].findtext("ExternalGUID") if rs.rets else None
+    guid = guid or (rs.recovery.external_guid if rs.recovery else None)
+    if guid and guid.strip().upper() != str(entry["guid"]).upper():
+        return None  # not the document we sent: leave it to the lookup
+    ret = rs.rets[0] if rs.rets else None
+    total = None
+    if ret is not None:
+        total = ret.findtext("TotalAmount")
+        if total is None and ret.findtext("Subtotal") is not None:
+            total = str(
+                Decimal(ret.findtext("Subtotal") or "0") + Decimal(ret.findtext("SalesTaxTotal") or "0")
+            )
+    ref = (ret.findtext("RefNumber") if ret is not None else None) or entry.get("ref_number") or None
+    return _Settled(txn_id=txn_id, ref_number=ref, total=total)
+
+
+@dataclass
+class _Outcome:
+    """What settling one order of the set will do, once its conditional write is known to have held."""
+
+    entry: dict[str, Any]
+    change: orders.Change
+    receipt: str  # finished | released | deferred | dead
+    count: str
+    error: str | None = None
+    next_document: bool = False
+    again: bool = False
+
+
+def _in_flight(entry: dict[str, Any], stored: StoredOrder | None) -> orders.InFlight | None:
+    """The order as the set's record knows it (records written before it kept this: read back instead)."""
+    if "documents" in entry:
+        return orders.InFlight(
+            entry["channel_id"],
+            entry["order_id"],
+            entry["connection_id"],
+            entry["documents"],
+            entry["has_txn_id"],
+        )
+    return orders.InFlight.of(stored) if stored is not None else None
+
+
+def apply_message_set(
+    record: dict[str, Any],
+    response: MessageSetResponse,
+    ctx: JobContext,
+    *,
+    requeue_pending: bool,
+    absent: frozenset[str] = frozenset(),
+) -> Applied:
+    """Settle every order of a recorded message set from QuickBooks' answer, then clear the record.
+
+    With `requeue_pending` (recovery: the set's queue messages belong to a dead session) orders that go back to
+    pending get a new queue message. An order the answer says nothing about is looked up before it is posted
+    again, unless its request id is in `absent` (a lookup QuickBooks answered found no such document).
+    The orders' changes are written together (`orders.write_changes`), each conditional on the order being in
+    flight in this set: an order no longer there is left alone."""
+    by_id = {r.request_id: r for r in response.responses}
+    _remember_adds(record, by_id, ctx)
+    # An add that failed transiently makes the sales naming it fail with 3140 (invalid reference): those
+    # are as transient as the add itself.
+    add_failed_transiently = any(
+        (rs := by_id.get(rid)) is not None
+        and not rs.ok
+        and explain_status(rs.status_code, rs.status_message).retriable
+        for rids in record["adds"].values()
+        for rid in rids
+    )
+    legacy = [e for e in record["orders"] if "documents" not in e]
+    stored_of = {
+        (o.channel_id, o.order_id): o
+        for o in orders.get_many((e["channel_id"], e["order_id"]) for e in legacy)
+    }
+    applied = Applied(state={}, done=True)
+    plans: list[_Outcome] = []
+    for entry in record["orders"]:
+        stored = stored_of.get((entry["channel_id"], entry["order_id"]))
+        order = _in_flight(entry, stored)
+        if order is None:
+            applied.finished.append(entry["receipt"])
+            continue
+        plans.append(_plan(entry, order, stored, by_id.get(entry["request_id"]), record["id"], ctx, absent,
+                           add_failed_transiently))  # fmt: skip
+    written = orders.write_changes([p.change for p in plans])
+    again: list[tuple[str, str]] = []
+    next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
+    dead: list[tuple[str, str, str]] = []
+    for plan, held in zip(plans, written, strict=True):
+        entry = plan.entry
+        if not held:  # no longer in flight in this set: settled already (an answer applied twice)
+            applied.finished.append(entry["receipt"])
+            continue
+        _count(applied, plan.count)
+        if plan.error:
+            applied.errors.append(f"Order {entry.get('number') or entry['order_id']}: {plan.error}")
+        key = (entry["channel_id"], entry["order_id"])
+        if plan.next_document:
+            next_documents.append(key)
+        if plan.again:
+            again.append(key)
+        if plan.receipt == "dead":
+            dead.append((*key, entry["receipt"]))
+        else:
+            getattr(applied, plan.receipt).append(entry["receipt"])
+    if dead:
+        queue = WorkQueue(ctx.connection_id)
+        for channel_id, order_id, receipt in dead:
+            queue.dead_letter(post_job(channel_id, order_id), receipt)
+    to_queue = next_documents + (again if requeue_pending else [])
+    if to_queue:
+        requeue(to_queue, ctx.connection_id)
+    connections.clear_unresolved_set(ctx.connection_id, record["id"])
+    return applied
+
+
+def _plan(
+    entry: dict[str, Any],
+    order: orders.InFlight,
+    stored: StoredOrder | None,
+    rs: QbResponse | None,
+    set_id: str,
+    ctx: JobContext,
+    absent: frozenset[str],
+    add_failed_transiently: bool,
+) -> _Outcome:
+    settled = _settled(rs, entry) if rs is not None else None
+    if settled is not None:
+        complete = bool(entry.get("complete", True))
+        expected = (
+            entry.get("total") if "total" in entry else (stored.document.get("total") if stored else None)
+        )
+        warning = _total_difference(expected, entry, settled.total)
+        change = orders.document_change(
+            order,
+            set_id,
+            label=entry.get("label", entry["txn_type"]),
+            txn_id=settled.txn_id,
+            txn_type=entry["txn_type"],
+            ref_number=settled.ref_number,
+            complete=complete,
+            warning=warning,
+        )
+        return _Outcome(
+            entry,
+            change,
+            "finished",
+            "orders_synced" if complete else "documents_posted",
+            error=warning["message"] if warning else None,
+            next_document=not complete,
+        )
+    if rs is None or rs.ok:
+        # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in
+        # QuickBooks; look it up before posting it again (unless a lookup just said it is not).
+        verify = rs is not None or entry["request_id"] not in absent
+        change = orders.pending_change(order, set_id, None, verify=verify)
+        return _Outcome(
+            entry, change, "released", "orders_to_verify" if verify else "orders_retried", again=True
+        )
+    error = status_error(rs)
+    if add_failed_transiently and rs.status_code == INVALID_REFERENCE:
+        error = {**error, "retriable": True}
+    attempts = int(entry["attempts"]) if "attempts" in entry else (stored.attempts if stored else 0)
+    if error["retriable"] and attempts < ctx.max_attempts:
+        # A transient error (a locked record...): again after a back-off.
+        change = orders.pending_change(order, set_id, error, verify=False)
+        return _Outcome(entry, change, "deferred", "orders_retried", again=True)
+    receipt = "finished"
+    if error["retriable"]:  # kept failing: it goes to the dead-letter queue, shown as failed
+        error = {
+            **error,
+            "retriable": False,
+            "message": f"{error['message']} (gave up after {attempts} attempts)",
+            "fix": "QuickBooks kept refusing it for the same passing reason (a record in use or "
+            "locked). When nobody is editing it in QuickBooks, retry the order.",
+        }
+        receipt = "dead"
+    change = orders.failed_change(order.channel_id, order.order_id, set_id, error)
+    return _Outcome(entry, change, receipt, "orders_failed", error=error["message"])
+
+
+def _remember_adds(record: dict[str, Any], by_id: dict[str | None, QbResponse], ctx: JobContext) -> None:
+    """Names (and ListIDs) of the customers and items the set's adds made, or found in use (3100)."""
+    learned: dict[str, dict[str, str | None]] = {"customer": {}, "item": {}}
+    for kind, rids in record["adds"].items():
+        for rid, name in rids.items():
+            rs = by_id.get(rid)
+            if rs is not None and (rs.ok or rs.status_code == 3100):
+                learned[kind][name] = rs.list_id
+    for kind, names in learned.items():
+        if names:
+            mappings.remember(ctx.connection_id, kind, names)
+
+
+def _total_difference(expected: Any, entry: dict[str, Any], total: str | None) -> dict[str, Any] | None:
+    """When QuickBooks' total for the sale differs from what the store charged (QuickBooks computes US sales
+    tax itself from the sales tax item's rate), say so on the order: the sale is recorded, but the merchant
+    should check the tax settings."""
+    if (
+        entry["txn_type"] not in ("SalesReceipt", "Invoice", "SalesOrder")
+        or entry.get("label") != entry["txn_type"]
+    ):
+        return None
+    if total is None or expected is None:
+        return None
+    try:
+        difference = Decimal(total) - Decimal(str(expected))
+    except InvalidOperation:
+        return None
+    if difference == 0:
+        return None
+    return order_error(
+        "total_difference",
+        f"QuickBooks recorded a total of {Decimal(total):.2f}; the store charged {Decimal(str(expected)):.2f} "
+        f"(difference {difference:+.2f}).",
+        "Usually sales tax: check the channel's sales tax item and tax codes against the store's tax.",
+        False,
+    )
+
+
+def _count(applied: Applied, name: str) -> None:
+    applied.counts[name] = applied.counts.get(name, 0) + 1
+
+
+def requeue(order_refs: Iterable[tuple[str, str]], connection_id: str) -> None:
+    WorkQueue(connection_id).send_many([post_job(c, o) for c, o in order_refs])
