@@ -151,6 +151,9 @@ class AwsCalls:
         elif operation == "TransactWriteItems":
             self.dynamodb_writes += len(params.get("TransactItems", []))
 
+    def total(self) -> int:
+        return sum(self.calls.values())
+
     def snapshot(self) -> dict[str, int]:
         return {
             "dynamodb_writes": self.dynamodb_writes,
@@ -242,6 +245,8 @@ class Tally:
 
     round_trips: int = 0
     sessions: int = 0
+    round_trip_aws_calls: int = 0  # AWS calls made inside sendRequestXML and receiveResponseXML
+    wall_ms_by_method: dict[str, list[float]] = field(default_factory=dict)
     server_cpu: float = 0.0
     cpu_by_method: dict[str, float] = field(default_factory=dict)
     lxml_cpu: float = 0.0
@@ -265,9 +270,12 @@ def lxml_roundtrip(documents: list[str]) -> float:
 class WebConnector:
     """Runs Web Connector sessions over SOAP against the in-process gateway."""
 
-    def __init__(self, client: Any, company: Any, username: str, password: str) -> None:
+    def __init__(
+        self, client: Any, company: Any, username: str, password: str, aws_calls: AwsCalls | None = None
+    ) -> None:
         self.client, self.company = client, company
         self.username, self.password = username, password
+        self.aws_calls = aws_calls
 
     def call(self, tally: Tally, method: str, **params: str) -> list[str]:
         body = envelope(method, params)
@@ -275,9 +283,13 @@ class WebConnector:
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": f'"http://developer.intuit.com/{method}"',
         }
-        start = time.process_time()
+        calls_before = self.aws_calls.total() if self.aws_calls else 0
+        start, wall = time.process_time(), time.perf_counter()
         response = self.client.http.post("/qbwc", headers=headers, body=body)
         spent = time.process_time() - start
+        tally.wall_ms_by_method.setdefault(method, []).append((time.perf_counter() - wall) * 1000)
+        if self.aws_calls and method in ("sendRequestXML", "receiveResponseXML"):
+            tally.round_trip_aws_calls += self.aws_calls.total() - calls_before
         tally.server_cpu += spent
         tally.cpu_by_method[method] = tally.cpu_by_method.get(method, 0.0) + spent
         if response.status_code != 200:
@@ -336,7 +348,9 @@ class WebConnector:
 # one size
 
 
-def measure_size(client: Any, aws_calls: AwsCalls, n: int, items: int, seed: int) -> dict[str, Any]:
+def measure_size(
+    client: Any, aws_calls: AwsCalls, n: int, items: int, seed: int, *, all_pending: bool = False
+) -> dict[str, Any]:
     from chalicelib.dal import orders as order_repo
     from chalicelib.sync import tenancy
     from ledgerbridge.simulators.company import CompanySimulator
@@ -354,7 +368,7 @@ def measure_size(client: Any, aws_calls: AwsCalls, n: int, items: int, seed: int
     company = CompanySimulator.create(generated_items=items)
     conn = rest("POST", "/api/v1/connections", {"name": f"Bench {n}"}, expect=201)
     password = rest("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
-    wc = WebConnector(client, company, conn["username"], password)
+    wc = WebConnector(client, company, conn["username"], password, aws_calls)
     setup = Tally()
     wc.drain(setup)  # the first session: company information and the company lists
     channel = rest(
@@ -398,6 +412,9 @@ def measure_size(client: Any, aws_calls: AwsCalls, n: int, items: int, seed: int
             pushes += 1
             if result["counts"].get("new") != len(chunk):
                 raise RuntimeError(f"push: {result['counts']}")
+            if not all_pending:
+                wc.drain(tally)
+        if all_pending:  # every order waits before the Web Connector runs (a backlog after a day offline)
             wc.drain(tally)
         wall = time.perf_counter() - wall
         after = aws_calls.snapshot()
@@ -431,6 +448,10 @@ def measure_size(client: Any, aws_calls: AwsCalls, n: int, items: int, seed: int
             "qbxml_request_bytes_per_round_trip": round(tally.request_bytes / rt) if rt else 0,
             "qbxml_response_bytes_per_round_trip": round(tally.response_bytes / rt) if rt else 0,
             "soap_bytes_per_round_trip": round(tally.soap_bytes / rt) if rt else 0,
+            "qbxml_bytes_per_order": round((tally.request_bytes + tally.response_bytes) / n),
+            "aws_calls_per_round_trip": round(tally.round_trip_aws_calls / rt, 1) if rt else 0,
+            "send_p99_ms": _p99(tally.wall_ms_by_method.get("sendRequestXML", [])),
+            "receive_p99_ms": _p99(tally.wall_ms_by_method.get("receiveResponseXML", [])),
             "dynamodb_writes_per_order": round((after["dynamodb_writes"] - before["dynamodb_writes"]) / n, 2),
             "dynamodb_reads_per_order": round((after["dynamodb_reads"] - before["dynamodb_reads"]) / n, 2),
             "sqs_calls_per_order": round((after["sqs_calls"] - before["sqs_calls"]) / n, 2),
@@ -452,11 +473,22 @@ COLUMNS = (
     ("cpu/lxml", 9, "server_over_lxml", ".0f"),
     ("qbXML B/rt", 11, "qbxml_bytes_per_round_trip", "d"),
     ("SOAP B/rt", 10, "soap_bytes_per_round_trip", "d"),
+    ("qbXML B/ord", 12, "qbxml_bytes_per_order", "d"),
+    ("AWS/rt", 8, "aws_calls_per_round_trip", ".1f"),
+    ("send p99", 9, "send_p99_ms", ".0f"),
+    ("recv p99", 9, "receive_p99_ms", ".0f"),
     ("ddb w/ord", 10, "dynamodb_writes_per_order", ".2f"),
     ("ddb r/ord", 10, "dynamodb_reads_per_order", ".2f"),
     ("sqs/ord", 8, "sqs_calls_per_order", ".2f"),
     ("wall s", 8, "wall_s", ".1f"),
 )
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1)
 
 
 def _fmt_header() -> str:
@@ -492,6 +524,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000], help="order counts")
     parser.add_argument("--items", type=int, default=200, help="items already in the company file")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--all-pending",
+        action="store_true",
+        help="push every order before the first Web Connector session (N orders pending at once)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too (last line)")
     args = parser.parse_args(argv)
 
@@ -517,7 +554,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         header = _fmt_header()
         with Client(app) as client:
             for n in args.sizes:
-                figures = measure_size(client, aws_calls, n, args.items, args.seed + n)
+                figures = measure_size(
+                    client, aws_calls, n, args.items, args.seed + n, all_pending=args.all_pending
+                )
                 results.append(figures)
                 print(
                     f"N={n}: {figures['new_customers']} customers ({figures['cold']['orders']} cold orders), "

@@ -24,10 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:  # httpx is loaded when a connector first calls its store, not with the app
+    import httpx
+
 
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
 
@@ -365,6 +367,8 @@ class Http:
 
     def client(self) -> httpx.Client:
         if self._client is None:
+            import httpx
+
             self._client = httpx.Client(
                 base_url=self.base_url,
                 headers={"User-Agent": "Ledgerbridge/1.0", "Accept": "application/json", **self.headers},
@@ -387,6 +391,8 @@ class Http:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
+        import httpx
+
         last = ""
         for attempt in range(1, self.options.max_attempts + 1):
             if self._wait_before_next > 0:

@@ -18,6 +18,10 @@ PER_RUN = (
     "qbxml_bytes_per_round_trip",
     "soap_bytes_per_round_trip",
     "dynamodb_writes_per_order",
+    "qbxml_bytes_per_order",
+    "aws_calls_per_round_trip",
+    "send_p99_ms",
+    "receive_p99_ms",
 )
 
 
@@ -44,5 +48,8 @@ def test_orders_benchmark_prints_its_figures():
         assert f["server_cpu_ms_per_order"] > 0 and f["lxml_cpu_ms_per_order"] > 0
         assert f["qbxml_bytes_per_round_trip"] > 0 and f["soap_bytes_per_round_trip"] > 0
         assert f["dynamodb_writes_per_order"] >= 1  # each order is stored and settled
+        assert f["aws_calls_per_round_trip"] >= 1  # a round trip claims and settles its orders at least
+        assert f["qbxml_bytes_per_order"] * 30 >= f["qbxml_bytes_per_round_trip"] * f["round_trips"] - 30
+        assert f["send_p99_ms"] > 0 and f["receive_p99_ms"] > 0
     assert size["new_customers"] >= 1
     assert "trips/ord" in done.stdout and "N=30" in done.stdout

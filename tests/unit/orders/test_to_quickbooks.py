@@ -43,6 +43,7 @@ from chalicelib.orders.to_quickbooks import (
     sale_requests,
 )
 from chalicelib.qbxml import render_message_set
+from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTION_INCLUDE, answer_only
 from chalicelib.qbxml.text import CUSTOMER_NAME, ITEM_NAME, REF_NUMBER
 from ledgerbridge.qbxml_schema import schema_errors
 from tests.paths import FIXTURES
@@ -812,3 +813,38 @@ def test_a_settings_item_name_that_cannot_be_created_is_not_postable(us_order: O
         missing_item_requests(
             us_order, settings, country="US", request_prefix="o", missing={settings.shipping_item}
         )
+
+
+# --- answers trimmed to what is read back --------------------------------------------------------
+
+
+@pytest.mark.parametrize("txn_type", ["sales_receipt", "invoice", "sales_order"])
+def test_adds_ask_only_for_the_ids_they_are_read_for(us_order: Order, txn_type: str) -> None:
+    """IncludeRetElement on every add a message set carries (allowed by qbxmlops130.xsd on each Add request):
+    the requests stay schema-valid and name exactly what the engine reads from the answers."""
+    settings = FILES["US"]
+    sales = [sale(us_order, "US", txn_type)]
+    adds = [
+        customer_add_request(us_order, settings, request_id="o-customer"),
+        *missing_item_requests(
+            us_order, settings, country="US", request_prefix="o", missing={"TSHIRT-BLK-M", "Shipping"}
+        ),
+    ]
+    refunded = dataclasses.replace(
+        us_order,
+        refunds=(Refund(refund_id="r1", created_at=us_order.created_at, amount=Decimal("5.00")),),
+    )
+    memos = refund_requests(
+        refunded, settings, country="US", request_prefix="o", customer="Ada", guid=GUID_OF_ORDER
+    )
+    for request in adds:
+        answer_only(request, ADDED_LIST_ENTRY_INCLUDE)
+    for request in (*sales, *memos):
+        answer_only(request, ADDED_TRANSACTION_INCLUDE)
+    valid([*adds, *sales, *memos])
+    assert [e.text for e in adds[0].findall("IncludeRetElement")] == ["ListID"]
+    assert [e.text for e in sales[0].findall("IncludeRetElement")] == list(ADDED_TRANSACTION_INCLUDE)
+    answer_only(sales[0], ADDED_TRANSACTION_INCLUDE)  # asking twice adds nothing
+    assert len(sales[0].findall("IncludeRetElement")) == len(ADDED_TRANSACTION_INCLUDE)
+    with pytest.raises(ValueError, match="not an Add request"):
+        answer_only(etree.Element("InvoiceQueryRq"), ADDED_TRANSACTION_INCLUDE)
