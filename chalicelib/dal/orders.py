@@ -10,16 +10,15 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.dal import channels, cursors, payloads
-from chalicelib.dal.conditions import TRANSACTION_CANCELED, condition_failed
+from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import OrderModel
 
 PENDING, IN_FLIGHT, SYNCED, FAILED = "pending", "in_flight", "synced", "failed"
@@ -323,56 +322,23 @@ class Change:
         return _transition(self.channel_id, self.order_id, self.actions, self.condition)
 
 
-TRANSACTION_ITEMS = 100  # DynamoDB's limit of items per TransactWriteItems
-TRANSACTION_TRIES = 5
-CONDITION_FAILED_REASON = "ConditionalCheckFailed"  # a cancellation reason's code (not the exception's)
+WRITERS = 8  # conditional writes in flight at once for one batch
 
 
 def write_changes(changes: Sequence[Change]) -> list[bool]:
-    """Write many conditional updates in as few calls as DynamoDB allows, each keeping its own condition: one
-    TransactWriteItems per 100; a cancelled transaction is written again without the items whose condition failed
-    (its cancellation reasons name them). Returns, per change, whether its condition held and it was written.
-    A single change is a plain conditional UpdateItem (a transaction costs twice the write units)."""
-    if len(changes) == 1:
-        return [changes[0].write()]
-    written = [False] * len(changes)
-    for start in range(0, len(changes), TRANSACTION_ITEMS):
-        todo = list(range(start, min(start + TRANSACTION_ITEMS, len(changes))))
-        tries = 0
-        while todo:
-            if len(todo) == 1:
-                written[todo[0]] = changes[todo[0]].write()
-                break
-            try:
-                with TransactWrite(connection=_connection()) as transaction:
-                    for i in todo:
-                        change = changes[i]
-                        transaction.update(
-                            OrderModel(change.channel_id, change.order_id),
-                            actions=change.actions,
-                            condition=change.condition,
-                        )
-            except TransactWriteError as exc:
-                reasons = exc.cancellation_reasons if exc.cause_response_code == TRANSACTION_CANCELED else []
-                losers = {
-                    todo[k]
-                    for k, reason in enumerate(reasons)
-                    if reason is not None and reason.code == CONDITION_FAILED_REASON
-                }
-                tries += 1
-                if not losers and tries >= TRANSACTION_TRIES:
-                    raise
-                todo = [i for i in todo if i not in losers]  # a conflict with another writer: the same again
-                continue
-            for i in todo:
-                written[i] = True
-            break
-    return written
+    """Write many conditional updates, each keeping its own condition, a few at a time (WRITERS): a batch of 100
+    orders is claimed or settled in the time of about twelve writes. Returns, per change, whether its condition
+    held and it was written.
 
-
-def _connection() -> Connection:
-    meta = OrderModel.Meta
-    return Connection(region=meta.region, host=meta.host)
+    Not TransactWriteItems: all-or-nothing is not wanted (each order stands alone: a loser is dropped, not the
+    batch), a transaction costs twice the write units, and the embedded stack's moto copies the whole table for
+    every item of a transaction (O(table) per order). Not PartiQL BatchExecuteStatement either: moto evaluates
+    each statement over every table's items. Both would cut the number of calls; neither is worth their cost here
+    (see the closing note of issue 17)."""
+    if len(changes) <= 1:
+        return [c.write() for c in changes]
+    with ThreadPoolExecutor(max_workers=min(WRITERS, len(changes))) as pool:
+        return list(pool.map(Change.write, changes))
 
 
 def claim_change(order: StoredOrder, message_set_id: str) -> Change:
