@@ -8,6 +8,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, public_base_url
+from chalicelib.channels import CHANNEL_KINDS
 
 bp = Blueprint(__name__)
 
@@ -237,7 +238,7 @@ def spec_template() -> dict[str, Any]:
                             "connection_id": {"type": "string"},
                             "kind": {
                                 "type": "string",
-                                "enum": ["shopify", "shipstation", "woocommerce", "custom_store"],
+                                "enum": list(CHANNEL_KINDS),
                             },
                             "name": name,
                             "settings": OBJECT,

@@ -6,7 +6,7 @@ import importlib
 
 from chalicelib.channels.base import ConnectorSpec
 
-CHANNEL_KINDS = ("shopify", "shipstation", "woocommerce", "custom_store")
+CHANNEL_KINDS = ("shopify", "shipstation", "woocommerce", "custom_store", "bigcommerce")
 
 
 def spec(kind: str) -> ConnectorSpec:

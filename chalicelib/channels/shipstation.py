@@ -48,11 +48,10 @@ from chalicelib.channels.base import (
     Window,
     amount,
     canonical,
-    keyset_token,
     money,
-    read_keyset_token,
     text,
 )
+from chalicelib.channels.paging import OffsetKeyset
 
 API_URL = "https://ssapi.shipstation.com"
 LEDGERBRIDGE_SOURCE = "QuickBooks via Ledgerbridge"  # advancedOptions.source on orders Ledgerbridge creates
@@ -234,7 +233,8 @@ class ShipStation:
         return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more ShipStation stores"
 
     def fetch_page(self, window: Window, token: str | None) -> Page:
-        since, page, seen = read_keyset_token(token, window)
+        position = OffsetKeyset.read(token, window)
+        since, page = position.since, position.page
         params: dict[str, Any] = {
             "modifyDateEnd": to_pacific(window.until),
             "sortBy": "ModifyDate",
@@ -258,15 +258,11 @@ class ShipStation:
             if from_ledgerbridge(raw):
                 ours.add(order.order_id)
         full = isinstance(pages, int) and page < pages
-        fresh = [
-            o
-            for o in fetched
-            if not (o.order_id in seen and o.updated_at == since) and o.order_id not in ours
-        ]
+        fresh = [o for o in fetched if not position.already_read(o) and o.order_id not in ours]
         total = body.get("total")
         return Page(
             orders=sorted(fresh, key=lambda o: o.updated_at),
-            next_token=keyset_token(fetched, since, page, full),
+            next_token=position.next_token(fetched, full),
             total=total if token is None and isinstance(total, int) else None,
         )
 

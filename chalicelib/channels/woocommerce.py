@@ -51,14 +51,13 @@ from chalicelib.channels.base import (
     canonical,
     check_store_url,
     dedupe_updates,
-    keyset_token,
     money,
     parse_time,
-    read_keyset_token,
     skus_by_key,
     stock_key,
     text,
 )
+from chalicelib.channels.paging import OffsetKeyset
 
 PAGE_SIZE = 100  # WooCommerce's maximum per_page
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -236,7 +235,8 @@ class WooCommerce:
         return name or (urlsplit(self.store_url).hostname or self.store_url)
 
     def fetch_page(self, window: Window, token: str | None) -> Page:
-        since, page, seen = read_keyset_token(token, window)
+        position = OffsetKeyset.read(token, window)
+        since, page = position.since, position.page
         # WooCommerce dates are whole seconds and both filters are exclusive: one second beyond each end.
         after = since.replace(microsecond=0) - SECOND if since is not None else None
         before = window.until.replace(microsecond=0) + SECOND
@@ -268,14 +268,14 @@ class WooCommerce:
             (after is not None and o.updated_at <= after) or o.updated_at >= before for o in fetched
         ):
             raise FatalError(TOO_OLD)
-        fresh = [o for o in fetched if not (o.order_id in seen and o.updated_at == since)]
+        fresh = [o for o in fetched if not position.already_read(o)]
         fresh = [self._with_refunds(o, raws[o.order_id]) for o in fresh]
         pages = header_int(headers, "X-WP-TotalPages")
         full = page < pages if pages is not None else len(body) >= self.page_size
         total = header_int(headers, "X-WP-Total")
         return Page(
             orders=fresh,
-            next_token=keyset_token(fetched, since, page, full),
+            next_token=position.next_token(fetched, full),
             total=total if token is None else None,
         )
 

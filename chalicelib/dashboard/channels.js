@@ -27,6 +27,13 @@ const KINDS = {
       ["api_secret", "API secret", true, ""],
     ],
   },
+  bigcommerce: {
+    label: "BigCommerce",
+    fields: [
+      ["store_hash", "Store hash", false, "The short code in the API path: stores/<hash>/v3/."],
+      ["access_token", "API account access token", true, "From Settings > API accounts, with Orders read-only."],
+    ],
+  },
   woocommerce: {
     label: "WooCommerce",
     fields: [

@@ -49,6 +49,15 @@ def _custom_store(clock: Callable[[], float] | None) -> FakeStore:
     return FakeCustomStore().start()
 
 
+def _bigcommerce(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.bigcommerce import FakeBigCommerce
+
+    fake = FakeBigCommerce()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
 FAKES: dict[str, FakeKind] = {
     "shopify": FakeKind("shopify", _shopify, lambda f: {"shop": f.base_url, "access_token": f.access_token}),
     "shipstation": FakeKind(
@@ -67,5 +76,10 @@ FAKES: dict[str, FakeKind] = {
         "custom_store",
         _custom_store,
         lambda f: {"base_url": f.base_url, "username": f.username, "password": f.password},
+    ),
+    "bigcommerce": FakeKind(
+        "bigcommerce",
+        _bigcommerce,
+        lambda f: {"store_hash": f.store_hash, "access_token": f.access_token},
     ),
 }

@@ -127,7 +127,10 @@ class FakeStore:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-{self.vendor}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll: tests start many fakes
+            name=f"fake-{self.vendor}",
+            daemon=True,
         )
         self._thread.start()
         return self

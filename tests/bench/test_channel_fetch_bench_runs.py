@@ -20,7 +20,9 @@ def test_channel_fetch_benchmark_prints_a_row_per_store_and_size():
     assert done.returncode == 0, done.stderr
     rows = [line.split() for line in done.stdout.splitlines()[1:]]
     assert {(r[0], r[1]) for r in rows} == {
-        (kind, n) for kind in ("shopify", "shipstation", "woocommerce", "custom_store") for n in ("30", "300")
+        (kind, n)
+        for kind in ("shopify", "shipstation", "woocommerce", "custom_store", "bigcommerce")
+        for n in ("30", "300")
     }
     for row in rows:
         assert float(row[4]) > 0 and float(row[5]) > 0  # orders/s and peak MiB were measured

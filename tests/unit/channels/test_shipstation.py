@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.channels.base import FatalError, FetchedOrder, HttpOptions, RetriableError, Window
+from chalicelib.channels.base import FatalError, FetchedOrder, HttpOptions, Window
 from chalicelib.channels.shipstation import SPEC, ShipStation, UsPacific, from_pacific, to_pacific
 from chalicelib.orders.model import parse_order
 from ledgerbridge.fakes.shipstation import FakeShipStation, item
@@ -237,19 +237,6 @@ def test_built_in_pacific_rules_match_the_time_zone_database() -> None:
 # -- paging ------------------------------------------------------------------------------------------
 
 
-def test_pages_oldest_first_without_gaps_or_duplicates(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    orders = fake.add_orders(37, seed=7)  # several share a modifyDate
-    stamps = [o["modifyDate"] for o in orders]
-    assert len(set(stamps)) < len(stamps)
-    connector = connect(fake, sleeps, page_size=5)
-
-    read = read_all(connector, until(fake))
-
-    assert sorted(o.order_id for o in read) == sorted(str(o["orderId"]) for o in orders)
-    assert [o.updated_at for o in read] == sorted(o.updated_at for o in read)
-    assert len(fake.requests_to("/orders")) >= 8
-
-
 def test_an_order_changed_between_two_pages_is_still_read(fake: FakeShipStation, sleeps: Sleeps) -> None:
     orders = fake.add_orders(12, seed=1)
     for document in orders:  # twelve distinct moments, one minute apart
@@ -276,27 +263,6 @@ def test_an_order_changed_between_two_pages_is_still_read(fake: FakeShipStation,
     assert ids == [*expected, str(orders[2]["orderId"]), str(orders[7]["orderId"])]
     statuses = [parse_order(o.document).status for o in rest[-2:] if o.document]
     assert statuses == ["shipped", "on_hold"]
-
-
-def test_a_second_window_reads_only_the_orders_changed_since_the_first(
-    fake: FakeShipStation, sleeps: Sleeps
-) -> None:
-    orders = fake.add_orders(15, seed=2)
-    connector = connect(fake, sleeps, page_size=4)
-    bookmark = fake.tick()
-    assert len(read_all(connector, Window(None, bookmark))) == 15
-
-    fake.tick(60)
-    fake.change_order(orders[3]["orderId"], orderStatus="shipped")
-    fake.change_order(orders[11]["orderId"], orderStatus="cancelled")
-    added = fake.add_order()
-    second = read_all(connector, Window(bookmark, fake.tick()))
-
-    assert [o.order_id for o in second] == [
-        str(orders[3]["orderId"]),
-        str(orders[11]["orderId"]),
-        str(added["orderId"]),
-    ]
 
 
 def test_page_total_is_the_window_total_on_the_first_page(fake: FakeShipStation, sleeps: Sleeps) -> None:
@@ -342,60 +308,6 @@ def test_waits_for_the_rate_limit_window_when_no_request_is_left(sleeps: Sleeps)
     assert sleeps.waits == [45.0]
     assert store.throttled == 0
     assert len(store.requests) == 4
-
-
-def test_a_429_with_retry_after_is_waited_for_then_retried(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    fake.add_orders(3, seed=6)
-    fake.exhaust_rate_limit()  # another app used the key's requests
-
-    page = connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert len(page.orders) == 3
-    assert sleeps.waits == [60.0]  # Retry-After, once (not again for X-Rate-Limit-Reset)
-    assert fake.throttled == 1
-
-
-def test_a_429_from_the_api_honours_retry_after(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    fake.add_order()
-    fake.fail_next(429, headers={"Retry-After": "7"}, body={"message": "Too Many Requests"})
-
-    page = connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert len(page.orders) == 1 and sleeps.waits == [7.0]
-
-
-def test_server_errors_are_retried(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    fake.add_order()
-    fake.fail_next(503, times=2)
-
-    page = connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert len(page.orders) == 1
-    assert len(sleeps.waits) == 2 and all(0 < w <= 2 for w in sleeps.waits)
-    assert len(fake.requests_to("/orders")) == 3
-
-
-def test_a_server_failing_every_time_ends_the_run_as_retriable(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    fake.fail_next(500, times=50)
-
-    with pytest.raises(RetriableError) as caught:
-        connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert "ShipStation had a server error (HTTP 500)" in caught.value.message
-    assert len(fake.requests_to("/orders")) == HttpOptions().max_attempts
-
-
-def test_rejected_credentials_are_fatal_in_plain_words(fake: FakeShipStation, sleeps: Sleeps) -> None:
-    connector = connect(fake, sleeps, secret="not-the-secret")
-
-    with pytest.raises(FatalError) as on_check:
-        connector.check_credentials()
-    with pytest.raises(FatalError) as on_fetch:
-        connector.fetch_page(until(fake), None)
-
-    for caught in (on_check, on_fetch):
-        assert caught.value.message.startswith("ShipStation rejected the API key and secret.")
-    assert len(fake.requests) == 2  # not retried
 
 
 def test_missing_credentials_are_fatal() -> None:

@@ -348,28 +348,6 @@ def test_incremental_window_holds_only_what_changed(fake: FakeShopify, clock: Vi
     assert search == f"updated_at:>='{iso_z(first_until)}' updated_at:<='{iso_z(second_until)}'"
 
 
-def test_an_order_changed_while_paging_is_read_in_the_next_window(
-    fake: FakeShopify, clock: VirtualClock
-) -> None:
-    docs = fake.add_orders(9, seed=2)
-    until = fake.tick()
-    connector = connect(fake, clock, page_size=3)
-    window = Window(None, until)
-
-    page = connector.fetch_page(window, None)
-    moved = docs[-1]  # not read yet: its change takes it past this window
-    fake.change_order(moved["id"], note="edited")
-    pages = [page]
-    while pages[-1].next_token:
-        pages.append(connector.fetch_page(window, pages[-1].next_token))
-    later = orders_of(fetch_all(connector, Window(until, fake.now)))
-
-    first_run = [f.order_id for f in orders_of(pages)]
-    assert numeric_id(moved["id"]) not in first_run
-    assert [f.order_id for f in later] == [numeric_id(moved["id"])]
-    assert sorted(first_run + [f.order_id for f in later]) == sorted(numeric_id(d["id"]) for d in docs)
-
-
 def test_without_a_page_size_the_page_shrinks_to_what_shopify_allows(
     fake: FakeShopify, clock: VirtualClock
 ) -> None:
@@ -452,36 +430,6 @@ def test_a_wait_too_long_for_one_run_ends_it_as_retriable(fake: FakeShopify, clo
     assert clock.sleeps == []
 
 
-def test_429_waits_what_retry_after_says(fake: FakeShopify, clock: VirtualClock) -> None:
-    fake.add_order()
-    fake.fail_next(429, headers={"Retry-After": "7"}, body={"errors": "Exceeded 2 calls per second"})
-
-    page = connect(fake, clock).fetch_page(everything(fake), None)
-
-    assert clock.sleeps == [7.0]
-    assert len(page.orders) == 1 and len(fake.requests) == 2
-
-
-def test_server_errors_are_retried(fake: FakeShopify, clock: VirtualClock) -> None:
-    fake.add_order()
-    fake.fail_next(502, times=2)
-
-    page = connect(fake, clock).fetch_page(everything(fake), None)
-
-    assert len(page.orders) == 1 and len(fake.requests) == 3
-    assert len(clock.sleeps) == 2 and 0 < clock.sleeps[0] <= 1 and 0 < clock.sleeps[1] <= 2
-
-
-def test_server_errors_without_end_become_retriable(fake: FakeShopify, clock: VirtualClock) -> None:
-    fake.fail_next(500, times=100)
-
-    with pytest.raises(RetriableError) as caught:
-        connect(fake, clock).fetch_page(everything(fake), None)
-
-    assert "server error (HTTP 500)" in caught.value.message
-    assert len(fake.requests) == HttpOptions().max_attempts
-
-
 def test_an_internal_error_inside_a_200_answer_is_retried(fake: FakeShopify, clock: VirtualClock) -> None:
     fake.add_order()
     internal = {
@@ -533,16 +481,6 @@ def test_check_credentials_names_the_shop(fake: FakeShopify, clock: VirtualClock
     (request,) = fake.requests
     assert (request.method, request.path) == ("POST", f"/admin/api/{API_VERSION}/graphql.json")
     assert request.headers["x-shopify-access-token"] == fake.access_token
-
-
-def test_a_wrong_token_is_fatal_in_plain_words(fake: FakeShopify, clock: VirtualClock) -> None:
-    connector = connect(fake, clock, token="shpat_wrong")
-
-    for call in (connector.check_credentials, lambda: connector.fetch_page(everything(fake), None)):
-        with pytest.raises(FatalError) as caught:
-            call()
-        assert caught.value.message.startswith("Shopify rejected the access token")
-    assert len(fake.requests) == 2  # not retried
 
 
 def test_a_missing_read_orders_scope_is_fatal_and_named(fake: FakeShopify, clock: VirtualClock) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.channels.base import FatalError, FetchedOrder, HttpOptions, RetriableError, Window
+from chalicelib.channels.base import FatalError, FetchedOrder, HttpOptions, Window
 from chalicelib.channels.woocommerce import SPEC, WooCommerce, refund
 from chalicelib.orders.model import parse_order
 from ledgerbridge.fakes.woocommerce import FakeWooCommerce, fee_line, line_item, shipping_line
@@ -237,21 +237,6 @@ def test_a_store_that_ignores_the_modified_filter_is_stopped(
 # -- paging ------------------------------------------------------------------------------------------
 
 
-def test_pages_oldest_first_without_gaps_or_duplicates(fake: FakeWooCommerce, sleeps: list[float]) -> None:
-    orders = fake.add_orders(37, seed=7)  # several share a date_modified_gmt
-    stamps = [o["date_modified_gmt"] for o in orders]
-    assert len(set(stamps)) < len(stamps)
-    connector = connect(fake, sleeps, page_size=5)
-
-    read = read_all(connector, until(fake))
-
-    assert sorted(o.order_id for o in read) == sorted(str(o["id"]) for o in orders)
-    assert [o.updated_at for o in read] == sorted(o.updated_at for o in read)
-    requests = fake.requests_to("/orders")
-    assert len(requests) >= 8
-    assert requests[1].headers["authorization"].startswith("Basic ")
-
-
 def test_an_order_changed_between_two_pages_is_still_read(fake: FakeWooCommerce, sleeps: list[float]) -> None:
     orders = fake.add_orders(12, seed=1)
     for document in orders:  # twelve distinct moments, one minute apart
@@ -279,23 +264,6 @@ def test_an_order_changed_between_two_pages_is_still_read(fake: FakeWooCommerce,
     assert statuses == ["completed", "cancelled"]
 
 
-def test_a_second_window_reads_only_the_orders_changed_since_the_first(
-    fake: FakeWooCommerce, sleeps: list[float]
-) -> None:
-    orders = fake.add_orders(15, seed=2)
-    connector = connect(fake, sleeps, page_size=4)
-    bookmark = fake.tick()
-    assert len(read_all(connector, Window(None, bookmark))) == 15
-
-    fake.tick(60)
-    fake.change_order(orders[3]["id"], status="completed")
-    fake.add_refund(orders[11]["id"], amount="1.00", reason="Goodwill")
-    added = fake.add_order()
-    second = read_all(connector, Window(bookmark, fake.tick()))
-
-    assert [o.order_id for o in second] == [str(orders[3]["id"]), str(orders[11]["id"]), str(added["id"])]
-
-
 def test_page_total_comes_from_x_wp_total(fake: FakeWooCommerce, sleeps: list[float]) -> None:
     fake.add_orders(12, seed=3)
     connector = connect(fake, sleeps, page_size=5)
@@ -317,52 +285,6 @@ def test_ten_thousand_orders(fake: FakeWooCommerce, sleeps: list[float]) -> None
 
 
 # -- throttling and failures -------------------------------------------------------------------------
-
-
-def test_a_429_honours_retry_after(fake: FakeWooCommerce, sleeps: list[float]) -> None:
-    fake.add_order()
-    fake.fail_next(
-        429, headers={"Retry-After": "7"}, body={"code": "too_many_requests", "message": "Slow down"}
-    )
-
-    page = connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert len(page.orders) == 1 and sleeps == [7.0]
-
-
-def test_server_errors_are_retried(fake: FakeWooCommerce, sleeps: list[float]) -> None:
-    fake.add_order()
-    fake.fail_next(502, times=2, body={"message": "Bad gateway"})
-
-    page = connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert len(page.orders) == 1
-    assert len(sleeps) == 2 and all(0 < w <= 2 for w in sleeps)
-
-
-def test_a_server_failing_every_time_ends_the_run_as_retriable(
-    fake: FakeWooCommerce, sleeps: list[float]
-) -> None:
-    fake.fail_next(500, times=50)
-
-    with pytest.raises(RetriableError) as caught:
-        connect(fake, sleeps).fetch_page(until(fake), None)
-
-    assert "WooCommerce had a server error (HTTP 500)" in caught.value.message
-    assert len(fake.requests_to("/orders")) == HttpOptions().max_attempts
-
-
-def test_rejected_credentials_are_fatal_in_plain_words(fake: FakeWooCommerce, sleeps: list[float]) -> None:
-    connector = connect(fake, sleeps, secret="cs_wrong")
-
-    with pytest.raises(FatalError) as on_check:
-        connector.check_credentials()
-    with pytest.raises(FatalError) as on_fetch:
-        connector.fetch_page(until(fake), None)
-
-    for caught in (on_check, on_fetch):
-        assert caught.value.message.startswith("WooCommerce rejected the consumer key and secret.")
-    assert len(fake.requests) == 2  # not retried
 
 
 def test_no_rest_api_at_the_address_is_fatal(fake: FakeWooCommerce, sleeps: list[float]) -> None:
