@@ -267,3 +267,40 @@ def resync(channel_id: str, since: str, until: str, pages_per_call: int, functio
     click.echo(f"run {run['id']}: {run.get('state')}: {line}")
     if run.get("state") == "failed":
         raise click.ClickException(str(run.get("error")))
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queues: work that failed five times (runbook: docs/operations.md). In AWS, name the
+    deployment with LEDGERBRIDGE_RESOURCE_PREFIX (e.g. ledgerbridge-prod-)."""
+
+
+@dlq.command("list")
+def dlq_list() -> None:
+    """Every dead-letter queue of the deployment: messages waiting, messages being read, source queue."""
+    _use_storage()
+    from chalicelib.events.dead_letters import dead_letter_queues
+
+    queues = dead_letter_queues()
+    if not queues:
+        click.echo("no dead-letter queue")
+        return
+    for queue in queues:
+        click.echo(
+            f"{queue.name}\t{queue.messages} waiting\t{queue.in_flight} in flight\tfrom {queue.source_name}"
+        )
+
+
+@dlq.command("redrive")
+@click.argument("queue")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Move at most this many messages.")
+def dlq_redrive(queue: str, limit: int | None) -> None:
+    """Move the messages of dead-letter queue QUEUE back to the queue they came from (fix the cause first)."""
+    _use_storage()
+    from chalicelib.events.dead_letters import DLQ_SUFFIX, redrive
+
+    try:
+        moved = redrive(queue, limit=limit)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{moved} message(s) moved from {queue} to {queue.removesuffix(DLQ_SUFFIX)}")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.paths import QBXML_SAMPLES, SHARED_REFERENCE
+from tests.paths import QBXML_REFERENCE, QBXML_SAMPLES
 
-CATALOGUE = SHARED_REFERENCE / "qbxml" / "qbxmlops130-annotated-sample.xml"
+CATALOGUE = QBXML_REFERENCE / "qbxmlops130-annotated-sample.xml"
 RESPONSE_SAMPLE_DIRS = ("synthesized", "qbwc-qbxml-spec", "hotglue-qbwc-common", "bill-ash-qbwc")
 
 
