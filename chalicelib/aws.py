@@ -1,13 +1,15 @@
-"""Thin typed wrappers over the AWS services the app uses besides DynamoDB: SQS, Scheduler, Secrets.
+"""Thin typed wrappers over the AWS services the app uses besides DynamoDB: SQS, Scheduler, KMS.
 
 Each connection has its own work queue (and a dead-letter queue behind it): the Web Connector session of
 that connection is the only consumer, so one merchant's backlog never delays another's. Channel fetch work
-has one queue of its own; each channel has one Scheduler schedule and one secret.
+has one queue of its own; each channel has one Scheduler schedule and its credentials sealed with the deployment's KMS key.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -17,6 +19,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from chalicelib.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
@@ -312,37 +316,124 @@ class StorePushQueue(ChannelWorkQueue):
     SUFFIX = "store-push"
 
 
-class ChannelSecrets:
-    """A channel's store credentials: one Secrets Manager secret per channel, encrypted with KMS (the
-    deployment's key when set, else the account's aws/secretsmanager key). Never logged, never returned."""
+class CredentialsKey:
+    """The deployment's KMS key, used only for envelope encryption: it makes a data key per write of a channel's
+    credentials (GenerateDataKey) and unwraps it on read (Decrypt). The key is the template's (or the
+    KmsKeyId parameter's), named by LEDGERBRIDGE_KMS_KEY_ID; without one (the local stack and tests) it is the
+    key under the alias `alias/<prefix>channel-credentials`, which `create` makes on moto.
 
-    MISSING = ("ResourceNotFoundException",)
+    Every call carries an encryption context (the deployment's prefix and the channel): a data key wrapped for
+    one channel cannot be unwrapped for another, and the role may use the key only with its own prefix."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        self._kms = client("kms", self.settings)
+
+    @property
+    def alias(self) -> str:
+        return f"alias/{self.settings.queue_prefix}channel-credentials"
+
+    @property
+    def key_id(self) -> str:
+        return self.settings.kms_key_id or self.alias
+
+    def context(self, channel_id: str) -> dict[str, str]:
+        return {"deployment": self.settings.queue_prefix, "channel": channel_id}
+
+    def new_data_key(self, channel_id: str) -> tuple[bytes, bytes]:
+        """(plain AES-256 key, the same key wrapped by KMS): the plain key only for the caller's encryption."""
+        made = self._kms.generate_data_key(
+            KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=self.context(channel_id)
+        )
+        return bytes(made["Plaintext"]), bytes(made["CiphertextBlob"])
+
+    def data_key(self, channel_id: str, wrapped: bytes) -> bytes:
+        opened = self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext=self.context(channel_id))
+        return bytes(opened["Plaintext"])
+
+    def create(self) -> None:
+        """The local stack's key and alias (CloudFormation declares the deployed one). Idempotent."""
+        try:
+            self._kms.describe_key(KeyId=self.alias)
+            return
+        except ClientError as exc:
+            if error_code(exc) != "NotFoundException":
+                raise
+        key = self._kms.create_key(Description="Ledgerbridge channel credentials (local)")["KeyMetadata"]
+        self._kms.create_alias(AliasName=self.alias, TargetKeyId=key["KeyId"])
+
+
+class ChannelSecrets:
+    """A channel's store credentials, sealed with envelope encryption and kept in DynamoDB (the
+    `channel_credentials` table): each put makes a new AES-256 data key with KMS GenerateDataKey, encrypts
+    the credentials with AES-256-GCM (a random 96-bit nonce; the deployment and the channel as associated
+    data, so a ciphertext moved to another channel does not open), and stores the wrapped key, nonce and
+    ciphertext. A get costs one DynamoDB read and one KMS Decrypt. Never logged, never returned.
+
+    The plain data key is not cached: a Decrypt per read costs $0.03 per 10,000 (a channel fetched every
+    15 minutes: under $0.01 a month), while a cache would keep key material in a warm container beyond the
+    call that needs it and would let a container go on reading credentials after the key is disabled.
+
+    Channels made before (one Secrets Manager secret each, `<prefix>channel/<id>`) are migrated on their
+    first read: the secret is read once, sealed the new way, and deleted. `delete` removes both forms."""
+
+    MISSING = ("ResourceNotFoundException",)
+    MAX_BYTES = 4096  # the credentials as JSON: a few API keys and URLs, far below DynamoDB's 400 KB item
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.key = CredentialsKey(self.settings)
         self._sm = client("secretsmanager", self.settings)
 
     def name(self, channel_id: str) -> str:
+        """The Secrets Manager secret a channel had before envelope encryption (read once, then deleted)."""
         return f"{self.settings.queue_prefix}channel/{channel_id}"
 
+    def _associated(self, channel_id: str) -> bytes:
+        return f"{self.settings.queue_prefix}channel/{channel_id}".encode()
+
     def put(self, channel_id: str, tenant_id: str, values: dict[str, str]) -> None:
-        body = json.dumps(values, sort_keys=True)
-        try:
-            self._sm.put_secret_value(SecretId=self.name(channel_id), SecretString=body)
-            return
-        except ClientError as exc:
-            if error_code(exc) not in self.MISSING:
-                raise
-        extra = {"KmsKeyId": self.settings.kms_key_id} if self.settings.kms_key_id else {}
-        self._sm.create_secret(
-            Name=self.name(channel_id),
-            SecretString=body,
-            Description="Ledgerbridge store credentials",
-            Tags=[{"Key": "tenant", "Value": tenant_id}, {"Key": "channel", "Value": channel_id}],
-            **extra,
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        from chalicelib.dal import channel_credentials
+
+        body = json.dumps(values, sort_keys=True).encode()
+        if len(body) > self.MAX_BYTES:
+            raise ValueError(f"store credentials over {self.MAX_BYTES} bytes")
+        plain_key, wrapped = self.key.new_data_key(channel_id)
+        nonce = os.urandom(12)
+        ciphertext = AESGCM(plain_key).encrypt(nonce, body, self._associated(channel_id))
+        channel_credentials.save(
+            channel_id,
+            channel_credentials.SealedCredentials(
+                tenant_id=tenant_id, wrapped_key=wrapped, nonce=nonce, ciphertext=ciphertext
+            ),
         )
 
     def get(self, channel_id: str) -> dict[str, str]:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        from chalicelib.dal import channel_credentials
+
+        sealed = channel_credentials.load(channel_id)
+        if sealed is None:
+            return self._migrate(channel_id)
+        plain_key = self.key.data_key(channel_id, sealed.wrapped_key)
+        body = AESGCM(plain_key).decrypt(sealed.nonce, sealed.ciphertext, self._associated(channel_id))
+        values: dict[str, str] = json.loads(body)
+        return values
+
+    def delete(self, channel_id: str) -> None:
+        from chalicelib.dal import channel_credentials
+
+        channel_credentials.delete(channel_id)
+        self._delete_legacy(channel_id)  # a secret a failed migration left behind
+
+    def _migrate(self, channel_id: str) -> dict[str, str]:
+        """A channel's credentials still in Secrets Manager: read once, sealed into DynamoDB, secret deleted.
+        Nothing in either place: {}."""
+        from chalicelib.dal import channels
+
         try:
             raw = self._sm.get_secret_value(SecretId=self.name(channel_id))["SecretString"]
         except ClientError as exc:
@@ -350,9 +441,17 @@ class ChannelSecrets:
                 return {}
             raise
         values: dict[str, str] = json.loads(raw)
+        channel = channels.get(channel_id)
+        if channel is None:  # nothing to attach them to: read, not rewritten
+            return values
+        self.put(channel_id, channel.tenant_id, values)
+        try:
+            self._delete_legacy(channel_id)
+        except ClientError:  # sealed already; the channel's deletion removes the secret
+            logger.warning("legacy channel secret not deleted", extra={"channel_id": channel_id})
         return values
 
-    def delete(self, channel_id: str) -> None:
+    def _delete_legacy(self, channel_id: str) -> None:
         try:
             self._sm.delete_secret(SecretId=self.name(channel_id), ForceDeleteWithoutRecovery=True)
         except ClientError as exc:
@@ -506,7 +605,8 @@ class ChannelSchedules:
 
 def provision_shared(settings: Settings | None = None) -> None:
     """Resources every deployment has besides tables (CloudFormation makes them in AWS; the local stack and
-    tests call this): the fetch and store push queues and the schedule group."""
+    tests call this): the fetch and store push queues, the schedule group and the credentials' KMS key."""
     FetchQueue(settings).create()
     StorePushQueue(settings).create()
     ChannelSchedules(settings).create_group()
+    CredentialsKey(settings).create()

@@ -214,6 +214,7 @@ class EmbeddedAws:
             "sqs": self._dump_queues(),
             "schedules": self._dump_schedules(),
             "secrets": self._dump_secrets(),
+            "kms_keys": self._dump_keys(),
         }
 
     def _load(self) -> tuple[dict[str, Any] | None, int]:
@@ -267,6 +268,7 @@ class EmbeddedAws:
             if refused:
                 raise RuntimeError(f"{refused} batches of {table} could not be restored")
             count += len(items)
+        self._restore_keys(state.get("kms_keys", []))  # before provision makes a new one
         self.provision()  # the connections' queues, before their messages go back in
         sqs = self._client("sqs")
         for queue, bodies in state.get("sqs", {}).items():
@@ -331,6 +333,40 @@ class EmbeddedAws:
             if value is not None and not secret.is_deleted():
                 out[str(secret.name)] = str(value)
         return out
+
+    def _dump_keys(self) -> list[dict[str, Any]]:
+        """The local KMS keys with an alias (the channel credentials' key: chalicelib.aws.CredentialsKey):
+        id, aliases and key material, so the data keys it wrapped still open after a restart. Only in the
+        sealed state, like the secrets."""
+        from moto.kms.models import kms_backends
+
+        backend = kms_backends[LOCAL_ACCOUNT][LOCAL_REGION]
+        return [
+            {"id": key.id, "aliases": sorted(key.aliases), "material": _b64(key.key_material)}
+            for key in backend.keys.values()
+            if key.aliases
+        ]
+
+    def _restore_keys(self, keys: list[dict[str, Any]]) -> int:
+        """Moto's KMS cannot import a key under a given id: the key is made, then given the saved id and
+        material (the id is inside every ciphertext the key made)."""
+        from moto.kms.models import kms_backends
+
+        backend = kms_backends[LOCAL_ACCOUNT][LOCAL_REGION]
+        for saved in keys:
+            if saved["id"] in backend.keys:
+                continue
+            key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "restored", None)
+            backend.keys.pop(key.id)
+            key.arn = key.arn.removesuffix(key.id) + saved["id"]
+            key.id = saved["id"]
+            key.key_material = base64.b64decode(saved["material"])
+            backend.keys[key.id] = key
+            for alias in saved["aliases"]:
+                if backend.alias_exists(alias):
+                    backend.delete_alias(alias)
+                backend.create_alias(key.id, alias)
+        return len(keys)
 
     def _client(self, service: str) -> Any:
         import boto3

@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
+from chalicelib.dal import connections
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import ChannelModel
 from chalicelib.errors import NotFound
@@ -88,6 +89,7 @@ def create(
         store_name=store_name,
     )
     model.save(condition=ChannelModel.channel_id.does_not_exist())
+    connections.note_channels_changed(connection_id)  # its standing jobs may have changed
     return _channel(model)
 
 
@@ -135,7 +137,9 @@ def update(
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
         raise
-    return get_for_tenant(tenant_id, channel_id)
+    updated = get_for_tenant(tenant_id, channel_id)
+    connections.note_channels_changed(updated.connection_id)  # its standing jobs may have changed
+    return updated
 
 
 def delete(tenant_id: str, channel_id: str) -> None:

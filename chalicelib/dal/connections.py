@@ -41,10 +41,28 @@ class Connection:
     lists_refreshed_at: datetime | None
     unresolved_set: dict[str, Any] | None = None
     queue_drained_at: float | None = None
+    login_failures_until: float | None = None
+    channels_version: int = 0
+    standing_channels: dict[str, Any] | None = None
 
     @property
     def has_connected(self) -> bool:
         return self.connected_at is not None
+
+    def may_have_source_failures(self, now: float) -> bool:
+        """Whether a source's wrong passwords may still count at `now` (else reading them is pointless).
+
+        A connection from before `login_failures_until` existed is read whenever it has had wrong passwords."""
+        if self.login_failures_until is None:
+            return self.failed_logins > 0
+        return self.login_failures_until > now
+
+    def standing_channel_ids(self) -> list[str] | None:
+        """The channels with standing jobs, or None when unknown (never listed, or channels changed since)."""
+        known = self.standing_channels
+        if not known or int(known.get("version", -1)) != self.channels_version:
+            return None
+        return [str(i) for i in known.get("ids", [])]
 
 
 def _connection(m: ConnectionModel) -> Connection:
@@ -70,8 +88,15 @@ def _connection(m: ConnectionModel) -> Connection:
         last_error=m.last_error,
         lists_refreshed_at=m.lists_refreshed_at,
         unresolved_set=m.unresolved_set,
-        queue_drained_at=float(m.queue_drained_at) if m.queue_drained_at is not None else None,
+        queue_drained_at=_float(m.queue_drained_at),
+        login_failures_until=_float(m.login_failures_until),
+        channels_version=int(m.channels_version or 0),
+        standing_channels=m.standing_channels,
     )
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 def connection_id_from_username(username: str) -> str | None:
@@ -222,7 +247,13 @@ def record_failed_login(
     blocked_until = now + wait if wait else None
     if blocked_until is not None:
         model.update(actions=[LoginFailureModel.blocked_until.set(blocked_until)])
-    _update(connection_id, [ConnectionModel.failed_logins.add(1)])
+    # Every source's failures stop mattering by now + the longer of the window and the longest wait: until
+    # then authenticate reads the source's record (the value only grows: `now` does, the backoff is fixed).
+    until = now + max(backoff.window_seconds, backoff.max_seconds)
+    _update(
+        connection_id,
+        [ConnectionModel.failed_logins.add(1), ConnectionModel.login_failures_until.set(until)],
+    )
     return SourceFailures(source, failures, now, blocked_until)
 
 
@@ -265,8 +296,26 @@ def record_queue_drained(connection_id: str, at: float) -> None:
     _update(connection_id, [ConnectionModel.queue_drained_at.set(at)])
 
 
-def record_contact(connection_id: str, at: datetime) -> None:
-    _update(connection_id, [ConnectionModel.last_contact_at.set(at)])
+def record_sign_in(
+    connection_id: str,
+    at: datetime,
+    *,
+    queue_drained_at: float | None = None,
+    standing_channels: dict[str, Any] | None = None,
+) -> None:
+    """One write for what a sign-in learnt: the contact, and when given the time the queue was found empty
+    (epoch seconds, wall clock) and the channels with standing jobs ({"version", "ids"})."""
+    actions: list[Any] = [ConnectionModel.last_contact_at.set(at)]
+    if queue_drained_at is not None:
+        actions.append(ConnectionModel.queue_drained_at.set(queue_drained_at))
+    if standing_channels is not None:
+        actions.append(ConnectionModel.standing_channels.set(standing_channels))
+    _update(connection_id, actions)
+
+
+def note_channels_changed(connection_id: str) -> None:
+    """A channel of the connection was added or changed: the standing-jobs channels it keeps are out of date."""
+    _update(connection_id, [ConnectionModel.channels_version.add(1)])
 
 
 def record_company(

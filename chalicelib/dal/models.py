@@ -117,6 +117,13 @@ class ConnectionModel(_Base):
     # When a session last found the connection's queue empty (epoch seconds): an order still pending that was
     # queued well before then had its queue message lost (the stranded-order sweep).
     queue_drained_at = NumberAttribute(null=True)
+    # Until when a source's wrong passwords may still count (epoch seconds): before then authenticate reads the
+    # source's login failures; after it, none can matter and the read is skipped.
+    login_failures_until = NumberAttribute(null=True)
+    # Bumped by every channel added or changed; `standing_channels` ({"version", "ids"}) lists the channels with
+    # standing jobs as of `version`, so a sign-in with none reads no channel (chalicelib/sync/standing_jobs.py).
+    channels_version = NumberAttribute(null=True)
+    standing_channels = JSONAttribute(null=True)
     by_tenant = ConnectionsByTenant()
 
 
@@ -183,6 +190,9 @@ class SyncRunModel(_Base):
     requests = NumberAttribute(default=0)
     errors = ListAttribute(of=UnicodeAttribute, default=list)
     counts = JSONAttribute(null=True)
+    # History is kept SYNC_RUN_RETENTION_DAYS (chalicelib/dal/sync_runs.py), then DynamoDB's TTL removes it;
+    # optional so that runs written before the TTL existed stay readable (they are never expired).
+    expires_at = TTLAttribute(null=True)
 
 
 class ChannelsByTenant(GlobalSecondaryIndex["ChannelModel"]):  # type: ignore[no-untyped-call]
@@ -229,6 +239,23 @@ class ChannelModel(_Base):
     tracking_job_at = NumberAttribute(null=True)
     last_push = JSONAttribute(null=True)
     by_tenant = ChannelsByTenant()
+
+
+class ChannelCredentialsModel(_Base):
+    """A channel's store credentials, sealed (envelope encryption, chalicelib.aws.ChannelSecrets): the data key
+    as KMS wrapped it, the AES-256-GCM nonce and ciphertext. Read and written by channel id only, never listed,
+    never logged, never returned by an API. Deleted with its channel."""
+
+    class Meta(_Base.Meta):
+        table_name = "channel_credentials"
+        short_name = "channel_credentials"
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    wrapped_key = BinaryAttribute(legacy_encoding=False)
+    nonce = BinaryAttribute(legacy_encoding=False)
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    updated_at = UTCDateTimeAttribute()
 
 
 class FetchRunModel(_Base):
@@ -465,6 +492,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     OutboundSaleModel,
     PayloadModel,
     LoginFailureModel,
+    ChannelCredentialsModel,
 )
 
 

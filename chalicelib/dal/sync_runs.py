@@ -1,12 +1,17 @@
-"""Sync history: one record per Web Connector session, with its counts, round trips and errors."""
+"""Sync history: one record per Web Connector session, with its counts, round trips and errors.
+
+Kept SYNC_RUN_RETENTION_DAYS after the session started, then removed by DynamoDB's TTL (`expires_at`): the
+history would otherwise grow forever (a run every few minutes per connection)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.dal.models import SyncRunModel
+
+SYNC_RUN_RETENTION_DAYS = 400  # over a year: last year's same month stays visible
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,18 @@ def _key(started_at: datetime, ticket: str) -> str:
     return f"{started_at.strftime('%Y%m%dT%H%M%S.%fZ')}#{ticket[:12]}"
 
 
+def _expires(started_at: datetime) -> datetime:
+    return started_at + timedelta(days=SYNC_RUN_RETENTION_DAYS)
+
+
 def start(connection_id: str, ticket: str, started_at: datetime) -> None:
-    SyncRunModel(connection_id, _key(started_at, ticket), ticket=ticket, started_at=started_at).save()
+    SyncRunModel(
+        connection_id,
+        _key(started_at, ticket),
+        ticket=ticket,
+        started_at=started_at,
+        expires_at=_expires(started_at),
+    ).save()
 
 
 def finish(
@@ -67,6 +82,7 @@ def finish(
         requests=requests,
         errors=errors[-20:],
         counts=counts,
+        expires_at=_expires(started_at),
     ).save()
 
 

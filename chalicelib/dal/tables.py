@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from chalicelib.dal.models import ALL_MODELS, FetchRunModel, LoginFailureModel, PayloadModel, TicketModel
+from chalicelib.dal.models import (
+    ALL_MODELS,
+    FetchRunModel,
+    LoginFailureModel,
+    PayloadModel,
+    SyncRunModel,
+    TicketModel,
+)
 
 
 def create_tables() -> list[str]:
-    """Create every table that does not exist yet and switch on the tickets' TTL. Returns the names."""
+    """Create every table that does not exist yet and switch on TTL where records expire (tickets, fetch runs, payloads, login failures,
+    sync runs). Returns the names."""
     names = []
     for model in ALL_MODELS:
         if not model.exists():
@@ -16,6 +24,7 @@ def create_tables() -> list[str]:
     FetchRunModel.update_ttl(ignore_update_ttl_errors=True)
     PayloadModel.update_ttl(ignore_update_ttl_errors=True)
     LoginFailureModel.update_ttl(ignore_update_ttl_errors=True)
+    SyncRunModel.update_ttl(ignore_update_ttl_errors=True)
     return names
 
 

@@ -4,10 +4,16 @@ reading inventory for the store, reading sales for ShipStation, writing ShipStat
 They are queued when the Web Connector signs in, so `authenticate` sees work and opens a session. A
 channel has at most one of each queued at a time (a conditional write on the channel); one queued for
 over an hour is presumed lost (its message went to the dead-letter queue) and is queued again.
+
+Which channels have standing jobs is kept on the connection (`standing_channels`, as of its `channels_version`,
+which every channel added or changed bumps): a sign-in whose connection has none reads no channel at all, so
+an idle Web Connector poll costs no channel query. When unknown, the channels are listed and the answer is
+handed back for the sign-in's one write to the connection.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +27,24 @@ from chalicelib.sync.jobs import READ_INVENTORY, READ_SALES, WRITE_TRACKING, new
 STALE_SECONDS = 3600
 
 
-def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> int:
-    """Queue each of the connection's channels' standing jobs not queued yet; returns how many."""
+@dataclass(frozen=True)
+class StandingJobs:
+    """What a sign-in queued, and the channels with standing jobs to keep on the connection (None: as kept)."""
+
+    queued: int
+    channels: dict[str, Any] | None
+
+
+def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> StandingJobs:
+    """Queue each of the connection's channels' standing jobs not queued yet."""
+    if conn.standing_channel_ids() == []:
+        return StandingJobs(0, None)  # known to have none: nothing read
     jobs: list[dict[str, Any]] = []
+    standing: list[str] = []
     for channel in channels.list_for_connection(conn.tenant_id, conn.connection_id):
         settings = settings_of(channel)
+        if settings.moves("inventory_to_store") or settings.moves("quickbooks_to_shipstation"):
+            standing.append(channel.channel_id)
         wanted = []
         if settings.moves("inventory_to_store"):
             wanted.append(("inventory", READ_INVENTORY))
@@ -38,4 +57,5 @@ def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> in
                 jobs.append(new_job(kind, conn.connection_id, now, channel_id=channel.channel_id))
     if jobs:
         queue.send_many(jobs)
-    return len(jobs)
+    known = {"version": conn.channels_version, "ids": standing}
+    return StandingJobs(len(jobs), None if known == conn.standing_channels else known)

@@ -8,6 +8,16 @@ When a Web Connector signs in, pending orders queued well before a session last 
 message was not there) are queued again (a duplicate message is harmless: the engine reads the order's status
 first), and orders claimed over STALE_AFTER ago into a set that is not the connection's unresolved one go back to
 pending, to be verified in QuickBooks before they are posted again.
+
+The sweep is a query of that index, and an idle sign-in (nothing queued) is most of a connection's sign-ins, so
+an idle sign-in either sweeps or writes to the connection, never both (at most two DynamoDB calls with reading
+the connection): it writes (the contact and the drained queue's time) when the last contact is older than
+1.5 runs of the connection's schedule, and otherwise sweeps. Polling on schedule the two alternate: the drained
+mark moves every other run, and the run after sweeps with it. A mark that moves less often only makes the sweep
+more careful (an order counts as stranded only when queued before a time the queue was surely found empty). A
+Web Connector back after 2.5 runs or more (the computer was off, or it runs less often than the connection says)
+both writes and sweeps; one polling between 1.5 and 2.5 runs apart only writes, and its stranded orders are
+found at its next sign-in with work. A sign-in with work sweeps every time, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +35,26 @@ LOST_MARGIN = timedelta(
     minutes=2
 )  # a message sent this close to a drained queue may simply not have shown yet
 SWEEP_LIMIT = 500  # orders looked at per sign-in; the rest at the next one
+CONTACT_EVERY_RUNS = 1.5  # an idle sign-in writes the contact when the last is older than this many runs
+OVERDUE_RUNS = 2.5  # ... and sweeps as well when it is older than this many
+
+
+def idle_write_due(conn: Connection, now: datetime) -> bool:
+    """Whether an idle sign-in at `now` (the service's clock, as `last_contact_at`) writes the contact and the
+    drained queue's time (else it sweeps): no contact or drained mark yet, or the contact older than
+    CONTACT_EVERY_RUNS runs of the connection's schedule."""
+    if conn.last_contact_at is None or conn.queue_drained_at is None:
+        return True
+    every = timedelta(minutes=max(1, conn.run_every_minutes) * CONTACT_EVERY_RUNS)
+    return now - conn.last_contact_at >= every
+
+
+def overdue_sweep(conn: Connection, now: datetime) -> bool:
+    """Whether an idle sign-in that writes sweeps as well: the Web Connector was away OVERDUE_RUNS runs or more
+    (or never signed in), so no sweep ran in between."""
+    if conn.last_contact_at is None:
+        return True
+    return now - conn.last_contact_at >= timedelta(minutes=max(1, conn.run_every_minutes) * OVERDUE_RUNS)
 
 
 def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds: int = 60) -> int:

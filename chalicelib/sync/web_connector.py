@@ -49,7 +49,7 @@ from chalicelib.sync.orders import POST_ORDER
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
 from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
-from chalicelib.sync.stranded_orders import requeue_stranded
+from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
@@ -183,7 +183,13 @@ class WebConnectorService:
             return AuthResult(refusal, "nvu")
         now = self.clock()
         ts = now.timestamp()
-        earlier = connections.source_failures(conn.connection_id, source)
+        # Reading the source's wrong passwords only while any could still count: an idle poll reads the connection
+        # and writes it (or sweeps), nothing more (chalicelib/sync/stranded_orders.py).
+        earlier = (
+            connections.source_failures(conn.connection_id, source)
+            if conn.may_have_source_failures(ts)
+            else None
+        )
         if earlier is not None and earlier.blocked_at(ts, conn.password_set_at):
             logger.warning(
                 "authenticate: source slowed after wrong passwords",
@@ -214,23 +220,41 @@ class WebConnectorService:
             connections.clear_failed_logins(conn.connection_id, source if earlier is not None else None)
         if conn.last_error and conn.last_error.get("code") == "wrong_password":
             connections.clear_error(conn.connection_id)
-        connections.record_contact(conn.connection_id, now)
 
         if conn.active_ticket and conn.lease_until and conn.lease_until >= ts:
+            connections.record_sign_in(conn.connection_id, now)
             logger.info("authenticate: another session is live", extra={"connection_id": conn.connection_id})
             return AuthResult(refusal, "busy")
         if conn.active_ticket:
             self._abandon(conn.active_ticket, "replaced by a new session after it stopped answering")
 
-        queue = self.queue_for(conn.connection_id)
-        # Standing jobs (inventory, sales for ShipStation, tracking) are queued on every run; SQS's message
-        # count lags a send, so jobs just queued count as work by themselves.
-        queued = queue_standing_jobs(conn, queue, now) if conn.has_connected else 0
         if conn.has_connected:
-            queued += requeue_stranded(conn, queue, retry_delay_seconds=self.settings.retry_delay_seconds)
-        if conn.has_connected and not queued and queue.visible_count() == 0:
-            connections.record_queue_drained(conn.connection_id, time.time())  # wall clock, as queued_at
-            return AuthResult(refusal, "none")
+            queue = self.queue_for(conn.connection_id)
+            # Standing jobs (inventory, sales for ShipStation, tracking) are queued on every run; SQS's message
+            # count lags a send, so jobs just queued count as work by themselves.
+            standing = queue_standing_jobs(conn, queue, now)
+            idle = not standing.queued and queue.visible_count() == 0
+            # An idle sign-in either writes the connection or sweeps for stranded orders (one DynamoDB call
+            # besides reading the connection), both only when the Web Connector has been away long (see
+            # chalicelib/sync/stranded_orders.py); a sign-in with work does both.
+            write = not idle or standing.channels is not None or idle_write_due(conn, now)
+            sweep = not idle or not write or overdue_sweep(conn, now)
+            rescued = (
+                requeue_stranded(conn, queue, retry_delay_seconds=self.settings.retry_delay_seconds)
+                if sweep
+                else 0
+            )
+            if write or rescued:
+                connections.record_sign_in(
+                    conn.connection_id,
+                    now,
+                    queue_drained_at=time.time() if idle else None,  # wall clock, as queued_at
+                    standing_channels=standing.channels,
+                )
+            if idle and not rescued:
+                return AuthResult(refusal, "none")
+        else:
+            connections.record_sign_in(conn.connection_id, now)
 
         # The ticket is written before the lease is taken: a lease never points at a missing session,
         # and a ticket whose lease was not won is refused by every later call.

@@ -262,8 +262,11 @@ def test_no_secret_in_plain_text_under_the_state_dir(tmp_path):
 
     again = start_in_group(state, key)
     try:
-        # sealed at rest, the secret is still the store's credential once the stack is up again
+        # sealed at rest, the credentials still open once the stack is up again (the local KMS key and
+        # the channel_credentials items came back), and no channel has a Secrets Manager secret
         import boto3
+
+        from ledgerbridge.devstack import local_environment
 
         sm = boto3.client(
             "secretsmanager",
@@ -272,9 +275,25 @@ def test_no_secret_in_plain_text_under_the_state_dir(tmp_path):
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        names = [s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].endswith(channel_id)]
-        assert len(names) == 1
-        assert json.loads(sm.get_secret_value(SecretId=names[0])["SecretString"])["password"] == password
+        assert not [s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].endswith(channel_id)]
+        read = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json, sys; from chalicelib.aws import ChannelSecrets; "
+                "print(json.dumps(ChannelSecrets().get(sys.argv[1])))",
+                channel_id,
+            ],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERBRIDGE_"))},
+                **local_environment(again.moto_endpoint, "http://127.0.0.1"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert json.loads(read.stdout)["password"] == password
     finally:
         stop_stack(again)
         kill_group(again.process)

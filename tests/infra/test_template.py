@@ -17,8 +17,11 @@ import copy
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import botocore.session
@@ -39,7 +42,14 @@ from chalicelib.aws import (
     WorkQueue,
     provision_shared,
 )
-from chalicelib.dal.models import ALL_MODELS, FetchRunModel, OutboundSaleModel, StockLevelModel, TicketModel
+from chalicelib.dal.models import (
+    ALL_MODELS,
+    FetchRunModel,
+    OutboundSaleModel,
+    StockLevelModel,
+    SyncRunModel,
+    TicketModel,
+)
 from chalicelib.settings import Settings, get_settings
 from ledgerbridge import package
 from tests.paths import REPO
@@ -55,6 +65,8 @@ JUSTIFIED_LINT_FINDINGS: dict[str, str] = {}
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
 OWNER_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"  # OwnerId has no default: each deployment picks one
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+STACK_KEY_ID = "0000abcd-00ab-00cd-00ef-000000000000"  # the id KMS gives the template's ChannelCredentialsKey
+STACK_KEY = f"arn:aws:kms:us-east-1:123456789012:key/{STACK_KEY_ID}"
 # The Chalice function of the REST API has no name of its own in the app; Chalice calls it APIHandler.
 API_HANDLER = "app.app"
 FETCH_FUNCTION = "fetch_channel"  # the schedules' target (chalicelib/events/fetch.py)
@@ -98,8 +110,18 @@ def _resolve(value: Any, variables: dict[str, str]) -> str:
         return variables[argument]
     if function == "Fn::GetAtt":
         return variables[".".join(argument)]
+    if function == "Fn::If":
+        name, when_true, when_false = argument
+        return _resolve(when_true if _condition(name, variables) else when_false, variables)
     assert function == "Fn::Sub" and isinstance(argument, str), value
     return re.sub(r"\$\{([^}]+)\}", lambda m: variables[m.group(1)], argument)
+
+
+def _condition(name: str, variables: dict[str, str]) -> bool:
+    """The template's conditions `_resolve` meets in values (those on the KmsKeyId parameter)."""
+    return {"HasKmsKey": variables["KmsKeyId"] != "", "CreateCredentialsKey": variables["KmsKeyId"] == ""}[
+        name
+    ]
 
 
 def _variables(template: dict[str, Any], **parameters: str) -> dict[str, str]:
@@ -140,6 +162,8 @@ def _variables(template: dict[str, Any], **parameters: str) -> dict[str, str]:
             variables |= {logical: name, f"{logical}.Arn": head.format("lambda") + "function:" + name}
         elif kind == "AWS::Logs::LogGroup":
             variables[logical] = _resolve(props["LogGroupName"], variables)
+        elif kind == "AWS::KMS::Key":
+            variables |= {logical: STACK_KEY_ID, f"{logical}.Arn": STACK_KEY}
     return variables
 
 
@@ -303,8 +327,30 @@ class _Recorder:
         if method == "list_schedules":
             return {"Schedules": [{"Name": "channel-chn_1"}]}
         if method == "get_secret_value":
-            return {"SecretString": "{}"}
+            return {"SecretString": '{"api_key": "old"}'}
+        if method == "generate_data_key":
+            return {"Plaintext": _DATA_KEY, "CiphertextBlob": b"wrapped:" + _DATA_KEY}
+        if method == "decrypt":
+            return {"Plaintext": _DATA_KEY}
         return {}
+
+
+_DATA_KEY = bytes(range(32))
+
+
+@contextmanager
+def _credentials_in_memory(tenant_id: str = "ten_1") -> Iterator[dict[str, Any]]:
+    """The channel_credentials table and the channel lookup of the migration, in memory (the recorded calls
+    are the AWS ones; DynamoDB's are checked by the Tables statement tests)."""
+    from chalicelib.dal import channel_credentials, channels
+
+    items: dict[str, Any] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(channel_credentials, "save", items.__setitem__)
+        patch.setattr(channel_credentials, "load", items.get)
+        patch.setattr(channel_credentials, "delete", lambda channel_id: items.pop(channel_id, None))
+        patch.setattr(channels, "get", lambda channel_id: SimpleNamespace(tenant_id=tenant_id))
+        yield items
 
 
 def _record(monkeypatch: pytest.MonkeyPatch, *missing: str) -> list[Call]:
@@ -355,12 +401,19 @@ def _needs(call: Call, settings: Settings) -> list[Need]:
                 )
             )
         return needs
+    if service == "kms":  # KMS checks the key the data key was wrapped by (the settings' key) and the context
+        context = {f"kms:EncryptionContext:{k}": v for k, v in kwargs.get("EncryptionContext", {}).items()}
+        key = str(kwargs.get("KeyId") or kwargs.get("TargetKeyId") or settings.kms_key_id)
+        return [(action, key if key.startswith("arn:") else head + key, context)]
     assert service == "secretsmanager", service
     arn = f"{head}secret:{kwargs.get('SecretId') or kwargs['Name']}-AbCdEf"  # Secrets Manager adds a suffix
     needs = [(action, arn, {})]
     if kwargs.get("Tags"):  # CreateSecret with tags also needs TagResource
         needs.append(("secretsmanager:TagResource", arn, {}))
-    if settings.kms_key_id:  # Secrets Manager uses the key on the caller's behalf
+    if settings.kms_key_id not in (
+        None,
+        STACK_KEY,
+    ):  # old secrets: Secrets Manager used the key for the caller
         key_actions = {
             "create_secret": ["kms:GenerateDataKey", "kms:Decrypt"],
             "put_secret_value": ["kms:GenerateDataKey"],
@@ -383,10 +436,14 @@ def _exercise_channel_wrappers(settings: Settings) -> None:
     schedules.set_state("chn_1", enabled=True)
     schedules.delete("chn_1")
     secrets = ChannelSecrets(settings)
-    secrets.put("chn_new", "ten_1", {"api_key": "k"})  # put_secret_value fails (missing): create_secret
-    secrets.put("chn_1", "ten_1", {"api_key": "k"})
-    assert secrets.get("chn_1") == {}
-    secrets.delete("chn_1")
+    with _credentials_in_memory() as sealed:
+        secrets.put("chn_new", "ten_1", {"api_key": "k"})  # generate_data_key
+        secrets.put("chn_1", "ten_1", {"api_key": "k"})
+        assert secrets.get("chn_1") == {"api_key": "k"}  # decrypt
+        assert secrets.get("chn_old") == {"api_key": "old"}  # migrated: get_secret_value, delete_secret
+        assert set(sealed) == {"chn_new", "chn_1", "chn_old"}
+        secrets.delete("chn_1")  # and the secret a failed migration may have left
+        assert set(sealed) == {"chn_new", "chn_old"}
     queue = FetchQueue(settings)
     queue.send({"channel_id": "chn_1", "run_id": "run_1"}, delay_seconds=60)
     job = queue.take()
@@ -651,7 +708,7 @@ def test_table_matches_model(infra: dict[str, Any], model: Any) -> None:
         assert table["TimeToLiveSpecification"] == {"AttributeName": ttl.attr_name, "Enabled": True}
 
 
-@pytest.mark.parametrize("model", [TicketModel, FetchRunModel], ids=lambda m: m.Meta.short_name)
+@pytest.mark.parametrize("model", [TicketModel, FetchRunModel, SyncRunModel], ids=lambda m: m.Meta.short_name)
 def test_expiring_records_expire_by_ttl(infra: dict[str, Any], model: Any) -> None:
     assert _table_for(infra, model.Meta.short_name)["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
@@ -851,14 +908,14 @@ def test_deployed_names_are_the_declared_resources(
     assert deployed_settings.scheduler_role_arn == variables[f"{SCHEDULER_ROLE}.Arn"]
     assert FetchQueue.queue_name(deployed_settings) == variables[f"{fetch_queue}.QueueName"]
     assert StorePushQueue.queue_name(deployed_settings) == variables[f"{push_queue}.QueueName"]
-    assert deployed_settings.kms_key_id is None  # KmsKeyId empty: the account's aws/secretsmanager key
+    assert deployed_settings.kms_key_id == STACK_KEY  # KmsKeyId empty: the stack's ChannelCredentialsKey
     assert deployed_settings.table_prefix == merged["Parameters"]["ResourcePrefix"]["Default"]
 
 
 def test_role_allows_every_channel_call_and_nothing_more(
     merged: dict[str, Any], deployed_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = _record(monkeypatch, "update_schedule", "put_secret_value")
+    calls = _record(monkeypatch, "update_schedule")
     _exercise_channel_wrappers(deployed_settings)
     statements = _statements(merged)
     variables = _variables(merged)
@@ -875,8 +932,8 @@ def test_role_allows_every_channel_call_and_nothing_more(
         "scheduler:UpdateSchedule",
         "scheduler:GetSchedule",
         "scheduler:DeleteSchedule",
-        "secretsmanager:CreateSecret",
-        "secretsmanager:PutSecretValue",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DeleteSecret",
         "sqs:GetQueueUrl",
@@ -884,7 +941,7 @@ def test_role_allows_every_channel_call_and_nothing_more(
     }, "the recorder missed calls"
     # Least privilege: each channel statement grants only what the calls need (each shared queue's also what
     # the SQS event source mapping of its consumer function does with the role).
-    for sid in ("ChannelSchedules", "PassSchedulerRole", "ChannelSecrets"):
+    for sid in ("ChannelSchedules", "PassSchedulerRole", "ChannelSecrets", "ChannelCredentialsKey"):
         assert _actions(statements[sid]) == used[sid], sid
     for _, sid in CONSUMERS.values():
         assert _actions(statements[sid]) == used[sid] | SQS_EVENT_SOURCE_ACTIONS, sid
@@ -1035,8 +1092,21 @@ def test_consumer_event_source_is_the_declared_queue(
     assert _statements(merged)[sid]["Resource"] == {"Fn::GetAtt": [logical, "Arn"]}
 
 
-def test_kms_key_is_used_only_through_secrets_manager(
-    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+def _exercise_credentials(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    calls = _record(monkeypatch)
+    secrets = ChannelSecrets(settings)
+    with _credentials_in_memory():
+        secrets.put("chn_1", "ten_1", {"api_key": "k"})
+        secrets.put("chn_1", "ten_1", {"api_key": "k2"})
+        assert secrets.get("chn_1") == {"api_key": "k2"}
+        assert secrets.get("chn_old") == {"api_key": "old"}  # migrated from its secret
+        secrets.delete("chn_old")
+    return calls
+
+
+@pytest.mark.parametrize("kms_key", [False, True], ids=["stack-key", "kms-key"])
+def test_credentials_key_is_used_only_for_this_deployments_channels(
+    merged: dict[str, Any], monkeypatch: pytest.MonkeyPatch, kms_key: bool
 ) -> None:
     param = merged["Parameters"]["KmsKeyId"]
     assert param["Default"] == ""
@@ -1044,29 +1114,52 @@ def test_kms_key_is_used_only_through_secrets_manager(
     assert re.fullmatch(param["AllowedPattern"], "")
     assert not re.fullmatch(param["AllowedPattern"], "alias/aws/secretsmanager")  # IAM needs the key ARN
     assert merged["Conditions"]["HasKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "KmsKeyId"}, ""]}]}
-    # Without a key: no KMS permission at all (the aws/secretsmanager key needs none).
-    assert not [a for s in _statements(merged).values() for a in _actions(s) if a.startswith("kms:")]
-    # With a key: the settings carry it, the secrets are created with it, and the role may use it only
-    # through Secrets Manager.
-    settings = _deployed_settings(merged, monkeypatch, KmsKeyId=KMS_KEY)
-    assert settings.kms_key_id == KMS_KEY
-    statements = _statements(merged, kms_key=True)
-    variables = _variables(merged, KmsKeyId=KMS_KEY)
-    key_statements = [sid for sid, s in statements.items() if any(a.startswith("kms:") for a in _actions(s))]
-    assert key_statements == ["ChannelSecretsKey"]
-    assert _actions(statements["ChannelSecretsKey"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    assert _arns(statements["ChannelSecretsKey"], variables) == [KMS_KEY]
-    calls = _record(monkeypatch, "put_secret_value")
-    secrets = ChannelSecrets(settings)
-    secrets.put("chn_1", "ten_1", {"api_key": "k"})
-    secrets.put("chn_1", "ten_1", {"api_key": "k2"})
-    secrets.get("chn_1")
-    assert [kw.get("KmsKeyId") for _, m, kw in calls if m == "create_secret"] == [KMS_KEY]
+    # The stack declares a key (rotated, retained) only when KmsKeyId is empty.
+    (logical,) = _resources(merged, "AWS::KMS::Key")
+    key = merged["Resources"][logical]
+    assert key["Condition"] == "CreateCredentialsKey"
+    assert merged["Conditions"]["CreateCredentialsKey"] == {"Fn::Equals": [{"Ref": "KmsKeyId"}, ""]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    # No Secrets Manager write permission: no secret per channel any more.
+    parameters = {"KmsKeyId": KMS_KEY} if kms_key else {}
+    the_key = KMS_KEY if kms_key else STACK_KEY
+    settings = _deployed_settings(merged, monkeypatch, **parameters)
+    assert settings.kms_key_id == the_key
+    statements = _statements(merged, kms_key=kms_key)
+    variables = _variables(merged, **parameters)
+    granted = {a for st in statements.values() for a in _actions(st)}
+    assert not {a for a in granted if a.startswith("secretsmanager:")} - {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DeleteSecret",
+    }
+    # KMS: GenerateDataKey/Decrypt on the one key, with this deployment's context only (and, with a
+    # KmsKeyId key, Decrypt through Secrets Manager for the old secrets it encrypted).
+    key_statements = {
+        sid for sid, st in statements.items() if any(a.startswith("kms:") for a in _actions(st))
+    }
+    assert key_statements == (
+        {"ChannelCredentialsKey", "LegacySecretsKey"} if kms_key else {"ChannelCredentialsKey"}
+    )
+    assert _actions(statements["ChannelCredentialsKey"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    for sid in key_statements:
+        assert _arns(statements[sid], variables) == [the_key]
+    calls = _exercise_credentials(settings, monkeypatch)
+    kms_calls = [m for service, m, _ in calls if service == "kms"]
+    assert kms_calls == ["generate_data_key", "generate_data_key", "decrypt", "generate_data_key"]
+    assert not [
+        m for service, m, _ in calls if service == "secretsmanager" and "delete" not in m and "get" not in m
+    ]
     for call in calls:
         for action, arn, context in _needs(call, settings):
-            assert _allowing(statements, variables, action, arn, context), (call[1], action)
+            assert _allowing(statements, variables, action, arn, context), (call[1], action, context)
             if action.startswith("kms:"):
-                assert not _allowing(statements, variables, action, arn), "KMS outside Secrets Manager"
+                assert not _allowing(statements, variables, action, arn), "KMS without the encryption context"
+                other = {**context, "kms:EncryptionContext:deployment": "ledgerbridge-staging-"}
+                if "kms:ViaService" not in context:
+                    assert not _allowing(statements, variables, action, arn, other), "another deployment's"
+                other_key = arn.replace(arn.rsplit("/", 1)[1], "ffffffff-0000-0000-0000-000000000000")
+                assert not _allowing(statements, variables, action, other_key, context), "another key"
 
 
 # --- IAM actions exist (cfn-lint skips this check in SAM templates) --------------------------------

@@ -1,0 +1,736 @@
+"""Benchmark: what one merchant's month costs on AWS, from the AWS calls the real code paths make.
+
+The month: 3,000 orders, a Web Connector poll every 5 minutes (8,640), one channel fetched every 15
+minutes (2,880). At a reduced scale, on moto (a server in its own process) through Chalice's in-process
+gateway, three phases are measured:
+
+* orders: a custom store pushes orders (`POST /api/v1/channels/{id}/orders`, `--per-session` at a time, as a
+  15-minute fetch brings about one) and Web Connector sessions over SOAP drain them into the company
+  simulator; every call of those sessions is the orders' cost;
+* idle polls: a Web Connector run with nothing to do (serverVersion, clientVersion, authenticate answering
+  "none", closeConnection: the Web Connector's calls per run; closeConnection is counted although it may not
+  follow "none", to be on the dear side);
+* idle fetches: the schedule of a pulling channel (a custom store over loopback with no new orders) firing
+  `fetch.scheduled_fetch`, the code the `fetch_channel` Lambda runs.
+
+Every AWS call is counted by a botocore event hook on every client the process creates (as in
+bench/orders_to_quickbooks.py). DynamoDB capacity is computed, not taken from moto: a write costs
+ceil(size / 1 KB) write units of the larger of the item before and after it (both read by an uncounted client
+around the call), plus the same for each global secondary index the item is in, sized by the index's projection
+(KEYS_ONLY: keys; INCLUDE: keys and the named attributes; ALL: the item), an index whose key changed costing a
+delete and a put, an index none of whose projected attributes changed costing nothing; a transactional write
+costs twice. A read costs ceil(size / 4 KB) read units of what it returned (half for an eventually consistent
+read), a Query the sum of its items rounded up once. Item sizes follow DynamoDB's rules (attribute names and
+values, UTF-8 lengths; numbers about one byte per two digits).
+
+The figures are scaled to the month and priced at the list prices below (us-east-1, no free tier). What the
+deployment pays once (alarms, dashboard, the dead-letter watch) is divided among MERCHANTS_PER_DEPLOYMENT.
+
+    .venv/bin/python bench/cost.py [--orders 60] [--per-session 1] [--idle-polls 20] [--idle-fetches 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from orders_to_quickbooks import (  # the moto server and the Web Connector driver
+    Catalogue,
+    Tally,
+    WebConnector,
+    _configure_env,
+    _free_port,
+    make_orders,
+    moto_process,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+# ------------------------------------------------------------------------------------------------
+# the month
+
+ORDERS_PER_MONTH = 3_000
+MINUTES_PER_MONTH = 30 * 24 * 60
+POLL_MINUTES = 5
+POLLS_PER_MONTH = MINUTES_PER_MONTH // POLL_MINUTES  # the Web Connector every 5 minutes
+FETCHES_PER_MONTH = MINUTES_PER_MONTH // 15  # one channel fetched every 15 minutes
+CHANNELS = 1
+AIM_DOLLARS = 0.20
+MERCHANTS_PER_DEPLOYMENT = 100  # what the deployment pays once is shared among this many merchants
+
+# ------------------------------------------------------------------------------------------------
+# list prices, us-east-1, in dollars (no free tier counted)
+
+# "AWS Lambda Pricing": requests and duration (x86; arm64 is 20% less per GB-s).
+LAMBDA_PER_REQUEST = 0.20 / 1_000_000
+LAMBDA_PER_GB_SECOND = 0.0000166667
+LAMBDA_MEMORY_GB = 512 / 1024  # .chalice/config.json lambda_memory_size
+# "Amazon API Gateway Pricing": REST APIs, first 333 million requests a month.
+API_GATEWAY_REST_PER_REQUEST = 3.50 / 1_000_000
+# "Amazon DynamoDB Pricing" (on-demand capacity): write and read request units, table storage, continuous
+# backups (point-in-time recovery, on for every table in infra/template.yaml).
+DYNAMODB_PER_WRU = 0.625 / 1_000_000
+DYNAMODB_PER_RRU = 0.125 / 1_000_000
+DYNAMODB_STORAGE_PER_GB_MONTH = 0.25
+DYNAMODB_PITR_PER_GB_MONTH = 0.20
+DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # per item and per index entry, "DynamoDB item sizes" in the guide
+# "Amazon SQS Pricing": standard queue, per request (each 64 KB chunk of a payload is one request).
+SQS_PER_REQUEST = 0.40 / 1_000_000
+# "AWS Secrets Manager Pricing": per secret a month and per 10,000 API calls.
+SECRETS_MANAGER_PER_SECRET_MONTH = 0.40
+SECRETS_MANAGER_PER_CALL = 0.05 / 10_000
+# "AWS Key Management Service Pricing": a customer managed key a month (the deployment's, shared), requests.
+KMS_KEY_MONTH = 1.00
+KMS_PER_REQUEST = 0.03 / 10_000
+# "Amazon EventBridge Pricing", Scheduler: per invocation.
+SCHEDULER_PER_INVOCATION = 1.00 / 1_000_000
+# "Amazon CloudWatch Pricing": standard alarm per metric, custom metric, dashboard, logs ingested and stored.
+CLOUDWATCH_ALARM_MONTH = 0.10
+CLOUDWATCH_METRIC_MONTH = 0.30
+CLOUDWATCH_DASHBOARD_MONTH = 3.00
+CLOUDWATCH_LOGS_PER_GB = 0.50
+CLOUDWATCH_LOGS_STORED_PER_GB_MONTH = 0.03
+LOG_BYTES_PER_INVOCATION = 600  # START/END/REPORT lines and the INFO line an entry point writes (estimate)
+CUSTOM_METRICS = 12  # the business figures docs/architecture.md lists (orders, sessions, logins, fetches...)
+DLQ_WATCH_PER_MONTH = MINUTES_PER_MONTH // 5  # the dead_letter_watch Lambda, every 5 minutes
+
+DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
+
+
+# ------------------------------------------------------------------------------------------------
+# item sizes and capacity units
+
+
+def value_size(value: dict[str, Any]) -> int:
+    """Bytes of one DynamoDB-JSON value, by the Developer Guide's "Item sizes and formats"."""
+    (kind, v), *_ = value.items()
+    if kind == "S":
+        return len(str(v).encode())
+    if kind == "N":
+        digits = len(str(v).lstrip("-").replace(".", "").lstrip("0")) or 1
+        return math.ceil(digits / 2) + 1
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "BS"):
+        return sum(len(x) if isinstance(x, bytes) else len(str(x).encode()) for x in v)
+    if kind == "NS":
+        return sum(value_size({"N": x}) for x in v)
+    if kind == "L":
+        return 3 + sum(value_size(x) + 1 for x in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(x) + 1 for k, x in v.items())
+    raise ValueError(f"unknown DynamoDB type {kind}")
+
+
+def item_size(item: dict[str, Any] | None, names: set[str] | None = None) -> int:
+    if not item:
+        return 0
+    return sum(len(k.encode()) + value_size(v) for k, v in item.items() if names is None or k in names)
+
+
+def write_units(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[str, ...]
+    projection: str  # KEYS_ONLY, INCLUDE or ALL
+    include: frozenset[str]
+
+    def projected(self, item: dict[str, Any], table_keys: tuple[str, ...]) -> dict[str, Any] | None:
+        if not item or any(k not in item for k in self.keys):
+            return None  # a sparse index: the item is not in it
+        if self.projection == "ALL":
+            return item
+        names = set(self.keys) | set(table_keys) | (self.include if self.projection == "INCLUDE" else set())
+        return {k: v for k, v in item.items() if k in names}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    keys: tuple[str, ...]
+    indexes: tuple[Index, ...]
+
+
+class Capacity:
+    """DynamoDB write and read units and item storage, from an uncounted client's view of the tables."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self.client = boto3.client("dynamodb")  # created before the counting hook: never counted
+        self.tables: dict[str, Table] = {}
+
+    def table(self, name: str) -> Table:
+        if name not in self.tables:
+            t = self.client.describe_table(TableName=name)["Table"]
+            indexes = tuple(
+                Index(
+                    g["IndexName"],
+                    tuple(k["AttributeName"] for k in g["KeySchema"]),
+                    g["Projection"]["ProjectionType"],
+                    frozenset(g["Projection"].get("NonKeyAttributes", [])),
+                )
+                for g in t.get("GlobalSecondaryIndexes", [])
+            )
+            self.tables[name] = Table(name, tuple(k["AttributeName"] for k in t["KeySchema"]), indexes)
+        return self.tables[name]
+
+    def current(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.client.get_item(TableName=table, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
+        return item
+
+    def key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: item[k] for k in self.table(table).keys}
+
+    def write_cost(self, table: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
+        t = self.table(table)
+        units = write_units(max(item_size(before), item_size(after)))
+        for index in t.indexes:
+            old = index.projected(before or {}, t.keys)
+            new = index.projected(after or {}, t.keys)
+            if old is None and new is None:
+                continue
+            if old is None or new is None:
+                units += write_units(item_size(old if new is None else new))
+            elif any(old[k] != new[k] for k in index.keys):
+                units += write_units(item_size(old)) + write_units(item_size(new))
+            elif old != new:
+                units += write_units(max(item_size(old), item_size(new)))
+        return units
+
+    def age_contact(self, table: str, connection_id: str, minutes: float) -> None:
+        """Move the connection's last contact back (the service's clock is the wall clock: this is a poll
+        interval passing without waiting)."""
+        item = self.current(table, {"connection_id": {"S": connection_id}})
+        if not item or "last_contact_at" not in item:
+            return
+        stamp = "%Y-%m-%dT%H:%M:%S.%f+0000"  # PynamoDB's UTCDateTimeAttribute
+        earlier = datetime.strptime(item["last_contact_at"]["S"], stamp) - timedelta(minutes=minutes)
+        self.client.update_item(
+            TableName=table,
+            Key={"connection_id": {"S": connection_id}},
+            UpdateExpression="SET last_contact_at = :t",
+            ExpressionAttributeValues={":t": {"S": earlier.strftime(stamp)}},
+        )
+
+    def stored_bytes(self) -> int:
+        """Every item and index entry of every table now, with DynamoDB's per-item overhead."""
+        total = 0
+        for name in self.client.list_tables()["TableNames"]:
+            t = self.table(name)
+            for page in self.client.get_paginator("scan").paginate(TableName=name):
+                for item in page["Items"]:
+                    total += item_size(item) + DYNAMODB_ITEM_OVERHEAD_BYTES
+                    for index in t.indexes:
+                        projected = index.projected(item, t.keys)
+                        if projected is not None:
+                            total += item_size(projected) + DYNAMODB_ITEM_OVERHEAD_BYTES
+        return total
+
+
+def _read_units(items: list[dict[str, Any]], consistent: bool) -> float:
+    units = math.ceil(sum(item_size(i) for i in items) / 4096) or 1
+    return units if consistent else units / 2
+
+
+class AwsCost:
+    """Counts every AWS call by service and operation, and DynamoDB's write and read units."""
+
+    def __init__(self, capacity: Capacity) -> None:
+        self.capacity = capacity
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.wru = 0
+        self.rru = 0.0
+
+    def install(self) -> None:
+        import botocore.session
+
+        counter = self
+        original = botocore.session.Session.create_client
+
+        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+            client = original(session, *args, **kwargs)
+            service = client.meta.service_model.service_name
+            client.meta.events.register(f"before-parameter-build.{service}", counter._before)
+            client.meta.events.register(f"after-call.{service}", counter._after)
+            return client
+
+        botocore.session.Session.create_client = create_client
+
+    def _writes(self, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """(table, key) of every item a write touches."""
+        if operation in ("UpdateItem", "DeleteItem"):
+            return [(params["TableName"], params["Key"])]
+        if operation == "PutItem":
+            return [(params["TableName"], self.capacity.key_of(params["TableName"], params["Item"]))]
+        out: list[tuple[str, dict[str, Any]]] = []
+        if operation == "BatchWriteItem":
+            for table, requests in params.get("RequestItems", {}).items():
+                for r in requests:
+                    if "PutRequest" in r:
+                        out.append((table, self.capacity.key_of(table, r["PutRequest"]["Item"])))
+                    else:
+                        out.append((table, r["DeleteRequest"]["Key"]))
+        elif operation == "TransactWriteItems":
+            for t in params.get("TransactItems", []):
+                (kind, body), *_ = t.items()
+                if kind == "ConditionCheck":
+                    out.append(("", {}))  # a condition check costs a write unit and writes nothing
+                elif kind == "Put":
+                    out.append((body["TableName"], self.capacity.key_of(body["TableName"], body["Item"])))
+                else:
+                    out.append((body["TableName"], body["Key"]))
+        return out
+
+    def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        service, operation = model.service_model.service_name, model.name
+        self.calls[(service, operation)] += 1
+        if service == "dynamodb" and (operation in DYNAMODB_WRITES or operation.endswith("WriteItems")):
+            touched = [
+                (table, key, self.capacity.current(table, key) if table else None)
+                for table, key in self._writes(operation, params)
+            ]
+            context["cost_writes"] = (operation, touched)
+        elif service == "dynamodb" and operation in DYNAMODB_READS:
+            context["cost_read"] = (operation, dict(params))
+
+    def _after(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        # A refused conditional write still costs its write units (before and after are the same item).
+        if "cost_writes" in context:
+            operation, touched = context.pop("cost_writes")
+            factor = 2 if operation == "TransactWriteItems" else 1
+            for table, key, before in touched:
+                if not table:
+                    self.wru += factor
+                    continue
+                after = self.capacity.current(table, key)
+                self.wru += factor * self.capacity.write_cost(table, before, after)
+        elif "cost_read" in context:
+            operation, params = context.pop("cost_read")
+            consistent = bool(params.get("ConsistentRead"))
+            if operation == "GetItem":
+                self.rru += _read_units([parsed.get("Item") or {}], consistent)
+            elif operation in ("Query", "Scan"):
+                self.rru += _read_units(parsed.get("Items", []), consistent)
+            elif operation == "BatchGetItem":
+                for table, items in parsed.get("Responses", {}).items():
+                    read = params.get("RequestItems", {}).get(table, {})
+                    for item in items:
+                        self.rru += _read_units([item], bool(read.get("ConsistentRead")))
+            else:  # TransactGetItems: twice a consistent read
+                for r in parsed.get("Responses", []):
+                    self.rru += 2 * _read_units([r.get("Item") or {}], True)
+
+    def snapshot(self) -> Figures:
+        return Figures(Counter(self.calls), self.wru, self.rru)
+
+
+@dataclass
+class Figures:
+    """AWS calls (by service and operation), DynamoDB units, and the gateway's requests with their time."""
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    wru: float = 0
+    rru: float = 0
+    requests: int = 0
+    lambda_ms: float = 0.0
+
+    def __sub__(self, other: Figures) -> Figures:
+        return Figures(
+            self.calls - other.calls,
+            self.wru - other.wru,
+            self.rru - other.rru,
+            self.requests - other.requests,
+            self.lambda_ms - other.lambda_ms,
+        )
+
+    def scaled(self, factor: float) -> dict[str, float]:
+        """Per unit figures times `factor`: calls by service, DynamoDB calls, units, requests, ms."""
+        out: dict[str, float] = {}
+        for (service, operation), n in self.calls.items():
+            out[f"{service}:{operation}"] = n * factor
+        out["wru"] = self.wru * factor
+        out["rru"] = self.rru * factor
+        out["requests"] = self.requests * factor
+        out["lambda_ms"] = self.lambda_ms * factor
+        return out
+
+    def dynamodb_calls(self) -> int:
+        return sum(n for (s, _), n in self.calls.items() if s == "dynamodb")
+
+
+# ------------------------------------------------------------------------------------------------
+# the phases
+
+
+class Gateway:
+    """The in-process gateway's requests, each one a Lambda invocation and an API Gateway request."""
+
+    def __init__(self, client: Any, cost: AwsCost) -> None:
+        self.client, self.cost = client, cost
+        self.requests = 0
+        self.ms = 0.0
+
+    def figures(self) -> Figures:
+        f = self.cost.snapshot()
+        f.requests, f.lambda_ms = self.requests, self.ms
+        return f
+
+    def timed(self, call: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return call()
+        finally:
+            self.ms += max(1.0, math.ceil((time.perf_counter() - start) * 1000))  # billed by the ms
+            self.requests += 1
+
+
+class CountedWebConnector(WebConnector):
+    def __init__(self, gateway: Gateway, *args: Any) -> None:
+        super().__init__(gateway.client, *args)
+        self.gateway = gateway
+        self.authenticate_calls: Counter[tuple[str, str]] = Counter()  # of the idle runs' authenticate alone
+
+    def call(self, tally: Tally, method: str, **params: str) -> list[str]:
+        result: list[str] = self.gateway.timed(
+            lambda: super(CountedWebConnector, self).call(tally, method, **params)
+        )
+        return result
+
+    def idle_run(self) -> str:
+        """One Web Connector run with nothing to do: the calls the Web Connector makes, authenticate's answer."""
+        tally = Tally()
+        for method, params in (
+            ("serverVersion", {}),
+            ("clientVersion", {"strVersion": "2.3.0.215"}),
+        ):
+            self.call(tally, method, **params)
+        before = self.gateway.cost.snapshot()
+        ticket, status = self.call(
+            tally, "authenticate", strUserName=self.username, strPassword=self.password
+        )[:2]
+        self.authenticate_calls.update((self.gateway.cost.snapshot() - before).calls)
+        self.call(tally, "closeConnection", ticket=ticket)
+        return status
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import logging
+    import random
+
+    from chalice.test import Client
+
+    logging.getLogger("ledgerbridge").setLevel(logging.WARNING)
+    capacity = Capacity()  # its client exists before the hook: its calls are never counted
+    cost = AwsCost(capacity)
+    cost.install()  # before the service makes its first client (PynamoDB's, boto3's)
+    from app import app
+    from chalicelib.aws import provision_shared
+    from chalicelib.dal.tables import create_tables
+    from chalicelib.sync import fetch, tenancy
+    from ledgerbridge.fakes.custom_store import FakeCustomStore
+    from ledgerbridge.simulators.company import CompanySimulator
+
+    create_tables()
+    provision_shared()  # queues, the schedule group, the credentials' key (CloudFormation's in AWS)
+    _, key = tenancy.create_tenant_with_key("cost bench")
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    figures: dict[str, Any] = {}
+    store = FakeCustomStore()
+    with Client(app) as client, store:
+        gateway = Gateway(client, cost)
+
+        def rest(method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+            data = json.dumps(body).encode() if body is not None else b""
+            response = gateway.timed(
+                lambda: getattr(client.http, method.lower())(path, headers=headers, body=data)
+            )
+            if response.status_code != expect:
+                raise RuntimeError(f"{method} {path}: HTTP {response.status_code}: {response.body[:300]!r}")
+            return json.loads(response.body)
+
+        company = CompanySimulator.create(generated_items=50)
+        conn = rest(
+            "POST",
+            "/api/v1/connections",
+            {"name": "Cost bench", "run_every_minutes": POLL_MINUTES},
+            expect=201,
+        )
+        password = rest("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
+        wc = CountedWebConnector(gateway, company, conn["username"], password, None)
+        wc.drain(Tally())  # the first session reads the company lists: setup, not the month
+        settings = {
+            "transaction_type": "sales_receipt",
+            "accounts": {"deposit": "Undeposited Funds", "income": "Sales"},
+            "shipping_item": "Shipping",
+        }
+        push_channel = rest(
+            "POST",
+            "/api/v1/channels",
+            {
+                "connection_id": conn["id"],
+                "kind": "custom_store",
+                "name": "Pushing store",
+                "settings": settings,
+            },
+            expect=201,
+        )["id"]
+        before_pull = cost.snapshot()
+        pull_channel = rest(
+            "POST",
+            "/api/v1/channels",
+            {
+                "connection_id": conn["id"],
+                "kind": "custom_store",
+                "name": "Fetched store",
+                "settings": settings,
+                "credentials": {
+                    "base_url": store.base_url,
+                    "username": store.username,
+                    "password": store.password,
+                },
+            },
+            expect=201,
+        )["id"]
+        secrets_per_channel = (cost.snapshot() - before_pull).calls[("secretsmanager", "CreateSecret")]
+        fetch.scheduled_fetch(pull_channel, fetch.Budget.seconds(60))  # the first fetch (nothing to read)
+        wc.drain(Tally())
+        existing = [
+            str(o["Name"])
+            for o in company.objects("ItemNonInventory")
+            if str(o["Name"]).startswith("Generated")
+        ]
+        catalogue = Catalogue(existing_items=existing)
+        docs = make_orders(random.Random(args.seed), "M", args.orders, catalogue, grow=True)
+
+        stored_before = capacity.stored_bytes()
+        before = gateway.figures()
+        tally = Tally()
+        for start in range(0, args.orders, args.per_session):
+            rest(
+                "POST",
+                f"/api/v1/channels/{push_channel}/orders",
+                {"orders": docs[start : start + args.per_session]},
+                expect=202,
+            )
+            wc.drain(tally)  # the sessions until authenticate answers "none" (that last call is in here too)
+        orders = gateway.figures() - before
+        stored_per_order = (capacity.stored_bytes() - stored_before) / args.orders
+        sessions_per_order = tally.sessions / args.orders
+
+        before = gateway.figures()
+        from chalicelib.dal.models import ConnectionModel
+
+        for _ in range(args.idle_polls):
+            capacity.age_contact(ConnectionModel.Meta.table_name, conn["id"], POLL_MINUTES)
+            status = wc.idle_run()
+            if status != "none":
+                raise RuntimeError(f"an idle poll was answered {status!r}")
+        idle = gateway.figures() - before
+
+        before = gateway.figures()
+        fetch_ms = 0.0
+        for _ in range(args.idle_fetches):
+            start_t = time.perf_counter()
+            fetch.scheduled_fetch(pull_channel, fetch.Budget.seconds(60))
+            fetch_ms += max(1.0, math.ceil((time.perf_counter() - start_t) * 1000))
+        fetches = gateway.figures() - before
+        fetches.requests, fetches.lambda_ms = args.idle_fetches, fetch_ms
+
+    figures = {
+        "orders": orders,
+        "idle": idle,
+        "fetches": fetches,
+        "sessions_per_order": sessions_per_order,
+        "stored_bytes_per_order": stored_per_order,
+        "idle_polls": args.idle_polls,
+        "authenticate_calls": wc.authenticate_calls,
+        "idle_fetches": args.idle_fetches,
+        "n_orders": args.orders,
+        "secrets_per_channel": secrets_per_channel,
+    }
+    return figures
+
+
+# ------------------------------------------------------------------------------------------------
+# the bill
+
+
+def _count_in_template(kind: str) -> int:
+    return (REPO / "infra" / "template.yaml").read_text().count(f"Type: {kind}")
+
+
+def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Dollars per service (and the quantities behind them) for one merchant-month."""
+    orders: Figures = figures["orders"]
+    idle: Figures = figures["idle"]
+    fetches: Figures = figures["fetches"]
+    # Sessions that carried orders replace idle polls; the rest of the month's polls are idle.
+    idle_polls = max(0.0, POLLS_PER_MONTH - figures["sessions_per_order"] * ORDERS_PER_MONTH)
+    month: Counter[str] = Counter()
+    for part, factor in (
+        (orders, ORDERS_PER_MONTH / figures["n_orders"]),
+        (idle, idle_polls / figures["idle_polls"]),
+        (fetches, FETCHES_PER_MONTH * CHANNELS / figures["idle_fetches"]),
+    ):
+        month.update(part.scaled(factor))
+    gateway_requests = (orders.requests * ORDERS_PER_MONTH / figures["n_orders"]) + (
+        idle.requests * idle_polls / figures["idle_polls"]
+    )
+    fetch_invocations = FETCHES_PER_MONTH * CHANNELS
+    invocations = gateway_requests + fetch_invocations
+    gb_seconds = month["lambda_ms"] / 1000 * LAMBDA_MEMORY_GB
+    stored_gb = figures["stored_bytes_per_order"] * ORDERS_PER_MONTH / 1024**3
+    sqs = sum(v for k, v in month.items() if k.startswith("sqs:"))
+    kms_calls = sum(v for k, v in month.items() if k.startswith("kms:"))
+    secrets = CHANNELS * figures["secrets_per_channel"]
+    sm_calls = sum(v for k, v in month.items() if k.startswith("secretsmanager:"))
+    other = {
+        k.split(":")[0]
+        for k in month
+        if ":" in k and k.split(":")[0] not in ("dynamodb", "sqs", "secretsmanager", "scheduler", "kms")
+    }
+    alarms = _count_in_template("AWS::CloudWatch::Alarm")
+    dashboards = _count_in_template("AWS::CloudWatch::Dashboard")
+    shared = (
+        alarms * CLOUDWATCH_ALARM_MONTH
+        + dashboards * CLOUDWATCH_DASHBOARD_MONTH
+        + CUSTOM_METRICS * CLOUDWATCH_METRIC_MONTH
+        + DLQ_WATCH_PER_MONTH * (LAMBDA_PER_REQUEST + SCHEDULER_PER_INVOCATION)
+    ) / MERCHANTS_PER_DEPLOYMENT
+    log_gb = invocations * LOG_BYTES_PER_INVOCATION / 1024**3
+    lines: dict[str, dict[str, float]] = {
+        "Lambda": {
+            "requests": invocations,
+            "GB-s": gb_seconds,
+            "$": invocations * LAMBDA_PER_REQUEST + gb_seconds * LAMBDA_PER_GB_SECOND,
+        },
+        "API Gateway (REST)": {
+            "requests": gateway_requests,
+            "$": gateway_requests * API_GATEWAY_REST_PER_REQUEST,
+        },
+        "DynamoDB": {
+            "calls": sum(v for k, v in month.items() if k.startswith("dynamodb:")),
+            "WRU": month["wru"],
+            "RRU": month["rru"],
+            "GB stored": stored_gb,
+            "$": month["wru"] * DYNAMODB_PER_WRU
+            + month["rru"] * DYNAMODB_PER_RRU
+            + stored_gb * (DYNAMODB_STORAGE_PER_GB_MONTH + DYNAMODB_PITR_PER_GB_MONTH),
+        },
+        "SQS": {"requests": sqs, "$": sqs * SQS_PER_REQUEST},
+        "Secrets Manager": {
+            "secrets": float(secrets),
+            "calls": sm_calls,
+            "$": secrets * SECRETS_MANAGER_PER_SECRET_MONTH + sm_calls * SECRETS_MANAGER_PER_CALL,
+        },
+        "KMS": {
+            "requests": kms_calls,
+            "$": kms_calls * KMS_PER_REQUEST
+            + (KMS_KEY_MONTH / MERCHANTS_PER_DEPLOYMENT if kms_calls else 0.0),
+        },
+        "EventBridge Scheduler": {
+            "invocations": float(fetch_invocations),
+            "$": fetch_invocations * SCHEDULER_PER_INVOCATION,
+        },
+        "CloudWatch": {
+            "log GB": log_gb,
+            "alarms (shared)": float(alarms),
+            "$": log_gb * (CLOUDWATCH_LOGS_PER_GB + CLOUDWATCH_LOGS_STORED_PER_GB_MONTH) + shared,
+        },
+    }
+    if other:
+        lines["other services"] = {
+            "calls": sum(v for k, v in month.items() if k.split(":")[0] in other),
+            "$": 0.0,
+        }
+    lines["total"] = {"$": sum(line["$"] for line in lines.values())}
+    return lines
+
+
+def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
+    idle: Figures = figures["idle"]
+    orders: Figures = figures["orders"]
+    n, polls = figures["n_orders"], figures["idle_polls"]
+    print(
+        f"Cost of a merchant-month: {ORDERS_PER_MONTH} orders, a Web Connector poll every 5 minutes "
+        f"({POLLS_PER_MONTH}), {CHANNELS} channel fetched every 15 minutes ({FETCHES_PER_MONTH}); measured on "
+        f"{n} orders, {polls} idle polls, {figures['idle_fetches']} idle fetches"
+    )
+    by_op = ", ".join(f"{s}:{op} {c / polls:g}" for (s, op), c in sorted(idle.calls.items()))
+    print(
+        f"idle poll: {idle.dynamodb_calls() / polls:g} DynamoDB calls, {idle.wru / polls:g} WRU, "
+        f"{idle.rru / polls:g} RRU ({by_op})"
+    )
+    print(
+        f"per order: {orders.wru / n:.2f} WRU, {orders.rru / n:.2f} RRU, {orders.dynamodb_calls() / n:.2f} "
+        f"DynamoDB calls, {figures['sessions_per_order']:.2f} sessions, {orders.requests / n:.1f} API requests, "
+        f"{figures['stored_bytes_per_order']:.0f} bytes stored"
+    )
+    auth: Counter[tuple[str, str]] = figures["authenticate_calls"]
+    auth_dynamodb = sum(n for (s, _), n in auth.items() if s == "dynamodb") / polls
+    by_op = ", ".join(f"{s}:{op} {c / polls:g}" for (s, op), c in sorted(auth.items()))
+    print(f"  of which authenticate (answering none): {auth_dynamodb:g} DynamoDB calls ({by_op})")
+    print(f"{'service':<24}{'dollars':>10}  quantities")
+    for name, line in lines.items():
+        quantities = ", ".join(f"{k} {v:,.4g}" for k, v in line.items() if k != "$")
+        print(f"{name:<24}{line['$']:>10.4f}  {quantities}")
+    total = lines["total"]["$"]
+    print(f"aim: <= ${AIM_DOLLARS:.2f} per merchant-month: {'met' if total <= AIM_DOLLARS else 'NOT met'}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--orders", type=int, default=60)
+    parser.add_argument("--per-session", type=int, default=1, help="orders a store brings at a time")
+    parser.add_argument("--idle-polls", type=int, default=20)
+    parser.add_argument("--idle-fetches", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="print the bill as JSON too (last line)")
+    args = parser.parse_args(argv)
+    port = _free_port()
+    _configure_env(port)
+    os.environ["LEDGERBRIDGE_ALLOW_PRIVATE_STORE_URLS"] = "true"
+    with moto_process(port):
+        figures = run(args)
+    lines = bill(figures)
+    report(figures, lines)
+    idle: Figures = figures["idle"]
+    output = {
+        "bill": lines,
+        "idle_poll_dynamodb_calls": idle.dynamodb_calls() / figures["idle_polls"],
+        "authenticate_dynamodb_calls": sum(
+            n for (s, _), n in figures["authenticate_calls"].items() if s == "dynamodb"
+        )
+        / figures["idle_polls"],
+        "idle_poll_calls": {f"{s}:{op}": c / figures["idle_polls"] for (s, op), c in idle.calls.items()},
+        "aim": AIM_DOLLARS,
+    }
+    if args.json:
+        print(json.dumps(output))
+    return output
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The cost benchmark runs at a tiny scale and its bill adds up: each service's dollars are its quantities at the
+prices in bench/cost.py, the total is their sum, and an idle poll's authenticate makes at most two DynamoDB calls.
+No figure is compared with a fixed dollar amount (the bill moves with the code); the item-size rules are checked
+on their own."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.paths import REPO
+
+
+def _cost_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_cost", REPO / "bench" / "cost.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_cost"] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+cost = _cost_module()
+
+
+def test_cost_benchmark_prints_a_bill_that_adds_up():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/cost.py",
+            "--orders",
+            "4",
+            "--idle-polls",
+            "4",
+            "--idle-fetches",
+            "2",
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    bill = out["bill"]
+    assert out["aim"] == cost.AIM_DOLLARS == 0.20
+    services = {k: v for k, v in bill.items() if k != "total"}
+    assert {"Lambda", "API Gateway (REST)", "DynamoDB", "SQS", "EventBridge Scheduler", "CloudWatch"} <= set(
+        services
+    )
+    assert all(line["$"] >= 0 for line in services.values())
+    assert bill["total"]["$"] == pytest.approx(sum(line["$"] for line in services.values()))
+    assert bill["total"]["$"] > 0
+
+    dynamodb = bill["DynamoDB"]
+    assert dynamodb["WRU"] > 0 and dynamodb["RRU"] > 0 and dynamodb["calls"] > 0
+    assert dynamodb["$"] == pytest.approx(
+        dynamodb["WRU"] * cost.DYNAMODB_PER_WRU
+        + dynamodb["RRU"] * cost.DYNAMODB_PER_RRU
+        + dynamodb["GB stored"] * (cost.DYNAMODB_STORAGE_PER_GB_MONTH + cost.DYNAMODB_PITR_PER_GB_MONTH)
+    )
+    gateway = bill["API Gateway (REST)"]
+    assert gateway["$"] == pytest.approx(gateway["requests"] * cost.API_GATEWAY_REST_PER_REQUEST)
+    lam = bill["Lambda"]
+    assert lam["requests"] == pytest.approx(gateway["requests"] + cost.FETCHES_PER_MONTH * cost.CHANNELS)
+    assert lam["$"] == pytest.approx(
+        lam["requests"] * cost.LAMBDA_PER_REQUEST + lam["GB-s"] * cost.LAMBDA_PER_GB_SECOND
+    )
+    assert bill["SQS"]["$"] == pytest.approx(bill["SQS"]["requests"] * cost.SQS_PER_REQUEST)
+    scheduler = bill["EventBridge Scheduler"]
+    assert scheduler["invocations"] == cost.FETCHES_PER_MONTH * cost.CHANNELS
+    assert scheduler["$"] == pytest.approx(scheduler["invocations"] * cost.SCHEDULER_PER_INVOCATION)
+
+    assert out["authenticate_dynamodb_calls"] <= 2
+    assert out["idle_poll_calls"]["sqs:GetQueueAttributes"] == 1  # the queue's count, once per poll
+    assert "aim: <= $0.20 per merchant-month" in done.stdout
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=200), max_size=10))
+def test_an_items_size_is_its_names_and_string_values_in_utf8(item: dict[str, str]) -> None:
+    wire = {k: {"S": v} for k, v in item.items()}
+    expected = sum(len(k.encode()) + len(v.encode()) for k, v in item.items())
+    assert cost.item_size(wire) == expected
+    assert cost.write_units(expected) == max(1, math.ceil(expected / 1024))
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30))
+def test_a_numbers_size_grows_with_its_digits(n: int) -> None:
+    digits = len(str(abs(n))) if n else 1
+    assert cost.value_size({"N": str(n)}) == math.ceil(digits / 2) + 1
