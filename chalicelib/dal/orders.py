@@ -212,13 +212,34 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
+    # Kept whole (a new refund in it is posted once the order is in QuickBooks: see `later_change`).
     change: dict[str, Any] = {"received_at": now.isoformat(), "digest": incoming.digest}
     if len(json.dumps(incoming.document)) <= CHANGED_AFTER_SYNC_KEPT_BYTES:
         change["document"] = incoming.document
+    else:
+        key = f"later#{channel_id}#{hashlib.sha256(incoming.order_id.encode()).hexdigest()[:32]}#{incoming.digest}"
+        payloads.put(key, json.dumps(incoming.document, separators=(",", ":")).encode())
+        change["document_ref"] = key
     OrderModel(channel_id, incoming.order_id).update(
         actions=[OrderModel.changed_after_sync.set(change), OrderModel.updated_at.set(now)]
     )
     return "changed_after_sync"
+
+
+def later_change(order: StoredOrder) -> tuple[dict[str, Any], str] | None:
+    """The store's newer version of an order that was already in QuickBooks or on its way when it came
+    (document, digest), or None."""
+    change = order.changed_after_sync
+    if not change or change.get("digest") == order.digest:
+        return None
+    if "document" in change:
+        return dict(change["document"]), str(change["digest"])
+    if change.get("document_ref"):
+        try:
+            return dict(json.loads(payloads.get(str(change["document_ref"])))), str(change["digest"])
+        except payloads.PayloadMissing:
+            return None
+    return None
 
 
 def _queued_before(queued_at: str | None, moment: datetime) -> bool:

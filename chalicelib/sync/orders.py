@@ -166,12 +166,36 @@ def store_unreadable(channel: Channel, order_id: str, number: str, problem: str)
 
 def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) -> bool:
     """A refund of an order already in QuickBooks becomes a credit memo: the order goes back to pending
-    for it. Any other change to a synced order is only recorded (changed_after_sync), never re-posted."""
+    for it. Any other change to a synced order is only recorded (changed_after_sync), never re-posted. A change
+    that comes while the order is on its way is recorded too, and its refunds are queued when the order's
+    message set is settled (`queue_waiting_refunds`)."""
     stored = orders.get(channel_id, order.order_id)
     if stored is None or stored.status != orders.SYNCED:
         return False
+    return _queue_refunds_of(stored, order, document)
+
+
+def _queue_refunds_of(stored: StoredOrder, order: Order, document: dict[str, Any]) -> bool:
     new = [r for r in order.refunds if f"CreditMemo:{r.refund_id}" not in stored.documents]
     return bool(new) and orders.queue_refunds(stored, document, _digest(document))
+
+
+def queue_waiting_refunds(just_synced: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Orders that just became synced whose newer version (it came while they were on their way) has refunds
+    QuickBooks does not have yet: they go back to pending for the credit memos. Returns those queued."""
+    queued = []
+    for stored in orders.get_many(just_synced):
+        later = orders.later_change(stored) if stored.status == orders.SYNCED else None
+        if later is None:
+            continue
+        document, _ = later
+        try:
+            order = parse_order(document)
+        except OrderInvalid:
+            continue
+        if _queue_refunds_of(stored, order, document):
+            queued.append((stored.channel_id, stored.order_id))
+    return queued
 
 
 def _customer_label(document: dict[str, Any]) -> str:

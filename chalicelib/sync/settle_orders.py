@@ -24,7 +24,7 @@ from chalicelib.dal.orders import StoredOrder
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
-from chalicelib.sync.orders import post_job
+from chalicelib.sync.orders import post_job, queue_waiting_refunds
 
 INVALID_REFERENCE = 3140
 
@@ -164,11 +164,14 @@ def apply_message_set(
     again: list[tuple[str, str]] = []
     next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
     dead: list[tuple[str, str, str]] = []
+    synced: list[_Outcome] = []
     for plan, held in zip(plans, written, strict=True):
         entry = plan.entry
         if not held:  # no longer in flight in this set: settled already (an answer applied twice)
             applied.finished.append(entry["receipt"])
             continue
+        if plan.count == "orders_synced":
+            synced.append(plan)
         _count(applied, plan.count)
         if plan.error:
             applied.errors.append(f"Order {entry.get('number') or entry['order_id']}: {plan.error}")
@@ -185,6 +188,10 @@ def apply_message_set(
         queue = WorkQueue(ctx.connection_id)
         for channel_id, order_id, receipt in dead:
             queue.dead_letter(post_job(channel_id, order_id), receipt)
+    if synced:  # a refund that came while these were on their way is posted now
+        next_documents += queue_waiting_refunds(
+            [(p.entry["channel_id"], p.entry["order_id"]) for p in synced]
+        )
     to_queue = next_documents + (again if requeue_pending else [])
     if to_queue:
         requeue(to_queue, ctx.connection_id)

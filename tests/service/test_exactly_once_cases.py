@@ -417,3 +417,29 @@ def test_a_lost_answer_then_a_kill_before_recovery_still_posts_once(api, store):
     service.clock.advance(get_settings().session_lease_seconds + 1)
     drain(store)
     assert_exactly_once(api, store, docs)
+
+
+# --- a refund that comes while its order is on its way ---------------------------------------------------------
+
+
+def test_a_refund_pushed_while_its_order_is_in_flight_is_posted_after_the_sale(api, store):
+    """Found by the chaos test: the order was in a message set (in flight) when the store sent it again with a
+    refund. The change is recorded (the sale on its way is not replaced), and once the sale is settled the refund
+    is queued: its credit memo reaches QuickBooks once."""
+    service, company = store["service"], store["company"]
+    push(api, store, [order(7)])
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    refunded = with_refund(7, lines=[{"line_id": "1", "quantity": 1, "amount": "5.00"}])
+    assert push(api, store, [refunded])["counts"].get("changed_after_sync") == 1
+    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") >= 0
+    service.close_connection(auth.ticket)
+    company.end_session()
+    drain(store)
+    assert_exactly_once(api, store, [order(7)], refunds=1)
+    assert statuses(api, store["channel"]["id"])["2007"]["documents"].keys() >= {
+        "SalesReceipt",
+        "CreditMemo:r1",
+    }
