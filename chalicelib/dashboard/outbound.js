@@ -59,8 +59,9 @@ export function renderInventory(view, ctx) {
     head: ["Item", "SKU", "In QuickBooks", "Sent to the store", "Status", "What happened", "Updated", "Pushed"],
     row: levelRow,
     empty: "No item matches.",
-    // Quantities waiting for the store are pushed within seconds: follow them.
-    busy: (page) => (page.counts && page.counts.pending) > 0,
+    // Quantities waiting for the store are pushed within seconds: follow them, and the first push's summary
+    // (written just after the quantities are settled).
+    busy: (page) => (page.counts && page.counts.pending) > 0 || (!page.last_push && (page.counts && page.counts.pushed) > 0),
   });
 }
 
