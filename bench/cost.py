@@ -52,6 +52,7 @@ from orders_to_quickbooks import (  # the moto server and the Web Connector driv
     WebConnector,
     _configure_env,
     _free_port,
+    hook_every_client,
     make_orders,
     moto_process,
 )
@@ -264,19 +265,7 @@ class AwsCost:
         self.rru = 0.0
 
     def install(self) -> None:
-        import botocore.session
-
-        counter = self
-        original = botocore.session.Session.create_client
-
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
-            service = client.meta.service_model.service_name
-            client.meta.events.register(f"before-parameter-build.{service}", counter._before)
-            client.meta.events.register(f"after-call.{service}", counter._after)
-            return client
-
-        botocore.session.Session.create_client = create_client
+        hook_every_client({"before-parameter-build": self._before, "after-call": self._after})
 
     def _writes(self, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """(table, key) of every item a write touches."""

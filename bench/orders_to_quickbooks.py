@@ -118,6 +118,23 @@ def moto_process(port: int) -> Iterator[None]:
 # counting AWS calls
 
 
+def hook_every_client(handlers: dict[str, Any]) -> None:
+    """Register `handlers` (botocore event name -> handler) on every botocore client created from now on, for each
+    client's own service: every call the service makes is seen once, whoever made the client (boto3, PynamoDB)."""
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+
+    def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(session, *args, **kwargs)
+        service = client.meta.service_model.service_name
+        for event, handler in handlers.items():
+            client.meta.events.register(f"{event}.{service}", handler)
+        return client
+
+    botocore.session.Session.create_client = create_client
+
+
 class AwsCalls:
     """Counts every AWS call made by botocore clients created after `install()`, by service and operation."""
 
@@ -126,18 +143,7 @@ class AwsCalls:
         self.dynamodb_writes = 0
 
     def install(self) -> None:
-        import botocore.session
-
-        counter = self
-        original = botocore.session.Session.create_client
-
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
-            service = client.meta.service_model.service_name
-            client.meta.events.register(f"before-parameter-build.{service}", counter._seen)
-            return client
-
-        botocore.session.Session.create_client = create_client
+        hook_every_client({"before-parameter-build": self._seen})
 
     def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
