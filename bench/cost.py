@@ -263,6 +263,8 @@ class AwsCost:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.wru = 0
         self.rru = 0.0
+        self.wru_by_write: Counter[str] = Counter()  # "table Operation" -> write units
+        self.writes_by_write: Counter[str] = Counter()  # "table Operation" -> items written
 
     def install(self) -> None:
         hook_every_client({"before-parameter-build": self._before, "after-call": self._after})
@@ -314,7 +316,10 @@ class AwsCost:
                     self.wru += factor
                     continue
                 after = self.capacity.current(table, key)
-                self.wru += factor * self.capacity.write_cost(table, before, after)
+                units = factor * self.capacity.write_cost(table, before, after)
+                self.wru += units
+                self.wru_by_write[f"{table.rsplit('-', 1)[-1]} {operation}"] += units
+                self.writes_by_write[f"{table.rsplit('-', 1)[-1]} {operation}"] += 1
         elif "cost_read" in context:
             operation, params = context.pop("cost_read")
             consistent = bool(params.get("ConsistentRead"))
@@ -515,6 +520,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         stored_before = capacity.stored_bytes()
         before = gateway.figures()
+        wru_before = Counter(cost.wru_by_write)
+        writes_before = Counter(cost.writes_by_write)
         tally = Tally()
         for start in range(0, args.orders, args.per_session):
             rest(
@@ -525,6 +532,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             wc.drain(tally)  # the sessions until authenticate answers "none" (that last call is in here too)
         orders = gateway.figures() - before
+        writes = cost.writes_by_write - writes_before
+        wru_by_write = {
+            what: (round(units / args.orders, 2), round(writes[what] / args.orders, 2))
+            for what, units in (cost.wru_by_write - wru_before).most_common()
+        }
         stored_per_order = (capacity.stored_bytes() - stored_before) / args.orders
         sessions_per_order = tally.sessions / args.orders
 
@@ -558,6 +570,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "idle_fetches": args.idle_fetches,
         "n_orders": args.orders,
         "secrets_per_channel": secrets_per_channel,
+        "order_wru_by_write": wru_by_write,
     }
     return figures
 
@@ -676,6 +689,13 @@ def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
         f"per order: {orders.wru / n:.2f} WRU, {orders.rru / n:.2f} RRU, {orders.dynamodb_calls() / n:.2f} "
         f"DynamoDB calls, {figures['sessions_per_order']:.2f} sessions, {orders.requests / n:.1f} API requests, "
         f"{figures['stored_bytes_per_order']:.0f} bytes stored"
+    )
+    print(
+        "  write units per order by table and call: "
+        + ", ".join(
+            f"{what} {units:g} ({writes:g} writes)"
+            for what, (units, writes) in figures["order_wru_by_write"].items()
+        )
     )
     auth: Counter[tuple[str, str]] = figures["authenticate_calls"]
     auth_dynamodb = sum(n for (s, _), n in auth.items() if s == "dynamodb") / polls

@@ -252,6 +252,7 @@ class Tally:
     round_trips: int = 0
     sessions: int = 0
     round_trip_aws_calls: int = 0  # AWS calls made inside sendRequestXML and receiveResponseXML
+    round_trip_calls_by_operation: Counter[str] = field(default_factory=Counter)
     wall_ms_by_method: dict[str, list[float]] = field(default_factory=dict)
     server_cpu: float = 0.0
     cpu_by_method: dict[str, float] = field(default_factory=dict)
@@ -290,12 +291,15 @@ class WebConnector:
             "SOAPAction": f'"http://developer.intuit.com/{method}"',
         }
         calls_before = self.aws_calls.total() if self.aws_calls else 0
+        by_operation_before = Counter(self.aws_calls.calls) if self.aws_calls else Counter()
         start, wall = time.process_time(), time.perf_counter()
         response = self.client.http.post("/qbwc", headers=headers, body=body)
         spent = time.process_time() - start
         tally.wall_ms_by_method.setdefault(method, []).append((time.perf_counter() - wall) * 1000)
         if self.aws_calls and method in ("sendRequestXML", "receiveResponseXML"):
             tally.round_trip_aws_calls += self.aws_calls.total() - calls_before
+            for (service, operation), count in (self.aws_calls.calls - by_operation_before).items():
+                tally.round_trip_calls_by_operation[f"{method[:4]} {service}.{operation}"] += count
         tally.server_cpu += spent
         tally.cpu_by_method[method] = tally.cpu_by_method.get(method, 0.0) + spent
         if response.status_code != 200:
@@ -456,6 +460,11 @@ def measure_size(
             "soap_bytes_per_round_trip": round(tally.soap_bytes / rt) if rt else 0,
             "qbxml_bytes_per_order": round((tally.request_bytes + tally.response_bytes) / n),
             "aws_calls_per_round_trip": round(tally.round_trip_aws_calls / rt, 1) if rt else 0,
+            "aws_calls_per_round_trip_by_operation": {
+                op: round(count / rt, 1) for op, count in tally.round_trip_calls_by_operation.most_common()
+            }
+            if rt
+            else {},
             "send_p99_ms": _p99(tally.wall_ms_by_method.get("sendRequestXML", [])),
             "receive_p99_ms": _p99(tally.wall_ms_by_method.get("receiveResponseXML", [])),
             "dynamodb_writes_per_order": round((after["dynamodb_writes"] - before["dynamodb_writes"]) / n, 2),
@@ -550,9 +559,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         logging.getLogger("ledgerbridge").setLevel(logging.WARNING)
         from app import app
+        from chalicelib.aws import provision_shared
         from chalicelib.dal.tables import create_tables
 
         create_tables()
+        provision_shared()  # the shared queues (CloudFormation's in AWS)
         print(
             f"Orders to QuickBooks: REST push (500 per push) + Web Connector sessions over SOAP through the "
             f"in-process gateway; company simulator with {args.items} items; moto in its own process"
@@ -581,6 +592,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         f"{f['qbxml_request_bytes_per_round_trip']} B, response "
                         f"{f['qbxml_response_bytes_per_round_trip']} B"
                     )
+                    calls = ", ".join(
+                        f"{op} {v:g}" for op, v in f["aws_calls_per_round_trip_by_operation"].items()
+                    )
+                    print(f"  {run}: AWS calls per round trip by call: {calls}")
                 sys.stdout.flush()
     if len(results) > 1:
         print(f"growth from N={results[0]['n']} to N={results[-1]['n']} (per-order figures, last / first):")

@@ -89,11 +89,13 @@ def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from app import app
+    from chalicelib.aws import provision_shared
     from chalicelib.dal.tables import create_tables
     from chalicelib.sync import pairing, tenancy
     from ledgerbridge.simulators.company import CompanySimulator
 
     create_tables()
+    provision_shared()  # the shared queues (CloudFormation's in AWS)
     tenant, _ = tenancy.create_tenant_with_key("bench")
     conn = pairing.create_connection(tenant.tenant_id, "Bench", 15)
     _, password = pairing.new_password(tenant.tenant_id, conn.connection_id)

@@ -79,10 +79,22 @@ class WorkQueue:
             self._url = _queue_url(self.settings.aws_endpoint_url, self.settings.region, self.name)
         return self._url
 
-    def create(self) -> None:
-        """Create the queue and its dead-letter queue (idempotent)."""
+    def tags(self, tenant_id: str | None) -> dict[str, str]:
+        """The tags of the connection's queues: created at run time, not by the stack, they say whose they are
+        (cost allocation, and what `make destroy` and an operator can find by tag)."""
+        tags = {
+            "ledgerbridge:deployment": self.settings.queue_prefix.rstrip("-") or "local",
+            "ledgerbridge:connection": self.name.rsplit("conn-", 1)[-1],
+        }
+        if tenant_id:
+            tags["ledgerbridge:tenant"] = tenant_id
+        return tags
+
+    def create(self, tenant_id: str | None = None) -> None:
+        """Create the queue and its dead-letter queue (idempotent), tagged with whose they are."""
+        tags = self.tags(tenant_id)
         dlq_url = self._sqs.create_queue(
-            QueueName=self.dlq_name, Attributes={"MessageRetentionPeriod": "1209600"}
+            QueueName=self.dlq_name, Attributes={"MessageRetentionPeriod": "1209600"}, tags=tags
         )["QueueUrl"]
         dlq_arn = self._sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -95,6 +107,7 @@ class WorkQueue:
                 "MessageRetentionPeriod": "1209600",
                 "RedrivePolicy": json.dumps(redrive),
             },
+            tags=tags,
         )["QueueUrl"]
 
     def delete(self) -> None:
@@ -110,14 +123,22 @@ class WorkQueue:
     def send(self, body: dict[str, Any]) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body, sort_keys=True))
 
-    def send_many(self, bodies: list[dict[str, Any]]) -> None:
-        """Send jobs ten at a time (SQS's batch size); raises if any entry was refused."""
+    def send_many(self, bodies: list[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+        """Send jobs ten at a time (SQS's batch size), visible after `delay_seconds` (SQS allows up to 900);
+        raises if any entry was refused."""
+        delay = max(0, min(delay_seconds, 900))
         for start in range(0, len(bodies), 10):
             chunk = bodies[start : start + 10]
+            if len(chunk) == 1:
+                self._sqs.send_message(
+                    QueueUrl=self.url, MessageBody=json.dumps(chunk[0], sort_keys=True), DelaySeconds=delay
+                )
+                continue
             result = self._sqs.send_message_batch(
                 QueueUrl=self.url,
                 Entries=[
-                    {"Id": str(i), "MessageBody": json.dumps(b, sort_keys=True)} for i, b in enumerate(chunk)
+                    {"Id": str(i), "MessageBody": json.dumps(b, sort_keys=True), "DelaySeconds": delay}
+                    for i, b in enumerate(chunk)
                 ],
             )
             if result.get("Failed"):
@@ -225,11 +246,13 @@ class WorkQueue:
             if error_code(exc) not in ("ReceiptHandleIsInvalid", "MessageNotInflight"):
                 raise
 
-    def dead_letter(self, body: dict[str, Any], receipt_handle: str) -> None:
-        """Move a job that keeps failing to the dead-letter queue now (it stays there for inspection)."""
+    def dead_letter(self, body: dict[str, Any], receipt_handle: str | None = None) -> None:
+        """Put work that keeps failing on the dead-letter queue now (it stays there for inspection), and delete
+        the message it came in, when given."""
         url = _queue_url(self.settings.aws_endpoint_url, self.settings.region, self.dlq_name)
         self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body, sort_keys=True))
-        self.done(receipt_handle)
+        if receipt_handle is not None:
+            self.done(receipt_handle)
 
     def dead_letter_count(self) -> int:
         url = self._sqs.get_queue_url(QueueName=self.dlq_name)["QueueUrl"]

@@ -46,7 +46,8 @@ STAGE_PATTERN = re.compile(r"^[a-z]([a-z0-9-]{0,16}[a-z0-9])?$")
 PROTECTED_STAGES = frozenset({"prod", "production", "live"})
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 INLINE_TEMPLATE_LIMIT = 51_200  # bytes: CloudFormation's limit for TemplateBody
-ARTIFACT_DAYS = 90  # old code zips and templates expire (CloudFormation and Lambda keep their own copies)
+ARTIFACT_DAYS = 90
+KEY_DELETION_DAYS = 7  # KMS's shortest waiting period before a scheduled key is deleted  # old code zips and templates expire (CloudFormation and Lambda keep their own copies)
 WAIT = {"Delay": 10, "MaxAttempts": 360}  # an hour at most
 # Stack parameters set by the options of `deploy` (None: on an update, keep the stack's value).
 OPTION_PARAMETERS = ("PublicUrl", "DomainName", "CertificateArn", "AlarmEmail")
@@ -427,7 +428,9 @@ def destroy(stage: Stage, *, session: Any = None, log: Callable[[str], None] = p
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     prefix = stage.resource_prefix
     cfn = session.client("cloudformation", region_name=region)
+    retained_key = None
     if describe_stack(cfn, stage.stack_name) is not None:
+        retained_key = _physical_id(cfn, stage.stack_name, "ChannelCredentialsKey")
         cfn.delete_stack(StackName=stage.stack_name)
         _wait(cfn, "stack_delete_complete", stage.stack_name)
         log(f"stack {stage.stack_name} deleted")
@@ -448,6 +451,12 @@ def destroy(stage: Stage, *, session: Any = None, log: Callable[[str], None] = p
             if str(secret["Name"]).startswith(prefix):
                 secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
                 log(f"secret {secret['Name']} deleted")
+    if retained_key:
+        # The template retains the credentials key (a lost key loses every channel's credentials); a stage that is
+        # destroyed has no credentials left to open, so its key is scheduled for deletion (the shortest wait).
+        kms = session.client("kms", region_name=region)
+        kms.schedule_key_deletion(KeyId=retained_key, PendingWindowInDays=KEY_DELETION_DAYS)
+        log(f"key {retained_key} scheduled for deletion in {KEY_DELETION_DAYS} days")
     s3 = session.client("s3", region_name=region)
     bucket = stage.bucket_name(account, region)
     try:
@@ -460,6 +469,15 @@ def destroy(stage: Stage, *, session: Any = None, log: Callable[[str], None] = p
     except ClientError as exc:
         if "NoSuchBucket" not in str(exc):
             raise
+
+
+def _physical_id(cfn: Any, stack: str, logical_id: str) -> str | None:
+    """The id of a stack's resource (None when the stack has none by that name, e.g. a KmsKeyId was given)."""
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
+        for resource in page.get("StackResourceSummaries", []):
+            if resource["LogicalResourceId"] == logical_id:
+                return str(resource.get("PhysicalResourceId") or "") or None
+    return None
 
 
 # --- command line ----------------------------------------------------------------------------------

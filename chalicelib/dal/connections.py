@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
+from chalicelib.dal import payloads
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import ConnectionModel, LoginFailureModel
 from chalicelib.errors import NotFound
@@ -39,7 +41,8 @@ class Connection:
     qbxml_version: str | None
     last_error: dict[str, Any] | None
     lists_refreshed_at: datetime | None
-    unresolved_set: dict[str, Any] | None = None
+    # The id of the one message set whose outcome is not known yet; its record is `message_set_record`'s.
+    unresolved_set_id: str | None = None
     queue_drained_at: float | None = None
     login_failures_until: float | None = None
     channels_version: int = 0
@@ -87,7 +90,7 @@ def _connection(m: ConnectionModel) -> Connection:
         qbxml_version=m.qbxml_version,
         last_error=m.last_error,
         lists_refreshed_at=m.lists_refreshed_at,
-        unresolved_set=m.unresolved_set,
+        unresolved_set_id=m.unresolved_set_id,
         queue_drained_at=_float(m.queue_drained_at),
         login_failures_until=_float(m.login_failures_until),
         channels_version=int(m.channels_version or 0),
@@ -138,8 +141,9 @@ def get_for_tenant(tenant_id: str, connection_id: str) -> Connection:
 
 
 def list_for_tenant(tenant_id: str) -> list[Connection]:
-    conns = [_connection(m) for m in ConnectionModel.by_tenant.query(tenant_id)]
-    return sorted(conns, key=lambda c: c.created_at)
+    keys = [m.connection_id for m in ConnectionModel.by_tenant.query(tenant_id)]  # a keys-only index
+    conns = [_connection(m) for m in ConnectionModel.batch_get(keys)] if keys else []
+    return sorted((c for c in conns if c.tenant_id == tenant_id), key=lambda c: c.created_at)
 
 
 def list_all() -> list[Connection]:
@@ -264,14 +268,27 @@ def clear_failed_logins(connection_id: str, source: str | None = None) -> None:
     _update(connection_id, [ConnectionModel.failed_logins.set(0), ConnectionModel.locked_until.remove()])
 
 
-def acquire_session(connection_id: str, ticket: str, now: float, lease_until: float) -> bool:
-    """Make `ticket` the one live session unless another session's lease is still running."""
+def acquire_session(
+    connection_id: str,
+    ticket: str,
+    now: float,
+    lease_until: float,
+    *,
+    signed_in_at: datetime | None = None,
+    standing_channels: dict[str, Any] | None = None,
+) -> bool:
+    """Make `ticket` the one live session unless another session's lease is still running; in the same write,
+    what the sign-in learnt (`record_sign_in`'s contact time and standing channels)."""
     free = ConnectionModel.active_ticket.does_not_exist() | (ConnectionModel.lease_until < now)
-    return _update(
-        connection_id,
-        [ConnectionModel.active_ticket.set(ticket), ConnectionModel.lease_until.set(lease_until)],
-        free,
-    )
+    actions: list[Any] = [
+        ConnectionModel.active_ticket.set(ticket),
+        ConnectionModel.lease_until.set(lease_until),
+    ]
+    if signed_in_at is not None:
+        actions.append(ConnectionModel.last_contact_at.set(signed_in_at))
+    if standing_channels is not None:
+        actions.append(ConnectionModel.standing_channels.set(standing_channels))
+    return _update(connection_id, actions, free)
 
 
 def renew_session(connection_id: str, ticket: str, lease_until: float) -> bool:
@@ -283,17 +300,12 @@ def renew_session(connection_id: str, ticket: str, lease_until: float) -> bool:
     )
 
 
-def release_session(connection_id: str, ticket: str) -> bool:
-    return _update(
-        connection_id,
-        [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()],
-        ConnectionModel.active_ticket == ticket,
-    )
-
-
-def record_queue_drained(connection_id: str, at: float) -> None:
-    """A session found the connection's queue empty at `at` (epoch seconds, wall clock)."""
-    _update(connection_id, [ConnectionModel.queue_drained_at.set(at)])
+def release_session(connection_id: str, ticket: str, *, queue_drained_at: float | None = None) -> bool:
+    """End the live session's lease; with it, when the session found the queue empty (epoch seconds)."""
+    actions: list[Any] = [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()]
+    if queue_drained_at is not None:
+        actions.append(ConnectionModel.queue_drained_at.set(queue_drained_at))
+    return _update(connection_id, actions, ConnectionModel.active_ticket == ticket)
 
 
 def record_sign_in(
@@ -319,15 +331,23 @@ def note_channels_changed(connection_id: str) -> None:
 
 
 def record_company(
-    connection_id: str, company: dict[str, Any], company_file_path: str, qbxml_version: str, at: datetime
+    conn: Connection, company: dict[str, Any], company_file_path: str, qbxml_version: str, at: datetime
 ) -> bool:
-    """Store what QuickBooks reported about the open company file; True on the first connection ever."""
-    first = _update(
-        connection_id, [ConnectionModel.connected_at.set(at)], ConnectionModel.connected_at.does_not_exist()
-    )
+    """Store what QuickBooks reported about the open company file (one write, none when nothing changed since the
+    last session); True on the first connection ever."""
+    first = conn.connected_at is None
+    if not first and (conn.company, conn.company_file_path, conn.qbxml_version) == (
+        company,
+        company_file_path,
+        qbxml_version,
+    ):
+        return False
     _update(
-        connection_id,
+        conn.connection_id,
         [
+            ConnectionModel.connected_at.set(
+                ConnectionModel.connected_at | at
+            ),  # if_not_exists: the first time
             ConnectionModel.company.set(company),
             ConnectionModel.company_file_path.set(company_file_path),
             ConnectionModel.qbxml_version.set(qbxml_version),
@@ -349,21 +369,62 @@ def record_lists_refreshed(connection_id: str, at: datetime) -> None:
     _update(connection_id, [ConnectionModel.lists_refreshed_at.set(at)])
 
 
+# A recorded set is kept this long (TTL, removed free of charge). A set still unresolved after it cannot be settled
+# from its record any more; its orders stay marked to be verified and are looked up in QuickBooks instead.
+MESSAGE_SET_KEPT = timedelta(days=30)
+
+
+def _message_set_key(connection_id: str, message_set_id: str) -> str:
+    return f"set#{connection_id}#{message_set_id}"
+
+
 def record_unresolved_set(connection_id: str, ticket: str, message_set: dict[str, Any]) -> bool:
     """Note the message set about to be sent: until its answer is applied its outcome is unknown.
 
-    Only the live session may do it, and only when no other set is unresolved."""
-    return _update(
+    Only the live session may do it, and only when no other set is unresolved. The record (the set's orders and
+    requests: tens of KB for a hundred orders) is kept in the payloads table, written before its id is set here,
+    so the connection item stays small and every other write to it cheap."""
+    key = _message_set_key(connection_id, message_set["id"])
+    payloads.put(
+        key,
+        json.dumps(message_set, separators=(",", ":")).encode(),
+        expires_at=datetime.now(UTC) + MESSAGE_SET_KEPT,
+    )
+    recorded = _update(
         connection_id,
-        [
-            ConnectionModel.unresolved_set_id.set(message_set["id"]),
-            ConnectionModel.unresolved_set.set(message_set),
-        ],
+        [ConnectionModel.unresolved_set_id.set(message_set["id"])],
         (ConnectionModel.active_ticket == ticket) & ConnectionModel.unresolved_set_id.does_not_exist(),
     )
+    if not recorded:
+        payloads.delete(key)
+    return recorded
+
+
+def message_set_record(connection_id: str, message_set_id: str) -> dict[str, Any] | None:
+    """The record of a message set `record_unresolved_set` kept, or None when it is no longer kept."""
+    try:
+        found: dict[str, Any] = json.loads(payloads.get(_message_set_key(connection_id, message_set_id)))
+    except payloads.PayloadMissing:
+        return None
+    return found
+
+
+def unresolved_set(conn: Connection) -> dict[str, Any] | None:
+    """The connection's unresolved message set's record (None when there is none, or when it is no longer kept:
+    then the id is cleared, and the set's orders, still marked to be verified, are looked up by the sweep)."""
+    if conn.unresolved_set_id is None:
+        return None
+    record = message_set_record(conn.connection_id, conn.unresolved_set_id)
+    if record is None:
+        legacy = ConnectionModel.get(conn.connection_id, consistent_read=True).unresolved_set
+        if legacy and legacy.get("id") == conn.unresolved_set_id:
+            return dict(legacy)  # kept on the connection item before records moved to the payloads table
+        clear_unresolved_set(conn.connection_id, conn.unresolved_set_id)
+    return record
 
 
 def clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
+    """The set's outcome is known. Its record stays until its time to live (no write spent on removing it)."""
     return _update(
         connection_id,
         [ConnectionModel.unresolved_set_id.remove(), ConnectionModel.unresolved_set.remove()],

@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.settings import Settings
@@ -73,9 +73,12 @@ class ApiKeyModel(_Base):
 
 
 class ConnectionsByTenant(GlobalSecondaryIndex["ConnectionModel"]):  # type: ignore[no-untyped-call]
+    """Keys only: a connection is written several times a session, and an index holding the whole item would
+    double every one of those writes; a tenant's connections are listed by key, then read (BatchGetItem)."""
+
     class Meta:
         index_name = "by_tenant"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     connection_id = UnicodeAttribute(range_key=True)
@@ -150,6 +153,12 @@ class TicketModel(_Base):
     jobs_done = NumberAttribute(default=0)
     percent = NumberAttribute(default=0)
     summary = JSONAttribute(null=True)
+    # The lease this session holds on its connection until (epoch seconds), as it last renewed it: while more than
+    # half is left, a call does not write the connection to renew it.
+    lease_until = NumberAttribute(null=True)
+    # When the session found the connection's queue empty (epoch seconds, wall clock): written to the connection
+    # with the session's end, not as it happens.
+    queue_drained_at = NumberAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -287,9 +296,12 @@ class FetchRunModel(_Base):
 
 
 class OrdersByTenant(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-untyped-call]
+    """Keys only (its keys never change): written once with the order, never again as the order moves on; a page
+    is listed by key, then read (BatchGetItem)."""
+
     class Meta:
         index_name = "by_tenant"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     order_key = UnicodeAttribute(range_key=True)
@@ -297,11 +309,13 @@ class OrdersByTenant(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-unt
 
 class OpenOrders(GlobalSecondaryIndex["OrderModel"]):  # type: ignore[no-untyped-call]
     """Sparse: only orders on their way to QuickBooks (pending or in flight) carry `open_connection`, so a
-    connection's unfinished orders are one query (the sweep that re-queues what no queue message carries)."""
+    connection's unfinished orders are one query (the sweep that re-queues what no queue message carries). Keys
+    only: the sweep reads the few it finds by key; claiming an order leaves `queued_at` alone (`claimed_at` is the
+    claim's clock), so the index is written when an order is queued and when it leaves, not at every step."""
 
     class Meta:
         index_name = "open"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     open_connection = UnicodeAttribute(hash_key=True)
     queued_at = UnicodeAttribute(range_key=True)
@@ -343,6 +357,9 @@ class OrderModel(_Base):
     changed_after_sync = JSONAttribute(null=True)
     # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
     documents = JSONAttribute(null=True)
+    # When the order was last claimed into a message set (wall clock): the stranded-order sweep's clock for orders in
+    # flight (not an index key, so a claim does not rewrite the open index).
+    claimed_at = UnicodeAttribute(null=True)
     # QuickBooks may hold a document of this order that is not recorded here (an answer never arrived, or a
     # merchant's retry): look it up by RefNumber and ExternalGUID before posting anything again.
     verify = BooleanAttribute(null=True)

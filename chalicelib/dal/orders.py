@@ -29,7 +29,9 @@ Outcome = Literal["new", "changed", "unchanged", "waiting", "in_quickbooks", "ch
 UNREADABLE = "unreadable"  # error code of an order the store sent that cannot be read
 # A document is kept as JSON up to INLINE_JSON_BYTES, compressed in the item up to INLINE_COMPRESSED_BYTES, and
 # beyond that in the payloads table: an order item stays far below DynamoDB's 400 KB whatever the order holds.
-INLINE_JSON_BYTES = 8_000
+# Compressed early: every write of the item (stored, claimed, settled) costs a write unit per KB of the whole item,
+# and an order's JSON shrinks to about a third.
+INLINE_JSON_BYTES = 600
 INLINE_COMPRESSED_BYTES = 100_000
 # The same order sent again while it waits is queued again when its last message is older than this (a message for
 # it is then likely lost; sooner, it is almost surely still on the queue, and a re-read fetch window stays quiet).
@@ -66,7 +68,8 @@ class StoredOrder:
     changed_after_sync: dict[str, Any] | None
     documents: dict[str, str]
     verify: bool = False
-    queued_at: str | None = None  # while pending or in flight: its last queue message (or claim), wall clock
+    queued_at: str | None = None  # while pending or in flight: its last queue message, wall clock
+    claimed_at: str | None = None  # when it was last claimed into a message set, wall clock
 
 
 def _order(m: OrderModel) -> StoredOrder:
@@ -94,6 +97,7 @@ def _order(m: OrderModel) -> StoredOrder:
         documents=dict(m.documents or {}),
         verify=bool(m.verify),
         queued_at=m.queued_at,
+        claimed_at=m.claimed_at,
     )
 
 
@@ -276,31 +280,39 @@ def list_orders(
     A channel that is not the tenant's is a NotFound, as for a made-up id. The query's partition is the
     tenant (or the tenant's channel), never taken from the cursor; cursors are opaque and bound to the
     tenant and the list (see `cursors`)."""
-    condition = OrderModel.status == status if status else None
     if channel_id:
         channels.get_for_tenant(tenant_id, channel_id)  # before any read: another tenant's is a 404
         scope = f"orders:{channel_id}"
         start = cursors.decode(tenant_id, scope, after, ("order_id",)) if after else None
         pages = OrderModel.query(
             channel_id,
-            filter_condition=condition,
+            filter_condition=OrderModel.status == status if status else None,
             limit=limit,
             last_evaluated_key={"channel_id": {"S": channel_id}, "order_id": {"S": start["order_id"]}}
             if start
             else None,
         )
+        found = [_order(m) for m in pages if m.tenant_id == tenant_id]
     else:
         scope = "orders"
         start = cursors.decode(tenant_id, scope, after, ("channel_id", "order_id")) if after else None
         pages = OrderModel.by_tenant.query(
             tenant_id,
-            filter_condition=condition,
             limit=limit,
             last_evaluated_key=_tenant_start(tenant_id, start["channel_id"], start["order_id"])
             if start
             else None,
         )
-    found = [_order(m) for m in pages if m.tenant_id == tenant_id]
+        # The index holds keys only: the page's orders are read by key, in the index's order.
+        keys = [(m.channel_id, m.order_id) for m in pages]
+        by_key = {(o.channel_id, o.order_id): o for o in get_many(keys)} if keys else {}
+        found = [
+            o
+            for k in keys
+            if (o := by_key.get(k)) is not None
+            and o.tenant_id == tenant_id
+            and (not status or o.status == status)
+        ]
     last = pages.last_evaluated_key
     cursor = None
     if last:  # the filter applies after the limit: a short page can still have more behind it
@@ -373,7 +385,7 @@ def claim_change(order: StoredOrder, message_set_id: str) -> Change:
             OrderModel.attempts.add(1),
             # From now until its answer is applied, QuickBooks may hold what this set sends.
             OrderModel.verify.set(True),
-            OrderModel.queued_at.set(_now_key()),  # when it was claimed: the stranded-order sweep's clock
+            OrderModel.claimed_at.set(_now_key()),  # the stranded-order sweep's clock (not an index key)
         ],
         (OrderModel.status == PENDING) & (OrderModel.digest == order.digest),
     )
@@ -555,12 +567,14 @@ def retry(order: StoredOrder) -> bool:
 def open_orders(connection_id: str, *, queued_before: datetime, limit: int) -> list[StoredOrder]:
     """The connection's orders still on their way to QuickBooks (pending or in flight) whose last queue
     message is older than `queued_before`, oldest first."""
-    return [
-        _order(m)
+    keys = [
+        (m.channel_id, m.order_id)
         for m in OrderModel.open_orders.query(
             connection_id, OrderModel.queued_at < queued_before.isoformat(), limit=limit
         )
-    ]
+    ]  # a keys-only index: the orders are read by key (only a few: the sweep's candidates)
+    found = {(o.channel_id, o.order_id): o for o in get_many(keys)} if keys else {}
+    return [found[k] for k in keys if k in found and found[k].queued_at is not None]
 
 
 def mark_queued(order: StoredOrder) -> bool:

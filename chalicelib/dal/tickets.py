@@ -34,6 +34,8 @@ class Session:
     jobs_done: int = 0
     percent: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
+    lease_until: float | None = None
+    queue_drained_at: float | None = None
     version: int | None = None
 
     @property
@@ -59,6 +61,8 @@ def _session(m: TicketModel) -> Session:
         jobs_done=int(m.jobs_done or 0),
         percent=int(m.percent or 0),
         summary=dict(m.summary or {}),
+        lease_until=float(m.lease_until) if m.lease_until is not None else None,
+        queue_drained_at=float(m.queue_drained_at) if m.queue_drained_at is not None else None,
         version=m.version,
     )
 
@@ -107,6 +111,8 @@ def save(session: Session) -> None:
         jobs_done=session.jobs_done,
         percent=session.percent,
         summary=session.summary,
+        lease_until=session.lease_until,
+        queue_drained_at=session.queue_drained_at,
     )
     if session.version is not None:
         model.version = session.version

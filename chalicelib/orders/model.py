@@ -256,6 +256,9 @@ class _Reader:
         if problem is not None:
             self.fail(name, problem)
             return ""
+        if required and not value.strip():  # only blanks: as good as missing (an id of spaces is no id)
+            self.fail(name, "is required")
+            return ""
         return value.strip()
 
     @staticmethod

@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from chalicelib.aws import StorePushQueue
 from chalicelib.dal import company_lists, connections
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.qbxml import requests as rq
@@ -51,7 +52,24 @@ def _cached(kind: str, record: ListRecord) -> CachedRecord:
     )
 
 
+STALE_LISTS = "stale_company_lists"
+
+
+def stale_lists_job(connection_id: str, kinds: list[str], refresh_id: str) -> dict[str, Any]:
+    """The store push queue's message that removes the cached records a refresh did not write."""
+    return {"what": STALE_LISTS, "connection_id": connection_id, "kinds": kinds, "refresh_id": refresh_id}
+
+
+def remove_stale_lists(body: dict[str, Any]) -> int:
+    """Remove what `stale_lists_job` names; returns how many records went."""
+    kinds = [str(k) for k in body.get("kinds", []) if str(k) in ALL_KINDS]
+    return company_lists.remove_stale(
+        str(body.get("connection_id", "")), kinds, str(body.get("refresh_id", ""))
+    )
+
+
 class RefreshCompanyLists:
+    counts_are_totals = True  # its answers report the job's running totals
     kind = REFRESH_COMPANY_LISTS
     title = "refresh company lists"
     batch_size = 1
@@ -108,7 +126,9 @@ class RefreshCompanyLists:
                 state["ok_kinds"] = [*state["ok_kinds"], kind]
         done = state["step"] == "done"
         if done:
-            company_lists.remove_stale(ctx.connection_id, state["ok_kinds"], state["refresh_id"])
+            # Records this refresh did not see are removed after the session, off the SOAP path (reading every
+            # cached key of a large item list is slow); until then they are only a few seconds too many.
+            StorePushQueue().send(stale_lists_job(ctx.connection_id, state["ok_kinds"], state["refresh_id"]))
             if not state["failed_kinds"]:
                 connections.record_lists_refreshed(ctx.connection_id, ctx.now)
         return Applied(state=state, done=done, counts={"list_records": state["records"]}, errors=errors)

@@ -51,7 +51,11 @@ class JobContext:
     sales_page_size: int = 50
     country: str = "US"
     max_attempts: int = 5
+    retry_delay_seconds: int = (
+        60  # the back-off before work QuickBooks refused for a passing reason is tried again
+    )
     message_set_bytes: int = 1_000_000
+    orders_per_message_set: int = 100
     # When the company's lists were last read whole (a key for what a warm container may keep of them).
     lists_refreshed_at: str | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +42,31 @@ def _wanted(order: Order, settings: ChannelSettings) -> str | None:
     return None
 
 
+# Orders named by one queue message: the queue carries batches of orders, so a round trip of 100 orders takes one
+# or two messages off the queue (not a hundred), and a session's ticket keeps a receipt or two, not one per order.
+ORDERS_PER_MESSAGE = 100
+
+
 def post_job(channel_id: str, order_id: str) -> dict[str, Any]:
-    return {"kind": POST_ORDER, "channel_id": channel_id, "order_id": order_id}
+    return post_jobs([(channel_id, order_id)])[0]
+
+
+def post_jobs(refs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Queue messages for the QuickBooks work of these orders (channel id, order id), ORDERS_PER_MESSAGE each."""
+    unique = list(dict.fromkeys(refs))
+    return [
+        {"kind": POST_ORDER, "orders": [[c, o] for c, o in unique[i : i + ORDERS_PER_MESSAGE]]}
+        for i in range(0, len(unique), ORDERS_PER_MESSAGE)
+    ]
+
+
+def order_refs(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The orders a post-orders message names (messages queued before batching named one order each)."""
+    if isinstance(body.get("orders"), list):
+        return [
+            (str(ref[0]), str(ref[1])) for ref in body["orders"] if isinstance(ref, list) and len(ref) == 2
+        ]
+    return [(str(body.get("channel_id")), str(body.get("order_id")))]
 
 
 def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:
@@ -98,9 +122,9 @@ def store_orders(
     settings = settings_of(channel)
     counts: Counter[str] = Counter()
     results = []
-    # The order record is the truth and the queue only a signal: each order's message goes out right after
-    # it is stored (ten at a time), and what is stored but never queued (a crash between the two) is found
-    # again by the open-orders sweep at the next Web Connector run.
+    # The order record is the truth and the queue only a signal: a message naming up to ORDERS_PER_MESSAGE
+    # orders goes out as soon as they are stored, and what is stored but never queued (a crash between the two)
+    # is found again by the open-orders sweep at the next Web Connector run.
     queue = _QueueAsYouGo(WorkQueue(channel.connection_id))
     for order, document in parsed:
         skipped = _wanted(order, settings)
@@ -124,7 +148,7 @@ def store_orders(
         if outcome == "changed_after_sync" and _queue_new_refunds(channel.channel_id, order, document):
             outcome = "refunded"
         if outcome in ("new", "changed", "refunded", "waiting"):
-            queue.add(post_job(channel.channel_id, order.order_id))
+            queue.add((channel.channel_id, order.order_id))
         if outcome == "waiting":  # the same order again, still waiting: queued again, unchanged to the store
             outcome = "unchanged"
         counts[outcome] += 1
@@ -134,20 +158,20 @@ def store_orders(
 
 
 class _QueueAsYouGo:
-    """Queue messages sent in SQS batches of ten as orders are stored, not all at the end."""
+    """Queue messages sent as orders are stored, one per ORDERS_PER_MESSAGE orders, not all at the end."""
 
     def __init__(self, queue: WorkQueue) -> None:
         self.queue = queue
-        self.waiting: list[dict[str, Any]] = []
+        self.waiting: list[tuple[str, str]] = []
 
-    def add(self, body: dict[str, Any]) -> None:
-        self.waiting.append(body)
-        if len(self.waiting) >= 10:
+    def add(self, ref: tuple[str, str]) -> None:
+        self.waiting.append(ref)
+        if len(self.waiting) >= ORDERS_PER_MESSAGE:
             self.flush()
 
     def flush(self) -> None:
         if self.waiting:
-            self.queue.send_many(self.waiting)
+            self.queue.send_many(post_jobs(self.waiting))
             self.waiting = []
 
 

@@ -25,7 +25,7 @@ CONNECTED_WITHIN_SECONDS = 24 * 3600
 def create_connection(tenant_id: str, name: str, run_every_minutes: int) -> Connection:
     conn = connections.create(tenant_id, name, run_every_minutes)
     try:
-        WorkQueue(conn.connection_id).create()
+        WorkQueue(conn.connection_id).create(tenant_id)
     except Exception:
         connections.delete(tenant_id, conn.connection_id)  # no connection without its queue
         raise

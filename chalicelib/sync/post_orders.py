@@ -33,14 +33,14 @@ from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTIO
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
-from chalicelib.sync.orders import POST_ORDER
+from chalicelib.sync.orders import POST_ORDER, order_refs
 from chalicelib.sync.recover_orders import (
     RECOVER_MESSAGE_SET,
     RecoverMessageSet,
     found_documents,
     lookup_requests,
 )
-from chalicelib.sync.settle_orders import apply_message_set, check_belongs, order_error, requeue
+from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error, requeue
 
 __all__ = ["RECOVER_MESSAGE_SET", "PostOrders", "RecoverMessageSet", "documents_needed"]
 
@@ -63,7 +63,6 @@ class _Prepared:
     stored: StoredOrder
     order: Order
     settings: ChannelSettings
-    receipt: str
     customer: str
     item_keys: list[str]
 
@@ -103,33 +102,37 @@ class PostOrders:
     batch_size = 100
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
-        refs: dict[tuple[str, str], list[str]] = {}
-        for m in messages:
-            refs.setdefault((str(m.get("channel_id")), str(m.get("order_id"))), []).append(m["receipt"])
-        return {
-            "step": "prepare",
-            "refs": [{"channel_id": c, "order_id": o, "receipts": r} for (c, o), r in refs.items()],
-        }
+        refs = dict.fromkeys(ref for m in messages for ref in order_refs(m))
+        return {"step": "prepare", "refs": [{"channel_id": c, "order_id": o} for c, o in refs]}
 
     def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
-        if state["step"] != "prepare":
-            return None
+        """The job's next message set: orders to verify are looked up first; the others are posted. Orders the
+        set has no room for, or that come back to be posted again, stay in the job for its next round trip."""
+        while state["step"] == "prepare" and state["refs"]:
+            limit = max(1, ctx.orders_per_message_set)
+            taken, state["refs"] = state["refs"][:limit], state["refs"][limit:]
+            prepared = self._prepare(taken, ctx)
+            if not prepared:
+                continue
+            to_verify = [p for p in prepared if p.stored.verify]
+            if to_verify:
+                # Look these up in QuickBooks first; the others wait for the next message set of this job.
+                state["refs"] = [_ref(p) for p in prepared if not p.stored.verify] + state["refs"]
+                request = self._verify(to_verify, state, ctx)
+            else:
+                request = self._post(prepared, state, ctx)
+            if request is not None:
+                return request
         state["step"] = "done"
-        settled: dict[str, list[str]] = state.setdefault("settled", {"finished": [], "released": []})
-        prepared = self._prepare(state["refs"], ctx, settled)
-        state["refs"] = []
-        if not prepared:
-            return None
-        to_verify = [p for p in prepared if p.stored.verify]
-        if to_verify:
-            # Look these up in QuickBooks first; the others wait for the next message set of this job.
-            state["refs"] = [_ref(p) for p in prepared if not p.stored.verify]
-            return self._verify(to_verify, state, ctx, settled)
+        return None
+
+    def _post(self, prepared: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> str | None:
         set_id = _new_set_id()
-        claimed = self._claim(prepared, set_id, settled)
+        claimed = self._claim(prepared, set_id)
         if not claimed:
             return None
-        batch = self._build(claimed, ctx, settled, set_id)
+        batch, left_over = self._build(claimed, ctx, set_id)
+        state["refs"] = [_ref(p) for p in left_over] + state["refs"]
         requests = batch.adds + [el for _, els, _ in batch.sales for el in els]
         record = {
             "id": set_id,
@@ -137,36 +140,32 @@ class PostOrders:
             "orders": [entry for _, _, entry in batch.sales],
             "request_ids": [str(r.get("requestID")) for r in requests],
         }
-        if not batch.sales or not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
+        if not batch.sales:
+            return None
+        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
+            # Another session holds the connection now, or a set is unresolved: these go back as they were.
             for p, _, _ in batch.sales:
                 orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
-                settled["released"].append(p.receipt)
+            _give_back([_ref(p) for p, _, _ in batch.sales], state, ctx)
             return None
         state["step"] = "sent"
-        state["message_set"] = record
+        state["message_set_id"] = set_id
         return render_message_set(
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
 
     @staticmethod
-    def _claim(prepared: list[_Prepared], set_id: str, settled: dict[str, list[str]]) -> list[_Prepared]:
-        """pending -> in_flight for the whole batch at once (each order's own condition kept)."""
-        claimed = []
+    def _claim(prepared: list[_Prepared], set_id: str) -> list[_Prepared]:
+        """pending -> in_flight for the whole batch at once (each order's own condition kept). An order whose
+        condition fails was changed or taken meanwhile: a queue message for its new state follows."""
         written = orders.write_changes([orders.claim_change(p.stored, set_id) for p in prepared])
-        for p, held in zip(prepared, written, strict=True):
-            if held:
-                claimed.append(p)
-            else:
-                settled["finished"].append(p.receipt)  # changed or taken meanwhile; its own message follows
-        return claimed
+        return [p for p, held in zip(prepared, written, strict=True) if held]
 
-    def _verify(
-        self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext, settled: dict[str, list[str]]
-    ) -> str | None:
+    def _verify(self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> str | None:
         """A round trip of queries by RefNumber for the next document of each order to verify. Recorded as the
         connection's unresolved set (a lookup set: no error recovery), so a lost answer is looked up again."""
         set_id = _new_set_id()
-        claimed = self._claim(batch, set_id, settled)
+        claimed = self._claim(batch, set_id)
         entries = []
         for n, p in enumerate(claimed):
             needed = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
@@ -188,12 +187,10 @@ class PostOrders:
                             False,
                         ),
                     )
-                settled["finished"].append(p.receipt)
                 continue
             entries.append(entry)
         if not entries:
-            state["step"] = "prepare" if state["refs"] else "done"
-            return self.next_request(state, ctx) if state["refs"] else None
+            return None
         record = {
             "id": set_id,
             "lookup_only": True,
@@ -204,10 +201,10 @@ class PostOrders:
         if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
             for p in claimed:
                 orders.back_to_pending(p.stored, set_id, None, verify=True)
-                settled["released"].append(p.receipt)
+            _give_back([_ref(p) for p in claimed], state, ctx)
             return None
         state["step"] = "verify"
-        state["message_set"] = record
+        state["message_set_id"] = set_id
         return render_message_set(
             lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
         )
@@ -237,9 +234,7 @@ class PostOrders:
             "complete": len(needed) == 1,
         }
 
-    def _prepare(
-        self, refs: list[dict[str, Any]], ctx: JobContext, settled: dict[str, list[str]]
-    ) -> list[_Prepared]:
+    def _prepare(self, refs: list[dict[str, Any]], ctx: JobContext) -> list[_Prepared]:
         stored = {
             (o.channel_id, o.order_id): o
             for o in orders.get_many((r["channel_id"], r["order_id"]) for r in refs)
@@ -248,17 +243,12 @@ class PostOrders:
         prepared: list[_Prepared] = []
         too_old = _version(ctx.qbxml_version) < MIN_QBXML_FOR_ORDERS
         for ref in refs:
-            first, *duplicates = ref["receipts"]
-            settled["finished"].extend(duplicates)
             current = stored.get((ref["channel_id"], ref["order_id"]))
             if current is None or current.status != orders.PENDING:
-                settled["finished"].append(first)
-                continue
+                continue  # settled, failed or taken meanwhile: nothing to do for this message
             if too_old:
                 self._fail_now(
                     current,
-                    first,
-                    settled,
                     order_error(
                         "qbxml_version",
                         f"This QuickBooks supports qbXML {ctx.qbxml_version}; posting orders needs 9.0 or later "
@@ -275,8 +265,6 @@ class PostOrders:
             if settings is None:
                 self._fail_now(
                     current,
-                    first,
-                    settled,
                     order_error("channel", "The channel of this order was deleted.", "", False),
                 )
                 continue
@@ -288,7 +276,6 @@ class PostOrders:
                         stored=current,
                         order=order,
                         settings=settings,
-                        receipt=first,
                         customer=qb.customer_name(order, settings),
                         item_keys=[qb.item_name(line, settings) for line in order.lines],
                     )
@@ -296,8 +283,6 @@ class PostOrders:
             except (OrderInvalid, qb.OrderNotPostable) as exc:
                 self._fail_now(
                     current,
-                    first,
-                    settled,
                     order_error(
                         "order",
                         str(exc),
@@ -308,16 +293,14 @@ class PostOrders:
         return prepared
 
     @staticmethod
-    def _fail_now(
-        order: StoredOrder, receipt: str, settled: dict[str, list[str]], error: dict[str, Any]
-    ) -> None:
+    def _fail_now(order: StoredOrder, error: dict[str, Any]) -> None:
         orders.mark_failed(order, None, error)
-        settled["finished"].append(receipt)
 
-    def _build(
-        self, batch: list[_Prepared], ctx: JobContext, settled: dict[str, list[str]], set_id: str
-    ) -> _Batch:
+    def _build(self, batch: list[_Prepared], ctx: JobContext, set_id: str) -> tuple[_Batch, list[_Prepared]]:
+        """The set's requests, and the orders left for the job's next set (over the size budget, or with a next
+        document to post)."""
         out = _Batch()
+        left_over: list[_Prepared] = []
         known_customers = mappings.known(ctx.connection_id, "customer", {p.customer for p in batch})
         item_index = _ItemIndex(ctx.connection_id, ctx.lists_refreshed_at)
         item_index.prefetch(batch)
@@ -331,7 +314,6 @@ class PostOrders:
             remaining = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
             if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
                 orders.record_complete(p.stored, set_id)
-                settled["finished"].append(p.receipt)
                 continue
             label, kind = remaining[0]
             try:
@@ -356,7 +338,6 @@ class PostOrders:
                         "order", str(exc), "Change the channel settings or the order, then retry.", False
                     ),
                 )
-                settled["finished"].append(p.receipt)
                 continue
             if not sale:  # a refund with nothing to credit
                 orders.record_document(
@@ -368,15 +349,14 @@ class PostOrders:
                     ref_number=None,
                     complete=len(remaining) == 1,
                 )
-                settled["finished"].append(p.receipt)
                 if len(remaining) > 1:
-                    requeue([(p.stored.channel_id, p.stored.order_id)], ctx.connection_id)
+                    left_over.append(p)
                 continue
             size = sum(len(etree.tostring(e)) for e in (*adds, *item_adds, *sale))
             if out.sales and used + size > ctx.message_set_bytes:
                 # Over the size budget: this order waits for the next message set.
                 orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
-                settled["released"].append(p.receipt)
+                left_over.append(p)
                 continue
             used += size
             for element in adds:
@@ -403,7 +383,7 @@ class PostOrders:
                 "complete": len(remaining) == 1,
             }
             out.sales.append((p, sale, entry))
-        return out
+        return out, left_over
 
     @staticmethod
     def _document(
@@ -457,46 +437,41 @@ class PostOrders:
         )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
-        record = state["message_set"]
-        settled = state.get("settled", {})
+        record = state.get("message_set") or connections.message_set_record(
+            ctx.connection_id, str(state.get("message_set_id"))
+        )
+        if record is None:
+            # The set's record is gone (it outlived its time to live): nothing can be settled from this answer.
+            # Its orders are still marked to be verified; the stranded-order sweep sends them to be looked up.
+            raise ForeignAnswer("the message set's record is no longer kept")
         if state["step"] == "verify":
-            applied = self._apply_lookup(state, record, response, ctx)
+            settled = self._apply_lookup(record, response, ctx)
         else:
             # Raises ForeignAnswer when the answer is not this set's: the set stays unresolved and is recovered.
             check_belongs(record, response, whole=True)
-            applied = apply_message_set(record, response, ctx, requeue_pending=False)
-            state["step"] = "done"
-        applied.finished.extend(settled.get("finished", []))
-        applied.released.extend(settled.get("released", []))
-        state["settled"] = {"finished": [], "released": []}
+            settled = apply_message_set(record, response, ctx, requeue_pending=False)
+        state.pop("message_set", None)
+        state.pop("message_set_id", None)
+        # What goes back to be posted or verified stays in this job: its next round trip takes it.
+        state["refs"] = [{"channel_id": c, "order_id": o} for c, o in settled.again] + state.get("refs", [])
+        state["step"] = "prepare" if state["refs"] else "done"
+        applied = settled.applied
         applied.state = state
+        applied.done = not state["refs"]
         return applied
 
     def _apply_lookup(
-        self, state: dict[str, Any], record: dict[str, Any], response: MessageSetResponse, ctx: JobContext
-    ) -> Applied:
-        """Documents found are recorded; orders QuickBooks does not have stay in this job, to be posted in its
-        next message set; orders whose query failed wait to be verified again."""
+        self, record: dict[str, Any], response: MessageSetResponse, ctx: JobContext
+    ) -> SetSettled:
+        """Documents found are recorded; orders QuickBooks does not have go back to be posted in the job's next
+        message set; orders whose query failed go back to be verified again."""
         try:
             check_belongs(record, response, whole=True)
         except ForeignAnswer:
             response = MessageSetResponse(responses=())  # nothing known: all stay to be verified
         result = found_documents(record["orders"], response)
         absent = {e["request_id"] for e in result.absent}
-        applied = apply_message_set(
-            record, result.found, ctx, requeue_pending=False, absent=frozenset(absent)
-        )
-        # The absent ones went back to pending (verify cleared) and their receipts were released; keep them in
-        # this job instead, so they are posted in the next round trip.
-        keep = {e["receipt"] for e in result.absent}
-        applied.released = [r for r in applied.released if r not in keep]
-        state["refs"] = state.get("refs", []) + [
-            {"channel_id": e["channel_id"], "order_id": e["order_id"], "receipts": [e["receipt"]]}
-            for e in result.absent
-        ]
-        state["step"] = "prepare" if state["refs"] else "done"
-        applied.done = not state["refs"]
-        return applied
+        return apply_message_set(record, result.found, ctx, requeue_pending=False, absent=frozenset(absent))
 
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         return (1, 0) if state["step"] == "done" else (0, 1)
@@ -508,7 +483,6 @@ def _in_flight_facts(p: _Prepared) -> dict[str, Any]:
     return {
         "channel_id": p.stored.channel_id,
         "order_id": p.stored.order_id,
-        "receipt": p.receipt,
         "connection_id": p.stored.connection_id,
         "documents": p.stored.documents,
         "has_txn_id": p.stored.txn_id is not None,
@@ -523,7 +497,13 @@ def _new_set_id() -> str:
 
 
 def _ref(p: _Prepared) -> dict[str, Any]:
-    return {"channel_id": p.stored.channel_id, "order_id": p.stored.order_id, "receipts": [p.receipt]}
+    return {"channel_id": p.stored.channel_id, "order_id": p.stored.order_id}
+
+
+def _give_back(refs: list[dict[str, Any]], state: dict[str, Any], ctx: JobContext) -> None:
+    """The job cannot go on (another session holds the connection now): its orders are queued again."""
+    requeue([(r["channel_id"], r["order_id"]) for r in refs + state["refs"]], ctx.connection_id)
+    state["refs"] = []
 
 
 @dataclass(frozen=True)

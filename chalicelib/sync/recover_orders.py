@@ -131,7 +131,7 @@ class RecoverMessageSet:
             status = response.message_set_status_code
             if response.responses and (status is None or status == 0):
                 check_belongs(record, response, whole=False)
-                applied = apply_message_set(record, response, ctx, requeue_pending=True)
+                applied = apply_message_set(record, response, ctx, requeue_pending=True).applied
                 applied.state = {**state, "step": "done"}
                 applied.counts["message_sets_recovered"] = 1
                 return applied
@@ -150,7 +150,7 @@ class RecoverMessageSet:
             ctx,
             requeue_pending=True,
             absent=frozenset(e["request_id"] for e in result.absent),
-        )
+        ).applied
         applied.state = {**state, "step": "done"}
         applied.counts["message_sets_recovered"] = 1
         return applied

@@ -14,7 +14,7 @@ QuickBooks echoes it, the set's `newMessageSetID`; anything else is a `ForeignAn
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +24,7 @@ from chalicelib.dal.orders import StoredOrder
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
-from chalicelib.sync.orders import post_job, queue_waiting_refunds
+from chalicelib.sync.orders import post_job, post_jobs, queue_waiting_refunds
 
 INVALID_REFERENCE = 3140
 
@@ -99,11 +99,17 @@ class _Outcome:
 
     entry: dict[str, Any]
     change: orders.Change
-    receipt: str  # finished | released | deferred | dead
+    then: str  # "done" | "again" (to be posted or verified again now) | "later" (after a back-off) | "dead"
     count: str
     error: str | None = None
-    next_document: bool = False
-    again: bool = False
+
+
+@dataclass
+class SetSettled:
+    """What settling a message set did: the figures to report, and the orders to post (or verify) again now."""
+
+    applied: Applied
+    again: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _in_flight(entry: dict[str, Any], stored: StoredOrder | None) -> orders.InFlight | None:
@@ -126,14 +132,16 @@ def apply_message_set(
     *,
     requeue_pending: bool,
     absent: frozenset[str] = frozenset(),
-) -> Applied:
+) -> SetSettled:
     """Settle every order of a recorded message set from QuickBooks' answer, then clear the record.
 
-    With `requeue_pending` (recovery: the set's queue messages belong to a dead session) orders that go back to
-    pending get a new queue message. An order the answer says nothing about is looked up before it is posted
-    again, unless its request id is in `absent` (a lookup QuickBooks answered found no such document).
-    The orders' changes are written together (`orders.write_changes`), each conditional on the order being in
-    flight in this set: an order no longer there is left alone."""
+    Orders that go back to pending to be posted (or verified) again now, or that have a next document to post, are
+    returned in `again`; with `requeue_pending` (recovery: the set's job belongs to a dead session) they are queued
+    instead. Orders refused for a passing reason are queued after the back-off, and those that kept failing go to
+    the dead-letter queue. An order the answer says nothing about is looked up before it is posted again, unless its
+    request id is in `absent` (a lookup QuickBooks answered found no such document). The orders' changes are
+    written together (`orders.write_changes`), each conditional on the order being in flight in this set: an order
+    no longer there is left alone."""
     by_id = {r.request_id: r for r in response.responses}
     _remember_adds(record, by_id, ctx)
     # An add that failed transiently makes the sales naming it fail with 3140 (invalid reference): those
@@ -156,19 +164,17 @@ def apply_message_set(
         stored = stored_of.get((entry["channel_id"], entry["order_id"]))
         order = _in_flight(entry, stored)
         if order is None:
-            applied.finished.append(entry["receipt"])
             continue
         plans.append(_plan(entry, order, stored, by_id.get(entry["request_id"]), record["id"], ctx, absent,
                            add_failed_transiently))  # fmt: skip
     written = orders.write_changes([p.change for p in plans])
     again: list[tuple[str, str]] = []
-    next_documents: list[tuple[str, str]] = []  # orders with another document to post: always queued
-    dead: list[tuple[str, str, str]] = []
+    later: list[tuple[str, str]] = []
+    dead: list[tuple[str, str]] = []
     synced: list[_Outcome] = []
     for plan, held in zip(plans, written, strict=True):
         entry = plan.entry
         if not held:  # no longer in flight in this set: settled already (an answer applied twice)
-            applied.finished.append(entry["receipt"])
             continue
         if plan.count == "orders_synced":
             synced.append(plan)
@@ -176,27 +182,20 @@ def apply_message_set(
         if plan.error:
             applied.errors.append(f"Order {entry.get('number') or entry['order_id']}: {plan.error}")
         key = (entry["channel_id"], entry["order_id"])
-        if plan.next_document:
-            next_documents.append(key)
-        if plan.again:
-            again.append(key)
-        if plan.receipt == "dead":
-            dead.append((*key, entry["receipt"]))
-        else:
-            getattr(applied, plan.receipt).append(entry["receipt"])
-    if dead:
-        queue = WorkQueue(ctx.connection_id)
-        for channel_id, order_id, receipt in dead:
-            queue.dead_letter(post_job(channel_id, order_id), receipt)
+        {"again": again, "later": later, "dead": dead}.get(plan.then, []).append(key)
+    queue = WorkQueue(ctx.connection_id) if (later or dead or requeue_pending) else None
+    if dead and queue is not None:
+        for channel_id, order_id in dead:
+            queue.dead_letter(post_job(channel_id, order_id))
     if synced:  # a refund that came while these were on their way is posted now
-        next_documents += queue_waiting_refunds(
-            [(p.entry["channel_id"], p.entry["order_id"]) for p in synced]
-        )
-    to_queue = next_documents + (again if requeue_pending else [])
-    if to_queue:
-        requeue(to_queue, ctx.connection_id)
+        again += queue_waiting_refunds([(p.entry["channel_id"], p.entry["order_id"]) for p in synced])
+    if later and queue is not None:
+        queue.send_many(post_jobs(later), delay_seconds=ctx.retry_delay_seconds)
+    if requeue_pending and again and queue is not None:
+        queue.send_many(post_jobs(again))
+        again = []
     connections.clear_unresolved_set(ctx.connection_id, record["id"])
-    return applied
+    return SetSettled(applied, again)
 
 
 def _plan(
@@ -229,19 +228,16 @@ def _plan(
         return _Outcome(
             entry,
             change,
-            "finished",
+            "done" if complete else "again",  # not complete: its next document is posted next
             "orders_synced" if complete else "documents_posted",
             error=warning["message"] if warning else None,
-            next_document=not complete,
         )
     if rs is None or rs.ok:
         # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in
         # QuickBooks; look it up before posting it again (unless a lookup just said it is not).
         verify = rs is not None or entry["request_id"] not in absent
         change = orders.pending_change(order, set_id, None, verify=verify)
-        return _Outcome(
-            entry, change, "released", "orders_to_verify" if verify else "orders_retried", again=True
-        )
+        return _Outcome(entry, change, "again", "orders_to_verify" if verify else "orders_retried")
     error = status_error(rs)
     if add_failed_transiently and rs.status_code == INVALID_REFERENCE:
         error = {**error, "retriable": True}
@@ -249,8 +245,8 @@ def _plan(
     if error["retriable"] and attempts < ctx.max_attempts:
         # A transient error (a locked record...): again after a back-off.
         change = orders.pending_change(order, set_id, error, verify=False)
-        return _Outcome(entry, change, "deferred", "orders_retried", again=True)
-    receipt = "finished"
+        return _Outcome(entry, change, "later", "orders_retried")
+    then = "done"
     if error["retriable"]:  # kept failing: it goes to the dead-letter queue, shown as failed
         error = {
             **error,
@@ -259,9 +255,9 @@ def _plan(
             "fix": "QuickBooks kept refusing it for the same passing reason (a record in use or "
             "locked). When nobody is editing it in QuickBooks, retry the order.",
         }
-        receipt = "dead"
+        then = "dead"
     change = orders.failed_change(order.channel_id, order.order_id, set_id, error)
-    return _Outcome(entry, change, receipt, "orders_failed", error=error["message"])
+    return _Outcome(entry, change, then, "orders_failed", error=error["message"])
 
 
 def _remember_adds(record: dict[str, Any], by_id: dict[str | None, QbResponse], ctx: JobContext) -> None:
@@ -308,4 +304,4 @@ def _count(applied: Applied, name: str) -> None:
 
 
 def requeue(order_refs: Iterable[tuple[str, str]], connection_id: str) -> None:
-    WorkQueue(connection_id).send_many([post_job(c, o) for c, o in order_refs])
+    WorkQueue(connection_id).send_many(post_jobs(order_refs))

@@ -54,6 +54,7 @@ def _class_matches(wanted: str, sale_class: str | None) -> bool:
 
 
 class ReadSalesForShipStation:
+    counts_are_totals = True  # its answers report the job's running totals
     kind = READ_SALES
     title = "read sales for ShipStation"
     batch_size = 1
@@ -228,6 +229,7 @@ def shipment_json(shipment: Shipment) -> dict[str, Any]:
 
 
 class WriteTracking:
+    counts_are_totals = True  # its answers report the job's running totals
     kind = WRITE_TRACKING
     title = "write tracking to QuickBooks"
     batch_size = 1

@@ -24,6 +24,7 @@ from chalicelib.dal.outbound_sales import PUSH
 from chalicelib.dal.stock_levels import PUSHED, REFUSED, UNCHANGED, UNMATCHED, Settlement
 from chalicelib.observability import logger
 from chalicelib.sync.channels import settings_of
+from chalicelib.sync.company_lists import STALE_LISTS, remove_stale_lists
 from chalicelib.sync.fetch import connector_for
 
 INVENTORY_BATCH = 250  # levels per store lookup + write
@@ -145,7 +146,9 @@ PUSHERS = {"inventory": push_inventory, "sales": push_sales}
 
 
 def handle_push(body: dict[str, Any]) -> dict[str, int]:
-    """One message of the store push queue."""
+    """One message of the store push queue (and the cached company-list records a refresh left stale)."""
+    if body.get("what") == STALE_LISTS:
+        return {"removed": remove_stale_lists(body)}
     pusher = PUSHERS.get(str(body.get("what")))
     if pusher is None:
         logger.error("unknown store push", extra={"body": body})

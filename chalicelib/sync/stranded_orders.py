@@ -28,7 +28,7 @@ from chalicelib.aws import WorkQueue
 from chalicelib.dal import orders
 from chalicelib.dal.connections import Connection
 from chalicelib.observability import logger
-from chalicelib.sync.orders import post_job
+from chalicelib.sync.orders import post_jobs
 
 STALE_AFTER = timedelta(minutes=15)  # an order claimed this long ago into a set never recorded is stranded
 LOST_MARGIN = timedelta(
@@ -74,7 +74,7 @@ def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds:
         else None
     )
     cutoff = max(claimed_before, drained) if drained is not None else claimed_before
-    unresolved = (conn.unresolved_set or {}).get("id")
+    unresolved = conn.unresolved_set_id
     jobs = []
     for order in orders.open_orders(conn.connection_id, queued_before=cutoff, limit=SWEEP_LIMIT):
         queued = datetime.fromisoformat(order.queued_at) if order.queued_at else None
@@ -83,15 +83,16 @@ def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds:
                 continue
             rescued = orders.mark_queued(order)
         elif order.status == orders.IN_FLIGHT and order.message_set_id and order.message_set_id != unresolved:
-            if queued is not None and queued >= claimed_before:
+            claimed = datetime.fromisoformat(order.claimed_at) if order.claimed_at else queued
+            if claimed is not None and claimed >= claimed_before:
                 continue
             rescued = orders.back_to_pending(order, order.message_set_id, None, verify=True)
         else:
             continue
         if rescued:
-            jobs.append(post_job(order.channel_id, order.order_id))
+            jobs.append((order.channel_id, order.order_id))
     if jobs:
-        queue.send_many(jobs)
+        queue.send_many(post_jobs(jobs))
         logger.info(
             "stranded orders queued again", extra={"connection_id": conn.connection_id, "count": len(jobs)}
         )

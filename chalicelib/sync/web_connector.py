@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib import credentials
-from chalicelib.aws import WorkQueue
+from chalicelib.aws import QueuedJob, WorkQueue
 from chalicelib.dal import connections, payloads, sync_runs, tickets
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.tickets import Session
@@ -45,7 +45,7 @@ from chalicelib.sync.jobs import (
     JobRunner,
     new_job,
 )
-from chalicelib.sync.orders import POST_ORDER
+from chalicelib.sync.orders import POST_ORDER, order_refs
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
 from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
@@ -81,6 +81,12 @@ RUNNERS: dict[str, JobRunner] = {
     READ_SALES: ReadSalesForShipStation(),
     WRITE_TRACKING: WriteTracking(),
 }
+
+
+# Session tickets and the throwaway tickets of refusals differ in length, so closing a refusal reads nothing.
+SESSION_TICKET_BYTES = 32
+SESSION_TICKET_CHARS = 43  # token_urlsafe(32)
+REFUSAL_TICKET_BYTES = 16  # token_urlsafe(16): 22 characters
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ class WebConnectorService:
         checking the password, so it costs the server one read); every other source, the owner's included,
         is checked as usual. An unknown user name is refused at once (user names are random: no scrypt is
         spent on them, and the answer is the same `nvu` with a throwaway ticket)."""
-        refusal = secrets.token_urlsafe(16)  # a ticket nobody can use
+        refusal = secrets.token_urlsafe(REFUSAL_TICKET_BYTES)  # a ticket nobody can use
         connection_id = connections.connection_id_from_username(username.strip())
         conn = connections.get(connection_id) if connection_id else None
         if conn is None:
@@ -244,24 +250,31 @@ class WebConnectorService:
                 if sweep
                 else 0
             )
-            if write or rescued:
-                connections.record_sign_in(
-                    conn.connection_id,
-                    now,
-                    queue_drained_at=time.time() if idle else None,  # wall clock, as queued_at
-                    standing_channels=standing.channels,
-                )
             if idle and not rescued:
+                if write:
+                    connections.record_sign_in(
+                        conn.connection_id,
+                        now,
+                        queue_drained_at=time.time(),  # wall clock, as queued_at
+                        standing_channels=standing.channels,
+                    )
                 return AuthResult(refusal, "none")
+            standing_channels = standing.channels
         else:
-            connections.record_sign_in(conn.connection_id, now)
+            standing_channels = None
 
         # The ticket is written before the lease is taken: a lease never points at a missing session,
         # and a ticket whose lease was not won is refused by every later call.
-        ticket = secrets.token_urlsafe(32)
+        ticket = secrets.token_urlsafe(SESSION_TICKET_BYTES)
         tickets.create(ticket, conn.connection_id, conn.tenant_id, self.settings.ticket_ttl_seconds, now)
+        # Taking the lease records the sign-in too (one write).
         if not connections.acquire_session(
-            conn.connection_id, ticket, ts, ts + self.settings.session_lease_seconds
+            conn.connection_id,
+            ticket,
+            ts,
+            ts + self.settings.session_lease_seconds,
+            signed_in_at=now,
+            standing_channels=standing_channels,
         ):
             return AuthResult(refusal, "busy")
         sync_runs.start(conn.connection_id, ticket, now)
@@ -309,7 +322,7 @@ class WebConnectorService:
                     # A message set whose answer never arrived: learn its fate before sending anything.
                     session.job = RecoverMessageSet.job_for(unresolved)
                 elif not self._take_job(session, queue, ctx):
-                    connections.record_queue_drained(session.connection_id, time.time())
+                    session.queue_drained_at = time.time()  # written to the connection with the session's end
                     session.last_error = None
                     tickets.save(session)
                     return ""
@@ -374,8 +387,7 @@ class WebConnectorService:
             return -1
         job["state"] = applied.state
         session.pending = None
-        for name, value in applied.counts.items():
-            session.summary.setdefault("counts", {})[name] = value
+        _add_counts(session, job, applied.counts, totals=getattr(runner, "counts_are_totals", False))
         for error in applied.errors:
             self._note_error(session, error)
         self._settle(job, queue, applied, self.settings.retry_delay_seconds)
@@ -406,6 +418,9 @@ class WebConnectorService:
         return session.last_error or "Ledgerbridge has no more work for this company file right now."
 
     def close_connection(self, ticket: str) -> str:
+        if len(ticket) < SESSION_TICKET_CHARS:
+            # The throwaway ticket of a "none", "busy" or "nvu" answer: there is no session to read or end.
+            return "OK"
         session = tickets.get(ticket)
         if session is None:
             return "OK"
@@ -428,13 +443,19 @@ class WebConnectorService:
         session = tickets.get(ticket)
         if session is None or not session.open:
             return None
-        lease_until = self.clock().timestamp() + self.settings.session_lease_seconds
-        if not connections.renew_session(session.connection_id, ticket, lease_until):
+        now = self.clock().timestamp()
+        lease = self.settings.session_lease_seconds
+        if session.lease_until is not None and session.lease_until - now > lease / 2:
+            # More than half of the lease this session renewed is left: nobody can have taken the connection over
+            # (a takeover waits for the lease to run out), so the connection is not written to renew it.
+            return session
+        if not connections.renew_session(session.connection_id, ticket, now + lease):
             self._release_job(session, self.queue_for(session.connection_id))
             session.state = "superseded"
             session.last_error = NO_SESSION
             tickets.save(session)
             return None
+        session.lease_until = now + lease  # kept with the session when the call saves it
         return session
 
     def _record_company(
@@ -458,7 +479,7 @@ class WebConnectorService:
             "file_mode": info.file_mode,
             "is_sample_company": info.is_sample_company,
         }
-        first = connections.record_company(conn.connection_id, company, company_file, version, now)
+        first = connections.record_company(conn, company, company_file, version, now)
         if conn.last_error:
             connections.clear_error(conn.connection_id)
         session.qbxml_version = version
@@ -480,12 +501,14 @@ class WebConnectorService:
             country=session.country or "US",
             max_attempts=self.settings.max_job_receives,
             message_set_bytes=self.settings.message_set_bytes,
+            retry_delay_seconds=self.settings.retry_delay_seconds,
+            orders_per_message_set=self.settings.orders_per_message_set,
         )
 
     @staticmethod
     def _unresolved(connection_id: str) -> dict[str, Any] | None:
         conn = connections.get(connection_id)
-        return conn.unresolved_set if conn is not None else None
+        return connections.unresolved_set(conn) if conn is not None else None
 
     def _take_job(self, session: Session, queue: WorkQueue, ctx: JobContext) -> bool:
         """Start the next job: the first message on the queue decides its kind; a batching kind gathers
@@ -500,9 +523,11 @@ class WebConnectorService:
                 queue.done(queued.receipt_handle)
                 continue
             batch = [queued]
-            size = self.settings.orders_per_message_set if runner.kind == POST_ORDER else runner.batch_size
-            if size > 1:
-                for extra in queue.take_many(size - 1):
+            if runner.kind == POST_ORDER:
+                # A message names many orders: gather messages until the set's worth of orders is in hand.
+                self._gather_orders(batch, queue, self.settings.orders_per_message_set)
+            elif runner.batch_size > 1:
+                for extra in queue.take_many(runner.batch_size - 1):
                     if extra.body.get("kind") == runner.kind:
                         batch.append(extra)
                     else:
@@ -518,6 +543,26 @@ class WebConnectorService:
                 "state": state,
             }
             return True
+
+    @staticmethod
+    def _gather_orders(batch: list[QueuedJob], queue: WorkQueue, wanted: int) -> None:
+        """Take post-orders messages until `wanted` orders are in hand. Messages of other kinds taken on the way
+        go back once the gathering is over (released earlier, they would be taken again at once and counted as
+        received again: five times, and SQS moves them to the dead-letter queue)."""
+        have = sum(len(order_refs(m.body)) for m in batch)
+        others: list[QueuedJob] = []
+        try:
+            while have < wanted:
+                more = queue.take_many(10)
+                orders_taken = [m for m in more if m.body.get("kind") == POST_ORDER]
+                others += [m for m in more if m.body.get("kind") != POST_ORDER]
+                if not orders_taken:
+                    return
+                batch += orders_taken
+                have += sum(len(order_refs(m.body)) for m in orders_taken)
+        finally:
+            for other in others:
+                queue.release(other.receipt_handle)
 
     @staticmethod
     def _settle(job: dict[str, Any], queue: WorkQueue, applied: Applied, retry_delay: int) -> None:
@@ -574,7 +619,9 @@ class WebConnectorService:
 
     def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
         self._release_job(session, self.queue_for(session.connection_id))
-        connections.release_session(session.connection_id, session.ticket)
+        connections.release_session(
+            session.connection_id, session.ticket, queue_drained_at=session.queue_drained_at
+        )
         session.state = state
         tickets.save(session)
         sync_runs.finish(
@@ -637,3 +684,15 @@ class WebConnectorService:
         if errors:
             parts.append(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: {errors[-1]}")
         return "Ledgerbridge: " + "; ".join(parts) + "."
+
+
+def _add_counts(session: Session, job: dict[str, Any], counts: dict[str, int], *, totals: bool) -> None:
+    """Add what an answer did to the session's figures. A runner whose counts are its job's running totals
+    (`counts_are_totals`) adds only what grew since its last answer; the others report each answer's own."""
+    summary = session.summary.setdefault("counts", {})
+    counted = job.setdefault("counted", {}) if totals else {}
+    for name, value in counts.items():
+        grown = int(value) - int(counted.get(name, 0))
+        summary[name] = int(summary.get(name, 0)) + grown
+        if totals:
+            counted[name] = int(value)

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.aws import ChannelSchedules, ChannelSecrets, FetchQueue, WorkQueue
+from chalicelib.aws import ChannelSchedules, ChannelSecrets, FetchQueue
 from chalicelib.dal import channels as channel_repo
 from chalicelib.dal import fetch_runs, orders
 from chalicelib.sync import fetch
 from ledgerbridge.fakes.custom_store import FakeCustomStore
 from ledgerbridge.runner import LocalRunner
+from tests.service.queues import queued_orders
 from tests.service.test_orders_api import SETTINGS, seed_accounts
 
 pytestmark = pytest.mark.xdist_group("fetch-queue")  # tests drain the one shared fetch queue
@@ -204,8 +205,7 @@ def test_a_scheduled_run_stores_new_orders_and_queues_them_once(api, connection,
     first = run(channel["id"])
     assert first.state == "done"
     assert first.counts["fetched"] == 7 and first.counts["new"] == 7
-    queue = WorkQueue(connection["id"])
-    assert queue.visible_count() == 7
+    assert sum(queued_orders(connection["id"]).values()) == 7
     bookmark = channel_repo.get(channel["id"]).bookmark
     assert bookmark == datetime.fromisoformat(
         max(o["updated_at"] for o in store.orders.values()).replace("Z", "+00:00")
@@ -213,13 +213,13 @@ def test_a_scheduled_run_stores_new_orders_and_queues_them_once(api, connection,
 
     again = run(channel["id"])  # the overlap window re-reads the last orders: folded, nothing queued
     assert again.counts.get("new", 0) == 0
-    assert queue.visible_count() == 7
+    assert sum(queued_orders(connection["id"]).values()) == 7
 
     store.change_order("1003", note="gift wrap")
     store.add_order()
     third = run(channel["id"])
     assert third.counts["new"] == 1 and third.counts["changed"] == 1
-    assert queue.visible_count() == 9
+    assert sum(queued_orders(connection["id"]).values()) == 9
 
     (task,) = api.json("GET", "/api/v1/tasks")["tasks"]
     assert task["last_result"]["state"] == "done" and task["last_result"]["counts"]["new"] == 1
@@ -256,7 +256,8 @@ def test_the_bookmark_moves_after_each_stored_page_and_a_crash_leaves_no_gap(
     assert resumed.since < after_crash.bookmark  # from the bookmark, minus the overlap
     found, _ = orders.list_orders(api.tenant_id, channel_id=channel["id"], status=None, limit=100, after=None)
     assert sorted(o.order_id for o in found) == sorted(store.orders)  # no gap
-    assert WorkQueue(connection["id"]).visible_count() == 10  # no duplicate
+    queued = queued_orders(connection["id"])
+    assert len(queued) == 10 and set(queued.values()) == {1}  # every order once: no duplicate
 
 
 def _lease_after_expiry(take):
@@ -348,8 +349,7 @@ def test_resync_from_the_api_is_queued_and_run_by_the_local_runner(api, connecti
         stored = synced(channel["id"], order_id)
         orders.claim(stored, "set1")
         orders.record_complete(orders.get(channel["id"], order_id), "set1")
-    queue = WorkQueue(connection["id"])
-    before = queue.visible_count()
+    before = queued_orders(connection["id"])
 
     started = api.json(
         "POST",
@@ -364,7 +364,7 @@ def test_resync_from_the_api_is_queued_and_run_by_the_local_runner(api, connecti
     assert done["counts"]["fetched"] == 5
     assert done["counts"]["already_in_quickbooks"] == 2
     assert done["counts"]["unchanged"] == 3
-    assert queue.visible_count() == before  # nothing posted again
+    assert queued_orders(connection["id"]) == before  # nothing posted again
     runs = api.json("GET", f"/api/v1/channels/{channel['id']}/runs")["runs"]
     assert {r["trigger"] for r in runs} == {"schedule", "resync"}
 

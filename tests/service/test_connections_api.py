@@ -19,7 +19,14 @@ def test_create_list_get_delete(api):
     assert conn["status"]["state"] == "needs_password"
     assert [c["id"] for c in api.json("GET", "/api/v1/connections")["connections"]] == [conn["id"]]
     assert api.json("GET", f"/api/v1/connections/{conn['id']}")["name"] == "Blue Heron"
-    assert WorkQueue(conn["id"]).visible_count() == 0  # its queue exists
+    queue = WorkQueue(conn["id"])
+    assert (
+        queue.visible_count() == 0
+    )  # its queue exists, tagged with whose it is (made at run time, not by the stack)
+    tags = queue._sqs.list_queue_tags(QueueUrl=queue.url)["Tags"]
+    assert tags["ledgerbridge:connection"] == conn["id"] and tags["ledgerbridge:tenant"] == api.tenant_id
+    dlq_url = queue._sqs.get_queue_url(QueueName=queue.dlq_name)["QueueUrl"]
+    assert queue._sqs.list_queue_tags(QueueUrl=dlq_url)["Tags"] == tags
     api.json("DELETE", f"/api/v1/connections/{conn['id']}")
     assert api.call("GET", f"/api/v1/connections/{conn['id']}").status_code == 404
     assert api.json("GET", "/api/v1/connections")["connections"] == []

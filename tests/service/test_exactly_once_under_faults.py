@@ -463,7 +463,7 @@ def test_every_order_lands_exactly_once_despite_faults(api):
     outcomes = drain(api, wc, sent, pushes)
     c.company.faults.clear()
     conn = connections.get(c.connection_id)
-    assert conn is not None and conn.unresolved_set is None
+    assert conn is not None and conn.unresolved_set_id is None
 
     assert set(FAULT_RATES) <= set(wc.stats.faults), wc.stats.faults
     assert any(k.startswith("transient_") for k in wc.stats.faults), wc.stats.faults

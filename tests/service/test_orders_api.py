@@ -9,6 +9,7 @@ import pytest
 from chalicelib.aws import WorkQueue
 from chalicelib.dal import company_lists
 from chalicelib.dal.company_lists import CachedRecord
+from tests.service.queues import queued_orders
 
 ORDER = {
     "id": "1001",
@@ -106,7 +107,7 @@ def test_push_is_idempotent_and_queues_work(api, channel):
         ]["changed"]
         == 1
     )
-    assert WorkQueue(channel["connection_id"]).visible_count() == 2
+    assert queued_orders(channel["connection_id"]) == {(channel["id"], "1001"): 2}  # as new, then changed
     listed = api.json("GET", f"/api/v1/orders?channel={channel['id']}")["orders"]
     assert [(o["order_id"], o["status"]) for o in listed] == [("1001", "pending")]
     one = api.json("GET", f"/api/v1/orders/{listed[0]['id']}")

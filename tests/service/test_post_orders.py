@@ -94,7 +94,9 @@ def test_a_lost_answer_is_recovered_without_posting_twice(api, store):
     assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"in_flight"}
     service.clock.advance(get_settings().session_lease_seconds + 1)
     status, percents = session(store)
-    assert status == "" and percents[-1] == 100
+    # One round trip asks QuickBooks what it did with the set (an answer, not a refusal); the set's queue message,
+    # seen again afterwards, finds nothing left to do and the session ends.
+    assert status == "" and len(percents) == 1 and percents[0] > 0
     assert {o["status"] for o in statuses(api, store["channel"]["id"]).values()} == {"synced"}
     assert len(company.transactions("SalesReceipt")) == 5
 

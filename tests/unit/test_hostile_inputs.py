@@ -220,3 +220,13 @@ def test_any_setting_value_is_read_or_named(name, value):
     except SettingsInvalid as exc:
         assert exc.problems
         return
+
+
+@FAST
+@given(blanks=st.text(st.sampled_from(" \t\n\r\u00a0\u2003"), min_size=1, max_size=8))
+def test_an_order_id_of_blanks_is_refused_as_missing(blanks: str) -> None:
+    """Ids of blanks only are no ids: refused with the field named (an order stored under "" could not be told
+    apart from another, and QuickBooks' ExternalGUID is made from it)."""
+    with pytest.raises(OrderInvalid) as refused:
+        parse_order({**ORDER, "id": blanks})
+    assert refused.value.problems["id"] == "is required"
