@@ -10,7 +10,7 @@ DOMAIN ?=
 CERTIFICATE_ARN ?=
 ALARM_EMAIL ?=
 
-.PHONY: run test lint typecheck unit integration bench clean-state package lock deploy destroy
+.PHONY: run demo test lint typecheck unit integration bench clean-state package lock deploy destroy
 
 # requirements.lock: every package of requirements-dev.txt (which includes requirements.txt) at an exact
 # version with its hashes, made by `make lock`; installs are reproducible (pip --require-hashes).
@@ -32,6 +32,10 @@ lock:
 ## make run: the whole product on the embedded local stack (moto + chalice local) on 127.0.0.1:$(PORT)
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/ledgerbridge dev --port $(PORT)
+
+## make demo: `make run` with a fake Shopify store full of orders syncing into a simulated QuickBooks company
+demo: $(STAMP)
+	PORT=$(PORT) $(BIN)/ledgerbridge demo --port $(PORT)
 
 ## make test: lint, type checks and every test (unit, SOAP, end to end on the local stack)
 test: $(STAMP) lint typecheck

@@ -15,10 +15,12 @@ from chalicelib.api import (
     outbound,
     pages,
     qbwc,
+    rules,
+    sales,
     security,
     tasks,
 )
-from chalicelib.events import dead_letters, fetch, store_push
+from chalicelib.events import daily_summary, dead_letters, fetch, store_push
 
 app = Chalice(app_name="ledgerbridge")
 for blueprint in (
@@ -31,10 +33,13 @@ for blueprint in (
     channels.bp,
     orders.bp,
     outbound.bp,
+    rules.bp,
     tasks.bp,
+    sales.bp,
     fetch.bp,
     store_push.bp,
     dead_letters.bp,
+    daily_summary.bp,
     security.bp,
     limits.bp,  # after security: its refusals get the same headers as every answer
 ):

@@ -54,6 +54,7 @@ def stream(
         allow_private_urls=True,
         base_url_overrides={kind: fake.base_url},  # type: ignore[attr-defined]
         sleep=clock.sleep,
+        now=clock.now,
         max_wait_seconds=3600,
     )
     connector = spec(kind).build(FAKES[kind].credentials(fake), options)

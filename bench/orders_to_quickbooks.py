@@ -84,12 +84,16 @@ def _configure_env(port: int) -> None:
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 
+# moto with the embedded stack's TransactWriteItems (ledgerbridge/moto_dynamodb.py), as the app runs on it.
+MOTO_MAIN = "from ledgerbridge.moto_dynamodb import install; install(); from moto.server import main; main()"
+
+
 @contextmanager
 def moto_process(port: int) -> Iterator[None]:
     """A moto server in its own process, so the benchmark's CPU clock never counts it."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from moto.server import main; main()", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-c", MOTO_MAIN, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

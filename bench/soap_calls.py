@@ -81,6 +81,10 @@ def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]
     from chalice.test import Client
     from moto.server import ThreadedMotoServer
 
+    from ledgerbridge.moto_dynamodb import install
+
+    install()
+
     server = ThreadedMotoServer(
         ip_address="127.0.0.1", port=int(os.environ["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), verbose=False
     )

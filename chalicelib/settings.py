@@ -47,6 +47,11 @@ class Settings:
     fetch_overlap_seconds: int
     fetch_lease_seconds: int
     store_api_urls: dict[str, str]
+    # The daily summary e-mail: sent through SES from `summary_from` to `summary_to` in AWS; on the local
+    # stack (an AWS endpoint is set) written as a file under `mail_dir` instead.
+    summary_from: str = ""
+    summary_to: str = ""
+    mail_dir: str = ".local/mail"
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -101,6 +106,9 @@ def get_settings() -> Settings:
         fetch_overlap_seconds=_int("LEDGERBRIDGE_FETCH_OVERLAP_SECONDS", 120),
         fetch_lease_seconds=_int("LEDGERBRIDGE_FETCH_LEASE_SECONDS", 900),
         store_api_urls=_urls(os.environ.get("LEDGERBRIDGE_STORE_API_URLS", "")),
+        summary_from=os.environ.get("LEDGERBRIDGE_SUMMARY_FROM", ""),
+        summary_to=os.environ.get("LEDGERBRIDGE_SUMMARY_TO", ""),
+        mail_dir=os.environ.get("LEDGERBRIDGE_MAIL_DIR") or ".local/mail",
     )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -57,6 +58,21 @@ def dev(port: int, moto_port: int | None, state_dir: Path) -> None:
         port=port, moto_port=moto_port, state_dir=state_dir, api_key=os.environ.get("LEDGERBRIDGE_API_KEY")
     )
     sys.exit(stack.run())
+
+
+@main.command()
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="$PORT or 8000")
+@click.option("--moto-port", type=int, default=None, help="Port of the embedded AWS (default: a free one).")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".local/demo"), show_default=True)
+@click.option(
+    "--every", type=float, default=60.0, show_default=True, help="Seconds between Web Connector runs."
+)
+def demo(port: int, moto_port: int | None, state_dir: Path, every: float) -> None:
+    """The local stack with a fake Shopify store full of orders syncing into a simulated company (`make demo`).
+    Starts afresh each time (its state directory is emptied)."""
+    from ledgerbridge.demo import DemoStack
+
+    sys.exit(DemoStack(port=port, moto_port=moto_port, state_dir=state_dir, every=every).run())
 
 
 @main.group()
@@ -205,6 +221,28 @@ def _resync_invoker(
     return f"Lambda {name}", invoke
 
 
+@contextmanager
+def _logs_above() -> Iterator[None]:
+    """While a progress bar is drawn (rich redirects sys.stderr through its console), log records are printed
+    above it instead of being written into the bar's line by handlers that kept the terminal's stream."""
+    import logging
+
+    handlers = [
+        h
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        if isinstance(logger, logging.Logger)
+        for h in logger.handlers
+        if type(h) is logging.StreamHandler  # not files: those keep their own lines
+    ]
+    streams = [h.setStream(sys.stderr) for h in handlers]  # rich's proxy: lines go above the bar
+    try:
+        yield
+    finally:
+        for h, stream in zip(handlers, streams, strict=True):
+            if stream is not None:
+                h.setStream(stream)
+
+
 @main.command()
 @click.option("--channel", "channel_id", required=True, help="The channel's id (chn_...).")
 @click.option("--from", "since", required=True, help="First day (2026-11-01) or date-time with a zone.")
@@ -227,10 +265,12 @@ def resync(channel_id: str, since: str, until: str, pages_per_call: int, functio
         "max_pages": pages_per_call,
     }
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as progress:
+    run = call(event)  # a refusal ends the command before any bar is drawn
+    if run.get("state") == "refused":
+        raise click.ClickException(str(run.get("error")))
+    with Progress(*columns, transient=False) as progress, _logs_above():
         bar = progress.add_task("fetching", total=None)
         while True:
-            run = call(event)
             if run.get("state") == "refused":
                 raise click.ClickException(str(run.get("error")))
             counts = run.get("counts") or {}
@@ -247,6 +287,7 @@ def resync(channel_id: str, since: str, until: str, pages_per_call: int, functio
                 break
             if run.get("state") in ("waiting", "retry_later"):
                 clock.sleep(5)
+            run = call(event)
         if isinstance(counts, dict):
             fetched = int(counts.get("fetched", 0))
             progress.update(

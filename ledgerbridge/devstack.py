@@ -121,6 +121,9 @@ class EmbeddedAws:
     def __init__(self, state_dir: Path, port: int | None = None, *, journal: bool | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        from ledgerbridge.moto_dynamodb import install
+
+        install()  # TransactWriteItems without whole-table copies (ledgerbridge/moto_dynamodb.py)
         self.state_dir = state_dir
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"

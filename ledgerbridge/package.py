@@ -14,16 +14,25 @@ platform (manylinux wheels for Python 3.11), which needs PyPI. Chalice has no op
 but it skips pip when requirements.txt lists no package. `--template-only` uses that: it packages with an
 empty requirements.txt (no network at all) and deletes the zip, which would lack every third-party
 package, so the result can be linted and inspected but not deployed by mistake.
+
+Bytecode: Lambda's /var/task is read-only, so a zip without `.pyc` files makes every cold start compile every
+module it imports. `compile_bytecode` adds them to deployment.zip (`__pycache__/<module>.cpython-311.pyc`,
+unchecked-hash pycs: valid whatever the files' times in the zip), when this interpreter is the Lambda runtime's
+version (Python 3.11: arm64 is left alone, as Chalice downloads x86_64 manylinux wheels of lxml and cryptography
+and has no option to choose the architecture).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -111,7 +120,39 @@ def build(
         raise PackagingError(f"expected one template in {out}, found {[t.name for t in templates]}")
     if template_only:
         (out / "deployment.zip").unlink(missing_ok=True)
+    elif sys.version_info[:2] == LAMBDA_PYTHON:
+        compile_bytecode(out / "deployment.zip")
     return templates[0]
+
+
+LAMBDA_PYTHON = (3, 11)  # .chalice/config.json's runtime, the version the pycs must be for
+
+
+def compile_bytecode(zip_path: Path) -> int:
+    """Add compiled bytecode for every module in the Lambda zip (rewritten in place); returns how many."""
+    with tempfile.TemporaryDirectory(prefix="ledgerbridge-pyc-") as tmp:
+        tree = Path(tmp) / "tree"
+        with zipfile.ZipFile(zip_path) as zf:
+            zf.extractall(tree)
+            modes = {info.filename: info.external_attr for info in zf.infolist()}
+        compileall.compile_dir(
+            str(tree),
+            quiet=2,
+            workers=1,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        rebuilt = Path(tmp) / "deployment.zip"
+        compiled = 0
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+                name = path.relative_to(tree).as_posix()
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = modes.get(name, 0o644 << 16)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes())
+                compiled += name.endswith(".pyc")
+        shutil.move(str(rebuilt), zip_path)
+    return compiled
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,9 @@ def aws() -> Iterator[str]:
     """A moto server with every table created; yields its endpoint."""
     from moto.server import ThreadedMotoServer
 
+    from ledgerbridge.moto_dynamodb import install
+
+    install()  # the embedded AWS's TransactWriteItems without whole-table copies (as the local stack's)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
     from chalicelib.aws import provision_shared

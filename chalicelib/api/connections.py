@@ -38,9 +38,17 @@ def get_connection(connection_id: str) -> Response:
 
 @rest_route(bp, "/api/v1/connections/{connection_id}", ["DELETE"])
 def delete_connection(connection_id: str) -> Response:
-    tenant = tenant_of(bp.current_request)
-    pairing.delete_connection(tenant.tenant_id, connection_id)
-    return json_response({"id": connection_id, "deleted": True})
+    request = bp.current_request
+    tenant = tenant_of(request)
+    params = dict(request.query_params or {})
+    unknown = set(params) - {"cascade"}
+    if unknown:
+        raise BadRequest(f"unknown query parameter: {', '.join(sorted(unknown))}")
+    cascade = params.get("cascade", "false")
+    if cascade not in ("true", "false"):
+        raise BadRequest("cascade must be true or false")
+    deleted = pairing.delete_connection(tenant.tenant_id, connection_id, cascade=cascade == "true")
+    return json_response({"id": connection_id, "deleted": True, "deleted_channels": deleted})
 
 
 @rest_route(bp, "/api/v1/connections/{connection_id}/qwc", ["GET"])

@@ -61,6 +61,12 @@ def _op(
     return op
 
 
+def _conflict(op: dict[str, Any], when: str) -> dict[str, Any]:
+    """An operation that can also answer 409 Conflict."""
+    op["responses"]["409"] = _json(ERROR, when)
+    return op
+
+
 def _path(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -96,6 +102,131 @@ def _paging() -> list[dict[str, Any]]:
 
 
 PAGING = _paging()
+ORDER_FILTERS = [
+    _query("q", "Search: order number, customer name or email (every word found)"),
+    _query("channel", "Only this channel's orders"),
+    _query(
+        "status",
+        "pending, in_flight, synced or failed (the counts cover every status)",
+        {"type": "string", "enum": ["pending", "in_flight", "synced", "failed"]},
+    ),
+]
+ORDER_LIST = [
+    *ORDER_FILTERS,
+    _query("format", "json (default) or csv (every page)", {"type": "string", "enum": ["json", "csv"]}),
+    *PAGING,
+]
+
+
+RULE = _path("rule_id", "A rule's id (rul_..., or the id a CSV import gave it)")
+RULE_REF = {"$ref": "#/components/schemas/Rule"}
+
+
+def _rule_schema() -> dict[str, Any]:
+    from chalicelib.rules import ActionCode, Field, Op
+
+    return {
+        "type": "object",
+        "required": ["name", "actions"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "maxLength": 100, "description": "Made by the service when left out"},
+            "name": {"type": "string", "maxLength": 200},
+            "enabled": {"type": "boolean", "default": True},
+            "channels": {"type": "array", "items": TEXT, "description": "Channel ids; empty: every channel"},
+            "join": {"type": "string", "enum": ["and", "or"], "default": "and"},
+            "conditions": {
+                "type": "array",
+                "maxItems": 50,
+                "items": {
+                    "type": "object",
+                    "required": ["field", "op"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "field": {"type": "string", "enum": [str(f) for f in Field]},
+                        "op": {"type": "string", "enum": [str(o) for o in Op]},
+                        "values": {"type": "array", "items": TEXT, "maxItems": 1000},
+                        "attribute": {
+                            "type": "string",
+                            "description": "The custom attribute (field attribute)",
+                        },
+                    },
+                },
+            },
+            "actions": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 50,
+                "items": {
+                    "type": "object",
+                    "required": ["action"],
+                    "additionalProperties": True,
+                    "description": "The action code and its attributes (account, class_name, item, sku, match, "
+                    "method, discount_code, kind, amount, template, source, day, sales_rep, terms, "
+                    "price_level, unit, factor, site, transaction_type, matching, name)",
+                    "properties": {"action": {"type": "string", "enum": [str(c) for c in ActionCode]}},
+                },
+            },
+        },
+    }
+
+
+def _rules_paths() -> dict[str, Any]:
+    rule_list = {"type": "array", "items": OBJECT}
+    return {
+        "/api/v1/rules": {
+            "get": _op("The order rules, in the order they run"),
+            "post": _op("Add a rule at the end of the list", 201, body=RULE_REF),
+        },
+        "/api/v1/rules/{rule_id}": {
+            "get": _op("A rule", params=[RULE]),
+            "put": _op("Replace a rule (it keeps its place)", params=[RULE], body=RULE_REF),
+            "delete": _op("Delete a rule", params=[RULE]),
+        },
+        "/api/v1/rules/{rule_id}/enable": {"post": _op("Run the rule again", params=[RULE])},
+        "/api/v1/rules/{rule_id}/disable": {"post": _op("Keep the rule but do not run it", params=[RULE])},
+        "/api/v1/rules/reorder": {
+            "post": _op(
+                "Put the rules in a new order",
+                body={
+                    "type": "object",
+                    "required": ["order"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "order": {"type": "array", "items": TEXT, "description": "Every rule's id"}
+                    },
+                },
+            ),
+        },
+        "/api/v1/rules/test": {
+            "post": _op(
+                "Run rules on orders without saving anything: each order before and after every rule that "
+                "changed it",
+                body={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "orders": {"type": "array", "items": TEXT, "description": "Order numbers or ids"},
+                        "documents": {"type": "array", "items": OBJECT, "description": "Orders as JSON"},
+                        "channel_id": {"type": "string", "description": "The channel of pasted orders"},
+                        "rules": {**rule_list, "description": "Rules not saved (default: the saved list)"},
+                        "rule_id": {"type": "string", "description": "Test this rule alone"},
+                    },
+                },
+            ),
+        },
+        "/api/v1/rules/import": {
+            "post": {
+                **_op("Replace every rule with a CSV file's (all or nothing; every problem named by row)"),
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": TEXT}}},
+            },
+        },
+        "/api/v1/rules/export": {
+            "get": _op(
+                "The rules as a CSV file (one row per action)", ok_schema=TEXT, content_type="text/csv"
+            ),
+        },
+    }
 
 
 def spec_template() -> dict[str, Any]:
@@ -119,7 +250,8 @@ def spec_template() -> dict[str, Any]:
                         "message": {"type": "string"},
                         "details": {"type": "object", "additionalProperties": True},
                     },
-                }
+                },
+                "Rule": _rule_schema(),
             },
         },
         "security": [{"bearerAuth": []}],
@@ -137,6 +269,18 @@ def spec_template() -> dict[str, Any]:
                     },
                 ),
                 "get": _op("List the tenant's API keys (never their secrets)"),
+            },
+            "/api/v1/sales/summary": {
+                "get": _op(
+                    "Sales per day and per channel, synced versus failed, and top products",
+                    params=[
+                        _query(
+                            "days",
+                            "Days up to today, 1 to 366 (default 30)",
+                            {"type": "integer", "minimum": 1, "maximum": 366},
+                        )
+                    ],
+                ),
             },
             "/api/v1/api-keys/{key_id}": {
                 "delete": _op("Revoke an API key", params=[_path("key_id", "A key id (key_...)")])
@@ -159,7 +303,21 @@ def spec_template() -> dict[str, Any]:
             },
             "/api/v1/connections/{connection_id}": {
                 "get": _op("A connection", params=[CONNECTION]),
-                "delete": _op("Delete a connection, its queue and its cached lists", params=[CONNECTION]),
+                "delete": _conflict(
+                    _op(
+                        "Delete a connection, its queue and its cached lists (refused while channels use it, "
+                        "unless cascade=true: then its channels go too)",
+                        params=[
+                            CONNECTION,
+                            _query(
+                                "cascade",
+                                "true: delete the channels that use it as well",
+                                {"type": "string", "enum": ["true", "false"]},
+                            ),
+                        ],
+                    ),
+                    "Channels use the connection and cascade is not true",
+                ),
             },
             "/api/v1/connections/{connection_id}/qwc": {
                 "get": _op(
@@ -361,22 +519,59 @@ def spec_template() -> dict[str, Any]:
             },
             "/api/v1/orders": {
                 "get": _op(
-                    "Orders and their way into QuickBooks",
-                    params=[
-                        _query("channel", "Only this channel's orders"),
-                        _query(
-                            "status",
-                            "pending, in_flight, synced or failed",
-                            {"type": "string", "enum": ["pending", "in_flight", "synced", "failed"]},
-                        ),
-                        *PAGING,
-                    ],
+                    "Orders, newest first by order date, with status counts (search, filter, CSV)",
+                    params=ORDER_LIST,
                 ),
             },
             "/api/v1/orders/{order_key}": {
                 "get": _op("An order: state, QuickBooks documents, error", params=[ORDER])
             },
             "/api/v1/orders/{order_key}/retry": {"post": _op("Requeue a failed order", 202, params=[ORDER])},
+            **_order_desk_paths(),
+            **_rules_paths(),
+        },
+    }
+
+
+def _order_desk_paths() -> dict[str, Any]:
+    """The orders for every day: search, CSV, bulk retry, the preview and the order's detail."""
+    return {
+        "/api/v1/orders.csv": {
+            "get": _op(
+                "Every order the query matches, newest first, as CSV",
+                params=ORDER_FILTERS,
+                ok_schema={"type": "string"},
+                content_type="text/csv",
+            )
+        },
+        "/api/v1/orders/retry": {
+            "post": _op(
+                "Retry failed orders: by id, or every failed one",
+                202,
+                body={
+                    "type": "object",
+                    "properties": {
+                        "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
+                        "status": {"type": "string", "enum": ["failed"]},
+                    },
+                },
+            )
+        },
+        "/api/v1/orders/preview": {
+            "post": _op(
+                "What QuickBooks would receive for an order (nothing is sent or written)",
+                body={
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "description": "A stored order's id"},
+                        "order": {**OBJECT, "description": "An order in the canonical JSON"},
+                        "channel_id": {"type": "string", "description": "The channel of a pasted order"},
+                    },
+                },
+            )
+        },
+        "/api/v1/orders/{order_key}/preview": {
+            "get": _op("What QuickBooks would receive for a stored order", params=[ORDER])
         },
     }
 

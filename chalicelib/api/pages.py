@@ -38,8 +38,13 @@ ASSETS = frozenset(
         "channels.js",
         "tasks.js",
         "orders.js",
+        "rules.js",
         "outbound.js",
         "sync.js",
+        "sales.js",
+        "keys.js",
+        "manage.js",
+        "setup.js",
         "app.css",
         "favicon.svg",
     }

@@ -6,7 +6,18 @@ import importlib
 
 from chalicelib.channels.base import ConnectorSpec
 
-CHANNEL_KINDS = ("shopify", "shipstation", "woocommerce", "custom_store", "bigcommerce")
+CHANNEL_KINDS = (
+    "shopify",
+    "shipstation",
+    "woocommerce",
+    "custom_store",
+    "bigcommerce",
+    "stripe",
+    "square",
+    "magento",
+    "walmart",
+    "amazon",
+)
 
 
 def spec(kind: str) -> ConnectorSpec:

@@ -32,6 +32,9 @@ class HttpOptions:
     max_attempts: int = 5
     max_wait_seconds: float = 120.0
     sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = (
+        time.time
+    )  # the clock `sleep` moves (epoch seconds): for vendors that name a time
     page_size: int | None = None  # None: the connector's default (the vendor's maximum)
     # Fixed vendor endpoints (ShipStation's API host) pointed elsewhere: {kind: base URL}; local fakes only.
     base_url_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -138,6 +141,7 @@ class Http:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        data: Mapping[str, str] | None = None,  # a form body (application/x-www-form-urlencoded)
     ) -> httpx.Response:
         import httpx
 
@@ -147,7 +151,7 @@ class Http:
                 self.options.sleep(self._wait_before_next)
                 self._wait_before_next = 0.0
             try:
-                response = self.client().request(method, path, params=params, json=json)
+                response = self.client().request(method, path, params=params, json=json, data=data)
             except httpx.TimeoutException:
                 last = f"{self.vendor} did not answer within {self.options.timeout_seconds:g} s"
                 self._back_off(attempt, None, last)

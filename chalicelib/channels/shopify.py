@@ -846,6 +846,7 @@ class ShopifyConnector:
                 continue
             payment: dict[str, Any] = {
                 "method": _text(transaction.get("gateway"), 100) or "Other",
+                "gateway": _text(transaction.get("gateway"), 100),
                 "amount": str(_amount(transaction.get("amountSet"), "payment amount")),
                 "reference": numeric_id(transaction.get("id"))[:100],
             }

@@ -360,6 +360,8 @@ class OrderModel(_Base):
     # When the order was last claimed into a message set (wall clock): the stranded-order sweep's clock for orders in
     # flight (not an index key, so a claim does not rewrite the open index).
     claimed_at = UnicodeAttribute(null=True)
+    # The ids of the order rules that changed the order when it was last posted (chalicelib/sync/order_rules.py).
+    rules = JSONAttribute(null=True)
     # QuickBooks may hold a document of this order that is not recorded here (an answer never arrived, or a
     # merchant's retry): look it up by RefNumber and ExternalGUID before posting anything again.
     verify = BooleanAttribute(null=True)
@@ -494,6 +496,24 @@ class LoginFailureModel(_Base):
     expires_at = TTLAttribute()
 
 
+class RuleListModel(_Base):
+    """A tenant's order rules: one ordered list in one item, so that a reorder or a replace-all (a CSV
+    import) is one conditional write on `version`. The list is zlib-compressed JSON in `rules_z` while it
+    fits well under the 400 KB item limit, else in the payloads table under `rules_ref` (a new key per
+    version, written before the item names it). Hash: tenant."""
+
+    class Meta(_Base.Meta):
+        table_name = "rules"
+        short_name = "rules"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    rule_count = NumberAttribute(default=0)
+    rules_z = BinaryAttribute(legacy_encoding=False, null=True)
+    rules_ref = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     TenantModel,
     ApiKeyModel,
@@ -510,6 +530,7 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     PayloadModel,
     LoginFailureModel,
     ChannelCredentialsModel,
+    RuleListModel,
 )
 
 

@@ -6,6 +6,9 @@ import { renderConnections } from "./connections.js";
 import { append, clear, errorBox, h } from "./dom.js";
 import { renderOrders } from "./orders.js";
 import { renderInventory, renderShipStation } from "./outbound.js";
+import { renderKeys } from "./keys.js";
+import { renderRules } from "./rules.js";
+import { renderSales } from "./sales.js";
 import { renderHistory, renderManualSync } from "./sync.js";
 import { renderTasks } from "./tasks.js";
 
@@ -14,10 +17,13 @@ const SECTIONS = {
   channels: ["Channels", renderChannels],
   tasks: ["Tasks", renderTasks],
   orders: ["Orders", renderOrders],
+  rules: ["Rules", renderRules],
   inventory: ["Inventory", renderInventory],
   shipstation: ["ShipStation orders", renderShipStation],
   sync: ["Manual sync", renderManualSync],
   history: ["Sync history", renderHistory],
+  sales: ["Sales", renderSales],
+  keys: ["API keys", renderKeys],
 };
 
 const view = document.getElementById("view");
@@ -137,7 +143,7 @@ signOut.addEventListener("click", () => {
 
 window.addEventListener("ledgerbridge:unauthorized", () => {
   forgetKey();
-  askForKey("The API key is no longer accepted (revoked?). Enter a valid key.");
+  askForKey("The API key is no longer accepted: it may have been revoked. Enter a valid key.");
 });
 window.addEventListener("hashchange", show);
 

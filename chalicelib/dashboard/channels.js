@@ -1,10 +1,11 @@
 // Channels: the stores feeding a connection, their credentials (never shown back), settings and schedule.
 
 import { get, patch, path, post } from "./api.js";
-import { act, append, clear, field, h, options, table, uid } from "./dom.js";
+import { act, append, clear, errorBox, field, h, options, table, uid } from "./dom.js";
+import { deleteChannelButton } from "./manage.js";
 
 // The credential fields of each kind (chalicelib/channels/*: CredentialField).
-const KINDS = {
+export const KINDS = {
   custom_store: {
     label: "Custom store",
     fields: [
@@ -31,7 +32,45 @@ const KINDS = {
     label: "BigCommerce",
     fields: [
       ["store_hash", "Store hash", false, "The short code in the API path: stores/<hash>/v3/."],
-      ["access_token", "API account access token", true, "From Settings > API accounts, with Orders read-only."],
+      ["access_token", "API account access token", true, "From Settings > API accounts, with Orders read-only; to send quantities also Products read-only and Store Inventory modify."],
+      ["location_id", "Inventory location ID", false, "Where QuickBooks quantities go (Settings > Locations). Empty: 1, the default location; 0: a store without locations."],
+    ],
+  },
+  stripe: {
+    label: "Stripe",
+    fields: [
+      ["api_key", "Restricted API key", true, "Developers > API keys > Create restricted key, read only: Charges and Refunds: Read, Checkout Sessions: Read. Starts with rk_live_."],
+    ],
+  },
+  magento: {
+    label: "Magento",
+    fields: [
+      ["store_url", "Store address", false, "e.g. https://shop.example.com (the REST API is under /rest/V1)."],
+      ["access_token", "Integration access token", true, "System > Extensions > Integrations, with Sales > Operations > Orders."],
+      ["source_code", "Inventory source code", false, "The MSI source quantities are written to; empty: default."],
+    ],
+  },
+  square: {
+    label: "Square",
+    fields: [
+      ["access_token", "Access token", true, "Your Square app's production access token (Developer Dashboard > Credentials) or an OAuth token with ORDERS_READ, ITEMS_READ and MERCHANT_PROFILE_READ."],
+      ["location_id", "Location ID", false, "Empty: every location's orders. Needed with more than 10 locations (Settings > Locations)."],
+    ],
+  },
+  amazon: {
+    label: "Amazon",
+    fields: [
+      ["client_id", "LWA client ID", false, "Seller Central > Apps and Services > Develop Apps > View LWA credentials (amzn1.application-oa2-client...)."],
+      ["client_secret", "LWA client secret", true, "From the same LWA credentials."],
+      ["refresh_token", "Refresh token", true, "From authorizing the app (starts with Atzr|); the app needs the Inventory and Order Tracking role."],
+      ["marketplace_id", "Marketplace ID", false, "Empty: Amazon.com (ATVPDKIKX0DER). Several of one region separated by commas."],
+    ],
+  },
+  walmart: {
+    label: "Walmart",
+    fields: [
+      ["client_id", "Client ID", false, "Seller Center > Settings > API Key Management (Orders access; Inventory to send quantities)."],
+      ["client_secret", "Client secret", true, "From the same API key."],
     ],
   },
   woocommerce: {
@@ -46,7 +85,7 @@ const KINDS = {
 // What a channel can move, and the store kinds each direction fits (chalicelib/sync/channels.py _fits_kind).
 export const DIRECTIONS = [
   ["orders_to_quickbooks", "Orders into QuickBooks", "The store's orders become QuickBooks transactions.", null],
-  ["inventory_to_store", "Inventory to the store", "QuickBooks quantities are written to the store's products, matched by SKU.", ["shopify", "woocommerce"]],
+  ["inventory_to_store", "Inventory to the store", "QuickBooks quantities are written to the store's products, matched by SKU.", ["shopify", "woocommerce", "bigcommerce", "walmart", "square", "magento"]],
   ["quickbooks_to_shipstation", "QuickBooks sales to ShipStation", "Sales orders or invoices are sent to ShipStation; tracking comes back to QuickBooks.", ["shipstation"]],
 ];
 const SALE_SOURCES = [
@@ -57,31 +96,31 @@ const SHIPPING_COST_TO = [
   ["memo", "The memo"],
   ["line", "A line with the shipping item"],
 ];
-const TRANSACTION_TYPES = [
+export const TRANSACTION_TYPES = [
   ["sales_receipt", "Sales receipt"],
   ["invoice", "Invoice"],
   ["sales_order", "Sales order"],
   ["sales_order_invoice_payment", "Sales order, then invoice and payment"],
 ];
-const CUSTOMER_MATCHING = [
+export const CUSTOMER_MATCHING = [
   ["last_first", "By name (Last, First)"],
   ["company", "By company name"],
   ["email", "By email address"],
   ["single_customer", "One customer for every order"],
 ];
-const PRODUCT_MATCHING = [
+export const PRODUCT_MATCHING = [
   ["name", "SKU = item name"],
   ["full_name", "SKU = item full name (Parent:Child)"],
   ["manufacturer_part_number", "SKU = manufacturer's part number"],
 ];
-const MISSING_ITEMS = [
+export const MISSING_ITEMS = [
   ["create_non_inventory", "Create a non-inventory item"],
   ["create_inventory", "Create an inventory item"],
   ["fail", "Do not post the order (fail it)"],
 ];
 const DEPOSIT_HELP = "Where payments land (Undeposited Funds is typical). Required.";
 const DEPOSIT_OPTIONAL = "Where payments land. Optional: this channel brings no orders into QuickBooks.";
-const ACCOUNTS = [
+export const ACCOUNTS = [
   ["deposit", "Deposit account", DEPOSIT_HELP],
   ["income", "Income account", "For items Ledgerbridge creates."],
   ["cogs", "Cost of goods sold account", "For inventory items Ledgerbridge creates."],
@@ -89,6 +128,78 @@ const ACCOUNTS = [
   ["discount", "Discount account", "For the discount item, when Ledgerbridge creates it."],
   ["receivable", "Accounts receivable account", "Invoices (empty: QuickBooks' default)."],
 ];
+
+// The QuickBooks account types each account may have (chalicelib/sync/channels.py FITTING_ACCOUNT_TYPES): the
+// drop-downs offer only these, and the server refuses the rest.
+export const FITTING_ACCOUNT_TYPES = {
+  deposit: ["Bank", "OtherCurrentAsset"],
+  income: ["Income", "OtherIncome"],
+  cogs: ["CostOfGoodsSold"],
+  asset: ["OtherCurrentAsset"],
+  discount: ["Income", "OtherIncome", "Expense", "OtherExpense"],
+  receivable: ["AccountsReceivable"],
+};
+const TYPE_WORDS = { CostOfGoodsSold: "Cost of Goods Sold" };
+
+/** QuickBooks' name of an account type: OtherCurrentAsset -> Other Current Asset. */
+export function typeWords(type) {
+  return TYPE_WORDS[type] || String(type).replace(/([a-z])([A-Z])/g, "$1 $2");
+}
+
+/** The accounts preselected for a new channel: Undeposited Funds, and the income account most items sell into. */
+export function suggestedAccounts(accounts, items) {
+  const active = accounts.filter((a) => a.is_active !== false);
+  const fits = (key, a) => FITTING_ACCOUNT_TYPES[key].includes(a.account_type);
+  const deposit =
+    active.find((a) => fits("deposit", a) && a.full_name === "Undeposited Funds") ||
+    active.find((a) => a.account_type === "OtherCurrentAsset" && /undeposited/i.test(a.full_name));
+  const incomes = new Set(active.filter((a) => fits("income", a)).map((a) => a.full_name));
+  const used = new Map();
+  for (const item of items) {
+    if (item.income_account && incomes.has(item.income_account)) used.set(item.income_account, (used.get(item.income_account) || 0) + 1);
+  }
+  const income = [...used.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+  return { deposit: deposit ? deposit.full_name : "", income: income ? income[0] : "" };
+}
+
+/** Each problem of a refused save beside its control (highlighted); returns the fields so shown. */
+export function showFieldProblems(form, error) {
+  for (const old of form.querySelectorAll(".field-problem")) old.remove();
+  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
+  const shown = new Set();
+  const fields = (error && error.details && error.details.fields) || {};
+  for (const [name, problem] of Object.entries(fields)) {
+    const control = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!control) continue;
+    control.setAttribute("aria-invalid", "true");
+    const note = h("p", { class: "field-problem", role: "alert" }, fieldProblemWords(control, String(problem)));
+    control.closest(".field, fieldset").append(note);
+    shown.add(name);
+  }
+  if (shown.size) {
+    const first = form.querySelector("[aria-invalid]");
+    if (first) first.focus();
+  }
+  return shown;
+}
+
+function fieldProblemWords(control, problem) {
+  if (problem.startsWith("'") || /^[A-Z]/.test(problem)) return problem;
+  const label = control.dataset.fieldLabel || (control.labels && control.labels[0] ? control.labels[0].textContent : "This");
+  return `${label} ${problem}`;
+}
+
+/** A refused save: the problems beside their fields, the rest (and a summary) in `where`, each once. */
+export function showRefusal(form, where, error) {
+  const shown = showFieldProblems(form, error);
+  clear(where);
+  if (!shown.size) {
+    where.append(errorBox(error));
+    return;
+  }
+  const summary = { ...error, message: `Not saved: ${shown.size === 1 ? "fix the highlighted field" : "fix the highlighted fields"}.` };
+  where.append(errorBox(summary, shown));
+}
 
 /** The directions a channel's settings move (channels saved before directions existed bring orders in). */
 export function directionsOf(channel) {
@@ -122,7 +233,7 @@ export async function renderChannels(view, ctx) {
         ],
         channel.store_name || "—",
         credentialsText(channel.credentials),
-        h("div", { class: "actions" }, h("button", { type: "button", "aria-label": `Edit ${channel.name}`, onclick: () => openForm(channel) }, "Edit"), views),
+        h("div", { class: "actions" }, h("button", { type: "button", "aria-label": `Edit ${channel.name}`, onclick: () => openForm(channel) }, "Edit"), deleteChannelButton(channel, formArea, ctx, load), views),
       ];
     });
     clear(listArea).append(table("Channels", ["Name", "Kind", "Connection", "Sync", "Store", "Credentials", ""], rows, "No channel yet."));
@@ -188,7 +299,7 @@ function channelForm(ctx, connections, channel, saved) {
 
   // Directions: checkboxes for those that fit the kind; each direction's own options shown when it is checked.
   const chosenDirections = new Set(channel ? directionsOf(channel) : ["orders_to_quickbooks"]);
-  const directionsBox = h("fieldset", { class: "choices" }, h("legend", {}, "Sync directions"));
+  const directionsBox = h("fieldset", { class: "choices", dataset: { field: "settings.directions" } }, h("legend", {}, "Sync directions"));
   const directionInputs = {};
   const subtractSalesOrders = h("input", { type: "checkbox", checked: Boolean(settings.subtract_sales_orders) });
   const inventorySite = h("input", { type: "text", maxlength: "31", value: settings.inventory_site || "" });
@@ -256,7 +367,7 @@ function channelForm(ctx, connections, channel, saved) {
 
   const accountSelects = {};
   const accountFields = ACCOUNTS.map(([key, label, help]) => {
-    accountSelects[key] = h("select", { dataset: { saved: accounts[key] || "" } });
+    accountSelects[key] = h("select", { dataset: { saved: accounts[key] || "", field: `settings.accounts.${key}` } });
     return field(label, accountSelects[key], help);
   });
   const depositHelp = accountFields[0].querySelector(".help");
@@ -267,7 +378,7 @@ function channelForm(ctx, connections, channel, saved) {
   const singleCustomer = h("input", { type: "text", maxlength: "41", value: settings.single_customer || "" });
   const fallbackCustomer = h("input", { type: "text", maxlength: "41", value: settings.fallback_customer ?? "Online Customer" });
   const productMatching = options(h("select", {}), PRODUCT_MATCHING, settings.product_matching || "name");
-  const missingItems = options(h("select", {}), MISSING_ITEMS, settings.missing_items || "create_non_inventory");
+  const missingItems = options(h("select", { dataset: { field: "settings.missing_items" } }), MISSING_ITEMS, settings.missing_items || "create_non_inventory");
   const itemList = h("datalist", { id: uid("items") });
   const itemInput = (value) => h("input", { type: "text", maxlength: "31", value, list: itemList.id });
   const shippingItem = itemInput(settings.shipping_item ?? "Shipping");
@@ -290,7 +401,14 @@ function channelForm(ctx, connections, channel, saved) {
         get(path`/api/v1/connections/${id}/lists/class`),
         get(path`/api/v1/connections/${id}/status`),
       ]);
-      for (const select of Object.values(accountSelects)) fillAccounts(select, accountList.records);
+      const suggested = editing ? {} : suggestedAccounts(accountList.records, items.records);
+      for (const [key, select] of Object.entries(accountSelects)) {
+        if (!select.options.length && !select.dataset.saved && suggested[key]) {
+          select.dataset.saved = suggested[key];
+          select.dataset.suggested = suggested[key]; // preselected, not chosen: see the submit
+        }
+        fillAccounts(select, accountList.records, key);
+      }
       fillNames(paymentMethod, methods.records, "QuickBooks' default");
       fillNames(className, classes.records, "No class");
       fillNames(shipstationClass, classes.records, "Every class (every sale)");
@@ -366,8 +484,10 @@ function channelForm(ctx, connections, channel, saved) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const chosenAccounts = Object.fromEntries(Object.entries(accountSelects).map(([k, s]) => [k, s.value]));
     const directions = fitting().map(([key]) => key).filter(moves);
+    // A preselected account left as it was means nothing for a channel that brings no orders in.
+    const untouched = (s) => s.dataset.suggested && s.value === s.dataset.suggested && !directions.includes("orders_to_quickbooks");
+    const chosenAccounts = Object.fromEntries(Object.entries(accountSelects).map(([k, s]) => [k, untouched(s) ? "" : s.value]));
     const outbound = {
       directions,
       subtract_sales_orders: subtractSalesOrders.checked,
@@ -403,10 +523,17 @@ function channelForm(ctx, connections, channel, saved) {
     for (const [key, input] of Object.entries(credentialInputs)) if (input.value.trim()) credentials[key] = input.value;
     if (!editing || Object.keys(credentials).length) body.credentials = credentials;
     if (name.value.trim() || !editing) body.name = name.value;
-    const saved_ = await act(submit, errors, async () => {
-      if (editing) return patch(path`/api/v1/channels/${channel.id}`, body);
-      return post("/api/v1/channels", { ...body, connection_id: connection.value, kind: kind.value });
-    });
+    showFieldProblems(form, null);
+    clear(errors);
+    submit.disabled = true;
+    let saved_;
+    try {
+      saved_ = editing ? await patch(path`/api/v1/channels/${channel.id}`, body) : await post("/api/v1/channels", { ...body, connection_id: connection.value, kind: kind.value });
+    } catch (error) {
+      showRefusal(form, errors, error);
+    } finally {
+      submit.disabled = false;
+    }
     // Secrets leave the page once sent, whatever the answer.
     for (const input of Object.values(credentialInputs)) if (input.type === "password") input.value = "";
     if (saved_) {
@@ -426,17 +553,20 @@ function kept(select) {
   return select.options.length ? select.value : select.dataset.saved;
 }
 
-function fillAccounts(select, records) {
+/** An account drop-down: only the accounts whose QuickBooks type fits `key` (grouped by type), active ones. */
+export function fillAccounts(select, records, key) {
   const keep = kept(select);
+  const fitting = FITTING_ACCOUNT_TYPES[key] || [];
   clear(select).append(h("option", { value: "" }, "\u2014 none \u2014"));
   const groups = new Map();
   for (const record of records) {
-    const type = record.account_type || "Other";
+    if (!fitting.includes(record.account_type) || record.is_active === false) continue;
+    const type = typeWords(record.account_type);
     if (!groups.has(type)) groups.set(type, h("optgroup", { label: type }));
     groups.get(type).append(h("option", { value: record.full_name }, record.full_name));
   }
   for (const group of groups.values()) select.append(group);
-  restore(select, keep);
+  restore(select, keep, records);
 }
 
 function fillNames(select, records, none) {
@@ -445,8 +575,11 @@ function fillNames(select, records, none) {
   restore(select, keep);
 }
 
-function restore(select, value) {
+function restore(select, value, records = null) {
   if (!value) return;
-  if (![...select.options].some((o) => o.value === value)) select.append(h("option", { value }, `${value} (not in the lists read)`));
+  if (![...select.options].some((o) => o.value === value)) {
+    const known = records && records.some((r) => r.full_name === value);
+    select.append(h("option", { value }, `${value} (${known ? "not a fitting account: choose another" : "not in the lists read"})`));
+  }
   select.value = value;
 }

@@ -2,6 +2,8 @@
 
 import { download, get, path, post, saveFile } from "./api.js";
 import { act, append, badge, clear, errorBox, field, h, table, when } from "./dom.js";
+import { deleteConnectionButton } from "./manage.js";
+import { guidedSetup } from "./setup.js";
 
 const STEPS = ["Create", "Download .qwc", "Password", "Web Connector", "Verify"];
 const POLL_MS = 2000;
@@ -9,15 +11,26 @@ const POLL_MS = 2000;
 export async function renderConnections(view, ctx) {
   const wizardArea = h("div");
   const listArea = h("div");
+  const listErrors = h("div"); // a failed action says so here: the table stays as it is
   const newButton = h("button", { type: "button", class: "primary", onclick: () => openWizard(null, 0) }, "New connection");
-  append(view, h("h1", {}, "Connections"), h("div", { class: "toolbar" }, newButton), wizardArea, listArea);
+  append(view, h("h1", {}, "Connections"), h("div", { class: "toolbar" }, newButton), wizardArea, listErrors, listArea);
 
   function openWizard(conn, step) {
     const closed = () => {
       clear(wizardArea);
       loadList();
     };
-    clear(wizardArea).append(wizard(ctx, conn, step, closed, () => loadList()));
+    const setUp = (paired) => openSetup(paired);
+    clear(wizardArea).append(wizard(ctx, conn, step, closed, () => loadList(), setUp));
+    wizardArea.scrollIntoView({ block: "start" });
+  }
+
+  function openSetup(conn) {
+    const closed = () => {
+      clear(wizardArea);
+      loadList();
+    };
+    clear(wizardArea).append(guidedSetup(ctx, conn, closed));
     wizardArea.scrollIntoView({ block: "start" });
   }
 
@@ -31,22 +44,25 @@ export async function renderConnections(view, ctx) {
         h("strong", {}, conn.name),
         [badge(status.state), notes],
         status.company_name || "—",
+        h("code", {}, conn.username),
         when(status.last_contact_at),
         h(
           "div",
           { class: "actions" },
           h("button", { type: "button", "aria-label": `Pair ${conn.name}`, onclick: () => openWizard(conn, next) }, status.state === "connected" ? "Check" : "Continue pairing"),
+          status.connected ? h("button", { type: "button", "aria-label": `Set up channels of ${conn.name}`, onclick: () => openSetup(conn) }, "Set up channels") : null,
           h("button", { type: "button", "aria-label": `Refresh lists of ${conn.name}`, onclick: (e) => refreshLists(e.currentTarget, conn) }, "Refresh lists"),
+          deleteConnectionButton(conn, listArea, ctx, loadList),
         ),
       ];
     });
     clear(listArea).append(
-      table("Connections", ["Name", "Status", "Company", "Last contact", ""], rows, "No connection yet: click New connection to pair a QuickBooks company file."),
+      table("Connections", ["Name", "Status", "Company", "Web Connector user name", "Last contact", ""], rows, "No connection yet: click New connection to pair a QuickBooks company file."),
     );
   }
 
   async function refreshLists(button, conn) {
-    await act(button, listArea, async () => {
+    await act(button, listErrors, async () => {
       await post(path`/api/v1/connections/${conn.id}/refresh`);
       ctx.toast(`The lists of ${conn.name} are read again on the Web Connector's next run.`);
     });
@@ -56,7 +72,7 @@ export async function renderConnections(view, ctx) {
 }
 
 /** The wizard: create, download the .qwc, generate the password, Web Connector steps, verify. */
-function wizard(ctx, existing, startStep, done, changed) {
+function wizard(ctx, existing, startStep, done, changed, setUp) {
   const state = { conn: existing, step: startStep, password: null, qwc: null };
   const root = h("section", { class: "wizard", "aria-labelledby": "wizard-title" });
   let stopPolling = null;
@@ -204,7 +220,7 @@ function wizard(ctx, existing, startStep, done, changed) {
         h("li", {}, "Open QuickBooks and the company file you want to connect (sign in as the administrator)."),
         h("li", {}, "Open the .qwc file you downloaded (double-click it, or in the Web Connector click ", h("em", {}, "Add an application"), ")."),
         h("li", {}, "QuickBooks asks whether to allow access: choose ", h("strong", {}, "\u201cYes, always; allow access even if QuickBooks is not running\u201d"), " and click Continue, then Done."),
-        h("li", {}, "In the Web Connector, type the password from step 3 in the ", h("em", {}, "Password"), " column and press Enter; let it save the password."),
+        h("li", {}, "In the Web Connector, type the password from step 3 in the ", h("em", {}, "Password"), " column and press Enter; let it save the password. The user name it shows is ", h("code", { class: "wc-username" }, state.conn.username), "."),
         h("li", {}, "Tick the box in front of the application and click ", h("strong", {}, "Update Selected"), "."),
       ),
     );
@@ -253,6 +269,7 @@ function wizard(ctx, existing, startStep, done, changed) {
         h("p", { class: "success" }, "Connected to ", h("span", { class: "company-name" }, status.company_name || "the company file")),
         h("p", {}, [status.product_name, status.country, status.qbxml_version && `qbXML ${status.qbxml_version}`].filter(Boolean).join(" · ")),
         status.company_file_path ? h("p", { class: "help" }, "Company file: ", h("code", {}, status.company_file_path)) : null,
+        h("div", { class: "actions" }, h("button", { type: "button", class: "primary", onclick: () => { if (stopPolling) stopPolling(); setUp(state.conn); } }, "Next: set up a channel")),
       );
       return;
     }

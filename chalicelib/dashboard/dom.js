@@ -130,12 +130,23 @@ export function table(caption, headers, rows, empty = "Nothing yet.") {
   );
 }
 
-/** The API's error ({error, message, details}) shown in full: the message, then every field named. */
-export function errorBox(error) {
-  const box = h("div", { class: "error", role: "alert" }, h("p", {}, error.message || String(error)));
+/** What a field of the API's answer is about, in words: "settings.accounts.deposit" -> "Deposit". */
+export function fieldWords(key) {
+  const text = String(key);
+  if (/\s/.test(text)) return text; // already words ("row 2, column action")
+  return humanize(text.split(".").pop().replace(/\[\d+\]$/, ""));
+}
+
+/** The API's error ({error, message, details}) shown in full, each problem once: the message, then the problems
+ * of named fields the message does not already say (in words, never as field paths). `skip` holds the fields
+ * shown beside their own control. */
+export function errorBox(error, skip = new Set()) {
+  const message = error.message || String(error);
+  const box = h("div", { class: "error", role: "alert" }, h("p", {}, message));
   const fields = error.details && error.details.fields;
   if (fields && typeof fields === "object") {
-    box.append(h("ul", {}, Object.entries(fields).map(([name, problem]) => h("li", {}, h("code", {}, name), " ", String(problem)))));
+    const rest = Object.entries(fields).filter(([name, problem]) => !skip.has(name) && !message.includes(String(problem)));
+    if (rest.length) box.append(h("ul", {}, rest.map(([name, problem]) => h("li", {}, `${fieldWords(name)}: ${problem}`))));
   }
   return box;
 }

@@ -62,11 +62,12 @@ export async function renderManualSync(view, ctx) {
     if (FINISHED.has(run.state)) bar.value = run.total || 1;
     else if (run.total) bar.value = Math.min(fetched, run.total);
     else bar.removeAttribute("value"); // indeterminate until the store says how many
+    // The badge already says the state: the words say what happened, without repeating it.
     const words = FINISHED.has(run.state)
       ? run.state === "done"
-        ? `Done: ${fetched} orders read in ${run.pages} page(s).`
-        : `Ended ${run.state}${run.error ? `: ${run.error}` : "."}`
-      : `Running: ${fetched}${run.total ? ` of ${run.total}` : ""} orders read, ${run.pages} page(s).`;
+        ? `${plural(fetched, "order")} read in ${plural(run.pages, "page")}.`
+        : run.error || ""
+      : `${fetched}${run.total ? ` of ${run.total}` : ""} orders read so far, ${plural(run.pages, "page")}.`;
     clear(progressArea).append(
       h("p", {}, badge(run.state), " ", h("span", { class: "run-words" }, words)),
       bar,
@@ -126,4 +127,10 @@ export async function renderHistory(view) {
   connection.addEventListener("change", load);
   reload.addEventListener("click", load);
   await load();
+}
+
+/** "1 page", "3 pages" (never "page(s)"). */
+function plural(n, word) {
+  const count = Number(n) || 0;
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }

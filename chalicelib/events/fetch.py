@@ -13,17 +13,34 @@ waiting is counted by the call that ends it) and flushes its metrics.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.aws import FetchQueue
 from chalicelib.errors import AppError
 from chalicelib.observability import BusinessMetric, count, invocation, logger
-from chalicelib.sync import fetch
-from chalicelib.sync.resync import parse_range
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 bp = Blueprint(__name__)
+
+
+def _fetch() -> ModuleType:
+    """The fetch use cases, loaded when a fetch handler first runs: the app's other Lambdas (the SOAP and REST
+    API among them) never load the store connectors."""
+    from chalicelib.sync import fetch
+
+    return fetch
+
+
+def __getattr__(name: str) -> Any:
+    if name == "fetch":  # `events.fetch.fetch`, as the module was used before it loaded lazily
+        return _fetch()
+    raise AttributeError(name)
+
+
 WAIT_SECONDS = 60
 MAX_REQUEUES = 30  # a queued resync waits or retries for at most ~30 minutes, then fails with its reason
 
@@ -41,17 +58,21 @@ def count_run(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def handle_schedule(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    fetch = _fetch()
     run = fetch.scheduled_fetch(str(event.get("channel_id", "")), fetch.Budget.for_lambda(context))
     return count_run(fetch.run_view(run) if run else {"state": "skipped"})
 
 
 def handle_resync(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    fetch = _fetch()
     channel_id = str(event.get("channel_id", ""))
     max_pages = event.get("max_pages")
     budget = fetch.Budget.for_lambda(context, max_pages if isinstance(max_pages, int) else None)
     try:
         run_id = event.get("run_id")
         if not run_id:
+            from chalicelib.sync.resync import parse_range
+
             start, end = parse_range(str(event.get("from", "")), str(event.get("to", "")))
             tenant_id = str(event.get("tenant_id") or _tenant_of(channel_id))
             run_id = fetch.start_resync(tenant_id, channel_id, start, end).run_id
@@ -78,6 +99,7 @@ def handle_queued(body: dict[str, Any], context: Any) -> None:
     if body.get("run_now"):
         handle_schedule({"channel_id": body.get("channel_id", "")}, context)
         return
+    fetch = _fetch()
     channel_id, run_id = str(body.get("channel_id", "")), str(body.get("run_id", ""))
     run = fetch.continue_run(channel_id, run_id, fetch.Budget.for_lambda(context))
     if run is None:

@@ -9,14 +9,22 @@ Each message logs with the Lambda context and the channel as correlation id, and
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.aws import StorePushQueue
 from chalicelib.observability import BusinessMetric, count, invocation
-from chalicelib.sync.store_push import handle_push
 
 bp = Blueprint(__name__)
+
+
+def handle_push(body: dict[str, Any]) -> dict[str, int]:
+    """The store push use case, loaded when a message first comes: the app's other Lambdas never load the store
+    connectors."""
+    from chalicelib.sync.store_push import handle_push as push
+
+    return push(body)
 
 
 @bp.on_sqs_message(queue=StorePushQueue.queue_name(), batch_size=1)

@@ -8,7 +8,7 @@ its path, so one 4xx can name all of them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -106,6 +106,9 @@ class Payment:
     amount: Decimal
     paid_at: datetime | None = None
     reference: str = ""
+    gateway: str = (
+        ""  # the store's id of the payment gateway (Shopify's gateway, WooCommerce's payment_method)
+    )
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ class Order:
     tags: tuple[str, ...] = ()
     source: str = ""
     status: str = "open"
+    # The store's own fields on the order (Shopify note attributes and location, WooCommerce meta data): what order
+    # rules can test; never posted.
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def order_date(self) -> date:
@@ -370,7 +376,32 @@ ORDER_FIELDS = {
     "tags",
     "source",
     "status",
+    "attributes",
 }
+MAX_ATTRIBUTES = 50
+
+
+def _attributes(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
+    """`attributes`: an object of at most MAX_ATTRIBUTES text values (names up to 100 characters, values 500)."""
+    raw = data.get("attributes", {})
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in raw.values()
+    ):
+        r.fail("attributes", "must be an object of text values")
+        return {}
+    if len(raw) > MAX_ATTRIBUTES or any(len(str(k)) > 100 or len(str(v)) > 500 for k, v in raw.items()):
+        r.fail(
+            "attributes", f"must have at most {MAX_ATTRIBUTES} names of at most 100 characters, values of 500"
+        )
+        return {}
+    if any(text_problem(str(k)) or text_problem(str(v), multiline=True) for k, v in raw.items()):
+        r.fail("attributes", "must not contain control characters or lone surrogates")
+        return {}
+    return {str(k).strip(): str(v).strip() for k, v in raw.items() if str(k).strip()}
+
+
 ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country", "phone")
 
 
@@ -483,6 +514,7 @@ def parse_order(data: Any) -> Order:
             amount=pr.money(p, "amount", required=True),
             paid_at=pr.timestamp(p, "paid_at"),
             reference=pr.text(p, "reference", max_length=100),
+            gateway=pr.text(p, "gateway", max_length=100),
         )
         for pr, p in each("payments")
     )
@@ -531,6 +563,7 @@ def parse_order(data: Any) -> Order:
     note = r.text(data, "note", max_length=4000)
     source = r.text(data, "source", max_length=100)
     status = r.text(data, "status", max_length=50) or "open"
+    attributes = _attributes(r, data)
 
     if problems:
         raise OrderInvalid(problems)
@@ -557,4 +590,5 @@ def parse_order(data: Any) -> Order:
         tags=tags,
         source=source,
         status=status,
+        attributes=attributes,
     )

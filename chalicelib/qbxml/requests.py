@@ -79,7 +79,7 @@ ITEM_INCLUDE: tuple[str, ...] = (
     "ManufacturerPartNumber", "SalesTaxCodeRef",
     "SalesOrPurchase",   # service / non-inventory / other charge sold or bought: Desc, Price
     "SalesAndPurchase",  # ... sold and bought: SalesDesc, SalesPrice
-    "SalesDesc", "SalesPrice",  # inventory and assembly items
+    "SalesDesc", "SalesPrice", "IncomeAccountRef",  # inventory and assembly items
     "ItemDesc",  # discount, subtotal, payment, sales tax (group), group items
     "TaxRate",  # sales tax items
 )  # fmt: skip

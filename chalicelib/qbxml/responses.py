@@ -282,6 +282,8 @@ class ListRecord:
     """SalesTaxCodeRet's IsTaxable."""
     sales_tax_code: str | None = None
     """FullName of the SalesTaxCodeRef of an item or customer."""
+    income_account: str | None = None
+    """FullName of the account an item sells into (IncomeAccountRef, or SalesOrPurchase's AccountRef)."""
 
 
 _DESCRIPTION_PATHS = (
@@ -294,6 +296,11 @@ _DESCRIPTION_PATHS = (
     "JobDesc",  # CustomerRet (jobs)
 )
 _PRICE_PATHS = ("SalesPrice", "SalesOrPurchase/Price", "SalesAndPurchase/SalesPrice")
+_INCOME_ACCOUNT_PATHS = (
+    "IncomeAccountRef/FullName",  # ItemInventoryRet, ItemInventoryAssemblyRet
+    "SalesOrPurchase/AccountRef/FullName",  # ItemServiceRet, ItemNonInventoryRet, ItemOtherChargeRet
+    "SalesAndPurchase/IncomeAccountRef/FullName",
+)
 _ITEM_RET = re.compile(r"\AItem[A-Za-z]*Ret\Z")
 
 
@@ -338,6 +345,7 @@ def list_record(ret: etree._Element) -> ListRecord | None:
         sales_price=_first(ret, _PRICE_PATHS),
         is_taxable=_bool(ret, "IsTaxable"),
         sales_tax_code=_text(ret, "SalesTaxCodeRef/FullName"),
+        income_account=_first(ret, _INCOME_ACCOUNT_PATHS) if is_item else None,
     )
 
 

@@ -14,17 +14,23 @@ write are left out):
 * ItemOtherChargeAdd: Name, ParentRef, SalesTaxCodeRef, SalesOrPurchase(Desc, Price, AccountRef)
 * ItemDiscountAdd: Name, ParentRef, ItemDesc, SalesTaxCodeRef, DiscountRate, AccountRef
 * SalesReceiptAdd: CustomerRef, ClassRef, TxnDate, RefNumber, BillAddress, ShipAddress,
-  PaymentMethodRef, ItemSalesTaxRef, Memo, DepositToAccountRef, ExternalGUID, SalesReceiptLineAdd+
+  PaymentMethodRef, SalesRepRef, ItemSalesTaxRef, Memo, DepositToAccountRef, ExternalGUID,
+  SalesReceiptLineAdd+ (no PONumber, no TermsRef)
 * InvoiceAdd: CustomerRef, ClassRef, ARAccountRef, TxnDate, RefNumber, BillAddress, ShipAddress,
-  PONumber, ItemSalesTaxRef, Memo, ExternalGUID, LinkToTxnID*, InvoiceLineAdd* (lines optional)
+  PONumber, TermsRef, SalesRepRef, ItemSalesTaxRef, Memo, ExternalGUID, LinkToTxnID*, InvoiceLineAdd*
+  (lines optional)
 * SalesOrderAdd: CustomerRef, ClassRef, TxnDate, RefNumber, BillAddress, ShipAddress, PONumber,
-  ItemSalesTaxRef, Memo, ExternalGUID, SalesOrderLineAdd+
+  TermsRef, SalesRepRef, ItemSalesTaxRef, Memo, ExternalGUID, SalesOrderLineAdd+
 * CreditMemoAdd: CustomerRef, ClassRef, ARAccountRef, TxnDate, RefNumber, BillAddress, ShipAddress,
-  PONumber, ItemSalesTaxRef, Memo, ExternalGUID, CreditMemoLineAdd+
+  PONumber, TermsRef, SalesRepRef, ItemSalesTaxRef, Memo, ExternalGUID, CreditMemoLineAdd+
 * ReceivePaymentAdd: CustomerRef, ARAccountRef, TxnDate, RefNumber, TotalAmount, PaymentMethodRef,
   Memo, DepositToAccountRef, ExternalGUID, (IsAutoApply | AppliedToTxnAdd(TxnID, PaymentAmount)+)
-* every *LineAdd (TxnLineCorePriceLevelAdd): ItemRef, Desc, Quantity, Rate, ClassRef, Amount, ...,
-  SalesTaxCodeRef
+* every *LineAdd (TxnLineCorePriceLevelAdd): ItemRef, Desc, Quantity, UnitOfMeasure,
+  (Rate | PriceLevelRef), ClassRef, Amount, ..., InventorySiteRef, ..., SalesTaxCodeRef
+
+Name limits of the refs added for the order rules (Intuit's annotated 13.0 catalogue, "max length ...
+for QBD|QBCA|QBUK|QBAU"): SalesRepRef 5 (the rep's initials), TermsRef, PriceLevelRef, InventorySiteRef
+and UnitOfMeasure 31. InventorySiteRef is "not in QBAU" (callers must not send it to Australian files).
 
 ExternalGUID (GUIDTYPE, "{8-4-4-4-12 hex}") is allowed by all five sale adds in 13.0 (since qbXML
 9.0 per Intuit's catalogue) and by the list adds (8.0). It is a plain child of every *Ret we query
@@ -135,6 +141,9 @@ CREDIT_MEMO_FOUND_INCLUDE: tuple[str, ...] = (
 )  # fmt: skip
 RECEIVE_PAYMENT_FOUND_INCLUDE: tuple[str, ...] = (*_FOUND_COMMON, "TotalAmount", "UnusedPayment")
 
+SALES_REP_NAME = 5  # SalesRepRef FullName: the rep's initials
+SHORT_LIST_NAME = 31  # TermsRef, PriceLevelRef, InventorySiteRef FullName; UnitOfMeasure
+
 
 # ----------------------------------------------------------------------------------------------
 # values
@@ -162,7 +171,9 @@ class SaleLine:
 
     `item` is the ItemRef FullName. Give `quantity` with `rate`, or `amount` (with or without a
     quantity); with a rate QuickBooks computes the amount. An empty `sales_tax_code` leaves the
-    item's own code in force.
+    item's own code in force. `unit_of_measure` names the unit the quantity is counted in (of the
+    item's U/M set); `price_level` takes the rate's place (the schema allows one of them), so give it
+    with an amount; `inventory_site` is the site the item leaves from (Advanced Inventory).
     """
 
     item: str
@@ -172,6 +183,9 @@ class SaleLine:
     amount: Decimal | None = None
     sales_tax_code: str = ""
     class_name: str = ""
+    unit_of_measure: str = ""
+    price_level: str = ""
+    inventory_site: str = ""
 
 
 def format_amount(value: Decimal, what: str = "amount") -> str:
@@ -297,16 +311,25 @@ def _lines(parent: etree._Element, tag: str, lines: Sequence[SaleLine]) -> None:
             raise ValueError(f"line for {line.item!r}: a rate needs a quantity")
         if line.rate is None and line.amount is None:
             raise ValueError(f"line for {line.item!r} needs a rate or an amount")
+        if line.price_level and line.rate is not None:
+            raise ValueError(f"line for {line.item!r}: a price level takes the rate's place; give an amount")
+        if line.unit_of_measure and line.quantity is None:
+            raise ValueError(f"line for {line.item!r}: a unit of measure needs a quantity")
         element = etree.SubElement(parent, tag)
         _ref(element, "ItemRef", line.item, ITEM_FULL_NAME)
         _text(element, "Desc", line.description, DESC, multiline=True)
         if line.quantity is not None:
             _sub(element, "Quantity", format_quantity(line.quantity))
+        if line.unit_of_measure:
+            _check_name(line.unit_of_measure, SHORT_LIST_NAME, "UnitOfMeasure")
+            _sub(element, "UnitOfMeasure", line.unit_of_measure)
         if line.rate is not None:
             _sub(element, "Rate", _format_price(line.rate, "rate"))
+        _optional_ref(element, "PriceLevelRef", line.price_level, SHORT_LIST_NAME)
         _optional_ref(element, "ClassRef", line.class_name, CLASS_FULL_NAME)
         if line.amount is not None:
             _sub(element, "Amount", format_amount(line.amount))
+        _optional_ref(element, "InventorySiteRef", line.inventory_site, SHORT_LIST_NAME)
         _optional_ref(element, "SalesTaxCodeRef", line.sales_tax_code, SALES_TAX_CODE_NAME_AU)
 
 
@@ -506,10 +529,13 @@ def _sale_header(
     _address(add, "ShipAddress", ship_address)
 
 
-def _po_number(add: etree._Element, po_number: str) -> None:
+def _po_number(add: etree._Element, po_number: str, terms: str = "", sales_rep: str = "") -> None:
+    """PONumber, TermsRef, SalesRepRef: in this order in InvoiceAdd, SalesOrderAdd and CreditMemoAdd."""
     if po_number:
         _check_name(po_number, PO_NUMBER, "PONumber")
         _sub(add, "PONumber", po_number)
+    _optional_ref(add, "TermsRef", terms, SHORT_LIST_NAME)
+    _optional_ref(add, "SalesRepRef", sales_rep, SALES_REP_NAME)
 
 
 def sales_receipt_add(
@@ -528,12 +554,14 @@ def sales_receipt_add(
     deposit_account: str = "",
     external_guid: str | None = None,
     include: Sequence[str] = (),
+    sales_rep: str = "",
 ) -> etree._Element:
     """SalesReceiptAddRq: a sale paid in full. Without `ref_number` QuickBooks numbers it itself."""
     _require_lines(lines, "sales receipt")
     request, add = _wrap("SalesReceiptAddRq", "SalesReceiptAdd", request_id)
     _sale_header(add, customer, class_name, None, txn_date, ref_number, bill_address, ship_address)
     _optional_ref(add, "PaymentMethodRef", payment_method, PAYMENT_METHOD_NAME)
+    _optional_ref(add, "SalesRepRef", sales_rep, SALES_REP_NAME)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
     _optional_ref(add, "DepositToAccountRef", deposit_account, ACCOUNT_FULL_NAME)
@@ -560,6 +588,8 @@ def invoice_add(
     external_guid: str | None = None,
     link_to_txn_ids: Sequence[str] = (),
     include: Sequence[str] = (),
+    terms: str = "",
+    sales_rep: str = "",
 ) -> etree._Element:
     """InvoiceAddRq. `link_to_txn_ids` names sales orders to invoice whole: QuickBooks copies all
     their lines into the invoice, so an invoice linked that way needs no lines of its own."""
@@ -571,7 +601,7 @@ def invoice_add(
         raise ValueError("an invoice needs at least one line or a sales order to link")
     request, add = _wrap("InvoiceAddRq", "InvoiceAdd", request_id)
     _sale_header(add, customer, class_name, ar_account, txn_date, ref_number, bill_address, ship_address)
-    _po_number(add, po_number)
+    _po_number(add, po_number, terms, sales_rep)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
     _guid(add, external_guid)
@@ -599,12 +629,14 @@ def sales_order_add(
     memo: str = "",
     external_guid: str | None = None,
     include: Sequence[str] = (),
+    terms: str = "",
+    sales_rep: str = "",
 ) -> etree._Element:
     """SalesOrderAddRq: an order taken, not yet invoiced (no effect on the books)."""
     _require_lines(lines, "sales order")
     request, add = _wrap("SalesOrderAddRq", "SalesOrderAdd", request_id)
     _sale_header(add, customer, class_name, None, txn_date, ref_number, bill_address, ship_address)
-    _po_number(add, po_number)
+    _po_number(add, po_number, terms, sales_rep)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
     _guid(add, external_guid)
@@ -629,13 +661,15 @@ def credit_memo_add(
     memo: str = "",
     external_guid: str | None = None,
     include: Sequence[str] = (),
+    terms: str = "",
+    sales_rep: str = "",
 ) -> etree._Element:
     """CreditMemoAddRq: what a refund gives back. It is tied to the sale by text only (RefNumber,
     Memo); applying the credit is a separate step."""
     _require_lines(lines, "credit memo")
     request, add = _wrap("CreditMemoAddRq", "CreditMemoAdd", request_id)
     _sale_header(add, customer, class_name, ar_account, txn_date, ref_number, bill_address, ship_address)
-    _po_number(add, po_number)
+    _po_number(add, po_number, terms, sales_rep)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _text(add, "Memo", memo, MEMO, multiline=True)
     _guid(add, external_guid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from datetime import time as day_time
 from typing import Any
@@ -11,6 +12,7 @@ from chalicelib.channels import CHANNEL_KINDS, spec
 from chalicelib.channels.base import ConnectorError, ConnectorSpec, HttpOptions
 from chalicelib.dal import channels, company_lists, connections
 from chalicelib.dal.channels import Channel
+from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.errors import BadRequest
 from chalicelib.orders.settings import (
     ChannelSettings,
@@ -25,20 +27,92 @@ from chalicelib.validation import text_problem
 MIN_MINUTES, MAX_MINUTES = 5, 1440
 
 
+# The QuickBooks account types (qbXML AccountType) each account of the settings may have: what QuickBooks
+# accepts there (a deposit to an Income account, or a new item selling into a Bank account, is refused by
+# QuickBooks or books the money in the wrong place). Undeposited Funds is an Other Current Asset account.
+FITTING_ACCOUNT_TYPES: dict[str, tuple[str, ...]] = {
+    "deposit": ("Bank", "OtherCurrentAsset"),
+    "income": ("Income", "OtherIncome"),
+    "cogs": ("CostOfGoodsSold",),
+    "asset": ("OtherCurrentAsset",),
+    "discount": ("Income", "OtherIncome", "Expense", "OtherExpense"),
+    "receivable": ("AccountsReceivable",),
+}
+ACCOUNT_LABELS = {
+    "deposit": "deposit account",
+    "income": "income account",
+    "cogs": "cost of goods sold account",
+    "asset": "inventory asset account",
+    "discount": "discount account",
+    "receivable": "accounts receivable account",
+}
+_TYPE_WORDS = {"CostOfGoodsSold": "Cost of Goods Sold"}
+
+
+def type_words(account_type: str) -> str:
+    """QuickBooks' name of an account type: OtherCurrentAsset -> Other Current Asset."""
+    return _TYPE_WORDS.get(account_type) or re.sub(r"(?<=[a-z])(?=[A-Z])", " ", account_type)
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _account_problem(field_name: str, value: str, found: CachedRecord | None) -> str | None:
+    if found is None:
+        return (
+            f"'{value}' is not an account in this company file: choose one from the list (refresh the "
+            "company lists if it was just added in QuickBooks)"
+        )
+    if not found.is_active:
+        return (
+            f"'{found.full_name}' is inactive in QuickBooks: make it active there, or choose another account"
+        )
+    fitting = FITTING_ACCOUNT_TYPES[field_name]
+    actual = str(found.details.get("account_type") or "")
+    if actual not in fitting:
+        if not actual:
+            return f"the type of '{found.full_name}' is not known yet: refresh the company lists"
+        kind = f"an {type_words(actual)}" if actual[:1] in "AEIOU" else f"a {type_words(actual)}"
+        hint = " (Undeposited Funds is one)" if field_name == "deposit" else ""
+        return (
+            f"'{found.full_name}' is {kind} account; the {ACCOUNT_LABELS[field_name]} "
+            f"must be {'an' if fitting[0][:1] in 'AEIOU' else 'a'} "
+            f"{_either([type_words(t) for t in fitting])} account{hint}"
+        )
+    return None
+
+
 def _checked(connection_id: str, settings: ChannelSettings) -> None:
-    """Every account, payment method and class named must exist in the company's cached lists."""
+    """Every account, payment method and class named must exist in the company's cached lists, every account
+    must be active and of a type that fits its use (FITTING_ACCOUNT_TYPES), and the settings must not fail every
+    order that needs a product created (creating items needs the income account).
+
+    Until the chart of accounts has been read from QuickBooks the settings are refused: their accounts cannot
+    be checked, and an unchecked setup is what fails every order at posting."""
     accounts = company_lists.list_records(connection_id, "account")
     if not accounts:
         raise BadRequest(
             "The company's chart of accounts has not been read from QuickBooks yet. Run the Web Connector "
             "once (or ask for a refresh of the company lists), then save the settings again."
         )
-    names = {a.full_name.casefold() for a in accounts} | {a.list_id for a in accounts}
+    by_name = {a.full_name.casefold(): a for a in accounts} | {a.list_id: a for a in accounts}
     problems = {}
-    for field_name in ("deposit", "income", "cogs", "asset", "discount", "receivable"):
+    for field_name in FITTING_ACCOUNT_TYPES:
         value = getattr(settings.accounts, field_name)
-        if value and value.casefold() not in names and value not in names:
-            problems[f"settings.accounts.{field_name}"] = f"'{value}' is not an account in this company file"
+        if value:
+            found = by_name.get(value) or by_name.get(value.casefold())
+            if (problem := _account_problem(field_name, value, found)) is not None:
+                problems[f"settings.accounts.{field_name}"] = problem
+    if (
+        settings.moves("orders_to_quickbooks")
+        and settings.missing_items != "fail"
+        and not settings.accounts.income
+    ):
+        problems["settings.accounts.income"] = (
+            "is needed to create missing products in QuickBooks: choose the income account they sell into, "
+            "or set Missing products to not post the order"
+        )
     methods = {m.full_name.casefold() for m in company_lists.list_records(connection_id, "payment_method")}
     for store_method, qb_method in {**settings.payment_methods, "": settings.default_payment_method}.items():
         if qb_method and methods and qb_method.casefold() not in methods:
@@ -53,14 +127,26 @@ def _checked(connection_id: str, settings: ChannelSettings) -> None:
         if settings.class_name.casefold() not in classes:
             problems["settings.class_name"] = f"'{settings.class_name}' is not a class in this company file"
     if problems:
-        raise BadRequest(
-            "invalid settings: " + "; ".join(f"{k} {v}" for k, v in problems.items()),
-            details={"fields": problems},
+        raise BadRequest(_not_saved(problems), details={"fields": problems})
+
+
+def _not_saved(problems: dict[str, str]) -> str:
+    """The message of a refused save in the merchant's words: each problem once, named by what it is about."""
+    parts = []
+    for where, problem in problems.items():
+        name = where.rsplit(".", 1)[-1]
+        label = ACCOUNT_LABELS.get(name) if where.startswith("settings.accounts.") else None
+        label = label or name.replace("_", " ")
+        parts.append(
+            problem
+            if problem[:1] == "'" or problem[:1].isupper()
+            else f"{label[:1].upper()}{label[1:]} {problem}"
         )
+    return "The settings were not saved. " + " ".join(p.rstrip(".") + "." for p in parts)
 
 
 # Which channel kinds can do what besides bringing their orders into QuickBooks.
-INVENTORY_KINDS = ("shopify", "woocommerce")
+INVENTORY_KINDS = ("shopify", "woocommerce", "bigcommerce", "walmart", "square", "magento")
 OUTBOUND_SALES_KINDS = ("shipstation",)
 
 
@@ -68,13 +154,17 @@ def _fits_kind(kind: str, connection_id: str, settings: ChannelSettings) -> None
     problems = {}
     if settings.moves("inventory_to_store") and kind not in INVENTORY_KINDS:
         problems["settings.directions"] = (
-            f"inventory_to_store needs a store Ledgerbridge can write quantities to ({', '.join(INVENTORY_KINDS)})"
+            "Inventory can be sent only to a store Ledgerbridge can write quantities to "
+            f"({', '.join(INVENTORY_KINDS)})"
         )
     if settings.moves("quickbooks_to_shipstation") and kind not in OUTBOUND_SALES_KINDS:
-        problems["settings.directions"] = "quickbooks_to_shipstation is for ShipStation channels"
+        problems["settings.directions"] = (
+            "QuickBooks sales can be sent to ShipStation only by a ShipStation channel"
+        )
     if settings.inventory_site and settings.product_matching == "manufacturer_part_number":
         problems["settings.inventory_site"] = (
-            "quantities by inventory site are matched by item name; choose product_matching name or full_name"
+            "An inventory site needs product matching by item name or full name "
+            "(quantities by site are matched by item name)"
         )
     if settings.moves("quickbooks_to_shipstation") and settings.shipstation_class:
         classes = {c.full_name.casefold() for c in company_lists.list_records(connection_id, "class")}
@@ -84,20 +174,14 @@ def _fits_kind(kind: str, connection_id: str, settings: ChannelSettings) -> None
                 "(Lists > Class List) and refresh the company lists, or leave it empty to send every sale"
             )
     if problems:
-        raise BadRequest(
-            "invalid settings: " + "; ".join(f"{k} {v}" for k, v in problems.items()),
-            details={"fields": problems},
-        )
+        raise BadRequest(_not_saved(problems), details={"fields": problems})
 
 
 def _parse(data: Any, base: ChannelSettings | None = None) -> ChannelSettings:
     try:
         return parse_settings(data, base=base)
     except SettingsInvalid as exc:
-        raise BadRequest(
-            "invalid settings: " + "; ".join(f"{k} {v}" for k, v in exc.problems.items()),
-            details={"fields": exc.problems},
-        ) from exc
+        raise BadRequest(_not_saved(exc.problems), details={"fields": exc.problems}) from exc
 
 
 def _every_minutes(value: Any, default: int) -> int:

@@ -17,6 +17,7 @@ from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.to_quickbooks import order_guid
+from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
 
 MAX_BATCH = 500
@@ -126,8 +127,12 @@ def store_orders(
     # orders goes out as soon as they are stored, and what is stored but never queued (a crash between the two)
     # is found again by the open-orders sweep at the next Web Connector run.
     queue = _QueueAsYouGo(WorkQueue(channel.connection_id))
+    rules = order_rules.for_tenant(channel.tenant_id)  # read and compiled once for the batch
     for order, document in parsed:
-        skipped = _wanted(order, settings)
+        skipped = (
+            _wanted(order, settings)
+            or rules.apply(order, settings, channel.channel_id, channel.kind).skip_reason
+        )
         key = orders.order_key(channel.channel_id, order.order_id)
         if skipped:
             counts["skipped"] += 1
@@ -252,6 +257,7 @@ def order_view(order: StoredOrder) -> dict[str, Any]:
         "changed_after_sync": {"received_at": order.changed_after_sync["received_at"]}
         if order.changed_after_sync
         else None,
+        "rules": list(order.rules),
     }
 
 

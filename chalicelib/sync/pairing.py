@@ -6,20 +6,33 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from chalicelib import credentials
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import company_lists, connections
+from chalicelib.dal import channels as channel_repo
+from chalicelib.dal import company_lists, connections, mappings
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.dal.connections import Connection
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, Conflict
 from chalicelib.qbwc.qwc import QwcError, QwcFile, check_app_url, render_qwc
 from chalicelib.settings import Settings, get_settings
+from chalicelib.sync.channels import delete_channel
 from chalicelib.sync.company_lists import ALL_KINDS
 from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, new_job
 
 CONNECTED_WITHIN_SECONDS = 24 * 3600
+
+
+class ConnectionState(StrEnum):
+    """A connection's state as the dashboard's badge shows it (dom.js STATES)."""
+
+    NEEDS_PASSWORD = "needs_password"  # noqa: S105 (a state, not a password)
+    WAITING_FOR_WEB_CONNECTOR = "waiting_for_web_connector"
+    CONNECTED = "connected"
+    NOT_SEEN_RECENTLY = "not_seen_recently"
+    ERROR = "error"
 
 
 def create_connection(tenant_id: str, name: str, run_every_minutes: int) -> Connection:
@@ -32,11 +45,27 @@ def create_connection(tenant_id: str, name: str, run_every_minutes: int) -> Conn
     return conn
 
 
-def delete_connection(tenant_id: str, connection_id: str) -> None:
+def delete_connection(tenant_id: str, connection_id: str, *, cascade: bool = False) -> list[str]:
+    """The connection, its work queue, its cached company lists and names; refused (Conflict) while channels
+    use it, unless `cascade`: then its channels go first, each with its task and credentials. Returns the ids
+    of the channels deleted. The connection record goes last, so a delete cut short can simply be repeated
+    and nothing is left behind without its owner. Orders stay, with their QuickBooks history."""
     connections.get_for_tenant(tenant_id, connection_id)
-    connections.delete(tenant_id, connection_id)
+    used_by = channel_repo.list_for_connection(tenant_id, connection_id)
+    if used_by and not cascade:
+        names = ", ".join(sorted(c.name for c in used_by))
+        count = "1 channel uses" if len(used_by) == 1 else f"{len(used_by)} channels use"
+        raise Conflict(
+            f"{count} this connection ({names}). Delete the channels first, "
+            "or delete the connection together with its channels."
+        )
+    for channel in used_by:
+        delete_channel(tenant_id, channel.channel_id)
     WorkQueue(connection_id).delete()
     company_lists.delete_all(connection_id)
+    mappings.delete_all(connection_id)
+    connections.delete(tenant_id, connection_id)
+    return [c.channel_id for c in used_by]
 
 
 def new_password(tenant_id: str, connection_id: str) -> tuple[Connection, str]:
@@ -98,15 +127,19 @@ def status_view(conn: Connection, now: datetime | None = None) -> dict[str, Any]
     recently = bool(
         conn.last_contact_at and (now - conn.last_contact_at).total_seconds() <= CONNECTED_WITHIN_SECONDS
     )
-    if conn.last_error:
-        state = "error"
+    # One state, from which every badge and flag is read, so that they cannot disagree: without a password the
+    # Web Connector cannot sign in, whatever happened before; an error outranks a contact.
+    if conn.password_hash is None:
+        state = ConnectionState.NEEDS_PASSWORD
+    elif conn.last_error:
+        state = ConnectionState.ERROR
     elif not conn.has_connected:
-        state = "waiting_for_web_connector" if conn.password_hash else "needs_password"
+        state = ConnectionState.WAITING_FOR_WEB_CONNECTOR
     else:
-        state = "connected" if recently else "not_seen_recently"
+        state = ConnectionState.CONNECTED if recently else ConnectionState.NOT_SEEN_RECENTLY
     return {
-        "state": state,
-        "connected": conn.has_connected and not conn.last_error and recently,
+        "state": state.value,
+        "connected": state is ConnectionState.CONNECTED,
         "session_running": live,
         "last_contact_at": conn.last_contact_at.isoformat() if conn.last_contact_at else None,
         "connected_at": conn.connected_at.isoformat() if conn.connected_at else None,

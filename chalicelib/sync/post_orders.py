@@ -15,7 +15,10 @@ else (`RecoverMessageSet`). A document is never posted twice nor silently droppe
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +34,8 @@ from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTION_INCLUDE, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse
+from chalicelib.rules import PostingExtras
+from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
 from chalicelib.sync.orders import POST_ORDER, order_refs
@@ -61,10 +66,12 @@ def _version(text: str) -> tuple[int, int]:
 @dataclass
 class _Prepared:
     stored: StoredOrder
-    order: Order
-    settings: ChannelSettings
+    order: Order  # as the tenant's order rules left it
+    settings: ChannelSettings  # the channel's, as the rules changed them for this order
     customer: str
     item_keys: list[str]
+    extras: PostingExtras | None = None  # the rules' choices the settings have no field for
+    rule_ids: tuple[str, ...] = ()  # the rules that changed the order
 
 
 @dataclass
@@ -150,6 +157,7 @@ class PostOrders:
             return None
         state["step"] = "sent"
         state["message_set_id"] = set_id
+        state["message_set_z"] = _packed(record)
         return render_message_set(
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
@@ -158,7 +166,7 @@ class PostOrders:
     def _claim(prepared: list[_Prepared], set_id: str) -> list[_Prepared]:
         """pending -> in_flight for the whole batch at once (each order's own condition kept). An order whose
         condition fails was changed or taken meanwhile: a queue message for its new state follows."""
-        written = orders.write_changes([orders.claim_change(p.stored, set_id) for p in prepared])
+        written = orders.write_changes([orders.claim_change(p.stored, set_id, p.rule_ids) for p in prepared])
         return [p for p, held in zip(prepared, written, strict=True) if held]
 
     def _verify(self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> str | None:
@@ -205,6 +213,7 @@ class PostOrders:
             return None
         state["step"] = "verify"
         state["message_set_id"] = set_id
+        state["message_set_z"] = _packed(record)
         return render_message_set(
             lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
         )
@@ -239,7 +248,10 @@ class PostOrders:
             (o.channel_id, o.order_id): o
             for o in orders.get_many((r["channel_id"], r["order_id"]) for r in refs)
         }
-        channel_settings: dict[str, ChannelSettings | None] = {}
+        channel_settings: dict[str, tuple[ChannelSettings, str] | None] = {}
+        rules: order_rules.TenantRules | None = (
+            None  # the tenant's rules, read and compiled once for the batch
+        )
         prepared: list[_Prepared] = []
         too_old = _version(ctx.qbxml_version) < MIN_QBXML_FOR_ORDERS
         for ref in refs:
@@ -260,24 +272,46 @@ class PostOrders:
                 continue
             if current.channel_id not in channel_settings:
                 channel = channels.get(current.channel_id)
-                channel_settings[current.channel_id] = settings_of(channel) if channel else None
-            settings = channel_settings[current.channel_id]
-            if settings is None:
+                channel_settings[current.channel_id] = (
+                    (settings_of(channel), channel.kind) if channel else None
+                )
+            known = channel_settings[current.channel_id]
+            if known is None:
                 self._fail_now(
                     current,
                     order_error("channel", "The channel of this order was deleted.", "", False),
                 )
                 continue
+            settings, store_kind = known
+            if rules is None:
+                rules = order_rules.for_tenant(current.tenant_id)
             try:
-                order = parse_order(current.document)
+                ruled = rules.apply(parse_order(current.document), settings, current.channel_id, store_kind)
+                if ruled.skip_reason:
+                    self._fail_now(
+                        current,
+                        order_error(
+                            order_rules.NOT_IMPORTED,
+                            f"Not sent to QuickBooks: {ruled.skip_reason}.",
+                            "Change or disable the rule, then retry the order.",
+                            False,
+                        ),
+                    )
+                    continue
+                order, settings, extras = ruled.order, ruled.settings, ruled.extras
                 qb.check_totals(order)
+                mapped = extras.line_items if extras is not None else {}
                 prepared.append(
                     _Prepared(
                         stored=current,
                         order=order,
                         settings=settings,
                         customer=qb.customer_name(order, settings),
-                        item_keys=[qb.item_name(line, settings) for line in order.lines],
+                        item_keys=[
+                            mapped.get(line.line_id) or qb.item_name(line, settings) for line in order.lines
+                        ],
+                        extras=extras,
+                        rule_ids=ruled.rule_ids,
                     )
                 )
             except (OrderInvalid, qb.OrderNotPostable) as exc:
@@ -301,9 +335,14 @@ class PostOrders:
         document to post)."""
         out = _Batch()
         left_over: list[_Prepared] = []
-        known_customers = mappings.known(ctx.connection_id, "customer", {p.customer for p in batch})
+        # The customers and items QuickBooks is known to have, both kinds in one batch read.
+        item_keys = {k for p in batch for k in _ItemIndex.keys(p)}
+        known = mappings.known_many(
+            ctx.connection_id, {"customer": {p.customer for p in batch}, "item": item_keys}
+        )
+        known_customers = known["customer"]
         item_index = _ItemIndex(ctx.connection_id, ctx.lists_refreshed_at)
-        item_index.prefetch(batch)
+        item_index.learn(known["item"], item_keys)
         added_customers: set[str] = set()
         added_items: set[str] = set()
         used = 0  # bytes of the message set so far
@@ -328,7 +367,12 @@ class PostOrders:
                 needed = qb.needed_items(missing, sale, p.settings)
                 if needed:
                     item_adds = qb.missing_item_requests(
-                        p.order, p.settings, country=ctx.country, request_prefix=prefix, missing=needed
+                        p.order,
+                        p.settings,
+                        country=ctx.country,
+                        request_prefix=prefix,
+                        missing=needed,
+                        extras=p.extras,
                     )
             except qb.OrderNotPostable as exc:
                 orders.mark_failed(
@@ -401,6 +445,7 @@ class PostOrders:
                 guid=guid,
                 items=items,
                 refund_ids=[label.split(":", 1)[1]],
+                extras=p.extras,
             )
         if kind == "ReceivePayment":
             return [
@@ -424,6 +469,7 @@ class PostOrders:
                 guid=qb.derived_guid(guid, "invoice"),
                 linked_sales_order_txn_id=p.stored.documents["SalesOrder"],
                 items=items,
+                extras=p.extras,
             )
         return qb.sale_requests(
             p.order,
@@ -434,11 +480,17 @@ class PostOrders:
             customer=p.customer,
             guid=guid,
             items=items,
+            extras=p.extras,
         )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
-        record = state.get("message_set") or connections.message_set_record(
-            ctx.connection_id, str(state.get("message_set_id"))
+        # The set's record as the session kept it (compressed in the ticket: no read), else as recorded on the
+        # connection's behalf in the payloads table.
+        record = (
+            _unpacked(state["message_set_z"])
+            if "message_set_z" in state
+            else state.get("message_set")
+            or connections.message_set_record(ctx.connection_id, str(state.get("message_set_id")))
         )
         if record is None:
             # The set's record is gone (it outlived its time to live): nothing can be settled from this answer.
@@ -450,8 +502,8 @@ class PostOrders:
             # Raises ForeignAnswer when the answer is not this set's: the set stays unresolved and is recovered.
             check_belongs(record, response, whole=True)
             settled = apply_message_set(record, response, ctx, requeue_pending=False)
-        state.pop("message_set", None)
-        state.pop("message_set_id", None)
+        for name in ("message_set", "message_set_id", "message_set_z"):
+            state.pop(name, None)
         # What goes back to be posted or verified stays in this job: its next round trip takes it.
         state["refs"] = [{"channel_id": c, "order_id": o} for c, o in settled.again] + state.get("refs", [])
         state["step"] = "prepare" if state["refs"] else "done"
@@ -489,7 +541,23 @@ def _in_flight_facts(p: _Prepared) -> dict[str, Any]:
         "attempts": p.stored.attempts + 1,  # the claim counted this attempt
         "number": p.stored.number,
         "total": p.stored.document.get("total"),
+        **(
+            {"not_for_shipstation": True}
+            if p.extras is not None and p.extras.exclude_from_shipstation
+            else {}
+        ),
     }
+
+
+def _packed(record: dict[str, Any]) -> str:
+    return base64.b64encode(zlib.compress(json.dumps(record, separators=(",", ":")).encode(), 6)).decode(
+        "ascii"
+    )
+
+
+def _unpacked(packed: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(packed)))
+    return record
 
 
 def _new_set_id() -> str:
@@ -553,6 +621,12 @@ class _ItemIndex:
         return set(p.item_keys) | {
             name for name in (p.settings.shipping_item, p.settings.discount_item, p.settings.fee_item) if name
         }
+
+    def learn(self, found: dict[str, str], asked: Iterable[str]) -> None:
+        """What the mappings answered for `asked` (read with other names by the caller)."""
+        for name in found:
+            self._mapped[name.casefold()] = name
+        self._asked.update(k.casefold() for k in asked)
 
     def prefetch(self, batch: Iterable[_Prepared]) -> None:
         """Ask the mappings about every item key of the batch at once (one batch read, not one per order)."""

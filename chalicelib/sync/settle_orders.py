@@ -102,6 +102,7 @@ class _Outcome:
     then: str  # "done" | "again" (to be posted or verified again now) | "later" (after a back-off) | "dead"
     count: str
     error: str | None = None
+    txn_id: str | None = None  # the document QuickBooks saved for it
 
 
 @dataclass
@@ -172,10 +173,13 @@ def apply_message_set(
     later: list[tuple[str, str]] = []
     dead: list[tuple[str, str]] = []
     synced: list[_Outcome] = []
+    not_for_shipstation: dict[str, str | None] = {}
     for plan, held in zip(plans, written, strict=True):
         entry = plan.entry
         if not held:  # no longer in flight in this set: settled already (an answer applied twice)
             continue
+        if plan.txn_id and entry.get("not_for_shipstation"):
+            not_for_shipstation[plan.txn_id] = None
         if plan.count == "orders_synced":
             synced.append(plan)
         _count(applied, plan.count)
@@ -187,6 +191,8 @@ def apply_message_set(
     if dead and queue is not None:
         for channel_id, order_id in dead:
             queue.dead_letter(post_job(channel_id, order_id))
+    if not_for_shipstation:  # an order rule keeps these sales out of ShipStation (the outbound job reads it)
+        mappings.remember(ctx.connection_id, mappings.NOT_FOR_SHIPSTATION, not_for_shipstation)
     if synced:  # a refund that came while these were on their way is posted now
         again += queue_waiting_refunds([(p.entry["channel_id"], p.entry["order_id"]) for p in synced])
     if later and queue is not None:
@@ -231,6 +237,7 @@ def _plan(
             "done" if complete else "again",  # not complete: its next document is posted next
             "orders_synced" if complete else "documents_posted",
             error=warning["message"] if warning else None,
+            txn_id=settled.txn_id,
         )
     if rs is None or rs.ok:
         # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in
@@ -268,9 +275,8 @@ def _remember_adds(record: dict[str, Any], by_id: dict[str | None, QbResponse], 
             rs = by_id.get(rid)
             if rs is not None and (rs.ok or rs.status_code == 3100):
                 learned[kind][name] = rs.list_id
-    for kind, names in learned.items():
-        if names:
-            mappings.remember(ctx.connection_id, kind, names)
+    if any(learned.values()):
+        mappings.remember_many(ctx.connection_id, {kind: names for kind, names in learned.items() if names})
 
 
 def _total_difference(expected: Any, entry: dict[str, Any], total: str | None) -> dict[str, Any] | None:

@@ -20,8 +20,9 @@ from typing import Any
 
 from chalicelib.aws import StorePushQueue
 from chalicelib.channels.shipstation import Shipment
-from chalicelib.dal import channels, outbound_sales
+from chalicelib.dal import channels, mappings, outbound_sales
 from chalicelib.dal.channels import Channel
+from chalicelib.dal.mappings import NOT_FOR_SHIPSTATION
 from chalicelib.dal.outbound_sales import (
     FAILED,
     PENDING,
@@ -116,7 +117,11 @@ class ReadSalesForShipStation:
                 if state["newest"] is None or sale.time_modified.isoformat() > state["newest"]:
                     state["newest"] = sale.time_modified.isoformat()
             settings = settings_from_json(state["settings"])
-            counts.update(self._stage(state["channel_id"], state["tenant_id"], settings, found, ctx.now))
+            counts.update(
+                self._stage(
+                    state["channel_id"], state["tenant_id"], settings, found, ctx.now, ctx.connection_id
+                )
+            )
             state["counts"] = dict(counts)
             if rs.has_more:
                 state["iterator_id"], state["remaining"] = rs.iterator_id, rs.iterator_remaining_count or 0
@@ -138,7 +143,12 @@ class ReadSalesForShipStation:
 
     @staticmethod
     def _stage(
-        channel_id: str, tenant_id: str, settings: ChannelSettings, found: list[QbSale], now: datetime
+        channel_id: str,
+        tenant_id: str,
+        settings: ChannelSettings,
+        found: list[QbSale],
+        now: datetime,
+        connection_id: str = "",
     ) -> Counter[str]:
         counts: Counter[str] = Counter()
         wanted = [
@@ -149,6 +159,13 @@ class ReadSalesForShipStation:
         ]
         if len(found) > len(wanted):
             counts["other_class"] += len(found) - len(wanted)
+        # Sales an order rule kept out of ShipStation (EXCLUDE_FROM_SHIPSTATION on the order they came from).
+        excluded = (
+            mappings.known(connection_id, NOT_FOR_SHIPSTATION, [s.txn_id for s in wanted]) if wanted else {}
+        )
+        if excluded:
+            counts["excluded_by_rule"] += len(excluded)
+            wanted = [s for s in wanted if s.txn_id not in excluded]
         known = outbound_sales.get_many(channel_id, (s.txn_id for s in wanted))
         rows: list[OutboundSale] = []
         for sale in wanted:

@@ -8,8 +8,10 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -56,7 +58,9 @@ SERVER_VERSION = "Ledgerbridge 0.1.0"
 # push the connection or the session past DynamoDB's 400 KB item limit (and leave the session hanging).
 EXCERPT_CHARS = 1_000
 MAX_ERRORS_KEPT = 20  # problems listed on one session (the rest are counted)
-INLINE_REQUEST_BYTES = 64_000  # a request waiting for its answer is kept in the payloads table beyond this
+# A request waiting for its answer is kept in the ticket as text up to an eighth of this, compressed up to half of
+# it, and in the payloads table beyond.
+INLINE_REQUEST_BYTES = 64_000
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
 RECOMMENDED_WEB_CONNECTOR = (2, 3, 0, 0)
 QBXML_CEILING = "13.0"
@@ -317,7 +321,7 @@ class WebConnectorService:
         ctx = replace(self._context(session, now), lists_refreshed_at=refreshed)
         while True:
             if session.job is None:
-                unresolved = self._unresolved(session.connection_id)
+                unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
                 if unresolved is not None:
                     # A message set whose answer never arrived: learn its fate before sending anything.
                     session.job = RecoverMessageSet.job_for(unresolved)
@@ -505,11 +509,6 @@ class WebConnectorService:
             orders_per_message_set=self.settings.orders_per_message_set,
         )
 
-    @staticmethod
-    def _unresolved(connection_id: str) -> dict[str, Any] | None:
-        conn = connections.get(connection_id)
-        return connections.unresolved_set(conn) if conn is not None else None
-
     def _take_job(self, session: Session, queue: WorkQueue, ctx: JobContext) -> bool:
         """Start the next job: the first message on the queue decides its kind; a batching kind gathers
         more messages of its kind (others taken on the way go straight back)."""
@@ -653,8 +652,12 @@ class WebConnectorService:
         """The pending request as the session keeps it: inline when small, else in the payloads table."""
         pending: dict[str, Any] = {"job_id": job_id, "sent_at": now.isoformat()}
         data = request.encode()
-        if len(data) <= INLINE_REQUEST_BYTES:
+        packed = zlib.compress(data, 6) if len(data) > INLINE_REQUEST_BYTES // 8 else b""
+        if len(data) <= INLINE_REQUEST_BYTES // 8:
             pending["request"] = request
+        elif len(packed) <= INLINE_REQUEST_BYTES // 2:
+            # qbXML compresses about tenfold: a 100-order set stays in the ticket (no payload write and read).
+            pending["request_z"] = base64.b64encode(packed).decode("ascii")
         else:
             key = f"request#{session.ticket}#{session.round_trips}"
             payloads.put(key, data, expires_at=session.expires_at)
@@ -666,6 +669,8 @@ class WebConnectorService:
         pending = session.pending or {}
         if "request" in pending:
             return str(pending["request"])
+        if "request_z" in pending:
+            return zlib.decompress(base64.b64decode(str(pending["request_z"]))).decode()
         try:
             return payloads.get(str(pending.get("request_ref"))).decode()
         except payloads.PayloadMissing:

@@ -58,6 +58,53 @@ def _bigcommerce(clock: Callable[[], float] | None) -> FakeStore:
     return fake.start()
 
 
+def _stripe(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.stripe import FakeStripe
+
+    fake = FakeStripe()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
+def _square(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.square import FakeSquare
+
+    fake = FakeSquare()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
+def _magento(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.magento import FakeMagento
+
+    fake = FakeMagento()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
+def _walmart(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.walmart import FakeWalmart
+
+    # x-next-replenish-time is epoch ms on the fake's clock, compared with the connector's (HttpOptions.now): given
+    # a clock, the fake uses it, and the caller gives the connector the same one.
+    fake = FakeWalmart()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
+def _amazon(clock: Callable[[], float] | None) -> FakeStore:
+    from ledgerbridge.fakes.amazon import FakeAmazon
+
+    fake = FakeAmazon()
+    if clock:
+        fake.rate_clock = clock
+    return fake.start()
+
+
 FAKES: dict[str, FakeKind] = {
     "shopify": FakeKind("shopify", _shopify, lambda f: {"shop": f.base_url, "access_token": f.access_token}),
     "shipstation": FakeKind(
@@ -81,5 +128,23 @@ FAKES: dict[str, FakeKind] = {
         "bigcommerce",
         _bigcommerce,
         lambda f: {"store_hash": f.store_hash, "access_token": f.access_token},
+    ),
+    "stripe": FakeKind("stripe", _stripe, lambda f: {"api_key": f.api_key}),
+    "square": FakeKind("square", _square, lambda f: {"access_token": f.access_token}),
+    "magento": FakeKind(
+        "magento", _magento, lambda f: {"store_url": f.base_url, "access_token": f.access_token}
+    ),
+    "walmart": FakeKind(
+        "walmart", _walmart, lambda f: {"client_id": f.client_id, "client_secret": f.client_secret}
+    ),
+    "amazon": FakeKind(
+        "amazon",
+        _amazon,
+        lambda f: {
+            "client_id": f.client_id,
+            "client_secret": f.client_secret,
+            "refresh_token": f.refresh_token,
+            "marketplace_id": f.marketplace_id,
+        },
     ),
 }

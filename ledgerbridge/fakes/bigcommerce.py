@@ -3,13 +3,25 @@
 `page`/`limit` (at most 250), 204 for an empty list; the products, shipping_addresses and coupons
 sub-resources; v3 payment_actions/refunds; `X-Auth-Token` auth (401 without the right one); a request quota
 per window reported in X-Rate-Limit-Requests-Left / X-Rate-Limit-Time-Reset-Ms, 429 once it is used up.
-The quota window runs on `rate_clock` (a test can make it follow its recorded sleeps)."""
+The quota window runs on `rate_clock` (a test can make it follow its recorded sleeps).
+
+The catalog and its stock as BigCommerce's v3 documents describe them (github.com/bigcommerce/docs,
+reference/catalog/products_catalog.v3.yml, product-variants_catalog.v3.yml, inventory.v3.yml): products
+(`sku:in`, `sku`, `id:in`, `include_fields`) with a base variant each and option variants (`variants?sku=`
+finds option variants only, as the SKU filter's description says), `inventory_tracking` "product", "variant"
+or "none"; stock per (location, variant) read with GET /v3/inventory/items and set with an absolute
+adjustment (the batch taken or refused whole with 422, as the documented "tracked by product" error is) or
+PUT /v3/catalog/variants (at most 50, 413 beyond; refusals in `batch_errors`), which writes the default
+location as the Catalog API does since it uses the Inventory API "under the hood"
+(docs/store-operations/catalog/inventory-adjustments.mdx). Stricter than BigCommerce where it is silent: a
+negative quantity is refused."""
 
 from __future__ import annotations
 
 import copy
 import random
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,10 +33,26 @@ from ledgerbridge.fakes.base import FakeStore, Request, Response
 MAX_LIMIT = 250
 CATALOG = (("MUG-01", "Coffee Mug", "12.50"), ("TEE-M", "T-Shirt - M", "20.00"), ("CAP-1", "Cap", "15.00"))
 CENT = Decimal("0.01")
+DEFAULT_LOCATION = 1
+VARIANTS_BATCH = 50
+MAX_STOCK = 2_147_483_647
 
 
 def rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0))
+
+
+def unprocessable(title: str) -> Response:
+    """BigCommerce's 422 problem document (the Inventory API's ErrorResponse)."""
+    return Response(
+        422,
+        {
+            "status": 422,
+            "title": title,
+            "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes",
+            "errors": {},
+        },
+    )
 
 
 def read_date(value: str) -> datetime:
@@ -62,6 +90,19 @@ class FakeBigCommerce(FakeStore):
         self.addresses: dict[str, list[dict[str, Any]]] = {}
         self.coupons: dict[str, list[dict[str, Any]]] = {}
         self.refunds: dict[str, list[dict[str, Any]]] = {}
+        self.catalog: dict[int, dict[str, Any]] = {}
+        self.variants: dict[int, dict[str, Any]] = {}
+        self.locations: dict[int, dict[str, str]] = {
+            DEFAULT_LOCATION: {"code": "BC-LOCATION-1", "name": "Default location"}
+        }
+        self.stock: dict[tuple[int, int], int] = {}  # (location id, variant id) -> on hand
+        self.adjustments: list[dict[str, Any]] = []
+        self._next_catalog = 110
+        self.add_product("Coffee Mug", "MUG-01", "12.50", quantity=10)
+        self.add_product(
+            "T-Shirt", "TEE", "20.00", tracking="variant", options=(("TEE-S", "S", 4), ("TEE-M", "M", 6))
+        )
+        self.add_product("Cap", "CAP-1", "15.00", tracking="none")
 
     # -- orders --------------------------------------------------------------------------------------
     def add_order(
@@ -180,7 +221,7 @@ class FakeBigCommerce(FakeStore):
                         "code": coupon,
                         "amount": coupon_percent,
                         "type": 1,
-                        "discount": str(discount_total),
+                        "discount": float(discount_total),
                     }
                 ]
                 if coupon
@@ -232,7 +273,7 @@ class FakeBigCommerce(FakeStore):
                         "item_type": "PRODUCT",
                         "item_id": line_id,
                         "quantity": quantity,
-                        "requested_amount": amount,
+                        "requested_amount": float(amount),
                         "reason": "Returned",
                     }
                 ],
@@ -264,6 +305,276 @@ class FakeBigCommerce(FakeStore):
         with self.lock:
             self._quota_left()
             self._used = self.quota
+
+    # -- catalog and inventory -----------------------------------------------------------------------
+    def add_product(
+        self,
+        name: str,
+        sku: str,
+        price: str = "10.00",
+        *,
+        tracking: str = "product",
+        quantity: int = 0,
+        options: tuple[tuple[str, str, int], ...] = (),
+    ) -> dict[str, Any]:
+        """A product with its base variant and one option variant per (sku, label, quantity) of `options`;
+        the stock at the default location is `quantity` (tracking "product") or each option's."""
+        with self.lock:
+            self._next_catalog += 1
+            product_id = self._next_catalog
+            base_id = self._new_variant(product_id, sku, None, [])
+            product = {
+                "id": product_id,
+                "name": name,
+                "type": "physical",
+                "sku": sku,
+                "price": float(price),
+                "inventory_tracking": tracking,
+                "inventory_warning_level": 0,
+                "is_visible": True,
+                "base_variant_id": base_id,
+            }
+            self.catalog[product_id] = product
+            self.stock[(DEFAULT_LOCATION, base_id)] = quantity if tracking == "product" else 0
+            for option_sku, label, on_hand in options:
+                variant_id = self._new_variant(
+                    product_id,
+                    option_sku,
+                    product_id * 100 + len(self.variants),
+                    [
+                        {
+                            "id": len(self.variants) + 500,
+                            "label": label,
+                            "option_id": 7,
+                            "option_display_name": "Size",
+                        }
+                    ],
+                )
+                self.stock[(DEFAULT_LOCATION, variant_id)] = on_hand
+            return copy.deepcopy(product)
+
+    def _new_variant(
+        self, product_id: int, sku: str, sku_id: int | None, options: list[dict[str, Any]]
+    ) -> int:
+        self._next_catalog += 1
+        self.variants[self._next_catalog] = {
+            "id": self._next_catalog,
+            "product_id": product_id,
+            "sku": sku,
+            "sku_id": sku_id,
+            "option_values": options,
+            "price": None,
+            "purchasing_disabled": False,
+        }
+        return self._next_catalog
+
+    def variant_of(self, sku: str) -> dict[str, Any]:
+        """The variant with this SKU (a product's own SKU is its base variant's)."""
+        with self.lock:
+            return copy.deepcopy(next(v for v in self.variants.values() if v["sku"] == sku))
+
+    def stock_of(self, sku: str, location: int = DEFAULT_LOCATION) -> int | None:
+        with self.lock:
+            return self.stock.get((location, self.variant_of(sku)["id"]))
+
+    def _tracked_here(self, variant: dict[str, Any]) -> str | None:
+        """None when BigCommerce keeps this variant's own stock count, else why it does not (its words)."""
+        product = self.catalog[variant["product_id"]]
+        base = variant["id"] == product["base_variant_id"]
+        tracking = product["inventory_tracking"]
+        if tracking == "product" and not base:
+            return f"Item with variant_id {variant['id']} is tracked by product, please update stock by product id"
+        if tracking == "variant" and base:
+            return f"Item with product_id {product['id']} is tracked by variant, please update stock by variant id"
+        if tracking == "none":
+            return f"Inventory tracking is disabled for the product with id {product['id']}"
+        return None
+
+    def _level(self, variant: dict[str, Any], location: int = DEFAULT_LOCATION) -> int:
+        product = self.catalog[variant["product_id"]]
+        if variant["id"] == product["base_variant_id"] and product["inventory_tracking"] == "variant":
+            return sum(
+                self.stock.get((location, v["id"]), 0)
+                for v in self.variants.values()
+                if v["product_id"] == product["id"] and v["id"] != variant["id"]
+            )
+        return self.stock.get((location, variant["id"]), 0) if product["inventory_tracking"] != "none" else 0
+
+    def _collection(self, request: Request, rows: list[dict[str, Any]]) -> Response:
+        page, limit = int(request.param("page") or 1), int(request.param("limit") or 50)
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            return Response(422, {"status": 422, "title": "page must be 1 or more and limit 1 to 250"})
+        fields = [f for f in (request.param("include_fields") or "").split(",") if f]
+        if fields:
+            rows = [{k: v for k, v in row.items() if k == "id" or k in fields} for row in rows]
+        pages = max(1, -(-len(rows) // limit))
+        chunk = copy.deepcopy(rows[(page - 1) * limit : page * limit])
+        pagination = {
+            "total": len(rows),
+            "count": len(chunk),
+            "per_page": limit,
+            "current_page": page,
+            "total_pages": pages,
+            "links": {"current": f"?page={page}&limit={limit}"},
+        }
+        return Response(200, {"data": chunk, "meta": {"pagination": pagination}})
+
+    def _products(self, request: Request) -> Response:
+        wanted = {s.casefold() for s in (request.param("sku:in") or "").split(",") if s}
+        single = request.param("sku")
+        ids = {int(i) for i in (request.param("id:in") or "").split(",") if i}
+        rows = []
+        for product in self.catalog.values():
+            if wanted and product["sku"].casefold() not in wanted:
+                continue
+            if single is not None and product["sku"].casefold() != single.casefold():
+                continue
+            if ids and product["id"] not in ids:
+                continue
+            base = self.variants[product["base_variant_id"]]
+            rows.append({**product, "inventory_level": self._level(base)})
+        return self._collection(request, rows)
+
+    def _variants(self, request: Request) -> Response:
+        """Option variants by `sku` (the product's own SKU is found with products?sku:in, as documented)."""
+        sku = request.param("sku")
+        products = {int(i) for i in (request.param("product_id:in") or "").split(",") if i}
+        rows = [
+            {**v, "inventory_level": self._level(v)}
+            for v in self.variants.values()
+            if (sku is None or (v["sku"].casefold() == sku.casefold() and v["sku_id"] is not None))
+            and (not products or v["product_id"] in products)
+        ]
+        return self._collection(request, rows)
+
+    def _put_variants(self, request: Request) -> Response:
+        body = request.json()
+        if not isinstance(body, list):
+            return Response(422, {"status": 422, "title": "The request body must be a list of variants"})
+        if len(body) > VARIANTS_BATCH:
+            return Response(
+                413,
+                {
+                    "status": 413,
+                    "title": "The request payload is too large. The maximum items allowed in the array is 50",
+                },
+            )
+        errors = []
+        for entry in body:
+            variant = self.variants.get(entry.get("id", 0)) if isinstance(entry, dict) else None
+            level = entry.get("inventory_level") if isinstance(entry, dict) else None
+            if variant is None:
+                errors.append({"status": 422, "title": f"Variant {entry!r} was not found"})
+            elif not isinstance(level, int) or not 0 <= level <= MAX_STOCK:
+                errors.append(
+                    {"status": 422, "title": f"inventory_level of variant {variant['id']} is invalid"}
+                )
+            elif (problem := self._tracked_here(variant)) is not None:
+                errors.append({"status": 422, "title": problem})
+        if errors:
+            return Response(422, {"batch_errors": errors})
+        for entry in body:
+            self.stock[(DEFAULT_LOCATION, entry["id"])] = entry["inventory_level"]
+        answered = [
+            {**self.variants[e["id"]], "inventory_level": self._level(self.variants[e["id"]])} for e in body
+        ]
+        return Response(200, {"data": copy.deepcopy(answered), "meta": {}})
+
+    def _inventory_items(self, request: Request) -> Response:
+        def numbers(name: str) -> set[int]:
+            return {int(i) for i in (request.param(name) or "").split(",") if i}
+
+        skus = {s.casefold() for s in (request.param("sku:in") or "").split(",") if s}
+        variant_ids, product_ids, locations = (
+            numbers("variant_id:in"),
+            numbers("product_id:in"),
+            numbers("location_id:in"),
+        )
+        rows = []
+        for variant in self.variants.values():
+            if self._tracked_here(variant) is not None:
+                continue
+            if (skus and variant["sku"].casefold() not in skus) or (
+                variant_ids and variant["id"] not in variant_ids
+            ):
+                continue
+            if product_ids and variant["product_id"] not in product_ids:
+                continue
+            places = []
+            for location_id, place in self.locations.items():
+                if locations and location_id not in locations:
+                    continue
+                on_hand = self.stock.get((location_id, variant["id"]), 0)
+                places.append(
+                    {
+                        "location_id": location_id,
+                        "location_code": place["code"],
+                        "location_name": place["name"],
+                        "available_to_sell": on_hand,
+                        "total_inventory_onhand": on_hand,
+                        "location_enabled": True,
+                        "settings": {
+                            "safety_stock": 0,
+                            "is_in_stock": True,
+                            "warning_level": 0,
+                            "bin_picking_number": "",
+                        },
+                    }
+                )
+            identity = {
+                "sku": variant["sku"],
+                "variant_id": variant["id"],
+                "product_id": variant["product_id"],
+            }
+            if variant["sku_id"] is not None:
+                identity["sku_id"] = variant["sku_id"]
+            rows.append({"identity": identity, "locations": places})
+        return self._collection(request, rows)
+
+    def _absolute(self, request: Request) -> Response:
+        """An absolute adjustment: every item is checked first and the batch is taken or refused whole."""
+        body = request.json()
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or len(items) > 2000:
+            return unprocessable("items must list 1 to 2000 inventory items")
+        settled: list[tuple[int, int, int]] = []
+        for item in items:
+            if not isinstance(item, dict) or item.get("location_id") not in self.locations:
+                return unprocessable(
+                    f"Location {item.get('location_id') if isinstance(item, dict) else item!r} was not found"
+                )
+            named = [k for k in ("sku", "variant_id", "product_id") if k in item]
+            if len(named) != 1:
+                return unprocessable("One of sku, product_id or variant_id is required to identify the item")
+            if named == ["product_id"]:
+                product = self.catalog.get(item["product_id"])
+                variant = self.variants[product["base_variant_id"]] if product else None
+            elif named == ["variant_id"]:
+                variant = self.variants.get(item["variant_id"])
+                if (
+                    variant is not None
+                    and variant["id"] == self.catalog[variant["product_id"]]["base_variant_id"]
+                ):
+                    product = self.catalog[variant["product_id"]]
+                    if product["inventory_tracking"] == "product":
+                        return unprocessable(
+                            f"[Item with variant_id {variant['id']} is tracked by product, please update stock by product id]"
+                        )
+            else:
+                variant = next((v for v in self.variants.values() if v["sku"] == item["sku"]), None)
+            if variant is None:
+                return unprocessable(f"Items with identity: [{named[0]} {item[named[0]]}] were not found")
+            problem = self._tracked_here(variant)
+            if problem is not None:
+                return unprocessable(f"[{problem}]")
+            quantity = item.get("quantity")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= MAX_STOCK:
+                return unprocessable(f"The quantity of item {variant['sku']} must be 0 to {MAX_STOCK}")
+            settled.append((item["location_id"], variant["id"], quantity))
+        for location_id, variant_id, quantity in settled:
+            self.stock[(location_id, variant_id)] = quantity
+        self.adjustments.append(copy.deepcopy(body))
+        return Response(200, {"transaction_id": str(uuid.uuid4())})
 
     # -- API -----------------------------------------------------------------------------------------
     def _quota_left(self) -> tuple[int, int]:
@@ -304,9 +615,19 @@ class FakeBigCommerce(FakeStore):
             return response
 
     def _route(self, request: Request, path: str) -> Response:
+        parts = path.strip("/").split("/")
+        if request.method == "PUT" and parts == ["v3", "catalog", "variants"]:
+            return self._put_variants(request)
+        if request.method == "PUT" and parts == ["v3", "inventory", "adjustments", "absolute"]:
+            return self._absolute(request)
         if request.method != "GET":
             return Response(405, [{"status": 405, "message": "Method not allowed"}])
-        parts = path.strip("/").split("/")
+        if parts == ["v3", "catalog", "products"]:
+            return self._products(request)
+        if parts == ["v3", "catalog", "variants"]:
+            return self._variants(request)
+        if parts == ["v3", "inventory", "items"]:
+            return self._inventory_items(request)
         if parts == ["v2", "store"]:
             return Response(200, {"id": self.store_hash, "name": self.store_name, "domain": "example.com"})
         if parts == ["v2", "orders"]:

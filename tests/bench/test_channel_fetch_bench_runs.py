@@ -21,7 +21,18 @@ def test_channel_fetch_benchmark_prints_a_row_per_store_and_size():
     rows = [line.split() for line in done.stdout.splitlines()[1:]]
     assert {(r[0], r[1]) for r in rows} == {
         (kind, n)
-        for kind in ("shopify", "shipstation", "woocommerce", "custom_store", "bigcommerce")
+        for kind in (
+            "shopify",
+            "shipstation",
+            "woocommerce",
+            "custom_store",
+            "bigcommerce",
+            "stripe",
+            "magento",
+            "square",
+            "amazon",
+            "walmart",
+        )
         for n in ("30", "300")
     }
     for row in rows:

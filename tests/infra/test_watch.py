@@ -121,7 +121,7 @@ def test_every_alarm_notifies_the_topic_and_the_email_subscribes_to_it(merged: d
 
 def test_function_alarms_cover_every_function_by_reference(merged: dict[str, Any]) -> None:
     functions = set(_functions(merged))
-    assert "DeadLetterWatch" in functions and len(functions) == 6
+    assert {"DeadLetterWatch", "DailySummary"} <= functions and len(functions) == 7
     for metric_name in ("Errors", "Throttles"):
         named = {
             m["Dimensions"][0]["Value"]["Ref"]
@@ -419,3 +419,16 @@ def test_dlq_cli_lists_and_redrives(aws: str, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.delenv("LEDGERBRIDGE_RESOURCE_PREFIX")
         get_settings.cache_clear()
         configure(get_settings())
+
+
+def test_daily_summary_runs_once_a_day_and_may_send_only_from_its_sender(merged: dict[str, Any]) -> None:
+    function = merged["Resources"]["DailySummary"]["Properties"]
+    (schedule,) = function["Events"].values()
+    assert schedule["Properties"]["Schedule"] == "cron(0 7 * * ? *)"
+    assert function["Environment"]["Variables"]["LEDGERBRIDGE_SUMMARY_FROM"] == {"Ref": "SummaryFromEmail"}
+    statements = merged["Resources"]["LedgerbridgeLambdaRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    (mail,) = [s for s in statements if isinstance(s, dict) and s.get("Sid") == "DailySummaryMail"]
+    assert mail["Action"] == "ses:SendEmail"
+    assert mail["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SummaryFromEmail"}}}

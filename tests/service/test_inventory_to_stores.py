@@ -152,7 +152,7 @@ def test_a_channel_that_only_receives_quantities_has_no_task(company, shop):
         {
             "settings": {
                 "directions": ["orders_to_quickbooks", "inventory_to_store"],
-                "accounts": {"deposit": "Undeposited Funds"},
+                "accounts": {"deposit": "Undeposited Funds", "income": "Sales"},
             }
         },
     )
@@ -248,7 +248,8 @@ def test_directions_must_fit_the_channel_kind(company, shop):
     }
     refused = company.api.call("POST", "/api/v1/channels", body)
     assert refused.status_code == 400
-    assert "inventory_to_store" in json.loads(refused.body)["message"]
+    assert "settings.directions" in json.loads(refused.body)["details"]["fields"]
+    assert "Inventory can be sent only to a store" in json.loads(refused.body)["message"]
     body["kind"], body["credentials"] = "shopify", shopify_credentials(shop)
     body["settings"] = {
         "directions": ["inventory_to_store"],

@@ -191,3 +191,56 @@ def _channel(channel_id: str):
     found = channels.get(channel_id)
     assert found is not None
     return found
+
+
+def test_an_order_rule_keeps_a_sale_out_of_shipstation(company, shipstation):
+    """EXCLUDE_FROM_SHIPSTATION (an order rule): the QuickBooks sale posted for the order is not sent to
+    ShipStation; the store's other orders are."""
+    from tests.service.test_post_orders import order
+
+    channel = outbound_channel(company, shipstation, shipstation_class="")
+    store = company.api.json(
+        "POST",
+        "/api/v1/channels",
+        {
+            "connection_id": company.conn["id"],
+            "kind": "custom_store",
+            "name": "Web",
+            "settings": {
+                "transaction_type": "sales_order",
+                "accounts": {"deposit": "Undeposited Funds", "income": "Sales"},
+                "shipping_item": "Shipping",
+            },
+        },
+        expect=201,
+    )
+    company.api.json(
+        "POST",
+        "/api/v1/rules",
+        {
+            "name": "Pickups are not shipped",
+            "conditions": [{"field": "tags", "op": "in_list", "values": ["pickup"]}],
+            "actions": [{"action": "EXCLUDE_FROM_SHIPSTATION"}],
+        },
+        expect=201,
+    )
+    address = {
+        "line1": "410 Mill Road",
+        "city": "Tacoma",
+        "state": "WA",
+        "postal_code": "98402",
+        "country": "US",
+    }
+    today = datetime.now(UTC).isoformat()  # sales dated before the channel was added are not read
+    docs = [
+        order(n, created_at=today, shipping_address=address, tags=tags)
+        for n, tags in ((1, ["pickup"]), (2, []))
+    ]
+    company.api.json("POST", f"/api/v1/channels/{store['id']}/orders", {"orders": docs}, expect=202)
+    company.clock.advance(5)
+    company.session()  # the orders become sales orders in QuickBooks
+    company.clock.advance(5)
+    company.session()  # the sales are read for ShipStation
+    store_push.push_sales(channel["id"])
+    assert set(sales(company, channel["id"])) == {"2002"}
+    assert shipstation.order_count == 1

@@ -99,6 +99,12 @@ def seed(api: Api, tag: str) -> Seeded:
         ]
     )
     sync_runs.start(conn["id"], f"{tag}-ticket", now)
+    rule = api.json(
+        "POST",
+        "/api/v1/rules",
+        {"name": f"{tag} rule", "actions": [{"action": "SET_CLASS", "class_name": f"{tag} class"}]},
+        expect=201,
+    )
     key = api.json("POST", "/api/v1/api-keys", {"label": f"{tag} key"}, expect=201)
     first_key = next(k for k in api.json("GET", "/api/v1/api-keys")["api_keys"] if k["id"] != key["id"])
     s.ids = {
@@ -109,6 +115,7 @@ def seed(api: Api, tag: str) -> Seeded:
         "run_id": run.run_id,
         "key_id": key["id"],
         "kind": "item",
+        "rule_id": rule["id"],
     }
     s.secrets = {
         api.tenant_id,
@@ -121,6 +128,7 @@ def seed(api: Api, tag: str) -> Seeded:
         first_key["id"],
         first_key["prefix"],
         *order_keys,
+        rule["id"],
     }
     return s
 

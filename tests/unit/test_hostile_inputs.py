@@ -230,3 +230,24 @@ def test_an_order_id_of_blanks_is_refused_as_missing(blanks: str) -> None:
     with pytest.raises(OrderInvalid) as refused:
         parse_order({**ORDER, "id": blanks})
     assert refused.value.problems["id"] == "is required"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=6),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(value=st.one_of(JSON_VALUES, st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=60)))
+def test_order_attributes_are_text_pairs_or_refused_by_name(value: object) -> None:
+    """The store's own fields of an order (`attributes`, for order rules): an object of text values, bounded,
+    else refused naming `attributes`; never a crash, never a value that is not text."""
+    try:
+        order = parse_order({**ORDER, "attributes": value})
+    except OrderInvalid as exc:
+        assert set(exc.problems) == {"attributes"}
+        return
+    assert len(order.attributes) <= 50
+    assert all(isinstance(k, str) and isinstance(v, str) and k for k, v in order.attributes.items())

@@ -91,4 +91,8 @@ def test_a_store_hash_that_is_not_one_is_refused_before_any_request(fake: FakeBi
 
 def test_spec() -> None:
     assert (SPEC.kind, SPEC.vendor) == ("bigcommerce", "BigCommerce")
-    assert [(f.name, f.secret) for f in SPEC.fields] == [("store_hash", False), ("access_token", True)]
+    assert [(f.name, f.secret, f.required) for f in SPEC.fields] == [
+        ("store_hash", False, True),
+        ("access_token", True, True),
+        ("location_id", False, False),
+    ]

@@ -152,6 +152,105 @@ class BigCommerceAdapter(Adapter):
         return float(fake.window_ms) / 1000.0
 
 
+class StripeAdapter(Adapter):
+    """Orders are successful charges; a change is a refund (Stripe's `created` never changes); throttles by
+    its per-second read allowance: 429 with no Retry-After, waited out by exponential back-off (1 s first)."""
+
+    kind = "stripe"
+    rejected = "Stripe rejected the restricted API key"
+    wrong = {"api_key": "rk_test_not_the_key"}
+
+    def order_id(self, document: Mapping[str, Any]) -> str:
+        return str(document.get("payment_intent") or document["id"])
+
+    def throttle(self, fake: Any) -> None:
+        fake.exhaust_rate_limit()
+
+    def throttle_wait(self, fake: Any) -> float:
+        return 1.0
+
+
+class SquareAdapter(Adapter):
+    """Throttles with 429 RATE_LIMITED and no header: the connector waits 1 s, then doubles."""
+
+    kind = "square"
+    rejected = "Square rejected the access token"
+    wrong = {"access_token": "EAAA-not-the-token"}
+
+    def throttle(self, fake: Any) -> None:
+        fake.exhaust_rate_limit()
+
+    def throttle_wait(self, fake: Any) -> float:
+        return 1.0
+
+
+class MagentoAdapter(Adapter):
+    """Orders keyed by entity_id; Magento has no rate-limit headers: a CDN in front of it answers 429 with
+    Retry-After until its window resets."""
+
+    kind = "magento"
+    id_field = "entity_id"
+    rejected = "Magento rejected the integration's access token."
+    wrong = {"access_token": "not-the-token"}
+
+    def throttle(self, fake: Any) -> None:
+        fake.exhaust_rate_limit()
+
+    def throttle_wait(self, fake: Any) -> float:
+        return float(fake.rate_window)
+
+
+class WalmartAdapter(Adapter):
+    """Purchase orders keyed by purchaseOrderId; throttles by its call tokens: 429 with x-next-replenish-time
+    (epoch ms), waited for on the connector's clock (the virtual clock here)."""
+
+    kind = "walmart"
+    id_field = "purchaseOrderId"
+    rejected = "Walmart rejected the client ID and client secret."
+    wrong = {"client_secret": "not-the-secret"}
+
+    def start(self, clock: VirtualClock) -> Any:
+        fake = super().start(clock)
+        fake.rate_clock = clock.now
+        return fake
+
+    def connect(
+        self, fake: Any, clock: VirtualClock, *, page_size: int | None = 5, wrong: bool = False
+    ) -> Connector:
+        from chalicelib.channels.walmart import Walmart
+
+        credentials = {**FAKES[self.kind].credentials(fake), **(self.wrong if wrong else {})}
+        options = HttpOptions(
+            allow_private_urls=True,
+            sleep=clock.sleep,
+            page_size=page_size,
+            base_url_overrides={self.kind: fake.base_url},
+        )
+        return Walmart(credentials, options, now=clock.now)
+
+    def throttle(self, fake: Any) -> None:
+        fake.exhaust_rate_limit()
+
+    def throttle_wait(self, fake: Any) -> float:
+        return float(fake.window)
+
+
+class AmazonAdapter(Adapter):
+    """Orders keyed by AmazonOrderId; throttles by getOrders' token bucket: 429 with x-amzn-RateLimit-Limit,
+    waited out for one token's restore time (1 / 0.0167 s)."""
+
+    kind = "amazon"
+    id_field = "AmazonOrderId"
+    rejected = "Amazon rejected the app's credentials."
+    wrong = {"client_secret": "amzn1.oa2-cs.v1.not-the-secret"}
+
+    def throttle(self, fake: Any) -> None:
+        fake.exhaust_rate_limit("getOrders")
+
+    def throttle_wait(self, fake: Any) -> float:
+        return 1.0 / 0.0167
+
+
 ADAPTERS: dict[str, Adapter] = {
     a.kind: a
     for a in (
@@ -160,5 +259,10 @@ ADAPTERS: dict[str, Adapter] = {
         WooCommerceAdapter(),
         CustomStoreAdapter(),
         BigCommerceAdapter(),
+        StripeAdapter(),
+        SquareAdapter(),
+        MagentoAdapter(),
+        WalmartAdapter(),
+        AmazonAdapter(),
     )
 }
