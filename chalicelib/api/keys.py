@@ -1,4 +1,5 @@
-"""REST: /api/v1/api-keys — the tenant's API keys (secrets shown once, at creation)."""
+"""REST: /api/v1/api-keys — the tenant's API keys (secrets shown once, at creation); /api/v1/account — the
+tenant's own settings (where the daily summary goes)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,17 @@ def list_keys() -> Response:
 def revoke_key(key_id: str) -> Response:
     tenant = tenant_of(bp.current_request)
     return json_response(key_view(tenancy.revoke_key(tenant.tenant_id, key_id)))
+
+
+@rest_route(bp, "/api/v1/account", ["GET"])
+def get_account() -> Response:
+    tenant = tenant_of(bp.current_request)
+    return json_response(tenancy.account_view(tenancy.require_tenant(tenant.tenant_id)))
+
+
+@rest_route(bp, "/api/v1/account", ["PUT"])
+def update_account() -> Response:
+    tenant = tenant_of(bp.current_request)
+    return json_response(
+        tenancy.account_view(tenancy.update_account(tenant.tenant_id, json_body(bp.current_request)))
+    )

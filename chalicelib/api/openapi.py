@@ -285,6 +285,19 @@ def spec_template() -> dict[str, Any]:
             "/api/v1/api-keys/{key_id}": {
                 "delete": _op("Revoke an API key", params=[_path("key_id", "A key id (key_...)")])
             },
+            "/api/v1/account": {
+                "get": _op("The tenant's own settings (where the daily summary goes)"),
+                "put": _op(
+                    "Set where the daily summary goes (null or empty: the deployment's default address)",
+                    body={
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "summary_email": {"type": "string", "nullable": True, "maxLength": 254}
+                        },
+                    },
+                ),
+            },
             "/api/v1/connections": {
                 "post": _op(
                     "Create a connection (one QuickBooks company file)",

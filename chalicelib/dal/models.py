@@ -42,6 +42,7 @@ class TenantModel(_Base):
     tenant_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    summary_email = UnicodeAttribute(null=True)  # where the merchant's daily summary goes
 
 
 class ApiKeysByTenant(GlobalSecondaryIndex["ApiKeyModel"]):  # type: ignore[no-untyped-call]

@@ -19,6 +19,7 @@ class Tenant:
     tenant_id: str
     name: str
     created_at: datetime
+    summary_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ApiKey:
 
 
 def _tenant(m: TenantModel) -> Tenant:
-    return Tenant(tenant_id=m.tenant_id, name=m.name, created_at=m.created_at)
+    return Tenant(tenant_id=m.tenant_id, name=m.name, created_at=m.created_at, summary_email=m.summary_email)
 
 
 def _key(m: ApiKeyModel) -> ApiKey:
@@ -134,3 +135,9 @@ def revoke_api_key(tenant_id: str, key_id: str) -> ApiKey:
                     raise
         return _key(model)
     raise NotFound(f"no API key {key_id}")
+
+
+def set_summary_email(tenant_id: str, email: str | None) -> None:
+    """Where the tenant's daily summary goes (None: the deployment's default address)."""
+    action = TenantModel.summary_email.set(email) if email else TenantModel.summary_email.remove()
+    TenantModel(tenant_id).update(actions=[action], condition=TenantModel.tenant_id.exists())

@@ -1,4 +1,4 @@
-// API keys: create one with a label (the key is shown once), revoke one.
+// API keys: create one with a label (the key is shown once), revoke one; and where the daily summary goes.
 
 import { api, get, path, post } from "./api.js";
 import { act, append, clear, field, h, table, when } from "./dom.js";
@@ -57,4 +57,26 @@ export async function renderKeys(view, ctx) {
   }
 
   await load();
+  await renderSummaryAddress(view, ctx);
+}
+
+async function renderSummaryAddress(view, ctx) {
+  const errors = h("div");
+  const account = await get("/api/v1/account");
+  const email = h("input", { id: "summary-email", type: "email", maxlength: "254", autocomplete: "email", value: account.summary_email || "" });
+  const save = h("button", { type: "submit" }, "Save");
+  const form = h(
+    "form",
+    { class: "toolbar", novalidate: "" },
+    field("Daily summary to", email, "Each morning: yesterday's sales and anything that needs you. Leave empty to use the service's default address."),
+    save,
+  );
+  append(view, h("h2", {}, "Daily summary e-mail"), form, errors);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(save, errors, async () => {
+      const saved = await api("PUT", "/api/v1/account", { summary_email: email.value.trim() || null });
+      ctx.toast(saved.summary_email ? `The daily summary goes to ${saved.summary_email}.` : "The daily summary goes to the service's default address.");
+    });
+  });
 }

@@ -27,21 +27,26 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", text)
 
 
-def deliver(summary: DailySummary, tenant_name: str, settings: Settings | None = None) -> Delivery:
+def deliver(
+    summary: DailySummary, tenant_name: str, settings: Settings | None = None, *, to: str | None = None
+) -> Delivery:
+    """Send the summary to `to` (the merchant's own address, `PUT /api/v1/account`), else to the deployment's
+    LEDGERBRIDGE_SUMMARY_TO."""
     s = settings or get_settings()
+    recipient = to or s.summary_to
     subject = f"{tenant_name}: {summary.subject}"
     if s.aws_endpoint_url:  # the local stack: no mail leaves the machine
         folder = Path(s.mail_dir)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"daily-summary-{summary.day.isoformat()}-{_safe(summary.tenant_id)}.txt"
-        to = s.summary_to or "(no address set: LEDGERBRIDGE_SUMMARY_TO)"
-        path.write_text(f"To: {to}\nSubject: {subject}\n\n{summary.text}", encoding="utf-8")
+        shown = recipient or "(no address set: PUT /api/v1/account or LEDGERBRIDGE_SUMMARY_TO)"
+        path.write_text(f"To: {shown}\nSubject: {subject}\n\n{summary.text}", encoding="utf-8")
         return Delivery(summary.tenant_id, subject, str(path))
-    if not (s.summary_from and s.summary_to):
+    if not (s.summary_from and recipient):
         return Delivery(summary.tenant_id, subject, "skipped: no sender or recipient set")
     answer = client("ses", s).send_email(
         Source=s.summary_from,
-        Destination={"ToAddresses": [s.summary_to]},
+        Destination={"ToAddresses": [recipient]},
         Message={
             "Subject": {"Data": subject[:200], "Charset": "UTF-8"},
             "Body": {"Text": {"Data": summary.text, "Charset": "UTF-8"}},
@@ -56,7 +61,9 @@ def send_daily_summaries(now: datetime | None = None, settings: Settings | None 
     sent = []
     for tenant in tenants.list_tenants():
         try:
-            delivery = deliver(daily_summary(tenant.tenant_id, now), tenant.name, settings)
+            delivery = deliver(
+                daily_summary(tenant.tenant_id, now), tenant.name, settings, to=tenant.summary_email
+            )
         except Exception:
             logger.exception("daily summary not sent", extra={"tenant_id": tenant.tenant_id})
             continue

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from chalicelib.dal import tenants
 from chalicelib.dal.tenants import ApiKey, Tenant
-from chalicelib.errors import NotFound, Unauthorized
+from chalicelib.errors import BadRequest, NotFound, Unauthorized
+from chalicelib.validation import text_problem
 
 BEARER = "bearer "
 
@@ -45,3 +48,39 @@ def require_tenant(tenant_id: str) -> Tenant:
     if tenant is None:
         raise NotFound(f"no tenant {tenant_id}")
     return tenant
+
+
+MAX_EMAIL = 254
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def account_view(tenant: Tenant) -> dict[str, object]:
+    return {"id": tenant.tenant_id, "name": tenant.name, "summary_email": tenant.summary_email}
+
+
+def update_account(tenant_id: str, body: object) -> Tenant:
+    """The merchant's own settings: `summary_email`, where the daily summary goes (null or "": the deployment's
+    default address)."""
+    if not isinstance(body, dict):
+        raise BadRequest(
+            'the body must be {"summary_email": ...}', details={"fields": {"body": "must be an object"}}
+        )
+    unknown = sorted(set(body) - {"summary_email"})
+    if unknown:
+        raise BadRequest(
+            f"unknown field {unknown[0]!r}",
+            details={"fields": {name[:100]: "unknown field" for name in unknown}},
+        )
+    email = body.get("summary_email")
+    if email is not None and not isinstance(email, str):
+        raise BadRequest(
+            "The daily summary address must be text.", details={"fields": {"summary_email": "must be text"}}
+        )
+    email = (email or "").strip()
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email) or text_problem(email) is not None):
+        raise BadRequest(
+            "The daily summary address is not an e-mail address.",
+            details={"fields": {"summary_email": "must be an e-mail address such as owner@example.com"}},
+        )
+    tenants.set_summary_email(tenant_id, email or None)
+    return require_tenant(tenant_id)
