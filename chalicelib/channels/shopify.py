@@ -65,6 +65,7 @@ from chalicelib.channels.base import (
     skus_by_key,
     stock_key,
 )
+from chalicelib.channels.values import attributes
 from chalicelib.orders.model import OrderInvalid
 
 API_VERSION = "2025-01"
@@ -89,7 +90,7 @@ _REFUND_LINE = f"quantity lineItem {{ id }} subtotalSet {_MONEY}"
 _REFUND_SHIPPING = f"subtotalAmountSet {_MONEY}"
 _PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 _ORDER = f"""
-      id name createdAt updatedAt currencyCode email phone note tags
+      id name createdAt updatedAt currencyCode email phone note tags customAttributes {{ key value }}
       cancelledAt closedAt displayFinancialStatus displayFulfillmentStatus taxesIncluded discountCodes
       customer {{ firstName lastName email phone }}
       billingAddress {_ADDRESS}
@@ -909,6 +910,11 @@ class ShopifyConnector:
             "total": str(total),
             "note": _text(node.get("note"), 4000),
             "tags": [t for t in node.get("tags") or () if isinstance(t, str)],
+            "attributes": attributes(
+                (a.get("key"), a.get("value"))
+                for a in node.get("customAttributes") or ()
+                if isinstance(a, dict)
+            ),
             "source": "shopify",
             "status": status,
         }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from chalicelib.validation import text_problem
 
 CENT = Decimal("0.01")
 
@@ -50,3 +53,24 @@ def parse_time(value: Any) -> datetime:
 def iso_z(moment: datetime) -> str:
     """2026-11-22T10:00:00Z (UTC, whole seconds)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+MAX_ATTRIBUTES = 50
+
+
+def attributes(pairs: Iterable[tuple[Any, Any]]) -> dict[str, str]:
+    """A store's own fields of an order ((name, value) pairs: Shopify's custom attributes, WooCommerce's public
+    meta data) as the canonical order's `attributes`, for order rules: text values only, names up to 100 and values
+    up to 500 characters, at most MAX_ATTRIBUTES; a pair that is not text is left out, never the order."""
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if not (isinstance(key, str) and key.strip() and isinstance(value, str | int | float)) or isinstance(
+            value, bool
+        ):
+            continue
+        name, shown = text(key, 100), text(str(value), 500)
+        if text_problem(name) is None and text_problem(shown, multiline=True) is None:
+            found.setdefault(name, shown)
+        if len(found) == MAX_ATTRIBUTES:
+            break
+    return found

@@ -58,7 +58,7 @@ from chalicelib.channels.base import (
     text,
 )
 from chalicelib.channels.paging import OffsetKeyset
-from chalicelib.validation import text_problem
+from chalicelib.channels.values import attributes
 
 PAGE_SIZE = 100  # WooCommerce's maximum per_page
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -464,28 +464,13 @@ def document(raw: Any, refunds: list[Any]) -> dict[str, Any]:
 
 
 def meta_attributes(meta: Any) -> dict[str, str]:
-    """The order's public custom fields (meta_data whose key does not start with "_": WooCommerce hides those),
-    with text values, as attributes order rules can test (at most 50)."""
-    found: dict[str, str] = {}
-    for entry in meta if isinstance(meta, list) else ():
-        if not isinstance(entry, Mapping):
-            continue
-        key, value = entry.get("key"), entry.get("value")
-        if not (
-            isinstance(key, str)
-            and key.strip()
-            and not key.startswith("_")
-            and isinstance(value, str | int | float)
-        ):
-            continue
-        name, shown = text(key, 100), text(str(value), 500)
-        if (
-            text_problem(name) is None and text_problem(shown, multiline=True) is None
-        ):  # else left out, not the order
-            found.setdefault(name, shown)
-        if len(found) == 50:
-            break
-    return found
+    """The order's public custom fields (meta_data whose key does not start with "_": WooCommerce hides those)."""
+    entries = [e for e in (meta if isinstance(meta, list) else ()) if isinstance(e, Mapping)]
+    return attributes(
+        (e.get("key"), e.get("value"))
+        for e in entries
+        if not (isinstance(e.get("key"), str) and str(e.get("key")).startswith("_"))
+    )
 
 
 def line(entry: Any) -> dict[str, Any] | None:

@@ -1070,6 +1070,7 @@ class FakeShopify(FakeStore):
             "phone": None,
             "note": None,
             "tags": [],
+            "customAttributes": [],  # the order's note attributes (Attribute: key, value)
             "test": False,
             "cancelledAt": None,
             "cancelReason": None,
@@ -1231,6 +1232,7 @@ class FakeShopify(FakeStore):
             doc, [(numeric_id(doc["lineItems"]["nodes"][0]["id"]), 1)], Decimal(1), "n", None, self.now
         )
         doc["originalTotalDutiesSet"] = money(0, self.currency)
+        doc["customAttributes"] = [{"key": "gift_note", "value": "Sample"}]
         self._ids, self._numbers = saved_ids, saved_numbers
         return doc
 

@@ -570,3 +570,25 @@ def test_window_start_is_inclusive(fake: FakeShopify, clock: VirtualClock) -> No
     fetched = orders_of(fetch_all(connect(fake, clock), Window(since, fake.now)))
 
     assert [f.order_id for f in fetched] == [numeric_id(at_start["id"]), numeric_id(after["id"])]
+
+
+def test_note_attributes_and_the_gateway_reach_the_order_for_order_rules(
+    fake: FakeShopify, clock: VirtualClock
+) -> None:
+    """Shopify's custom attributes (the order's note attributes) become the canonical order's `attributes`, and
+    each payment keeps its gateway: what order rules test (an attribute that is not text is left out, not the
+    order)."""
+    doc = fake.add_order(gateway="shopify_payments")
+    fake.change_order(
+        doc["id"],
+        customAttributes=[
+            {"key": "pickup_location", "value": "Downtown"},
+            {"key": "gift", "value": "yes\x00"},  # not text a QuickBooks field could hold: left out
+            {"key": " ", "value": "no name"},
+        ],
+    )
+    fetched = only(connect(fake, clock), fake)
+    assert fetched.document is not None
+    order = parse_order(fetched.document)
+    assert dict(order.attributes) == {"pickup_location": "Downtown"}
+    assert [p.gateway for p in order.payments] == ["shopify_payments"]
