@@ -6,6 +6,7 @@ embedded local stack. Nothing outside `dal/` imports this module.
 
 from __future__ import annotations
 
+import botocore.session
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -17,6 +18,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import base as pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -535,8 +537,26 @@ ALL_MODELS: tuple[type[_Base], ...] = (
 )
 
 
+def share_service_descriptions() -> None:
+    """PynamoDB makes a botocore session per model connection and per thread, and each session would read and parse
+    DynamoDB's service description again (tens of milliseconds each, a Lambda's cold start paying it per model):
+    every session gets one loader instead, which parses each description once per process (idempotent)."""
+    if getattr(pynamodb_connection, "_ledgerbridge_shared_loader", False):
+        return
+    loader = botocore.session.get_session().get_component("data_loader")
+
+    def get_session() -> botocore.session.Session:
+        session = botocore.session.get_session()
+        session.register_component("data_loader", loader)
+        return session
+
+    pynamodb_connection.get_session = get_session  # type: ignore[attr-defined]
+    pynamodb_connection._ledgerbridge_shared_loader = True  # type: ignore[attr-defined]
+
+
 def configure(settings: Settings) -> None:
     """Point every model at this deployment's tables and endpoint (idempotent)."""
+    share_service_descriptions()
     for model in ALL_MODELS:
         model.Meta.table_name = settings.table_name(model.Meta.short_name)
         model.Meta.region = settings.region
