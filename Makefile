@@ -9,6 +9,8 @@ STAGE ?=
 DOMAIN ?=
 CERTIFICATE_ARN ?=
 ALARM_EMAIL ?=
+SUMMARY_FROM ?=
+SUMMARY_TO ?=
 
 .PHONY: run demo test lint typecheck unit integration bench clean-state package lock deploy destroy
 
@@ -64,7 +66,8 @@ deploy: $(STAMP)
 	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=<name> [DOMAIN=... CERTIFICATE_ARN=...] [ALARM_EMAIL=...]"; exit 2; }
 	$(BIN)/python -m ledgerbridge.deploy deploy --stage "$(STAGE)" \
 		$(if $(DOMAIN),--domain "$(DOMAIN)") $(if $(CERTIFICATE_ARN),--certificate-arn "$(CERTIFICATE_ARN)") \
-		$(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)")
+		$(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)") \
+		$(if $(SUMMARY_FROM),--summary-from "$(SUMMARY_FROM)") $(if $(SUMMARY_TO),--summary-to "$(SUMMARY_TO)")
 
 ## make destroy STAGE=dev: removes a non-production stage and everything it made (refuses prod)
 destroy: $(STAMP)

@@ -50,7 +50,14 @@ ARTIFACT_DAYS = 90
 KEY_DELETION_DAYS = 7  # KMS's shortest waiting period before a scheduled key is deleted  # old code zips and templates expire (CloudFormation and Lambda keep their own copies)
 WAIT = {"Delay": 10, "MaxAttempts": 360}  # an hour at most
 # Stack parameters set by the options of `deploy` (None: on an update, keep the stack's value).
-OPTION_PARAMETERS = ("PublicUrl", "DomainName", "CertificateArn", "AlarmEmail")
+OPTION_PARAMETERS = (
+    "PublicUrl",
+    "DomainName",
+    "CertificateArn",
+    "AlarmEmail",
+    "SummaryFromEmail",
+    "SummaryToEmail",
+)
 
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -90,6 +97,8 @@ class Options:
     domain: str | None = None
     certificate_arn: str | None = None
     alarm_email: str | None = None
+    summary_from: str | None = None  # the daily summary's sender (a verified SES identity)
+    summary_to: str | None = None  # its recipient when a merchant set none
     tenant_name: str = "First merchant"
 
     def __post_init__(self) -> None:
@@ -104,6 +113,8 @@ class Options:
             "DomainName": self.domain,
             "CertificateArn": self.certificate_arn,
             "AlarmEmail": self.alarm_email,
+            "SummaryFromEmail": self.summary_from,
+            "SummaryToEmail": self.summary_to,
         }
 
 
@@ -491,6 +502,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--domain", default=None, help="custom domain of the API (needs --certificate-arn)")
     up.add_argument("--certificate-arn", default=None, help="ACM certificate of --domain, same region")
     up.add_argument("--alarm-email", default=None, help="e-mail address subscribed to the alarms")
+    up.add_argument(
+        "--summary-from", default=None, help="the daily summary's sender (a verified SES identity)"
+    )
+    up.add_argument(
+        "--summary-to", default=None, help="the daily summary's recipient when a merchant set none"
+    )
     up.add_argument("--tenant-name", default="First merchant", help="name of the first tenant")
     up.add_argument(
         "--template", type=Path, default=None, help="an already packaged sam.yaml (zip beside it)"
@@ -507,6 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             domain=args.domain or None,
             certificate_arn=args.certificate_arn or None,
             alarm_email=args.alarm_email or None,
+            summary_from=args.summary_from or None,
+            summary_to=args.summary_to or None,
             tenant_name=args.tenant_name,
         )
         print(report(deploy(stage, options, template_path=args.template)))
