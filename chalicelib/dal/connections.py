@@ -140,6 +140,13 @@ def get_for_tenant(tenant_id: str, connection_id: str) -> Connection:
     return conn
 
 
+def company_country(connection_id: str) -> str:
+    """The country of the connection's company file as QuickBooks reported it (its edition shapes the qbXML);
+    US until it has connected."""
+    conn = get(connection_id)
+    return str((conn.company or {}).get("country") or "US") if conn is not None else "US"
+
+
 def list_for_tenant(tenant_id: str) -> list[Connection]:
     keys = [m.connection_id for m in ConnectionModel.by_tenant.query(tenant_id)]  # a keys-only index
     conns = [_connection(m) for m in ConnectionModel.batch_get(keys)] if keys else []

@@ -21,12 +21,11 @@ import secrets
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
-from chalicelib.dal import channels, company_lists, connections, mappings, orders
+from chalicelib.dal import channels, connections, mappings, orders
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
@@ -37,6 +36,7 @@ from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.rules import PostingExtras
 from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
+from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
 from chalicelib.sync.orders import POST_ORDER, order_refs
 from chalicelib.sync.recover_orders import (
@@ -93,14 +93,6 @@ def documents_needed(order: Order, settings: ChannelSettings) -> list[tuple[str,
     for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.refund_id)):
         needed.append((f"CreditMemo:{refund.refund_id}", "CreditMemo"))
     return needed
-
-
-def _added_name(element: etree._Element) -> str:
-    """The FullName an Item*Add/CustomerAdd request creates."""
-    add = element[0]
-    name = add.findtext("Name") or ""
-    parent = add.findtext("ParentRef/FullName")
-    return f"{parent}:{name}" if parent else name
 
 
 class PostOrders:
@@ -407,7 +399,7 @@ class PostOrders:
                 out.add_names["customer"][element.get("requestID", "")] = p.customer
                 added_customers.add(p.customer)
             for element in item_adds:
-                name = _added_name(element)
+                name = added_name(element)
                 added_items.add(name.casefold())
                 out.add_names["item"][element.get("requestID", "")] = name
             # Only what is read back is asked for: the answers shrink to a few ids per request.
@@ -574,44 +566,11 @@ def _give_back(refs: list[dict[str, Any]], state: dict[str, Any], ctx: JobContex
     state["refs"] = []
 
 
-@dataclass(frozen=True)
-class _CompanyItems:
-    """The company's cached item list, indexed by full name, name and manufacturer part number."""
-
-    by_full: dict[str, str]
-    by_name: dict[str, str]
-    by_mpn: dict[str, str]
-
-    @classmethod
-    def read(cls, connection_id: str) -> _CompanyItems:
-        records = company_lists.list_records(connection_id, "item")
-        by_name: dict[str, str] = {}
-        by_mpn: dict[str, str] = {}
-        for r in records:
-            by_name.setdefault(r.name.casefold(), r.full_name)
-            mpn = r.details.get("manufacturer_part_number")
-            if mpn:
-                by_mpn.setdefault(str(mpn).casefold(), r.full_name)
-        return cls({r.full_name.casefold(): r.full_name for r in records}, by_name, by_mpn)
-
-
-@lru_cache(maxsize=32)
-def _company_items(connection_id: str, lists_refreshed_at: str) -> _CompanyItems:
-    """A warm container keeps a company's item index until its lists are read again (the key changes then):
-    a batch no longer reads the whole list. Items the engine adds are in the mappings, asked per batch."""
-    return _CompanyItems.read(connection_id)
-
-
 class _ItemIndex:
     """The company's items as the cache and the mappings know them, to tell which a batch must add."""
 
     def __init__(self, connection_id: str, lists_refreshed_at: str | None = None) -> None:
-        items = (
-            _company_items(connection_id, lists_refreshed_at)
-            if lists_refreshed_at
-            else _CompanyItems.read(connection_id)
-        )
-        self.by_full, self.by_name, self.by_mpn = items.by_full, items.by_name, items.by_mpn
+        self.items = company_items(connection_id, lists_refreshed_at)
         self.connection_id = connection_id
         self._mapped: dict[str, str] = {}
         self._asked: set[str] = set()
@@ -641,13 +600,10 @@ class _ItemIndex:
         self.prefetch([p])
         items: dict[str, str] = {}
         missing: set[str] = set()
-        matching = p.settings.product_matching
         for key in keys:
             folded = key.casefold()
-            found = (
-                self.by_mpn.get(folded)
-                if matching == "manufacturer_part_number" and key in p.item_keys
-                else self.by_full.get(folded) or (self.by_name.get(folded) if matching == "name" else None)
+            found = self.items.find(
+                key, p.settings.product_matching, product=key in p.item_keys
             ) or self._mapped.get(folded)
             if found:
                 items[key] = found

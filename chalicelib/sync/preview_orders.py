@@ -2,9 +2,9 @@
 account, whether QuickBooks has its customer and items (the connection's cached lists and the names the posting
 learned), the adds the posting would send first, the totals check, the order rules that change it, and the qbXML.
 
-Nothing is sent or written. Items are matched as the posting matches them (`post_orders._ItemIndex`: the cached
-item list by full name, by name when the channel matches by name, by manufacturer part number when it matches by
-that, then the names earlier postings added); the customer by the names earlier postings added or found.
+Nothing is sent or written. Items are matched through the posting's own index (`company_items.CompanyItems`: the
+cached item list by full name, by name when the channel matches by name, by manufacturer part number when it
+matches by that), then the names earlier postings added; the customer by the names earlier postings added or found.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.dal import channels, company_lists, connections, mappings
+from chalicelib.dal import channels, connections, mappings
 from chalicelib.dal import orders as repo
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.orders import StoredOrder
@@ -28,6 +28,7 @@ from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.rules import PostingExtras
 from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
+from chalicelib.sync.company_items import CompanyItems, added_name, company_items
 from chalicelib.sync.order_preview import PREVIEW_VERSION
 from chalicelib.sync.post_orders import documents_needed
 
@@ -50,58 +51,27 @@ class LineKind(StrEnum):
 
 @dataclass(frozen=True)
 class _Items:
-    """The company's items as the cache and the mappings know them (as `post_orders._ItemIndex`)."""
+    """The company's items (the posting's index) and what the mappings know of the order's names."""
 
-    by_full: dict[str, str]
-    by_name: dict[str, str]
-    by_mpn: dict[str, str]
-    types: dict[str, str]  # full name (folded) -> item type
+    company: CompanyItems
     mapped: dict[str, str]
 
     @classmethod
     def read(cls, connection_id: str, keys: set[str]) -> _Items:
-        records = company_lists.list_records(connection_id, "item")
-        by_name: dict[str, str] = {}
-        by_mpn: dict[str, str] = {}
-        for r in records:
-            by_name.setdefault(r.name.casefold(), r.full_name)
-            mpn = r.details.get("manufacturer_part_number")
-            if mpn:
-                by_mpn.setdefault(str(mpn).casefold(), r.full_name)
         mapped = {n.casefold(): n for n in mappings.known(connection_id, "item", keys)} if keys else {}
-        return cls(
-            {r.full_name.casefold(): r.full_name for r in records},
-            by_name,
-            by_mpn,
-            {r.full_name.casefold(): str(r.details.get("item_type") or "") for r in records},
-            mapped,
-        )
+        return cls(company_items(connection_id), mapped)
+
+    @property
+    def types(self) -> dict[str, str]:
+        return self.company.types
 
     def find(self, key: str, settings: ChannelSettings, *, product: bool) -> str | None:
-        folded = key.casefold()
-        matching = settings.product_matching
-        found = (
-            self.by_mpn.get(folded)
-            if matching == "manufacturer_part_number" and product
-            else self.by_full.get(folded) or (self.by_name.get(folded) if matching == "name" else None)
-        )
-        return found or self.mapped.get(folded)
+        found = self.company.find(key, settings.product_matching, product=product)
+        return found or self.mapped.get(key.casefold())
 
 
 def _money(value: Any) -> str:
     return f"{value:.2f}"
-
-
-def _added_name(element: etree._Element) -> str:
-    add = element[0]
-    name = add.findtext("Name") or ""
-    parent = add.findtext("ParentRef/FullName")
-    return f"{parent}:{name}" if parent else name
-
-
-def _country(channel: Channel) -> str:
-    conn = connections.get(channel.connection_id)
-    return str((conn.company or {}).get("country") or "US") if conn is not None else "US"
 
 
 def _rule_names(tenant_id: str, rule_ids: Sequence[str]) -> list[dict[str, str]]:
@@ -207,7 +177,7 @@ def preview(
     )
     order, settings = ruled.order, ruled.settings
     extras = ruled.extras or PostingExtras()
-    country = _country(channel)
+    country = connections.company_country(channel.connection_id)
     recorded = stored.documents if stored is not None else {}
     documents = [
         {
@@ -259,7 +229,7 @@ def preview(
             adds = [
                 {
                     "kind": "customer" if r[0].tag == "CustomerAdd" else "item",
-                    "name": _added_name(r),
+                    "name": added_name(r),
                     "request": r[0].tag,
                 }
                 for r in requests

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from chalicelib.dal import channels
+from chalicelib.dal import channels, connections
 from chalicelib.dal import orders as order_repo
 from chalicelib.dal import rules as repo
 from chalicelib.dal.channels import Channel
@@ -744,14 +744,6 @@ def _rules_to_test(tenant_id: str, body: Mapping[str, Any], problems: dict[str, 
     return rules
 
 
-def _country_of(channel: Channel | None) -> str:
-    """The country of the channel's company file (its QuickBooks edition shapes the qbXML), US when unknown."""
-    from chalicelib.dal import connections
-
-    conn = connections.get(channel.connection_id) if channel is not None else None
-    return str((conn.company or {}).get("country") or "US") if conn is not None else "US"
-
-
 def test_rules(tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """Run rules on orders without changing anything: for each order, the order before and after every rule
     that changed it. The rules are the stored list, or `rules` (not saved); `rule_id` tests one of them alone.
@@ -790,7 +782,9 @@ def test_rules(tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
                     outcome.order,
                     outcome.settings,
                     outcome.posting.extras,
-                    country=_country_of(channel),
+                    country=connections.company_country(channel.connection_id)
+                    if channel is not None
+                    else "US",
                     connection_id=channel.connection_id if channel is not None else "preview",
                     channel_id=channel.channel_id if channel is not None else "preview",
                 ).view(),
