@@ -69,7 +69,6 @@ def remove_stale_lists(body: dict[str, Any]) -> int:
 
 
 class RefreshCompanyLists:
-    counts_are_totals = True  # its answers report the job's running totals
     kind = REFRESH_COMPANY_LISTS
     title = "refresh company lists"
     batch_size = 1
@@ -100,6 +99,7 @@ class RefreshCompanyLists:
         return render_message_set(requests, version=ctx.qbxml_version, on_error="continueOnError")
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        records = 0  # what this answer cached (Applied counts are each answer's own)
         state = dict(state)
         errors: list[str] = []
         by_request = {r.request_id: r for r in response.responses}
@@ -119,7 +119,9 @@ class RefreshCompanyLists:
                 if kind == ITEMS:
                     state["step"] = "done"
                 continue
-            state["records"] += self._store(ctx.connection_id, kind, rs, state["refresh_id"])
+            stored = self._store(ctx.connection_id, kind, rs, state["refresh_id"])
+            state["records"] += stored
+            records += stored
             if kind == ITEMS:
                 self._advance_items(state, rs)
             elif kind not in state["ok_kinds"]:
@@ -131,7 +133,7 @@ class RefreshCompanyLists:
             StorePushQueue().send(stale_lists_job(ctx.connection_id, state["ok_kinds"], state["refresh_id"]))
             if not state["failed_kinds"]:
                 connections.record_lists_refreshed(ctx.connection_id, ctx.now)
-        return Applied(state=state, done=done, counts={"list_records": state["records"]}, errors=errors)
+        return Applied(state=state, done=done, counts={"list_records": records}, errors=errors)
 
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         if state["step"] == "start":

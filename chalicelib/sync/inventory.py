@@ -45,7 +45,6 @@ def available(on_hand: Decimal, on_sales_orders: Decimal, subtract_sales_orders:
 
 
 class ReadInventory:
-    counts_are_totals = True  # its answers report the job's running totals
     kind = READ_INVENTORY
     title = "read inventory"
     batch_size = 1
@@ -111,6 +110,7 @@ class ReadInventory:
         return render_message_set([request], version=ctx.qbxml_version, on_error="continueOnError")
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        read = changed = 0  # this answer's own (Applied counts are each answer's)
         state = dict(state)
         phase = state["phase"]
         errors: list[str] = []
@@ -122,8 +122,12 @@ class ReadInventory:
             state["phase"] = "done"
         else:
             entries = self._entries(phase, rs, settings_from_json(state["settings"]), state)
-            state["read"] += len(rs.rets)
-            state["changed"] += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
+            read, changed = (
+                len(rs.rets),
+                self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx),
+            )
+            state["read"] += read
+            state["changed"] += changed
             if rs.has_more:
                 state["iterator_id"] = rs.iterator_id
                 state["remaining"] = rs.iterator_remaining_count or 0
@@ -136,7 +140,7 @@ class ReadInventory:
         return Applied(
             state=state,
             done=done,
-            counts={"inventory_items_read": state["read"], "inventory_changed": state["changed"]},
+            counts={"inventory_items_read": read, "inventory_changed": changed},
             errors=errors,
         )
 

@@ -66,7 +66,7 @@ class Applied:
 
     state: dict[str, Any]
     done: bool
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # what this answer did (the session adds them up)
     errors: list[str] = field(default_factory=list)
     # Queue messages this answer settled: finished ones are deleted, released ones become visible again.
     finished: list[str] = field(default_factory=list)

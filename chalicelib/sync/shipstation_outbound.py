@@ -55,7 +55,6 @@ def _class_matches(wanted: str, sale_class: str | None) -> bool:
 
 
 class ReadSalesForShipStation:
-    counts_are_totals = True  # its answers report the job's running totals
     kind = READ_SALES
     title = "read sales for ShipStation"
     batch_size = 1
@@ -102,6 +101,7 @@ class ReadSalesForShipStation:
         return render_message_set([request], version=ctx.qbxml_version, on_error="continueOnError")
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        staged: Counter[str] = Counter()  # this answer's own (Applied counts are each answer's)
         state = dict(state)
         errors: list[str] = []
         rs = response.by_request_id("sales")
@@ -111,18 +111,15 @@ class ReadSalesForShipStation:
             state["errors"] += 1
             state["phase"] = "done"
         else:
-            counts = Counter(state["counts"])
             found = sales(rs)
             for sale in found:
                 if state["newest"] is None or sale.time_modified.isoformat() > state["newest"]:
                     state["newest"] = sale.time_modified.isoformat()
             settings = settings_from_json(state["settings"])
-            counts.update(
-                self._stage(
-                    state["channel_id"], state["tenant_id"], settings, found, ctx.now, ctx.connection_id
-                )
+            staged = self._stage(
+                state["channel_id"], state["tenant_id"], settings, found, ctx.now, ctx.connection_id
             )
-            state["counts"] = dict(counts)
+            state["counts"] = dict(Counter(state["counts"]) + staged)
             if rs.has_more:
                 state["iterator_id"], state["remaining"] = rs.iterator_id, rs.iterator_remaining_count or 0
             else:
@@ -133,7 +130,7 @@ class ReadSalesForShipStation:
         return Applied(
             state=state,
             done=done,
-            counts={f"shipstation_{k}": v for k, v in state["counts"].items()},
+            counts={f"shipstation_{k}": v for k, v in staged.items()},
             errors=errors,
         )
 
@@ -246,7 +243,6 @@ def shipment_json(shipment: Shipment) -> dict[str, Any]:
 
 
 class WriteTracking:
-    counts_are_totals = True  # its answers report the job's running totals
     kind = WRITE_TRACKING
     title = "write tracking to QuickBooks"
     batch_size = 1
@@ -323,6 +319,7 @@ class WriteTracking:
         )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        written, failed = state["written"], state["failed"]  # before this answer
         state = {**state, "sales": {t: dict(s) for t, s in state["sales"].items()}}
         channel_id = state["channel_id"]
         errors: list[str] = []
@@ -402,7 +399,10 @@ class WriteTracking:
         return Applied(
             state=state,
             done=done,
-            counts={"tracking_written": state["written"], "tracking_failed": state["failed"]},
+            counts={
+                "tracking_written": state["written"] - written,
+                "tracking_failed": state["failed"] - failed,
+            },
             errors=errors,
         )
 

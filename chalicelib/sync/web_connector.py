@@ -391,7 +391,7 @@ class WebConnectorService:
             return -1
         job["state"] = applied.state
         session.pending = None
-        _add_counts(session, job, applied.counts, totals=getattr(runner, "counts_are_totals", False))
+        _add_counts(session, applied.counts)
         for error in applied.errors:
             self._note_error(session, error)
         self._settle(job, queue, applied, self.settings.retry_delay_seconds)
@@ -691,13 +691,8 @@ class WebConnectorService:
         return "Ledgerbridge: " + "; ".join(parts) + "."
 
 
-def _add_counts(session: Session, job: dict[str, Any], counts: dict[str, int], *, totals: bool) -> None:
-    """Add what an answer did to the session's figures. A runner whose counts are its job's running totals
-    (`counts_are_totals`) adds only what grew since its last answer; the others report each answer's own."""
+def _add_counts(session: Session, counts: dict[str, int]) -> None:
+    """Add what an answer did (each runner reports its answer's own figures) to the session's."""
     summary = session.summary.setdefault("counts", {})
-    counted = job.setdefault("counted", {}) if totals else {}
     for name, value in counts.items():
-        grown = int(value) - int(counted.get(name, 0))
-        summary[name] = int(summary.get(name, 0)) + grown
-        if totals:
-            counted[name] = int(value)
+        summary[name] = int(summary.get(name, 0)) + int(value)

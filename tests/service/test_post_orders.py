@@ -452,3 +452,22 @@ def test_statuses_to_sync_and_full_name_product_matching(api, store):
     assert "<FullName>Widgets:Blue Widget</FullName>" in request
     assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
     assert statuses(api, store["channel"]["id"])["2171"]["status"] == "synced"
+
+
+def test_the_sync_history_counts_every_order_of_a_session_with_several_jobs(api, store):
+    """150 orders are two post-orders jobs of one session (a set holds 100): the session's sync run adds up what
+    every answer did (a later job once overwrote an earlier one's figures: 50 shown for 150 posted)."""
+    docs = [order(n) for n in range(150)]
+    for start in (0, 100):
+        api.json(
+            "POST",
+            f"/api/v1/channels/{store['channel']['id']}/orders",
+            {"orders": docs[start : start + 100]},
+            expect=202,
+        )
+    status, percents = session(store)
+    assert status == "" and len(percents) >= 2
+    assert len(store["company"].transactions("SalesReceipt")) == 150
+    runs = api.json("GET", f"/api/v1/connections/{store['conn']['id']}/sync-runs")["sync_runs"]
+    posted = [r for r in runs if "orders_synced" in r["counts"]]  # the other run read the lists
+    assert [r["counts"]["orders_synced"] for r in posted] == [150] and posted[0]["round_trips"] == 2
