@@ -358,6 +358,9 @@ class OrderModel(_Base):
     attempts = NumberAttribute(default=0)
     synced_at = UTCDateTimeAttribute(null=True)
     changed_after_sync = JSONAttribute(null=True)
+    # A newer version of the order came while it was in flight (`changed_after_sync`): the write that makes it
+    # synced keeps it in the open index until its refunds are looked at (dal/orders.py `document_change`).
+    later_waiting = BooleanAttribute(null=True)
     # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
     documents = JSONAttribute(null=True)
     # When the order was last claimed into a message set (wall clock): the stranded-order sweep's clock for orders in

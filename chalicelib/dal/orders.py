@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -74,6 +75,7 @@ class StoredOrder:
     queued_at: str | None = None  # while pending or in flight: its last queue message, wall clock
     claimed_at: str | None = None  # when it was last claimed into a message set, wall clock
     rules: tuple[str, ...] = ()  # the order rules that changed it when it was last posted
+    later_waiting: bool = False  # a newer version came while it was in flight (see `document_change`)
 
 
 def _order(m: OrderModel) -> StoredOrder:
@@ -103,6 +105,7 @@ def _order(m: OrderModel) -> StoredOrder:
         queued_at=m.queued_at,
         claimed_at=m.claimed_at,
         rules=tuple(m.rules or ()),
+        later_waiting=bool(m.later_waiting),
     )
 
 
@@ -229,9 +232,16 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
         key = f"later#{channel_id}#{hashlib.sha256(incoming.order_id.encode()).hexdigest()[:32]}#{incoming.digest}"
         payloads.put(key, json.dumps(incoming.document, separators=(",", ":")).encode())
         change["document_ref"] = key
-    OrderModel(channel_id, incoming.order_id).update(
-        actions=[OrderModel.changed_after_sync.set(change), OrderModel.updated_at.set(now)]
-    )
+    recorded: list[Any] = [OrderModel.changed_after_sync.set(change), OrderModel.updated_at.set(now)]
+    # On its way to QuickBooks: marked, so that the write that makes it synced keeps it in the open index until
+    # the newer version's refunds are looked at (a crash after that write cannot leave them waiting).
+    if not _transition(
+        channel_id,
+        incoming.order_id,
+        [*recorded, OrderModel.later_waiting.set(True)],
+        OrderModel.status == IN_FLIGHT,
+    ):
+        OrderModel(channel_id, incoming.order_id).update(actions=recorded)
     return "changed_after_sync"
 
 
@@ -492,10 +502,12 @@ def document_change(
     ref_number: str | None,
     complete: bool,
     warning: dict[str, Any] | None = None,
+    keep_open: bool = False,
 ) -> Change:
     """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
-    (synced); otherwise the order goes back to pending for its next document. The first sale document is
-    the order's TxnID. `warning`: something the merchant should check although the sale is recorded."""
+    (synced, see `_synced` for `keep_open`); otherwise the order goes back to pending for its next document. The
+    first sale document is the order's TxnID. `warning`: something the merchant should check although the sale is
+    recorded."""
     documents = {**order.documents, label: txn_id}
     actions: list[Any] = [
         OrderModel.documents.set(documents),
@@ -509,15 +521,35 @@ def document_change(
             OrderModel.ref_number.set(ref_number or ""),
         ]
     if complete:
-        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC)), *_closed()]
-    else:
-        actions += [
-            OrderModel.status.set(PENDING),
-            OrderModel.message_set_id.remove(),
-            OrderModel.attempts.set(0),
-            *_still_open(order.connection_id),
-        ]
+        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))]
+        return _synced(order, actions, message_set_id, keep_open=keep_open)
+    actions += [
+        OrderModel.status.set(PENDING),
+        OrderModel.message_set_id.remove(),
+        OrderModel.attempts.set(0),
+        *_still_open(order.connection_id),
+    ]
     return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
+
+
+def _synced(order: InFlight, actions: list[Any], message_set_id: str, *, keep_open: bool) -> Change:
+    """The write that makes an order of the set synced. It leaves the open index only when no newer version of
+    the order came while it was in flight (`later_waiting`); when one did, its condition fails and the caller
+    writes it again with `keep_open`: synced, still in the open index, until the newer version's refunds are
+    queued or found to be none (`close_synced`). The stranded-order sweep finds it there after a crash."""
+    if keep_open:
+        return Change(
+            order.channel_id,
+            order.order_id,
+            [*actions, OrderModel.later_waiting.remove(), *_still_open(order.connection_id)],
+            _in_set(message_set_id),
+        )
+    return Change(
+        order.channel_id,
+        order.order_id,
+        [*actions, *_closed()],
+        _in_set(message_set_id) & OrderModel.later_waiting.does_not_exist(),
+    )
 
 
 def record_document(
@@ -543,18 +575,36 @@ def record_document(
     ).write()
 
 
-def record_complete(order: StoredOrder, message_set_id: str) -> bool:
-    """in_flight -> synced for an order whose documents are all in QuickBooks already."""
+class Completed(StrEnum):
+    """What `record_complete` did."""
+
+    CLOSED = "closed"  # synced, out of the open index
+    KEPT_OPEN = "kept_open"  # synced, kept in the open index: a newer version came while it was in flight
+    NOT_IN_SET = "not_in_set"  # no longer in flight in this set: left alone
+
+
+def record_complete(order: StoredOrder, message_set_id: str) -> Completed:
+    """in_flight -> synced for an order whose documents are all in QuickBooks already (see `_synced`)."""
+    flight = InFlight.of(order)
+    actions = [
+        OrderModel.status.set(SYNCED),
+        OrderModel.synced_at.set(datetime.now(UTC)),
+        OrderModel.verify.set(False),
+    ]
+    if _synced(flight, list(actions), message_set_id, keep_open=False).write():
+        return Completed.CLOSED
+    if _synced(flight, list(actions), message_set_id, keep_open=True).write():
+        return Completed.KEPT_OPEN
+    return Completed.NOT_IN_SET
+
+
+def close_synced(order: StoredOrder) -> bool:
+    """A synced order kept in the open index (`_synced`) whose newer version had no refunds to post: out of it."""
     return _transition(
         order.channel_id,
         order.order_id,
-        [
-            OrderModel.status.set(SYNCED),
-            OrderModel.synced_at.set(datetime.now(UTC)),
-            OrderModel.verify.set(False),
-            *_closed(),
-        ],
-        _in_set(message_set_id),
+        _closed(),
+        (OrderModel.status == SYNCED) & (OrderModel.digest == order.digest),
     )
 
 

@@ -209,22 +209,35 @@ def _queue_refunds_of(stored: StoredOrder, order: Order, document: dict[str, Any
     return bool(new) and orders.queue_refunds(stored, document, _digest(document))
 
 
-def queue_waiting_refunds(just_synced: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Orders that just became synced whose newer version (it came while they were on their way) has refunds
-    QuickBooks does not have yet: they go back to pending for the credit memos. Returns those queued."""
+def queue_waiting_refunds(kept_open: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Synced orders kept in the open index because a newer version came while they were on their way
+    (`orders.document_change`): the ones whose newer version has refunds QuickBooks does not have yet go back to
+    pending for the credit memos; the others leave the open index. Returns those made pending (to be queued).
+    Called right after they are settled, and by the stranded-order sweep for any a crash left there."""
     queued = []
-    for stored in orders.get_many(just_synced):
-        later = orders.later_change(stored) if stored.status == orders.SYNCED else None
-        if later is None:
+    for stored in orders.get_many(kept_open):
+        if stored.status != orders.SYNCED:
             continue
-        document, _ = later
-        try:
-            order = parse_order(document)
-        except OrderInvalid:
-            continue
-        if _queue_refunds_of(stored, order, document):
+        later = orders.later_change(stored)
+        order = None
+        if later is not None:
+            try:
+                order = parse_order(later[0])
+            except OrderInvalid:
+                order = None
+        if order is not None and later is not None and _queue_refunds_of(stored, order, later[0]):
             queued.append((stored.channel_id, stored.order_id))
+        else:
+            orders.close_synced(stored)
     return queued
+
+
+def complete_in_set(stored: StoredOrder, message_set_id: str) -> None:
+    """An order of the set whose documents are all in QuickBooks already: synced (its waiting refunds queued)."""
+    if orders.record_complete(stored, message_set_id) is orders.Completed.KEPT_OPEN:
+        queued = queue_waiting_refunds([(stored.channel_id, stored.order_id)])
+        if queued:
+            WorkQueue(stored.connection_id).send_many(post_jobs(queued))
 
 
 def _customer_label(document: dict[str, Any]) -> str:

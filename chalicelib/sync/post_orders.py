@@ -38,7 +38,7 @@ from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
-from chalicelib.sync.orders import POST_ORDER, order_refs
+from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
 from chalicelib.sync.recover_orders import (
     RECOVER_MESSAGE_SET,
     RecoverMessageSet,
@@ -174,7 +174,7 @@ class PostOrders:
                 # Nothing left to post, or nothing to look it up by: post it as a new document would be
                 # unsafe, so it fails with the reason for the merchant.
                 if not needed:
-                    orders.record_complete(p.stored, set_id)
+                    complete_in_set(p.stored, set_id)
                 else:
                     orders.mark_failed(
                         p.stored,
@@ -344,7 +344,7 @@ class PostOrders:
             )
             remaining = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
             if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
-                orders.record_complete(p.stored, set_id)
+                complete_in_set(p.stored, set_id)
                 continue
             label, kind = remaining[0]
             try:

@@ -103,6 +103,9 @@ class _Outcome:
     count: str
     error: str | None = None
     txn_id: str | None = None  # the document QuickBooks saved for it
+    # When `change` makes it synced: the same, keeping it in the open index, written when `change` fails because a
+    # newer version of the order came while it was in flight (its refunds are looked at next).
+    reopen: orders.Change | None = None
 
 
 @dataclass
@@ -169,10 +172,10 @@ def apply_message_set(
         plans.append(_plan(entry, order, stored, by_id.get(entry["request_id"]), record["id"], ctx, absent,
                            add_failed_transiently))  # fmt: skip
     written = orders.write_changes([p.change for p in plans])
+    kept_open = _keep_open_where_changed(plans, written)
     again: list[tuple[str, str]] = []
     later: list[tuple[str, str]] = []
     dead: list[tuple[str, str]] = []
-    synced: list[_Outcome] = []
     not_for_shipstation: dict[str, str | None] = {}
     for plan, held in zip(plans, written, strict=True):
         entry = plan.entry
@@ -180,8 +183,6 @@ def apply_message_set(
             continue
         if plan.txn_id and entry.get("not_for_shipstation"):
             not_for_shipstation[plan.txn_id] = None
-        if plan.count == "orders_synced":
-            synced.append(plan)
         _count(applied, plan.count)
         if plan.error:
             applied.errors.append(f"Order {entry.get('number') or entry['order_id']}: {plan.error}")
@@ -193,8 +194,8 @@ def apply_message_set(
             queue.dead_letter(post_job(channel_id, order_id))
     if not_for_shipstation:  # an order rule keeps these sales out of ShipStation (the outbound job reads it)
         mappings.remember(ctx.connection_id, mappings.NOT_FOR_SHIPSTATION, not_for_shipstation)
-    if synced:  # a refund that came while these were on their way is posted now
-        again += queue_waiting_refunds([(p.entry["channel_id"], p.entry["order_id"]) for p in synced])
+    if kept_open:  # a refund that came while these were on their way is posted now
+        again += queue_waiting_refunds(kept_open)
     if later and queue is not None:
         queue.send_many(post_jobs(later), delay_seconds=ctx.retry_delay_seconds)
     if requeue_pending and again and queue is not None:
@@ -202,6 +203,23 @@ def apply_message_set(
         again = []
     connections.clear_unresolved_set(ctx.connection_id, record["id"])
     return SetSettled(applied, again)
+
+
+def _keep_open_where_changed(plans: list[_Outcome], written: list[bool]) -> list[tuple[str, str]]:
+    """Orders the set made synced whose write failed because a newer version came while they were in flight:
+    written again, synced but kept in the open index (`written` updated). Returns their keys."""
+    retry = [
+        n for n, (p, held) in enumerate(zip(plans, written, strict=True)) if not held and p.reopen is not None
+    ]
+    if not retry:
+        return []
+    reopened = orders.write_changes([r for n in retry if (r := plans[n].reopen) is not None])
+    kept: list[tuple[str, str]] = []
+    for n, held in zip(retry, reopened, strict=True):
+        if held:
+            written[n] = True
+            kept.append((plans[n].entry["channel_id"], plans[n].entry["order_id"]))
+    return kept
 
 
 def _plan(
@@ -221,23 +239,28 @@ def _plan(
             entry.get("total") if "total" in entry else (stored.document.get("total") if stored else None)
         )
         warning = _total_difference(expected, entry, settled.total)
-        change = orders.document_change(
-            order,
-            set_id,
-            label=entry.get("label", entry["txn_type"]),
-            txn_id=settled.txn_id,
-            txn_type=entry["txn_type"],
-            ref_number=settled.ref_number,
-            complete=complete,
-            warning=warning,
-        )
+        changes = [
+            orders.document_change(
+                order,
+                set_id,
+                label=entry.get("label", entry["txn_type"]),
+                txn_id=settled.txn_id,
+                txn_type=entry["txn_type"],
+                ref_number=settled.ref_number,
+                complete=complete,
+                warning=warning,
+                keep_open=keep_open,
+            )
+            for keep_open in ((False, True) if complete else (False,))
+        ]
         return _Outcome(
             entry,
-            change,
+            changes[0],
             "done" if complete else "again",  # not complete: its next document is posted next
             "orders_synced" if complete else "documents_posted",
             error=warning["message"] if warning else None,
             txn_id=settled.txn_id,
+            reopen=changes[1] if complete else None,
         )
     if rs is None or rs.ok:
         # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in

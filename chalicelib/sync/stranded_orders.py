@@ -7,7 +7,9 @@ way to QuickBooks sits in the sparse `open` index of its connection with the tim
 When a Web Connector signs in, pending orders queued well before a session last found the queue empty (so their
 message was not there) are queued again (a duplicate message is harmless: the engine reads the order's status
 first), and orders claimed over STALE_AFTER ago into a set that is not the connection's unresolved one go back to
-pending, to be verified in QuickBooks before they are posted again.
+pending, to be verified in QuickBooks before they are posted again. A synced order still in the index was kept
+there because a newer version came while it was in flight, and the process died before its refunds were looked at:
+they are queued now (`queue_waiting_refunds`).
 
 The sweep is a query of that index, and an idle sign-in (nothing queued) is most of a connection's sign-ins, so
 an idle sign-in either sweeps or writes to the connection, never both (at most two DynamoDB calls with reading
@@ -28,7 +30,7 @@ from chalicelib.aws import WorkQueue
 from chalicelib.dal import orders
 from chalicelib.dal.connections import Connection
 from chalicelib.observability import logger
-from chalicelib.sync.orders import post_jobs
+from chalicelib.sync.orders import post_jobs, queue_waiting_refunds
 
 STALE_AFTER = timedelta(minutes=15)  # an order claimed this long ago into a set never recorded is stranded
 LOST_MARGIN = timedelta(
@@ -76,8 +78,12 @@ def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds:
     cutoff = max(claimed_before, drained) if drained is not None else claimed_before
     unresolved = conn.unresolved_set_id
     jobs = []
+    synced_kept_open = []
     for order in orders.open_orders(conn.connection_id, queued_before=cutoff, limit=SWEEP_LIMIT):
         queued = datetime.fromisoformat(order.queued_at) if order.queued_at else None
+        if order.status == orders.SYNCED:  # its newer version's refunds were never looked at (a crash)
+            synced_kept_open.append((order.channel_id, order.order_id))
+            continue
         if order.status == orders.PENDING:
             if drained is None or queued is None or queued >= drained:
                 continue
@@ -91,6 +97,8 @@ def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds:
             continue
         if rescued:
             jobs.append((order.channel_id, order.order_id))
+    if synced_kept_open:
+        jobs += queue_waiting_refunds(synced_kept_open)
     if jobs:
         queue.send_many(post_jobs(jobs))
         logger.info(

@@ -302,6 +302,51 @@ def test_a_hundred_orders_of_fifty_lines_and_an_order_of_a_thousand_lines_fit(ap
     assert all(size < ITEM_LIMIT for size in _largest_items().values())
 
 
+def test_a_refund_that_came_in_flight_survives_a_crash_right_after_the_sale_is_settled(
+    api, store, monkeypatch
+):
+    """The process dies after the write that makes the sale synced and before the refund that came while it was in
+    flight is queued. The sale stays in the open index (its write was told a newer version waits), so the sweep of a
+    later sign-in finds it and the credit memo reaches QuickBooks once."""
+    import chalicelib.sync.settle_orders as settle
+
+    service, company = store["service"], store["company"]
+    push(api, store, [order(8)])
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert push(api, store, [with_refund(8)])["counts"].get("changed_after_sync") == 1
+
+    def crash(kept_open):
+        assert kept_open == [(store["channel"]["id"], "2008")]  # the refund is looked at for this order only
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(settle, "queue_waiting_refunds", crash)
+    with contextlib.suppress(Exception):
+        service.receive_response_xml(auth.ticket, company.process(request), "", "")
+    monkeypatch.undo()
+    company.end_session()
+    service.clock.advance(get_settings().session_lease_seconds + 1)  # the dead session's lease runs out
+    stored = OrderModel.get(store["channel"]["id"], "2008")
+    assert stored.status == "synced" and stored.open_connection == store["conn"]["id"]
+    # Later (the wall-clock queue time moved back instead of waiting for the sweep's margin).
+    OrderModel(store["channel"]["id"], "2008").update(
+        actions=[OrderModel.queued_at.set("2000-01-01T00:00:00+00:00")]
+    )
+    drain(store)
+    assert_exactly_once(api, store, [order(8)], refunds=1)
+    assert OrderModel.get(store["channel"]["id"], "2008").open_connection is None
+
+
+def test_a_sale_settled_without_a_change_in_flight_leaves_the_open_index_at_once(api, store):
+    """Only an order changed while in flight is kept in the open index; the others leave it in the settling write."""
+    push(api, store, [order(n) for n in range(3)])
+    drain(store)
+    assert_exactly_once(api, store, [order(n) for n in range(3)])
+    assert all(m.open_connection is None for m in OrderModel.query(store["channel"]["id"]))
+
+
 # --- nothing stranded ----------------------------------------------------------------------------------------
 
 
