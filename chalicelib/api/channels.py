@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import Fields, json_body, json_response, rest_route, tenant_of
 from chalicelib.dal import channels as repo
-from chalicelib.dal import fetch_runs
-from chalicelib.sync import channels, fetch, orders
-from chalicelib.sync.resync import parse_range, queue_resync
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.dal import fetch_runs
+    from chalicelib.sync import channels, fetch, orders
+    from chalicelib.sync import resync as resyncs
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    fetch_runs = lazy_module("chalicelib.dal.fetch_runs")
+    channels = lazy_module("chalicelib.sync.channels")
+    fetch = lazy_module("chalicelib.sync.fetch")
+    orders = lazy_module("chalicelib.sync.orders")
+    resyncs = lazy_module("chalicelib.sync.resync")
 
 bp = Blueprint(__name__)
 
@@ -88,8 +99,8 @@ def resync(channel_id: str) -> Response:
     since = fields.text("from", required=True, max_length=40)
     until = fields.text("to", required=True, max_length=40)
     fields.check()
-    start, end = parse_range(since, until)
-    run = queue_resync(tenant.tenant_id, channel_id, start, end)
+    start, end = resyncs.parse_range(since, until)
+    run = resyncs.queue_resync(tenant.tenant_id, channel_id, start, end)
     return json_response(fetch.run_view(run), 202)
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import Fields, json_body, json_response, public_base_url, rest_route, tenant_of
 from chalicelib.dal import connections, sync_runs
 from chalicelib.errors import BadRequest
-from chalicelib.sync import pairing
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import pairing
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    pairing = lazy_module("chalicelib.sync.pairing")
 
 bp = Blueprint(__name__)
 

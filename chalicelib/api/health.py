@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response
-from chalicelib.sync import health
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import health
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    health = lazy_module("chalicelib.sync.health")
 
 bp = Blueprint(__name__)
 

@@ -6,17 +6,22 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import INTERNAL_ERROR_BODY, http_error
 from chalicelib.dal.tenants import Tenant
 from chalicelib.errors import AppError, InvalidInput, TooLarge
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
-from chalicelib.sync import tenancy
 from chalicelib.validation import JsonRefused, decode_json, text_problem
+
+if TYPE_CHECKING:
+    from chalicelib.sync import tenancy
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    tenancy = lazy_module("chalicelib.sync.tenancy")
 
 MAX_JSON_BYTES = 1024 * 1024
 # Bodies are read as JSON whatever the client labelled them (curl -d says form-urlencoded).

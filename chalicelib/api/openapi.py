@@ -8,7 +8,13 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, public_base_url
-from chalicelib.channels import CHANNEL_KINDS
+
+
+def _channel_kinds() -> tuple[str, ...]:
+    from chalicelib.channels import CHANNEL_KINDS  # the connectors load when the document is first asked for
+
+    return tuple(CHANNEL_KINDS)
+
 
 bp = Blueprint(__name__)
 
@@ -409,7 +415,7 @@ def spec_template() -> dict[str, Any]:
                             "connection_id": {"type": "string"},
                             "kind": {
                                 "type": "string",
-                                "enum": list(CHANNEL_KINDS),
+                                "enum": list(_channel_kinds()),
                             },
                             "name": name,
                             "settings": OBJECT,

@@ -3,10 +3,19 @@ one order in detail with its timeline, the preview of what QuickBooks would rece
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_body, json_response, rest_route, tenant_of
-from chalicelib.sync import order_desk, orders, preview_orders
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import order_desk, orders, preview_orders
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    order_desk = lazy_module("chalicelib.sync.order_desk")
+    orders = lazy_module("chalicelib.sync.orders")
+    preview_orders = lazy_module("chalicelib.sync.preview_orders")
 
 bp = Blueprint(__name__)
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, rest_route, tenant_of
 from chalicelib.api.paging import list_query
-from chalicelib.dal import outbound_sales, stock_levels
-from chalicelib.sync import outbound_views
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.dal import outbound_sales, stock_levels
+    from chalicelib.sync import outbound_views
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    outbound_sales = lazy_module("chalicelib.dal.outbound_sales")
+    stock_levels = lazy_module("chalicelib.dal.stock_levels")
+    outbound_views = lazy_module("chalicelib.sync.outbound_views")
 
 bp = Blueprint(__name__)
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import soap_fault
 from chalicelib.api.http import public_base_url
 from chalicelib.api.limits import UNKNOWN_SOURCE, source_of
-from chalicelib.dal.tickets import Session
 from chalicelib.errors import AppError
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import BusinessMetric, count, invocation, logger
 from chalicelib.qbwc.soap import (
     FAULT_HTTP_STATUS,
@@ -30,7 +30,12 @@ from chalicelib.qbwc.soap import (
     render_result,
 )
 from chalicelib.qbwc.wsdl import render_wsdl
-from chalicelib.sync.web_connector import WebConnectorService
+
+if TYPE_CHECKING:
+    from chalicelib.api import metered_web_connector
+    from chalicelib.sync.web_connector import WebConnectorService
+else:  # the sync engine loads at the first SOAP call, not with every route (chalicelib/lazy.py)
+    metered_web_connector = lazy_module("chalicelib.api.metered_web_connector")
 
 bp = Blueprint(__name__)
 # Read-only: each response gets its own copy (see `_answer`).
@@ -40,7 +45,7 @@ XML: Final[Mapping[str, str]] = MappingProxyType(
 TEXT: Final[Mapping[str, str]] = MappingProxyType({"Content-Type": "text/plain; charset=utf-8"})
 SOAP_CONTENT_TYPES = ["text/xml", "application/soap+xml", "application/xml"]
 
-Handler = Callable[[WebConnectorService, Mapping[str, str]], "str | int | list[str]"]
+Handler = Callable[["WebConnectorService", Mapping[str, str]], "str | int | list[str]"]
 
 HANDLERS: dict[str, Handler] = {
     "serverVersion": lambda s, p: s.server_version(),
@@ -67,29 +72,6 @@ HANDLERS: dict[str, Handler] = {
 
 
 TICKET_CHARS_LOGGED = 8
-# Session summary counts (chalicelib/sync/settle_orders.py) and the metric each one feeds.
-ORDER_COUNTS: Final[Mapping[str, BusinessMetric]] = MappingProxyType(
-    {
-        "orders_synced": BusinessMetric.ORDERS_SYNCED,
-        "orders_failed": BusinessMetric.ORDERS_FAILED,
-        "orders_retried": BusinessMetric.ORDERS_RETRIED,
-    }
-)
-
-
-class MeteredWebConnector(WebConnectorService):
-    """The Web Connector use cases, plus the figures of each session that ends during the call (closed,
-    failed, or abandoned when another session took over): `_end` is where every session ends."""
-
-    def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
-        super()._end(session, outcome, state=state)
-        count(BusinessMetric.SESSIONS)
-        if outcome != "completed":
-            count(BusinessMetric.SESSIONS_FAILED)
-        counts = session.summary.get("counts", {})
-        for name, metric in ORDER_COUNTS.items():
-            value = counts.get(name, 0) if isinstance(counts, dict) else 0
-            count(metric, value if isinstance(value, int) else 0)
 
 
 def correlation_id(call: SoapCall, result: str | int | list[str] | None = None) -> str | None:
@@ -103,7 +85,7 @@ def correlation_id(call: SoapCall, result: str | int | list[str] | None = None) 
 def answer(
     call: SoapCall, service: WebConnectorService | None = None, *, source: str = UNKNOWN_SOURCE
 ) -> str | int | list[str]:
-    service = service or MeteredWebConnector()
+    service = service or metered_web_connector.MeteredWebConnector()
     if call.method == "authenticate":  # the one call that needs the caller's address (per-source slowing)
         params = call.params
         result = service.authenticate(params["strUserName"], params["strPassword"], source=source)

@@ -3,6 +3,8 @@ orders, and import or export as CSV."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import (
@@ -16,7 +18,12 @@ from chalicelib.api.http import (
     tenant_of,
 )
 from chalicelib.errors import InvalidInput, TooLarge
-from chalicelib.sync import rules
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import rules
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    rules = lazy_module("chalicelib.sync.rules")
 
 bp = Blueprint(__name__)
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, rest_route, tenant_of
 from chalicelib.errors import BadRequest
-from chalicelib.sync import sales_summary
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import sales_summary
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    sales_summary = lazy_module("chalicelib.sync.sales_summary")
 
 bp = Blueprint(__name__)
 

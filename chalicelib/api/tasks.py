@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import json_response, rest_route, tenant_of
-from chalicelib.sync import tasks
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.sync import tasks
+else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    tasks = lazy_module("chalicelib.sync.tasks")
 
 bp = Blueprint(__name__)
 

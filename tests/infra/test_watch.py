@@ -284,7 +284,7 @@ def test_fetch_entry_point_counts_runs_that_ended(
 
 
 def test_web_connector_sessions_and_orders_are_counted_when_a_session_ends() -> None:
-    from chalicelib.api.qbwc import ORDER_COUNTS, MeteredWebConnector
+    from chalicelib.api.metered_web_connector import ORDER_COUNTS, MeteredWebConnector
     from chalicelib.dal.tickets import Session
     from chalicelib.observability import metrics
     from chalicelib.sync.web_connector import WebConnectorService

@@ -1,0 +1,75 @@
+"""Cold start: `import app` registers every route without loading the use cases behind them
+(chalicelib/lazy.py), and a lazily named module behaves as the module itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from chalicelib.lazy import lazy_module
+
+ROOT = Path(__file__).resolve().parents[2]
+LOADED_ONLY_WHEN_USED = (
+    "httpx",
+    "chalicelib.channels",
+    "chalicelib.rules",
+    "chalicelib.sync.web_connector",
+    "chalicelib.sync.post_orders",
+    "chalicelib.sync.order_desk",
+    "chalicelib.orders.quickbooks",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_app_registers_every_route_but_loads_no_use_case_behind_them():
+    loaded = _modules_after("import app\nassert len(app.app.routes) > 40, len(app.app.routes)")
+    assert not loaded & set(LOADED_ONLY_WHEN_USED)
+
+
+def test_the_first_soap_call_loads_the_web_connector_engine():
+    loaded = _modules_after(
+        "import app\nfrom chalicelib.api import qbwc\nqbwc.metered_web_connector.MeteredWebConnector"
+    )
+    assert "chalicelib.sync.web_connector" in loaded
+
+
+def test_a_lazy_module_reads_and_patches_the_real_module(monkeypatch):
+    name = "chalicelib.orders.quickbooks.identity"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    lazy = lazy_module(name)
+    assert name not in sys.modules
+    assert lazy.tail("order-12345678901234", 11) == "12345678901234"[-11:]
+    real = sys.modules[name]
+    monkeypatch.setattr(lazy, "tail", lambda text, n: "patched")
+    assert real.tail("x", 1) == "patched"
+    assert lazy_module(name) is real  # once loaded, the module itself
+
+
+def test_threads_reading_a_lazy_module_at_once_all_see_it_loaded(monkeypatch):
+    name = "chalicelib.orders.quickbooks.refunds"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    lazy = lazy_module(name)
+    seen: list[object] = []
+    start = threading.Barrier(8)
+
+    def read() -> None:
+        start.wait()
+        seen.append(lazy.__dict__.get("_loaded") or getattr(lazy, "__all__", None))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and all(s is not None for s in seen)
+    assert lazy.__dict__["_loaded"] is sys.modules[name]
