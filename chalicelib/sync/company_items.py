@@ -4,12 +4,16 @@ preview (`preview_orders`) both match through this one index."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from lxml import etree
 
-from chalicelib.dal import company_lists
+from chalicelib.dal import company_lists, payloads
+
+SNAPSHOT_KEPT = timedelta(days=45)  # longer than any refresh schedule; a newer refresh replaces it anyway
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,42 @@ class CompanyItems:
         return self.by_full.get(folded) or (self.by_name.get(folded) if product_matching == "name" else None)
 
 
+def _snapshot_key(connection_id: str) -> str:
+    return f"item-index#{connection_id}"
+
+
+def write_snapshot(connection_id: str, lists_refreshed_at: str) -> None:
+    """Keep the index of the item list as the refresh of `lists_refreshed_at` left it (its stale records removed):
+    a cold container reads one compressed payload instead of every cached item (5,000 items: ~5,000 records to
+    deserialise on the Web Connector's clock)."""
+    items = CompanyItems.read(connection_id)
+    body = json.dumps({"lists_refreshed_at": lists_refreshed_at, **asdict(items)}, separators=(",", ":"))
+    payloads.put(_snapshot_key(connection_id), body.encode(), expires_at=datetime.now(UTC) + SNAPSHOT_KEPT)
+
+
+def _snapshot(connection_id: str, lists_refreshed_at: str) -> CompanyItems | None:
+    """The kept index, when it is the one of the lists' last refresh."""
+    try:
+        data = json.loads(payloads.get(_snapshot_key(connection_id)))
+        same = datetime.fromisoformat(data["lists_refreshed_at"]) == datetime.fromisoformat(
+            lists_refreshed_at
+        )
+        if not same:
+            return None
+        return CompanyItems(data["by_full"], data["by_name"], data["by_mpn"], data["types"])
+    except (payloads.PayloadMissing, KeyError, TypeError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=32)
 def _kept(connection_id: str, lists_refreshed_at: str) -> CompanyItems:
-    return CompanyItems.read(connection_id)
+    return _snapshot(connection_id, lists_refreshed_at) or CompanyItems.read(connection_id)
 
 
 def company_items(connection_id: str, lists_refreshed_at: str | None = None) -> CompanyItems:
     """A warm container keeps a company's item index until its lists are read again (`lists_refreshed_at`, the
-    key, changes then): a batch does not read the whole list. Unknown when the lists were read: read now."""
+    key, changes then): a batch does not read the whole list; a cold one starts from the refresh's snapshot
+    (`write_snapshot`) when there is one. Unknown when the lists were read: read now."""
     return (
         _kept(connection_id, lists_refreshed_at) if lists_refreshed_at else CompanyItems.read(connection_id)
     )

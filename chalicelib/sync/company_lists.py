@@ -21,6 +21,7 @@ from chalicelib.qbxml import requests as rq
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.responses import ListRecord, MessageSetResponse, QbResponse, list_records
 from chalicelib.qbxml.status import explain_status
+from chalicelib.sync.company_items import write_snapshot
 from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, Applied, JobContext
 
 # The short lists, asked for in one message set: cache kind -> builder.
@@ -55,17 +56,23 @@ def _cached(kind: str, record: ListRecord) -> CachedRecord:
 STALE_LISTS = "stale_company_lists"
 
 
-def stale_lists_job(connection_id: str, kinds: list[str], refresh_id: str) -> dict[str, Any]:
-    """The store push queue's message that removes the cached records a refresh did not write."""
-    return {"what": STALE_LISTS, "connection_id": connection_id, "kinds": kinds, "refresh_id": refresh_id}
+def stale_lists_job(
+    connection_id: str, kinds: list[str], refresh_id: str, refreshed_at: str | None = None
+) -> dict[str, Any]:
+    """The store push queue's message that removes the cached records a refresh did not write, then (for a
+    refresh that read every list: `refreshed_at`) keeps the item index's snapshot (`company_items`)."""
+    job = {"what": STALE_LISTS, "connection_id": connection_id, "kinds": kinds, "refresh_id": refresh_id}
+    return {**job, "refreshed_at": refreshed_at} if refreshed_at else job
 
 
 def remove_stale_lists(body: dict[str, Any]) -> int:
     """Remove what `stale_lists_job` names; returns how many records went."""
     kinds = [str(k) for k in body.get("kinds", []) if str(k) in ALL_KINDS]
-    return company_lists.remove_stale(
-        str(body.get("connection_id", "")), kinds, str(body.get("refresh_id", ""))
-    )
+    connection_id = str(body.get("connection_id", ""))
+    removed = company_lists.remove_stale(connection_id, kinds, str(body.get("refresh_id", "")))
+    if ITEMS in kinds and isinstance(body.get("refreshed_at"), str):
+        write_snapshot(connection_id, body["refreshed_at"])
+    return removed
 
 
 class RefreshCompanyLists:
@@ -130,8 +137,16 @@ class RefreshCompanyLists:
         if done:
             # Records this refresh did not see are removed after the session, off the SOAP path (reading every
             # cached key of a large item list is slow); until then they are only a few seconds too many.
-            StorePushQueue().send(stale_lists_job(ctx.connection_id, state["ok_kinds"], state["refresh_id"]))
-            if not state["failed_kinds"]:
+            complete = not state["failed_kinds"]
+            StorePushQueue().send(
+                stale_lists_job(
+                    ctx.connection_id,
+                    state["ok_kinds"],
+                    state["refresh_id"],
+                    ctx.now.isoformat() if complete else None,
+                )
+            )
+            if complete:
                 connections.record_lists_refreshed(ctx.connection_id, ctx.now)
         return Applied(state=state, done=done, counts={"list_records": records}, errors=errors)
 
