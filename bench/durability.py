@@ -123,6 +123,7 @@ def channel_on(stack: Stack, workdir: Path) -> str:
                 "income": next(a["full_name"] for a in accounts if a["account_type"] == "Income"),
             },
             "sales_tax_item": "",
+            "tax_mode": "quickbooks",  # QuickBooks computes (nothing: every line Non)
             "taxable_code": "Non",
         }
         body = {"connection_id": conn["id"], "kind": "custom_store", "name": "Bench", "settings": settings}

@@ -385,6 +385,15 @@ def measure_size(
     wc = WebConnector(client, company, conn["username"], password, aws_calls)
     setup = Tally()
     wc.drain(setup)  # the first session: company information and the company lists
+    # What the store push Lambda does after it (off the SOAP path, uncounted): the stale-record sweep, which also
+    # keeps the item index's snapshot a cold container starts from.
+    from chalicelib.aws import StorePushQueue
+    from chalicelib.sync.store_push import handle_push
+
+    pushes = StorePushQueue()
+    while (job := pushes.take()) is not None:
+        handle_push(job.body)
+        pushes.done(job.receipt_handle)
     channel = rest(
         "POST",
         "/api/v1/channels",

@@ -84,6 +84,7 @@ class Demo:
                 "income": account("Income", "Sales"),
             },
             "sales_tax_item": "",
+            "tax_mode": "quickbooks",  # QuickBooks computes (nothing: every line Non)
             "taxable_code": "Non",
             "start_date": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
         }

@@ -467,6 +467,9 @@ def spec_template() -> dict[str, Any]:
             "/api/v1/channels/{channel_id}/runs": {
                 "get": _op("The channel's latest fetch runs (scheduled and resyncs)", params=[CHANNEL]),
             },
+            "/api/v1/channels/{channel_id}/summaries": {
+                "get": _op("A summary channel's days: RefNumber, orders, state, problem", params=[CHANNEL]),
+            },
             "/api/v1/channels/{channel_id}/runs/{run_id}": {
                 "get": _op(
                     "One fetch run: state, progress and counts",

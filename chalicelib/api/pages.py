@@ -36,6 +36,7 @@ ASSETS = frozenset(
         "dom.js",
         "connections.js",
         "channels.js",
+        "accounting.js",
         "tasks.js",
         "orders.js",
         "rules.js",

@@ -44,8 +44,9 @@ the total and one payment by Amazon (none for COD or a cancelled order). BuyerIn
 name, street and phone are restricted data (present only with a Restricted Data Token): without a buyer
 name the customer is "Amazon Customer". FulfillmentChannel (AFN: Fulfilled by Amazon; MFN: by the
 merchant) and items' TaxCollection.Model MarketplaceFacilitator (Amazon collected and remits the tax) are
-recorded as tags ("AFN"/"MFN", "MarketplaceFacilitator"): the canonical order has no field of its own for
-either. Orders only: FBA stock is Amazon's and MFN stock goes through the Feeds API, which this connector
+recorded as tags ("AFN"/"MFN", "MarketplaceFacilitator"); MarketplaceFacilitator also sets the order's
+`tax_collected_by_marketplace` (the channel's `marketplace_tax` setting then drops that tax or posts it to a
+liability item: docs/accounting/sales-tax.md). Orders only: FBA stock is Amazon's and MFN stock goes through the Feeds API, which this connector
 does not call.
 """
 
@@ -569,6 +570,7 @@ def document(raw: Mapping[str, Any], items: Sequence[Any], marketplace: str) -> 
         "tags": tags,
         "source": text(raw.get("SalesChannel"), 100) or MARKETPLACES[marketplace][1],
         "status": CANONICAL_STATUS.get(status, status.value.lower()),
+        "tax_collected_by_marketplace": facilitator,
     }
 
 

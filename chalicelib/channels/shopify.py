@@ -91,6 +91,7 @@ _REFUND_SHIPPING = f"subtotalAmountSet {_MONEY}"
 _PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 _ORDER = f"""
       id name createdAt updatedAt currencyCode email phone note tags customAttributes {{ key value }}
+      retailLocation {{ name }}
       cancelledAt closedAt displayFinancialStatus displayFulfillmentStatus taxesIncluded discountCodes
       customer {{ firstName lastName email phone }}
       billingAddress {_ADDRESS}
@@ -917,6 +918,9 @@ class ShopifyConnector:
             ),
             "source": "shopify",
             "status": status,
+            # Where a point-of-sale order was sold (Order.retailLocation, Admin API 2024-07+; null for online
+            # orders): the store location settings.inventory_sites maps to an inventory site.
+            "location": _text((node.get("retailLocation") or {}).get("name"), 200),
         }
 
 

@@ -28,8 +28,9 @@ Walmart's own horizon stands in (orders of the last 180 days only).
 Money: PRODUCT and SHIPPING charges of a line, each with its own tax; a charge amount is read as the amount
 for the line's whole orderLineQuantity (Walmart lines are almost always one unit; stricter than assuming a
 unit price). Walmart is a marketplace facilitator: it collects and remits the sales tax in most US states.
-The canonical order has no field for tax collected by the marketplace, so the tax is reported as Walmart
-sends it, in one tax line named for Walmart (see the report of issue 16).
+The tax is reported as Walmart sends it, in one tax line named for Walmart (see the report of issue 16), and an
+order with tax is marked `tax_collected_by_marketplace` (the channel's `marketplace_tax` setting then drops it
+or posts it to a liability item: docs/accounting/sales-tax.md).
 
 Throttling: Walmart answers 429 with x-current-token-count and x-next-replenish-time (epoch milliseconds when
 tokens come back); the connector waits until then on its clock, and paces itself the same way when a
@@ -532,6 +533,7 @@ def document(raw: Any, updated_at: datetime) -> dict[str, Any]:
         "tags": [],
         "source": "Walmart",
         "status": status,
+        "tax_collected_by_marketplace": bool(all_tax),
     }
 
 

@@ -1,6 +1,7 @@
 // Channels: the stores feeding a connection, their credentials (never shown back), settings and schedule.
 
 import { get, patch, path, post } from "./api.js";
+import { accountingPart, CUSTOMER_MATCHING } from "./accounting.js";
 import { act, append, clear, errorBox, field, h, options, table, uid } from "./dom.js";
 import { deleteChannelButton } from "./manage.js";
 
@@ -102,12 +103,7 @@ export const TRANSACTION_TYPES = [
   ["sales_order", "Sales order"],
   ["sales_order_invoice_payment", "Sales order, then invoice and payment"],
 ];
-export const CUSTOMER_MATCHING = [
-  ["last_first", "By name (Last, First)"],
-  ["company", "By company name"],
-  ["email", "By email address"],
-  ["single_customer", "One customer for every order"],
-];
+export { CUSTOMER_MATCHING }; // every mode, with labels: accounting.js
 export const PRODUCT_MATCHING = [
   ["name", "SKU = item name"],
   ["full_name", "SKU = item full name (Parent:Child)"],
@@ -374,8 +370,8 @@ function channelForm(ctx, connections, channel, saved) {
   const listsNote = h("p", { class: "help", role: "status" });
   const refresh = h("button", { type: "button" }, "Refresh drop-downs");
 
-  const customerMatching = options(h("select", {}), CUSTOMER_MATCHING, settings.customer_matching || "last_first");
-  const singleCustomer = h("input", { type: "text", maxlength: "41", value: settings.single_customer || "" });
+  const customerMatching = options(h("select", { dataset: { field: "settings.customer_matching" } }), CUSTOMER_MATCHING, settings.customer_matching || "last_first");
+  const singleCustomer = h("input", { type: "text", maxlength: "41", value: settings.single_customer || "", dataset: { field: "settings.single_customer" } });
   const fallbackCustomer = h("input", { type: "text", maxlength: "41", value: settings.fallback_customer ?? "Online Customer" });
   const productMatching = options(h("select", {}), PRODUCT_MATCHING, settings.product_matching || "name");
   const missingItems = options(h("select", { dataset: { field: "settings.missing_items" } }), MISSING_ITEMS, settings.missing_items || "create_non_inventory");
@@ -388,6 +384,7 @@ function channelForm(ctx, connections, channel, saved) {
   const className = h("select", { dataset: { saved: settings.class_name || "" } });
   const startDate = h("input", { type: "date", value: settings.start_date || "" });
   const statuses = h("input", { type: "text", value: (settings.statuses || []).join(", ") });
+  const accounting = accountingPart(settings, { transactionType }); // customers, tax, currencies, lines, summary
 
   async function loadLists(force) {
     const id = connection.value;
@@ -413,6 +410,7 @@ function channelForm(ctx, connections, channel, saved) {
       fillNames(className, classes.records, "No class");
       fillNames(shipstationClass, classes.records, "Every class (every sale)");
       clear(itemList).append(...items.records.map((r) => h("option", { value: r.full_name })));
+      await accounting.load(id, status);
       const read = status.lists_refreshed_at ? `Lists read from QuickBooks ${new Date(status.lists_refreshed_at).toLocaleString()}.` : "";
       if (!accountList.records.length) {
         listsNote.textContent = "The chart of accounts has not been read from QuickBooks yet: run the Web Connector once (Update Selected), then click Refresh drop-downs.";
@@ -464,8 +462,8 @@ function channelForm(ctx, connections, channel, saved) {
         "div",
         { class: "grid" },
         field("Customer matching", customerMatching),
-        field("Single customer name", singleCustomer, "Used for every order with \u201cOne customer\u201d."),
-        field("Fallback customer", fallbackCustomer, "Orders without a usable name."),
+        field("Single customer name", singleCustomer, "Used for every order with \u201cOne customer\u201d; with \u201cOne customer per currency\u201d, followed by the currency."),
+        field("Fallback customer", fallbackCustomer, "Orders without a usable name, and namesakes whose email differs (\u201cwhen the email matches\u201d)."),
         field("Product matching", productMatching),
         field("Missing products", missingItems, "When an order's product is not in QuickBooks."),
         field("Shipping item", shippingItem),
@@ -478,6 +476,7 @@ function channelForm(ctx, connections, channel, saved) {
       ),
       itemList,
     ),
+    accounting.element,
     errors,
     h("div", { class: "actions" }, submit, cancel),
   );
@@ -516,6 +515,7 @@ function channelForm(ctx, connections, channel, saved) {
         class_name: className.value,
         start_date: startDate.value || null,
         statuses: statuses.value.split(",").map((s) => s.trim()).filter(Boolean),
+        ...accounting.values(),
       },
       every_minutes: Number(every.value),
     };

@@ -4,6 +4,7 @@
 
 import { ApiError, api, apiKey, download, get, path, post, saveFile } from "./api.js";
 import { act, append, badge, clear, field, h, options, table, uid } from "./dom.js";
+import { CUSTOMER_MATCHING as MATCHING_MODES } from "./accounting.js";
 
 // chalicelib/rules/model.py Field
 const FIELDS = [
@@ -57,12 +58,8 @@ const TRANSACTION_TYPES = [
   ["sales_order", "Sales order"],
   ["sales_order_invoice_payment", "Sales order, then invoice and payment"],
 ];
-const CUSTOMER_MATCHING = [
-  ["single_customer", "One named customer"],
-  ["last_first", "Match by name (Last, First)"],
-  ["company", "Match by company"],
-  ["email", "Match by email"],
-];
+// Every mode of chalicelib/orders/settings.py CustomerMatching; "One named customer" first (the rule's name).
+const CUSTOMER_MATCHING = [["single_customer", "One named customer"], ...MATCHING_MODES.filter(([mode]) => mode !== "single_customer")];
 const SKU_MATCH = [
   ["exact", "is exactly"],
   ["prefix", "starts with"],

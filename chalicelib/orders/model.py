@@ -56,6 +56,17 @@ class Address:
 
 
 @dataclass(frozen=True)
+class BundleComponent:
+    """One product of a store bundle: `quantity` per one bundle; `unit_price` the store's price of one, when the
+    store priced the components (None: the bundle line carries the price)."""
+
+    sku: str
+    title: str
+    quantity: Decimal
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     sku: str
@@ -65,6 +76,9 @@ class OrderLine:
     discount: Decimal = Decimal(0)
     tax: Decimal = Decimal(0)
     taxable: bool = True
+    # A bundle's products (docs/accounting/levels-units-sites-bundles.md); empty: not a bundle (or a bundle whose
+    # products only QuickBooks' group item knows).
+    components: tuple[BundleComponent, ...] = ()
 
     @property
     def amount(self) -> Decimal:
@@ -154,6 +168,14 @@ class Order:
     # The store's own fields on the order (Shopify note attributes and location, WooCommerce meta data): what order
     # rules can test; never posted.
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # The store location the order was sold at or ships from (its inventory site: settings.inventory_sites).
+    location: str = ""
+    # The marketplace collected the order's tax and remits it (a marketplace facilitator: Amazon, Walmart); see
+    # settings.marketplace_tax.
+    tax_collected_by_marketplace: bool = False
+    # Units of the QuickBooks company's home currency per one unit of `currency`, when the store gives it (None:
+    # QuickBooks uses its own rate). Only a foreign-currency order in a multicurrency file uses it.
+    exchange_rate: Decimal | None = None
 
     @property
     def order_date(self) -> date:
@@ -356,6 +378,7 @@ class _Reader:
 
 ORDER_FIELDS = {
     "id",
+    "location",
     "number",
     "created_at",
     "updated_at",
@@ -377,6 +400,8 @@ ORDER_FIELDS = {
     "source",
     "status",
     "attributes",
+    "tax_collected_by_marketplace",
+    "exchange_rate",
 }
 MAX_ATTRIBUTES = 50
 
@@ -403,6 +428,54 @@ def _attributes(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
 
 
 ADDRESS_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+
+
+MAX_EXCHANGE_RATE = Decimal("1000000")
+EXCHANGE_RATE_PLACES = 8
+
+
+def _exchange_rate(r: _Reader, data: Mapping[str, Any]) -> Decimal | None:
+    """`exchange_rate`: a positive decimal (at most 8 decimals) or absent/null."""
+    value = data.get("exchange_rate")
+    if value is None or value == "":
+        return None
+    rate = r._decimal(value)
+    if (
+        rate is None
+        or not rate.is_finite()
+        or not 0 < rate < MAX_EXCHANGE_RATE
+        or rate != rate.quantize(Decimal(1).scaleb(-EXCHANGE_RATE_PLACES))
+    ):
+        r.fail(
+            "exchange_rate",
+            f"must be a positive number below {MAX_EXCHANGE_RATE} with at most {EXCHANGE_RATE_PLACES} decimals "
+            '(units of the QuickBooks home currency per unit of the order\'s currency), e.g. "1.0842"',
+        )
+        return None
+    return rate
+
+
+MAX_COMPONENTS = 100
+
+
+def _components(lr: _Reader, raw: Mapping[str, Any]) -> tuple[BundleComponent, ...]:
+    """A line's `components`: at most MAX_COMPONENTS {sku, title, quantity (per bundle), unit_price?}."""
+    out = []
+    for j, c in enumerate(lr.array(raw, "components", max_items=MAX_COMPONENTS)):
+        cr = lr.child("components").child(j)
+        if not isinstance(c, Mapping):
+            lr.child("components").fail(j, "must be an object")
+            continue
+        price = cr.money(c, "unit_price") if c.get("unit_price") is not None else None
+        out.append(
+            BundleComponent(
+                sku=cr.text(c, "sku", required=True, max_length=100),
+                title=cr.text(c, "title", max_length=500),
+                quantity=cr.quantity(c, "quantity"),
+                unit_price=price,
+            )
+        )
+    return tuple(out)
 
 
 def _address(r: _Reader, data: Mapping[str, Any], name: str) -> Address:
@@ -467,6 +540,7 @@ def parse_order(data: Any) -> Order:
                 discount=lr.money(raw, "discount"),
                 tax=lr.money(raw, "tax"),
                 taxable=lr.flag(raw, "taxable", True),
+                components=_components(lr, raw),
             )
         )
 
@@ -564,6 +638,9 @@ def parse_order(data: Any) -> Order:
     source = r.text(data, "source", max_length=100)
     status = r.text(data, "status", max_length=50) or "open"
     attributes = _attributes(r, data)
+    location = r.text(data, "location", max_length=200)
+    tax_collected_by_marketplace = r.flag(data, "tax_collected_by_marketplace", False)
+    exchange_rate = _exchange_rate(r, data)
 
     if problems:
         raise OrderInvalid(problems)
@@ -591,4 +668,7 @@ def parse_order(data: Any) -> Order:
         source=source,
         status=status,
         attributes=attributes,
+        location=location,
+        tax_collected_by_marketplace=tax_collected_by_marketplace,
+        exchange_rate=exchange_rate,
     )

@@ -6,9 +6,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from typing import Any, Literal
 
 from chalicelib.validation import EARLIEST, LATEST, text_problem
+
+from .currency_settings import CURRENCY_MAPPINGS, parse_currency_mappings
+from .line_settings import LINE_CHOICES, LINE_MAPPINGS, LINE_TEXT_FIELDS, BundleMode, parse_line_mappings
+from .summary_settings import (
+    SUMMARY_FIELDS,
+    SummaryMode,
+    SummaryRefunds,
+    parse_summary_settings,
+    summary_problems,
+    summary_values_from_json,
+)
+from .tax_settings import (
+    TAX_CHOICES,
+    TAX_MAPPINGS,
+    TAX_TEXT_FIELDS,
+    MarketplaceTax,
+    TaxMode,
+    parse_tax_mappings,
+    tax_values_from_json,
+)
 
 TransactionType = Literal["sales_receipt", "invoice", "sales_order", "sales_order_invoice_payment"]
 TRANSACTION_TYPES: tuple[TransactionType, ...] = (
@@ -17,8 +38,31 @@ TRANSACTION_TYPES: tuple[TransactionType, ...] = (
     "sales_order",
     "sales_order_invoice_payment",
 )
-CustomerMatching = Literal["single_customer", "last_first", "company", "email"]
-CUSTOMER_MATCHING: tuple[CustomerMatching, ...] = ("single_customer", "last_first", "company", "email")
+
+
+class CustomerMatching(StrEnum):
+    """How an order finds its QuickBooks customer (the customer's Name: 41 characters, no ':'); examples for
+    John T. Smith <john@x.com> of Acme LLC. See `chalicelib.orders.quickbooks.names.customer_name` and
+    docs/accounting/customer-matching.md."""
+
+    SINGLE_CUSTOMER = "single_customer"  # every order: `single_customer` ("Web Store")
+    LAST_FIRST = "last_first"  # "Smith, John"
+    FIRST_LAST = "first_last"  # "John Smith"
+    LAST_FIRST_EMAIL = "last_first_email"  # "Smith, John - john@x.com"
+    FIRST_LAST_EMAIL = "first_last_email"  # "John Smith - john@x.com"
+    LAST_FIRST_MIDDLE = "last_first_middle"  # "Smith, John T" (the initial when the store gives one)
+    FIRST_MIDDLE_LAST = "first_middle_last"  # "John T Smith"
+    COMPANY = "company"  # the customer's company, else the billing company ("Acme LLC")
+    BILLING_COMPANY_OR_NAME = "billing_company_or_name"  # billing company, else "Smith, John"
+    SHIPPING_COMPANY_OR_NAME = "shipping_company_or_name"  # shipping company, else its "Last, First"
+    EMAIL = "email"  # "john@x.com"
+    # `single_customer` (else "Web Store") and the order's currency: "Web Store USD"
+    STORE_CURRENCY = "store_currency"
+    # "Smith, John" when that QuickBooks customer's e-mail is the order's (or it is new), else `fallback_customer`
+    NAME_EMAIL_MATCH = "name_email_match"
+
+
+CUSTOMER_MATCHING: tuple[CustomerMatching, ...] = tuple(CustomerMatching)
 ProductMatching = Literal["name", "full_name", "manufacturer_part_number"]
 PRODUCT_MATCHING: tuple[ProductMatching, ...] = ("name", "full_name", "manufacturer_part_number")
 MissingItems = Literal["create_non_inventory", "create_inventory", "fail"]
@@ -52,16 +96,23 @@ class Accounts:
 class ChannelSettings:
     transaction_type: TransactionType = "sales_receipt"
     accounts: Accounts = field(default_factory=Accounts)
-    customer_matching: CustomerMatching = "last_first"
+    customer_matching: CustomerMatching = CustomerMatching.LAST_FIRST
     single_customer: str = ""  # the customer for every order with single_customer; fallback otherwise
     fallback_customer: str = "Online Customer"
+    # New customers Ledgerbridge adds: their customer type, terms and sales tax code by billing (else shipping)
+    # state or province, e.g. {"CA": "Tax", "OR": "Non"} (names in the company's lists; "" / {}: not set).
+    customer_type: str = ""
+    customer_terms: str = ""
+    customer_tax_codes: Mapping[str, str] = field(default_factory=dict)
     product_matching: ProductMatching = "name"
     missing_items: MissingItems = "create_non_inventory"
     shipping_item: str = "Shipping"
     discount_item: str = "Discount"
     fee_item: str = "Fees"
-    payment_methods: Mapping[str, str] = field(default_factory=dict)  # store method -> QuickBooks method
+    payment_methods: Mapping[str, str] = field(default_factory=dict)  # gateway or method -> QB method
     default_payment_method: str = ""
+    # An invoice gets one ReceivePayment per store payment (docs/accounting/paid-invoices.md).
+    record_payments: bool = True
     class_name: str = ""
     order_number_source: OrderNumberSource = "number"
     start_date: date | None = None
@@ -71,6 +122,38 @@ class ChannelSettings:
     non_taxable_code: str = "Non"
     tax_code: str = ""  # CA/UK/AU files: the tax code for taxable lines
     exempt_tax_code: str = ""  # CA/UK/AU files: the tax code for untaxed lines
+    # Sales tax (docs/accounting/sales-tax.md, `chalicelib.orders.quickbooks.tax`): who computes a US order's tax,
+    # the tax item per ship-to state, the store mode's 0% header item, tax a marketplace collected, and CA/UK/AU
+    # tax codes by ship-to province or by rate (percent).
+    tax_mode: TaxMode = TaxMode.STORE
+    state_tax_items: Mapping[str, str] = field(default_factory=dict)
+    jurisdiction_tax_items: Mapping[str, str] = field(default_factory=dict)  # tax line title -> tax item
+    zero_rate_tax_item: str = ""
+    marketplace_tax: MarketplaceTax = MarketplaceTax.DROP
+    marketplace_tax_item: str = ""
+    province_tax_codes: Mapping[str, str] = field(default_factory=dict)
+    rate_tax_codes: Mapping[str, str] = field(default_factory=dict)
+    # Multicurrency files (docs/accounting/multicurrency.md): per ISO currency code, the customer, A/R account and
+    # deposit account of orders in that currency, e.g. {"EUR": "Accounts Receivable - EUR"}.
+    currency_customers: Mapping[str, str] = field(default_factory=dict)
+    receivable_accounts: Mapping[str, str] = field(default_factory=dict)
+    deposit_accounts: Mapping[str, str] = field(default_factory=dict)
+    # Product lines (docs/accounting/levels-units-sites-bundles.md, `line_settings`): the price level of every
+    # product line, the unit per SKU, the inventory site per store location, and how bundles are posted.
+    price_level: str = ""
+    units_of_measure: Mapping[str, str] = field(default_factory=dict)
+    inventory_sites: Mapping[str, str] = field(default_factory=dict)
+    bundles: BundleMode = "item"
+    bundle_items: Mapping[str, str] = field(default_factory=dict)
+    bundle_adjustment_item: str = ""
+    # Summary transactions (docs/accounting/summary-transactions.md, `summary_settings`): one document of
+    # `transaction_type` per channel and day, to `summary_customer`, the day counted in `summary_time_zone`.
+    summary: SummaryMode = SummaryMode.NONE
+    summary_customer: str = ""
+    summary_refunds: SummaryRefunds = SummaryRefunds.NET
+    summary_time_zone: str = "UTC"
+    summary_close_minutes: int = 60
+    summary_code: str = ""
     directions: tuple[Direction, ...] = ("orders_to_quickbooks",)
     # Inventory to the store: available = on hand (minus on sales orders); one inventory site or the company.
     subtract_sales_orders: bool = False
@@ -91,7 +174,11 @@ def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
 
     data = asdict(s)
     data["payment_methods"] = dict(s.payment_methods)
+    data["customer_tax_codes"] = dict(s.customer_tax_codes)
     data["statuses"] = list(s.statuses)
+    data.update({name: dict(getattr(s, name)) for name in TAX_MAPPINGS})
+    data.update({name: dict(getattr(s, name)) for name in CURRENCY_MAPPINGS})
+    data.update({name: dict(getattr(s, name)) for name in LINE_MAPPINGS})
     data["directions"] = list(s.directions)
     data["start_date"] = s.start_date.isoformat() if s.start_date else None
     return data
@@ -107,6 +194,8 @@ _ACCOUNT_FIELDS = ("deposit", "income", "cogs", "asset", "discount", "receivable
 _TEXT_FIELDS = {
     "single_customer": 41,
     "fallback_customer": 41,
+    "customer_type": 159,
+    "customer_terms": 31,
     "shipping_item": 31,
     "discount_item": 31,
     "fee_item": 31,
@@ -119,11 +208,13 @@ _TEXT_FIELDS = {
     "exempt_tax_code": 3,
     "inventory_site": 31,
     "shipstation_class": 159,
+    **TAX_TEXT_FIELDS,
+    **LINE_TEXT_FIELDS,
 }
 ACCOUNT_NAME_LIMIT = 159  # a FullName of QuickBooks (as class_name and shipstation_class above)
 LIST_LIMIT = 100  # entries in payment_methods and statuses
 ENTRY_LIMIT = 100  # characters of a store's payment method or status
-_FLAGS = ("subtract_sales_orders",)
+_FLAGS = ("subtract_sales_orders", "record_payments")
 _NUMBERS = {"full_inventory_every_minutes": (5, 10080)}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "transaction_type": TRANSACTION_TYPES,
@@ -133,6 +224,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "order_number_source": ("number", "id"),
     "shipstation_source": ("sales_order", "invoice"),
     "shipping_cost_to": ("memo", "line"),
+    **TAX_CHOICES,
+    **LINE_CHOICES,
 }
 
 
@@ -147,7 +240,11 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
         | set(_CHOICES)
         | set(_FLAGS)
         | set(_NUMBERS)
-        | {"accounts", "payment_methods", "start_date", "statuses", "directions"}
+        | set(TAX_MAPPINGS)
+        | set(CURRENCY_MAPPINGS)
+        | set(LINE_MAPPINGS)
+        | set(SUMMARY_FIELDS)
+        | {"accounts", "payment_methods", "start_date", "statuses", "directions", "customer_tax_codes"}
     )
     for unknown in sorted(set(data) - known):
         problems[f"settings.{unknown}"] = "unknown field"
@@ -230,6 +327,30 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
             problems["settings.payment_methods"] = "must not contain control characters or lone surrogates"
         else:
             values["payment_methods"] = {k: v.strip() for k, v in raw.items()}
+    if "customer_tax_codes" in data:
+        raw = data["customer_tax_codes"]
+        if (
+            not isinstance(raw, Mapping)
+            or len(raw) > LIST_LIMIT
+            or not all(
+                isinstance(k, str)
+                and isinstance(v, str)
+                and 0 < len(k.strip()) <= 21
+                and 0 < len(v.strip()) <= 3
+                for k, v in raw.items()
+            )
+            or any(text_problem(k) or text_problem(v) for k, v in raw.items())
+        ):
+            problems["settings.customer_tax_codes"] = (
+                f"must map at most {LIST_LIMIT} states or provinces (21 characters) to sales tax codes "
+                '(3 characters, QuickBooks limits), e.g. {"CA": "Tax", "OR": "Non"}'
+            )
+        else:
+            values["customer_tax_codes"] = {k.strip().upper(): v.strip() for k, v in raw.items()}
+    values.update(parse_tax_mappings(data, problems))
+    values.update(parse_currency_mappings(data, problems))
+    values.update(parse_line_mappings(data, problems))
+    values.update(parse_summary_settings(data, problems))
     if "statuses" in data:
         raw = data["statuses"]
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
@@ -258,7 +379,18 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
                 values["start_date"] = start
     if problems:
         raise SettingsInvalid(problems)
+    tax_values_from_json(values)
+    if "customer_matching" in values:
+        values["customer_matching"] = CustomerMatching(values["customer_matching"])
     merged = replace(base, accounts=accounts, **values)
+    problems.update(
+        summary_problems(
+            merged.summary,
+            merged.transaction_type,
+            merged.summary_customer,
+            merged.moves("orders_to_quickbooks"),
+        )
+    )
     if merged.customer_matching == "single_customer" and not merged.single_customer:
         problems["settings.single_customer"] = "is required when customer_matching is single_customer"
     if merged.moves("orders_to_quickbooks") and not merged.accounts.deposit:
@@ -276,7 +408,15 @@ def settings_from_json(data: Mapping[str, Any]) -> ChannelSettings:
     """Settings as stored (already validated)."""
     values = dict(data)
     values["accounts"] = Accounts(**values.get("accounts", {}))
+    if "customer_matching" in values:
+        values["customer_matching"] = CustomerMatching(values["customer_matching"])
     values["statuses"] = tuple(values.get("statuses", ()))
+    values.setdefault("tax_mode", TaxMode.QUICKBOOKS)  # saved before tax modes existed: QuickBooks computed
+    # Saved before invoices got their payments: kept without them (the merchant may record payments by hand;
+    # posting them now would meet QuickBooks' overpayment refusal); the merchant turns them on in the settings.
+    values.setdefault("record_payments", False)
+    tax_values_from_json(values)
+    summary_values_from_json(values)
     values["directions"] = tuple(values.get("directions", ("orders_to_quickbooks",)))
     values["start_date"] = date.fromisoformat(values["start_date"]) if values.get("start_date") else None
     return ChannelSettings(**values)

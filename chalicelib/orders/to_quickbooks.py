@@ -26,9 +26,13 @@ Decisions (documented here because the merchant sees their effects):
   rounded line amount is not exactly quantity x price). A line discount follows its line as a
   discount-item line with a negative Amount and the line's tax code; order discounts come next
   (discount item), then shipping (shipping item), then fees (fee item). Zero shipping, fees and
-  discounts are left out. Order tax is not a line: QuickBooks computes it.
-* **Sales tax**. US files: `ItemSalesTaxRef` = settings.sales_tax_item on the header (omitted: the
-  company's default), and each line is `taxable_code` / `non_taxable_code`. CA/UK/AU files: no
+  discounts are left out. Order tax is a line only in the store's tax mode (below).
+* **Sales tax** (`quickbooks.tax`, docs/accounting/sales-tax.md). US files, `tax_mode` "store" (the
+  default): header `zero_rate_tax_item`, the store's tax as the last line (the ship-to state's sales tax
+  item), so QuickBooks' total is the store's. `tax_mode` "quickbooks": `ItemSalesTaxRef` = the state's
+  item or group, else settings.sales_tax_item on the header (omitted: the
+  company's default), and each line is `taxable_code` / `non_taxable_code`. Marketplace-collected tax
+  is dropped or a line of `marketplace_tax_item`. CA/UK/AU files: codes by province or rate, else no
   ItemSalesTaxRef; each line gets `tax_code` / `exempt_tax_code` (omitted when empty: the item's
   own code applies). An order with no tax makes every line non-taxable. When the store gives tax per
   line (any line, shipping or fee `tax` > 0), exactly those are taxable; otherwise product lines

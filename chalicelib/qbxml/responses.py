@@ -284,6 +284,8 @@ class ListRecord:
     """FullName of the SalesTaxCodeRef of an item or customer."""
     income_account: str | None = None
     """FullName of the account an item sells into (IncomeAccountRef, or SalesOrPurchase's AccountRef)."""
+    currency: str | None = None
+    """FullName of the CurrencyRef of an account or customer (multicurrency files only), e.g. "Euro"."""
 
 
 _DESCRIPTION_PATHS = (
@@ -346,6 +348,7 @@ def list_record(ret: etree._Element) -> ListRecord | None:
         is_taxable=_bool(ret, "IsTaxable"),
         sales_tax_code=_text(ret, "SalesTaxCodeRef/FullName"),
         income_account=_first(ret, _INCOME_ACCOUNT_PATHS) if is_item else None,
+        currency=_text(ret, "CurrencyRef/FullName"),
     )
 
 
@@ -386,6 +389,10 @@ class CompanyFileInfo:
     default_item_sales_tax: str | None = None
     default_taxable_sales_tax_code: str | None = None
     default_non_taxable_sales_tax_code: str | None = None
+    multicurrency: bool | None = None
+    """PreferencesRet/MultiCurrencyPreferences/IsMultiCurrencyOn (v8.0); None when not reported."""
+    home_currency: str | None = None
+    """MultiCurrencyPreferences/HomeCurrencyRef/FullName: the Currency list's name, e.g. "US Dollar"."""
 
     def qbxml_version(self, ceiling: str = "13.0") -> str:
         """The qbXML version to speak with this QuickBooks (see `choose_qbxml_version`)."""
@@ -418,6 +425,8 @@ def parse_hcp_response(xml: str | bytes) -> CompanyFileInfo:
         default_item_sales_tax=_text(sales_tax, "DefaultItemSalesTaxRef/FullName"),
         default_taxable_sales_tax_code=_text(sales_tax, "DefaultTaxableSalesTaxCodeRef/FullName"),
         default_non_taxable_sales_tax_code=_text(sales_tax, "DefaultNonTaxableSalesTaxCodeRef/FullName"),
+        multicurrency=_bool(preferences, "MultiCurrencyPreferences/IsMultiCurrencyOn"),
+        home_currency=_text(preferences, "MultiCurrencyPreferences/HomeCurrencyRef/FullName"),
     )
 
 

@@ -113,6 +113,7 @@ __all__ = [
     "item_other_charge_add",
     "receive_payment_add",
     "receive_payment_query_by_ref",
+    "sale_mod_replacing_lines",
     "sales_order_add",
     "sales_order_query_by_ref",
     "sales_receipt_add",
@@ -186,6 +187,27 @@ class SaleLine:
     unit_of_measure: str = ""
     price_level: str = ""
     inventory_site: str = ""
+
+
+@dataclass(frozen=True)
+class SaleLineGroup(SaleLine):
+    """A group item on a sale: `<Kind>LineGroupAdd` (13.0 TxnLineGroupCoreAdd: ItemGroupRef, Desc, Quantity,
+    UnitOfMeasure; then InventorySiteRef). `item` is the group's name; QuickBooks adds the group's member lines
+    priced from the items (the group line has no Rate or Amount), so `rate` and `amount` stay None."""
+
+
+def _group_line(parent: etree._Element, tag: str, line: SaleLineGroup) -> None:
+    if line.rate is not None or line.amount is not None or line.price_level or line.sales_tax_code:
+        raise ValueError(f"group line {line.item!r}: QuickBooks prices a group's lines from its items")
+    element = etree.SubElement(parent, tag.replace("LineAdd", "LineGroupAdd"))
+    _ref(element, "ItemGroupRef", line.item, ITEM_NAME)
+    _text(element, "Desc", line.description, DESC, multiline=True)
+    if line.quantity is not None:
+        _sub(element, "Quantity", format_quantity(line.quantity))
+    if line.unit_of_measure:
+        _check_name(line.unit_of_measure, SHORT_LIST_NAME, "UnitOfMeasure")
+        _sub(element, "UnitOfMeasure", line.unit_of_measure)
+    _optional_ref(element, "InventorySiteRef", line.inventory_site, SHORT_LIST_NAME)
 
 
 def format_amount(value: Decimal, what: str = "amount") -> str:
@@ -307,6 +329,9 @@ def _lines(parent: etree._Element, tag: str, lines: Sequence[SaleLine]) -> None:
     for line in lines:
         if not isinstance(line, SaleLine):
             raise TypeError(f"lines must be SaleLine values, got {type(line).__name__}")
+        if isinstance(line, SaleLineGroup):
+            _group_line(parent, tag, line)
+            continue
         if line.rate is not None and line.quantity is None:
             raise ValueError(f"line for {line.item!r}: a rate needs a quantity")
         if line.rate is None and line.amount is None:
@@ -356,17 +381,26 @@ def _split_parent(name: str, parent: str) -> None:
 # list adds
 
 
+# CustomerAdd limits of the 13.0 annotated sample (QBD): MiddleName 5, CustomerTypeRef FullName 159, TermsRef 31.
+_MIDDLE_NAME = 5
+_CUSTOMER_TYPE_FULL_NAME = 159
+_TERMS_FULL_NAME = 31
+
+
 def customer_add(
     request_id: str,
     *,
     name: str,
     company_name: str = "",
     first_name: str = "",
+    middle_name: str = "",
     last_name: str = "",
     bill_address: QbAddress | None = None,
     ship_address: QbAddress | None = None,
     phone: str = "",
     email: str = "",
+    customer_type: str = "",
+    terms: str = "",
     sales_tax_code: str = "",
     item_sales_tax: str = "",
     external_guid: str | None = None,
@@ -380,11 +414,14 @@ def customer_add(
     _sub(add, "Name", name)
     _text(add, "CompanyName", company_name, COMPANY_NAME)
     _text(add, "FirstName", first_name, FIRST_NAME)
+    _text(add, "MiddleName", middle_name, _MIDDLE_NAME)
     _text(add, "LastName", last_name, LAST_NAME)
     _address(add, "BillAddress", bill_address)
     _address(add, "ShipAddress", ship_address)
     _text(add, "Phone", phone, PHONE)
     _text(add, "Email", email, EMAIL)
+    _optional_ref(add, "CustomerTypeRef", customer_type, _CUSTOMER_TYPE_FULL_NAME)
+    _optional_ref(add, "TermsRef", terms, _TERMS_FULL_NAME)
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _guid(add, external_guid)
@@ -776,3 +813,39 @@ def receive_payment_query_by_ref(
 ) -> etree._Element:
     """ReceivePaymentQueryRq for the payments numbered `ref_number` (up to 20 characters)."""
     return _query_by_ref("ReceivePaymentQueryRq", request_id, ref_number, include, PAYMENT_REF_NUMBER)
+
+
+# ----------------------------------------------------------------------------------------------
+# replacing a sale's lines (summary transactions: chalicelib/orders/quickbooks/summary.py)
+
+
+def sale_mod_replacing_lines(
+    kind: str,
+    request_id: str,
+    *,
+    txn_id: str,
+    edit_sequence: str,
+    lines: Sequence[SaleLine],
+    memo: str = "",
+    include: Sequence[str] = (),
+) -> etree._Element:
+    """SalesReceiptModRq / InvoiceModRq / CreditMemoModRq (`kind` "SalesReceipt", "Invoice", "CreditMemo") that
+    makes `lines` the document's whole line list: every `*LineMod` has TxnLineID -1 (a new line), and a Mod that
+    lists lines deletes the lines it does not list (Intuit's reference for these Mods). `edit_sequence` must be the
+    document's current one (QuickBooks answers 3200 otherwise). Memo, when given, replaces the memo."""
+    if kind not in ("SalesReceipt", "Invoice", "CreditMemo"):
+        raise ValueError(f"kind must be SalesReceipt, Invoice or CreditMemo, got {kind!r}")
+    if not txn_id or not edit_sequence:
+        raise ValueError("a Mod needs the TxnID and EditSequence of the document")
+    _require_lines(lines, kind)
+    request, mod = _wrap(f"{kind}ModRq", f"{kind}Mod", request_id)
+    _sub(mod, "TxnID", txn_id)
+    _sub(mod, "EditSequence", edit_sequence)
+    _text(mod, "Memo", memo, MEMO, multiline=True)
+    _lines(mod, f"{kind}LineMod", lines)
+    for line in mod.findall(f"{kind}LineMod"):
+        line_id = etree.Element("TxnLineID")
+        line_id.text = "-1"
+        line.insert(0, line_id)
+    _add_include(request, include)
+    return request

@@ -14,6 +14,8 @@ from chalicelib.dal import channels, company_lists, connections
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.errors import BadRequest
+from chalicelib.orders.quickbooks.currency import QUICKBOOKS_CURRENCY_NAMES
+from chalicelib.orders.quickbooks.list_adds import customer_list_problems
 from chalicelib.orders.settings import (
     ChannelSettings,
     SettingsInvalid,
@@ -22,6 +24,8 @@ from chalicelib.orders.settings import (
     settings_to_json,
 )
 from chalicelib.settings import get_settings
+from chalicelib.sync.line_lists import line_settings_problems
+from chalicelib.sync.tax_lists import tax_settings_problems
 from chalicelib.validation import text_problem
 
 MIN_MINUTES, MAX_MINUTES = 5, 1440
@@ -83,6 +87,15 @@ def _account_problem(field_name: str, value: str, found: CachedRecord | None) ->
     return None
 
 
+def _currency_problem(code: str, found: CachedRecord | None) -> str | None:
+    """An account of a currency's setting must be in that currency (when QuickBooks reported the account's)."""
+    have = str(found.details.get("currency") or "") if found is not None else ""
+    want = QUICKBOOKS_CURRENCY_NAMES.get(code, "")
+    if found is None or not have or have.casefold() == want.casefold():
+        return None
+    return f"'{found.full_name}' is in {have}; the account for {code} orders must be in {want or code}"
+
+
 def _checked(connection_id: str, settings: ChannelSettings) -> None:
     """Every account, payment method and class named must exist in the company's cached lists, every account
     must be active and of a type that fits its use (FITTING_ACCOUNT_TYPES), and the settings must not fail every
@@ -104,6 +117,12 @@ def _checked(connection_id: str, settings: ChannelSettings) -> None:
             found = by_name.get(value) or by_name.get(value.casefold())
             if (problem := _account_problem(field_name, value, found)) is not None:
                 problems[f"settings.accounts.{field_name}"] = problem
+    for map_name, field_name in (("receivable_accounts", "receivable"), ("deposit_accounts", "deposit")):
+        for code, value in getattr(settings, map_name).items():  # multicurrency: one account per currency
+            found = by_name.get(value) or by_name.get(value.casefold())
+            problem = _account_problem(field_name, value, found) or _currency_problem(code, found)
+            if problem is not None:
+                problems[f"settings.{map_name}.{code}"] = problem
     if (
         settings.moves("orders_to_quickbooks")
         and settings.missing_items != "fail"
@@ -126,6 +145,15 @@ def _checked(connection_id: str, settings: ChannelSettings) -> None:
         classes = {c.full_name.casefold() for c in company_lists.list_records(connection_id, "class")}
         if settings.class_name.casefold() not in classes:
             problems["settings.class_name"] = f"'{settings.class_name}' is not a class in this company file"
+    if settings.customer_type or settings.customer_terms or settings.customer_tax_codes:
+        # What new customers get, checked against the lists Ledgerbridge has cached (a list not cached is not).
+        kinds = ("customer_type", "terms", "sales_tax_code")
+        cached = {
+            k: {r.full_name.casefold() for r in company_lists.list_records(connection_id, k)} for k in kinds
+        }
+        problems.update(customer_list_problems(settings, cached))
+    problems.update(line_settings_problems(connection_id, settings))  # price level, units, sites, bundles
+    problems.update(tax_settings_problems(connection_id, settings))  # sales tax items and codes
     if problems:
         raise BadRequest(_not_saved(problems), details={"fields": problems})
 

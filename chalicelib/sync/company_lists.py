@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from lxml import etree
@@ -19,10 +19,11 @@ from chalicelib.dal import company_lists, connections
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.qbxml import requests as rq
 from chalicelib.qbxml.message_set import render_message_set
-from chalicelib.qbxml.responses import ListRecord, MessageSetResponse, QbResponse, list_records
+from chalicelib.qbxml.responses import ListRecord, MessageSetResponse, QbResponse, list_record
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.company_items import write_snapshot
 from chalicelib.sync.jobs import REFRESH_COMPANY_LISTS, Applied, JobContext
+from chalicelib.sync.line_lists import LINE_LISTS, OPTIONAL_LISTS, line_details
 
 # The short lists, asked for in one message set: cache kind -> builder.
 SHORT_LISTS: dict[str, Callable[[str], etree._Element]] = {
@@ -32,6 +33,7 @@ SHORT_LISTS: dict[str, Callable[[str], etree._Element]] = {
     "item_sales_tax_group": rq.item_sales_tax_group_query,
     "payment_method": rq.payment_method_query,
     "class": rq.class_query,
+    **LINE_LISTS,  # price levels, unit of measure sets, inventory sites (line_lists: optional lists)
 }
 ITEMS = "item"
 ALL_KINDS = (*SHORT_LISTS, ITEMS)
@@ -51,6 +53,11 @@ def _cached(kind: str, record: ListRecord) -> CachedRecord:
         is_active=record.is_active,
         details=details,
     )
+
+
+def _with_line_details(record: CachedRecord, ret: etree._Element) -> CachedRecord:
+    extra = line_details(ret)
+    return replace(record, details={**record.details, **extra}) if extra else record
 
 
 STALE_LISTS = "stale_company_lists"
@@ -119,6 +126,9 @@ class RefreshCompanyLists:
                 if kind == ITEMS:
                     state["step"] = "done"
                 continue
+            if not rs.ok and kind in OPTIONAL_LISTS:  # a feature the file does not use: an empty list
+                state["ok_kinds"] = sorted({*state["ok_kinds"], kind})
+                continue
             if not rs.ok:
                 why = explain_status(rs.status_code, rs.status_message)
                 errors.append(f"Could not read the {kind.replace('_', ' ')} list: {why.meaning}")
@@ -159,9 +169,8 @@ class RefreshCompanyLists:
 
     @staticmethod
     def _store(connection_id: str, kind: str, rs: QbResponse, refresh_id: str) -> int:
-        return company_lists.put_records(
-            connection_id, (_cached(kind, r) for r in list_records(rs)), refresh_id
-        )
+        cached = (_with_line_details(_cached(kind, r), ret) for ret in rs.rets if (r := list_record(ret)))
+        return company_lists.put_records(connection_id, cached, refresh_id)
 
     @staticmethod
     def _advance_items(state: dict[str, Any], rs: QbResponse) -> None:

@@ -7,7 +7,10 @@ applies QuickBooks' answer, matching every response to its request by `requestID
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -58,6 +61,9 @@ class JobContext:
     orders_per_message_set: int = 100
     # When the company's lists were last read whole (a key for what a warm container may keep of them).
     lists_refreshed_at: str | None = None
+    # The company file's information as the connection holds it (country, multicurrency...), read with the
+    # connection at the start of the call; None where no connection was read (it is read when needed).
+    company: dict[str, Any] | None = None
 
 
 @dataclass
@@ -94,3 +100,16 @@ class JobRunner(Protocol):
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         """(units done, units still to do) — for the percentage the Web Connector shows."""
         ...
+
+
+def packed_json(data: dict[str, Any]) -> str:
+    """A JSON object compressed into ASCII, for what a job keeps in its state or its message set's record."""
+    return base64.b64encode(zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)).decode(
+        "ascii"
+    )
+
+
+def unpacked_json(packed: str) -> dict[str, Any]:
+    """The object `packed_json` packed."""
+    data: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(packed)))
+    return data

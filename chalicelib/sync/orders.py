@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import channels, connections, orders
+from chalicelib.dal import channels, connections, orders, summary_days
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.orders import Incoming, StoredOrder
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
+from chalicelib.orders.quickbooks.payments import payment_labels
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.to_quickbooks import order_guid
 from chalicelib.sync import order_rules
@@ -150,6 +151,8 @@ def store_orders(
                 external_guid=order_guid(channel.connection_id, channel.channel_id, order.order_id),
             ),
         )
+        if outcome == "changed_after_sync" and _summarized_changed(channel.channel_id, order, document):
+            outcome = "changed"  # its daily summary is corrected (chalicelib/sync/summary_transactions.py)
         if outcome == "changed_after_sync" and _queue_new_refunds(channel.channel_id, order, document):
             outcome = "refunded"
         if outcome in ("new", "changed", "refunded", "waiting"):
@@ -193,6 +196,16 @@ def store_unreadable(channel: Channel, order_id: str, number: str, problem: str)
     )
 
 
+def _summarized_changed(channel_id: str, order: Order, document: dict[str, Any]) -> bool:
+    """An order a posted daily summary carries changed: it goes back to its days, which are posted again (a Mod)."""
+    stored = orders.get(channel_id, order.order_id)
+    if stored is None or stored.status != orders.SYNCED:
+        return False
+    if not any(k.startswith(summary_days.SUMMARY_DOCUMENT) for k in stored.documents):
+        return False
+    return orders.queue_refunds(stored, document, _digest(document))  # the new document, pending again
+
+
 def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) -> bool:
     """A refund of an order already in QuickBooks becomes a credit memo: the order goes back to pending
     for it. Any other change to a synced order is only recorded (changed_after_sync), never re-posted. A change
@@ -205,8 +218,25 @@ def _queue_new_refunds(channel_id: str, order: Order, document: dict[str, Any]) 
 
 
 def _queue_refunds_of(stored: StoredOrder, order: Order, document: dict[str, Any]) -> bool:
-    new = [r for r in order.refunds if f"CreditMemo:{r.refund_id}" not in stored.documents]
+    new = [
+        f"CreditMemo:{r.refund_id}"
+        for r in order.refunds
+        if f"CreditMemo:{r.refund_id}" not in stored.documents
+    ]
+    if not new:  # or payments its invoice does not have yet (docs/accounting/paid-invoices.md)
+        new = _new_payments(stored, order)
     return bool(new) and orders.queue_refunds(stored, document, _digest(document))
+
+
+def _new_payments(stored: StoredOrder, order: Order) -> list[str]:
+    """The labels of the order's payments its invoice does not have yet (none unless the channel records them)."""
+    if not order.payments:
+        return []
+    channel = channels.get(stored.channel_id)
+    if channel is None:
+        return []
+    labels = payment_labels(order, settings_of(channel), stored.documents)
+    return [label for label in labels if label not in stored.documents]
 
 
 def queue_waiting_refunds(kept_open: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -271,6 +301,7 @@ def order_view(order: StoredOrder) -> dict[str, Any]:
         if order.changed_after_sync
         else None,
         "rules": list(order.rules),
+        "summary": summary_days.summary_view(order),  # the daily summary carrying it, if any
     }
 
 

@@ -15,11 +15,8 @@ else (`RecoverMessageSet`). A document is never posted twice nor silently droppe
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
-import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,15 +26,19 @@ from chalicelib.dal import channels, connections, mappings, orders
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
+from chalicelib.orders.quickbooks import currency as qb_currency
+from chalicelib.orders.quickbooks.extras import line_choices
+from chalicelib.orders.quickbooks.payments import PAYMENT_LABEL, invoice_payment_request, payment_labels
+from chalicelib.orders.quickbooks.tax import expected_total
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.message_set import render_message_set
-from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTION_INCLUDE, answer_only
+from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, added_transaction_include, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.rules import PostingExtras
-from chalicelib.sync import order_rules
+from chalicelib.sync import customer_emails, line_lists, order_rules, summary_transactions
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
-from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
+from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext, packed_json, unpacked_json
 from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
 from chalicelib.sync.recover_orders import (
     RECOVER_MESSAGE_SET,
@@ -72,6 +73,7 @@ class _Prepared:
     item_keys: list[str]
     extras: PostingExtras | None = None  # the rules' choices the settings have no field for
     rule_ids: tuple[str, ...] = ()  # the rules that changed the order
+    currency: qb_currency.CurrencyPosting | None = None  # a foreign-currency order's (multicurrency files)
 
 
 @dataclass
@@ -81,15 +83,18 @@ class _Batch:
     sales: list[tuple[_Prepared, list[etree._Element], dict[str, Any]]] = field(default_factory=list)
 
 
-def documents_needed(order: Order, settings: ChannelSettings) -> list[tuple[str, str]]:
-    """The QuickBooks documents an order needs, in posting order: (label, transaction kind)."""
+def documents_needed(
+    order: Order, settings: ChannelSettings, documents: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """The QuickBooks documents an order needs, in posting order: (label, transaction kind). `documents`: those
+    it has already (an order posted with the staged flow's single payment needs no other)."""
     if settings.transaction_type == "sales_order_invoice_payment":
         needed = [("SalesOrder", "SalesOrder"), ("Invoice", "Invoice")]
-        if min(order.paid_amount, order.total) > 0:
-            needed.append(("ReceivePayment", "ReceivePayment"))
     else:
         kind = TXN_KIND[settings.transaction_type]
         needed = [(kind, kind)]
+    # The invoice's payments, one document each ("ReceivePayment:<key>"; docs/accounting/paid-invoices.md).
+    needed += [(label, "ReceivePayment") for label in payment_labels(order, settings, documents)]
     for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.refund_id)):
         needed.append((f"CreditMemo:{refund.refund_id}", "CreditMemo"))
     return needed
@@ -110,9 +115,14 @@ class PostOrders:
         while state["step"] == "prepare" and state["refs"]:
             limit = max(1, ctx.orders_per_message_set)
             taken, state["refs"] = state["refs"][:limit], state["refs"][limit:]
-            prepared = self._prepare(taken, ctx)
+            prepared = self._prepare(taken, ctx, customer_emails.emails_of(state))
             if not prepared:
                 continue
+            # Name-and-e-mail customer matching: the QuickBooks e-mails of new names first (one round trip).
+            lookup = customer_emails.lookup_request(prepared, state, ctx.qbxml_version)
+            if lookup is not None:
+                state["refs"] = [_ref(p) for p in prepared] + state["refs"]
+                return lookup
             to_verify = [p for p in prepared if p.stored.verify]
             if to_verify:
                 # Look these up in QuickBooks first; the others wait for the next message set of this job.
@@ -149,7 +159,7 @@ class PostOrders:
             return None
         state["step"] = "sent"
         state["message_set_id"] = set_id
-        state["message_set_z"] = _packed(record)
+        state["message_set_z"] = packed_json(record)
         return render_message_set(
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
@@ -168,7 +178,11 @@ class PostOrders:
         claimed = self._claim(batch, set_id)
         entries = []
         for n, p in enumerate(claimed):
-            needed = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
+            needed = [
+                d
+                for d in documents_needed(p.order, p.settings, p.stored.documents)
+                if d[0] not in p.stored.documents
+            ]
             entry = self._entry(p, needed, f"{set_id}-o{n}", ctx) if needed else None
             if entry is None:
                 # Nothing left to post, or nothing to look it up by: post it as a new document would be
@@ -205,7 +219,7 @@ class PostOrders:
             return None
         state["step"] = "verify"
         state["message_set_id"] = set_id
-        state["message_set_z"] = _packed(record)
+        state["message_set_z"] = packed_json(record)
         return render_message_set(
             lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
         )
@@ -235,7 +249,12 @@ class PostOrders:
             "complete": len(needed) == 1,
         }
 
-    def _prepare(self, refs: list[dict[str, Any]], ctx: JobContext) -> list[_Prepared]:
+    def _prepare(
+        self,
+        refs: list[dict[str, Any]],
+        ctx: JobContext,
+        emails: Mapping[str, str | None] | None = None,  # customers' QuickBooks e-mails (customer_emails)
+    ) -> list[_Prepared]:
         stored = {
             (o.channel_id, o.order_id): o
             for o in orders.get_many((r["channel_id"], r["order_id"]) for r in refs)
@@ -275,6 +294,9 @@ class PostOrders:
                 )
                 continue
             settings, store_kind = known
+            if summary_transactions.is_summary(settings):  # the channel posts a summary per day, not orders
+                self._hand_over(current, settings, ctx)
+                continue
             if rules is None:
                 rules = order_rules.for_tenant(current.tenant_id)
             try:
@@ -291,14 +313,18 @@ class PostOrders:
                     )
                     continue
                 order, settings, extras = ruled.order, ruled.settings, ruled.extras
+                order, extras = line_choices(order, settings, extras)  # line settings, bundles as components
                 qb.check_totals(order)
                 mapped = extras.line_items if extras is not None else {}
+                currency = _foreign_currency(
+                    current, order, settings, qb.customer_name(order, settings, emails), ctx
+                )
                 prepared.append(
                     _Prepared(
                         stored=current,
                         order=order,
                         settings=settings,
-                        customer=qb.customer_name(order, settings),
+                        customer=qb.customer_name(order, settings, emails),
                         item_keys=[
                             mapped.get(line.line_id) or qb.item_name(line, settings) for line in order.lines
                         ],
@@ -306,6 +332,8 @@ class PostOrders:
                         rule_ids=ruled.rule_ids,
                     )
                 )
+                if currency is not None:  # posted to the customer in the order's currency
+                    prepared[-1].currency, prepared[-1].customer = currency, currency.customer
             except (OrderInvalid, qb.OrderNotPostable) as exc:
                 self._fail_now(
                     current,
@@ -321,6 +349,16 @@ class PostOrders:
     @staticmethod
     def _fail_now(order: StoredOrder, error: dict[str, Any]) -> None:
         orders.mark_failed(order, None, error)
+
+    def _hand_over(self, current: StoredOrder, settings: ChannelSettings, ctx: JobContext) -> None:
+        """An order of a summary channel joins its days' summaries (chalicelib/sync/summary_transactions.py)."""
+        try:
+            summary_transactions.hand_over(current, settings, ctx.connection_id, ctx.now)
+        except OrderInvalid as exc:
+            self._fail_now(
+                current,
+                order_error("order", str(exc), "Correct the order in the store and send it again.", False),
+            )
 
     def _build(self, batch: list[_Prepared], ctx: JobContext, set_id: str) -> tuple[_Batch, list[_Prepared]]:
         """The set's requests, and the orders left for the job's next set (over the size budget, or with a next
@@ -342,7 +380,11 @@ class PostOrders:
             prefix = (
                 f"{set_id}-o{n}"  # every request id names its set: an answer is tied to the set it answers
             )
-            remaining = [d for d in documents_needed(p.order, p.settings) if d[0] not in p.stored.documents]
+            remaining = [
+                d
+                for d in documents_needed(p.order, p.settings, p.stored.documents)
+                if d[0] not in p.stored.documents
+            ]
             if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
                 complete_in_set(p.stored, set_id)
                 continue
@@ -353,9 +395,13 @@ class PostOrders:
                 first = not p.stored.documents
                 if first and p.customer not in known_customers and p.customer not in added_customers:
                     rid = f"{prefix}-customer"
-                    adds.append(qb.customer_add_request(p.order, p.settings, request_id=rid))
+                    adds.append(qb.customer_add_request(p.order, p.settings, request_id=rid, name=p.customer))
+                    if p.currency is not None:
+                        qb_currency.customer_in_currency(adds[-1], p.currency)
                 items, missing = item_index.match(p, added_items)
                 sale = self._document(p, label, kind, prefix, items, ctx)
+                if p.currency is not None:
+                    qb_currency.in_currency(sale, p.currency)
                 needed = qb.needed_items(missing, sale, p.settings)
                 if needed:
                     item_adds = qb.missing_item_requests(
@@ -406,7 +452,7 @@ class PostOrders:
             for element in (*adds, *item_adds):
                 answer_only(element, ADDED_LIST_ENTRY_INCLUDE)
             for element in sale:
-                answer_only(element, ADDED_TRANSACTION_INCLUDE)
+                answer_only(element, added_transaction_include(element))
             out.adds.extend(adds + item_adds)
             add = sale[0][0]
             entry = {
@@ -439,6 +485,17 @@ class PostOrders:
                 refund_ids=[label.split(":", 1)[1]],
                 extras=p.extras,
             )
+        if label.startswith(PAYMENT_LABEL):  # one payment of the order, applied to its invoice
+            payment = invoice_payment_request(
+                p.order,
+                p.settings,
+                label.removeprefix(PAYMENT_LABEL),
+                request_id=f"{prefix}-payment",
+                customer=p.customer,
+                invoice_txn_id=p.stored.documents.get("Invoice", ""),
+                order_guid=guid,
+            )
+            return [payment] if payment is not None else []
         if kind == "ReceivePayment":
             return [
                 qb.payment_request(
@@ -473,13 +530,18 @@ class PostOrders:
             guid=guid,
             items=items,
             extras=p.extras,
+            groups=line_lists.company_groups(ctx.connection_id, ctx.lists_refreshed_at)
+            if p.settings.bundles == "group"
+            else None,
         )
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        if state["step"] == customer_emails.LOOKUP_STEP:  # read-only: nothing was claimed or recorded
+            return customer_emails.apply_lookup(state, response)
         # The set's record as the session kept it (compressed in the ticket: no read), else as recorded on the
         # connection's behalf in the payloads table.
         record = (
-            _unpacked(state["message_set_z"])
+            unpacked_json(state["message_set_z"])
             if "message_set_z" in state
             else state.get("message_set")
             or connections.message_set_record(ctx.connection_id, str(state.get("message_set_id")))
@@ -532,7 +594,7 @@ def _in_flight_facts(p: _Prepared) -> dict[str, Any]:
         "has_txn_id": p.stored.txn_id is not None,
         "attempts": p.stored.attempts + 1,  # the claim counted this attempt
         "number": p.stored.number,
-        "total": p.stored.document.get("total"),
+        "total": expected_total(p.stored.document.get("total"), p.order, p.settings),
         **(
             {"not_for_shipstation": True}
             if p.extras is not None and p.extras.exclude_from_shipstation
@@ -541,15 +603,27 @@ def _in_flight_facts(p: _Prepared) -> dict[str, Any]:
     }
 
 
-def _packed(record: dict[str, Any]) -> str:
-    return base64.b64encode(zlib.compress(json.dumps(record, separators=(",", ":")).encode(), 6)).decode(
-        "ascii"
+def _foreign_currency(
+    stored: StoredOrder, order: Order, settings: ChannelSettings, customer: str, ctx: JobContext
+) -> qb_currency.CurrencyPosting | None:
+    """How a foreign-currency order is posted (None: as always); OrderNotPostable when it cannot be. An order
+    whose document names no currency is in the home currency."""
+    if not stored.document.get("currency"):
+        return None
+    # The company's preference as the connection read with this call holds it (its HCP response refreshes it at
+    # each session's start); read here only where the call read no connection.
+    info = ctx.company
+    if info is None:
+        conn = connections.get(ctx.connection_id)
+        info = conn.company if conn else None
+    company = qb_currency.CompanyCurrency.of_company(info, ctx.country)
+    needs_deposit = any(
+        kind in ("SalesReceipt", "ReceivePayment")
+        for _, kind in documents_needed(order, settings, stored.documents)
     )
-
-
-def _unpacked(packed: str) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(packed)))
-    return record
+    return qb_currency.foreign_currency(
+        order, settings, company, customer=customer, needs_deposit=needs_deposit
+    )
 
 
 def _new_set_id() -> str:

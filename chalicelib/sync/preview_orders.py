@@ -23,10 +23,11 @@ from chalicelib.dal.orders import StoredOrder
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
+from chalicelib.orders.quickbooks.extras import line_choices
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.rules import PostingExtras
-from chalicelib.sync import order_rules
+from chalicelib.sync import line_lists, order_rules
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import CompanyItems, added_name, company_items
 from chalicelib.sync.order_preview import PREVIEW_VERSION
@@ -176,6 +177,11 @@ def preview(
         order, settings_of(channel), channel.channel_id, channel.kind
     )
     order, settings = ruled.order, ruled.settings
+    line_extras, line_problem = ruled.extras, None
+    try:  # as the posting: the settings' price level, units and site; bundles posted as components
+        order, line_extras = line_choices(order, settings, ruled.extras)
+    except qb.OrderNotPostable as exc:
+        line_problem = str(exc)
     extras = ruled.extras or PostingExtras()
     country = connections.company_country(channel.connection_id)
     recorded = stored.documents if stored is not None else {}
@@ -196,7 +202,7 @@ def preview(
     lines, missing, found = _line_views(order, settings, extras, items)
     adds: list[dict[str, str]] = []
     qbxml: str | None = None
-    problem = ruled.skip_reason and f"Not sent to QuickBooks: {ruled.skip_reason}."
+    problem = (ruled.skip_reason and f"Not sent to QuickBooks: {ruled.skip_reason}.") or line_problem
     if problem is None:
         try:
             qb.check_totals(order)
@@ -211,7 +217,10 @@ def preview(
                 if stored is not None
                 else qb.order_guid(channel.connection_id, channel.channel_id, order.order_id),
                 items=found,
-                extras=ruled.extras,
+                extras=line_extras,
+                groups=line_lists.company_groups(channel.connection_id)
+                if settings.bundles == "group"
+                else None,
             )
             requests: list[etree._Element] = []
             if not customer_found and not recorded:
@@ -224,7 +233,7 @@ def preview(
                     country=country,
                     request_prefix=PREFIX,
                     missing=needed,
-                    extras=ruled.extras,
+                    extras=line_extras,
                 )
             adds = [
                 {

@@ -11,6 +11,8 @@ Two ways, in this order:
    QuickBooks keeps no status for the set (9002), and before re-posting any order marked `verify` (an
    answer left its fate open, or the merchant retried it), each document is queried by its RefNumber and
    accepted as ours only with the same ExternalGUID. Only documents QuickBooks does not have are posted.
+   The payments of an invoice (docs/accounting/paid-invoices.md) share the invoice's RefNumber: the query
+   answers all of them and the ExternalGUID (derived from the payment's key) picks the one looked for.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from chalicelib.dal.connections import Connection
 from chalicelib.dal.outbound_sales import TRACK
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, READ_SALES, WRITE_TRACKING, new_job
+from chalicelib.sync.summary_transactions import is_summary, queue_due
 
 STALE_SECONDS = 3600
 
@@ -43,8 +44,14 @@ def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> St
     standing: list[str] = []
     for channel in channels.list_for_connection(conn.tenant_id, conn.connection_id):
         settings = settings_of(channel)
-        if settings.moves("inventory_to_store") or settings.moves("quickbooks_to_shipstation"):
+        if (
+            settings.moves("inventory_to_store")
+            or settings.moves("quickbooks_to_shipstation")
+            or is_summary(settings)
+        ):
             standing.append(channel.channel_id)
+        if is_summary(settings):  # a closed day to post (chalicelib/sync/summary_transactions.py)
+            jobs += queue_due(conn.connection_id, channel.channel_id, settings, now)
         wanted = []
         if settings.moves("inventory_to_store"):
             wanted.append(("inventory", READ_INVENTORY))

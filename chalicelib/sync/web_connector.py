@@ -52,6 +52,7 @@ from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, Recover
 from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
 from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
+from chalicelib.sync.summary_transactions import POST_SUMMARIES, PostSummaryTransactions
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
@@ -84,6 +85,7 @@ RUNNERS: dict[str, JobRunner] = {
     READ_INVENTORY: ReadInventory(),
     READ_SALES: ReadSalesForShipStation(),
     WRITE_TRACKING: WriteTracking(),
+    POST_SUMMARIES: PostSummaryTransactions(),
 }
 
 
@@ -318,7 +320,7 @@ class WebConnectorService:
             self._release_job(session, self.queue_for(session.connection_id))
         queue = self.queue_for(session.connection_id)
         refreshed = conn.lists_refreshed_at.isoformat() if conn.lists_refreshed_at else None
-        ctx = replace(self._context(session, now), lists_refreshed_at=refreshed)
+        ctx = replace(self._context(session, now), lists_refreshed_at=refreshed, company=conn.company)
         while True:
             if session.job is None:
                 unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
@@ -482,6 +484,9 @@ class WebConnectorService:
             "supported_qbxml_versions": list(info.supported_qbxml_versions),
             "file_mode": info.file_mode,
             "is_sample_company": info.is_sample_company,
+            # Multicurrency (docs/accounting/multicurrency.md): stored with the rest, written only when changed.
+            "multicurrency": info.multicurrency,
+            "home_currency": info.home_currency,
         }
         first = connections.record_company(conn, company, company_file, version, now)
         if conn.last_error:

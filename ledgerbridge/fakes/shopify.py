@@ -1071,6 +1071,7 @@ class FakeShopify(FakeStore):
             "note": None,
             "tags": [],
             "customAttributes": [],  # the order's note attributes (Attribute: key, value)
+            "retailLocation": None,  # Location of a point-of-sale order (Admin API 2024-07+), null online
             "test": False,
             "cancelledAt": None,
             "cancelReason": None,
@@ -1233,6 +1234,7 @@ class FakeShopify(FakeStore):
         )
         doc["originalTotalDutiesSet"] = money(0, self.currency)
         doc["customAttributes"] = [{"key": "gift_note", "value": "Sample"}]
+        doc["retailLocation"] = {"name": "Downtown Store"}
         self._ids, self._numbers = saved_ids, saved_numbers
         return doc
 

@@ -16,6 +16,8 @@ the behaviour it models and the evidence behind it in its docstring:
 * `stored.py`: the stored company (the JSON file, atomic saves, indexes, lookups, transactions).
 * `lists.py`: list queries (lookups, filters, iterators), list adds (name spaces, references).
 * `inventory.py`: quantities, inventory sites, `ItemSitesQueryRq`, the inventory Python API.
+* `currency.py`: Multiple Currencies (the preference, the Currency list, customers, accounts and sales in a
+  currency, home-currency amounts; `turn_on_multicurrency`, `add_account`, `set_exchange_rate` for tests).
 * `message_sets.py`: parsing, onError, and error recovery as QuickBooks answers it: a status
   check answers each request's status and, for Adds and Mods that succeeded, an `ErrorRecovery`
   element (TxnID/ListID, TxnNumber, EditSequence, ExternalGUID) instead of the record;
@@ -39,7 +41,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledgerbridge.simulators import _sample, payments, sale_queries, sales
+from ledgerbridge.simulators import _sample, payments, receipt_mods, sale_queries, sales
 from ledgerbridge.simulators.inventory import STATUS_FEATURE_OFF, CompanyInventory
 from ledgerbridge.simulators.lists import ADD_KINDS, ITEM_KINDS, KINDS, QUERY_KINDS, REF_TARGETS, ListKind
 from ledgerbridge.simulators.message_sets import (
@@ -145,7 +147,7 @@ __all__ = [
 
 #: The transaction modules; importing them registers their request handlers (lists and inventory
 #: register theirs when the classes above are imported, sale_mods with the names below).
-TRANSACTION_MODULES = (sales, payments, sale_queries)
+TRANSACTION_MODULES = (sales, payments, sale_queries, receipt_mods)
 
 
 class CompanySimulator(CompanyMessageSets, CompanyInventory):

@@ -25,6 +25,14 @@ Transaction handlers (`sales.py`, `sale_mods.py`) use its helpers (`lookup`, `re
   reference `customer-batch-mixed.response.xml`). ListID (`8000xxxx-<epoch>`), EditSequence
   (epoch seconds), TimeCreated/TimeModified (company's local time with offset) are assigned
   and the `*Ret` is built in schema order.
+* **Customers** (customer matching, docs/accounting/customer-matching.md). A CustomerAdd keeps what it
+  is given: names incl. MiddleName, Bill/ShipAddress (with their blocks), Phone, Email, and its
+  CustomerTypeRef, TermsRef and SalesTaxCodeRef, resolved like every reference (3140 when the list has
+  no such entry). Its Name shares the entity name space: a customer, vendor, employee or other name of
+  that name (any case) gives 3100. A Name over 41 characters (13.0 annotated sample: "max length = 41
+  for QBD") fails the schema check like every over-long field, so the whole message set gets the parse
+  fault: stricter than QuickBooks, which is reported to answer that one request with 3070 ("The string
+  ... in the field "Name" is too long."). Ledgerbridge never sends one.
 """
 
 from __future__ import annotations
@@ -124,6 +132,8 @@ KINDS: dict[str, ListKind] = {
         ListKind("PriceLevel", "PriceLevel", "Price Level", "Price Levels"),
         ListKind("Template", "Template", "Template", "Templates"),
         ListKind("InventorySite", "InventorySite", "Inventory Site", "Inventory Sites"),
+        ListKind("Currency", "Currency", "Currency", "Currencies"),  # multicurrency files (currency.py)
+        ListKind("UnitOfMeasureSet", "UnitOfMeasureSet", "Unit of Measure Set", "Unit of Measure Sets"),
     ]
 }
 
@@ -178,6 +188,7 @@ REF_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "ClassRef": (("Class",), "Class"),
     "CustomerRef": (("Customer",), "Customer"),
     "ItemRef": (ITEM_KINDS, "Item"),
+    "ItemGroupRef": (("ItemGroup",), "Item"),
     "ItemSalesTaxRef": (("ItemSalesTax", "ItemSalesTaxGroup"), "Item"),
     "DefaultItemSalesTaxRef": (("ItemSalesTax", "ItemSalesTaxGroup"), "Item"),
     "TermsRef": (("StandardTerms", "DateDrivenTerms"), "Terms"),
@@ -195,14 +206,17 @@ REF_TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "InventorySiteRef": (("InventorySite",), "Inventory Site"),
     "ItemInventoryRef": (("ItemInventory",), "Item"),
     "ItemInventoryAssemblyRef": (("ItemInventoryAssembly",), "Item"),
-    "CurrencyRef": ((), "Currency"),
-    "UnitOfMeasureSetRef": ((), "Unit of Measure Set"),
+    "CurrencyRef": (("Currency",), "Currency"),
+    "UnitOfMeasureSetRef": (("UnitOfMeasureSet",), "Unit of Measure Set"),
     "JobTypeRef": ((), "Job Type"),
     "VendorTypeRef": ((), "Vendor Type"),
     "BillingRateRef": ((), "Billing Rate"),
     "SalesTaxReturnLineRef": ((), "Sales Tax Return Line"),
     "SalesTaxReturnRef": ((), "Sales Tax Return"),
 }
+
+# What other modules check before a list add builds its object (currency.py: CurrencyRef), each raising StatusError.
+LIST_ADD_CHECKS: list[Callable[[CompanyLists, str, dict[str, Any]], None]] = []
 
 _ADDRESS_BLOCKS = {
     "BillAddress": "BillAddressBlock",
@@ -646,6 +660,8 @@ class CompanyLists(StoredCompany):
             raise StatusError(Status(3000, Severity.ERROR, f"missing {kind}Add"))
         data = element_to_json(add)
         parent_ref = data.pop("ParentRef", None)
+        for check in LIST_ADD_CHECKS:
+            check(self, kind, data)
         obj = self._build_object(kind, data, created=self.now(), parent_ref=parent_ref)
         self._insert(kind, obj)
         include = [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
@@ -674,6 +690,8 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "ItemInventoryQueryRq": ("ItemInventory",),
     "ItemInventoryAssemblyQueryRq": ("ItemInventoryAssembly",),
     "InventorySiteQueryRq": ("InventorySite",),
+    "PriceLevelQueryRq": ("PriceLevel",),  # price levels and U/M sets: see units.py
+    "UnitOfMeasureSetQueryRq": ("UnitOfMeasureSet",),
     "ItemSubtotalQueryRq": ("ItemSubtotal",),
     "ItemDiscountQueryRq": ("ItemDiscount",),
     "ItemSalesTaxQueryRq": ("ItemSalesTax",),
@@ -685,6 +703,7 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "TermsQueryRq": ("StandardTerms", "DateDrivenTerms"),
     "ShipMethodQueryRq": ("ShipMethod",),
     "CustomerTypeQueryRq": ("CustomerType",),
+    "CurrencyQueryRq": ("Currency",),
 }
 
 ADD_KINDS = (

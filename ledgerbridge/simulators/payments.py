@@ -14,6 +14,17 @@ Importing `company` registers the handler. Payments are transactions like the sa
   the invoice of exactly that amount, else the oldest first; `IsAutoApply` false (the schema wants
   one of the two): the payment stays unused (UnusedPayment), a credit on the customer.
   TotalAmount defaults to the amounts applied.
+* **One A/R account.** A payment pays only invoices of its own A/R account (ARAccountRef, optional in
+  `qbxmlops130-annotated-sample.xml`, default the company's A/R account): QuickBooks' Receive Payments
+  window lists only the open invoices of the A/R account chosen at its top. No source at hand gives the
+  status of an AppliedToTxnAdd naming an invoice of another A/R account; the simulator is stricter than
+  unsure and refuses it like an unknown invoice (3120).
+* **What the sync relies on** (docs/accounting/paid-invoices.md): each ReceivePayment applies at most the
+  invoice's BalanceRemaining (3210 beyond it, and nothing is saved); BalanceRemaining drops by the amount
+  applied and IsPaid turns true at zero; the invoice and the payment list each other (LinkedTxn /
+  AppliedToTxnRet); a payment's ExternalGUID and RefNumber are stored and answered by
+  `ReceivePaymentQueryRq` (by RefNumber, as `sale_queries.py`), and its add is kept for error recovery
+  like any other (`message_sets.py`: status + ErrorRecovery TxnID/ExternalGUID).
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from typing import Any
 
 from lxml import etree
 
+from ledgerbridge.simulators import currency
 from ledgerbridge.simulators._xsd import element_to_json
 from ledgerbridge.simulators.lists import CompanyLists
 from ledgerbridge.simulators.registry import (
@@ -63,7 +75,6 @@ def _receive_payment_add(company: CompanyLists, rq: etree._Element) -> etree._El
     if add is None:  # pragma: no cover - the schema requires it
         raise StatusError(Status(3000, Severity.ERROR, "missing ReceivePaymentAdd"))
     data = element_to_json(add)
-    _check_limitations(data, "ReceivePayment", ["ExchangeRate"])
     applied_in = _as_list(data.pop("AppliedToTxnAdd", None))
     auto_apply = str(data.pop("IsAutoApply", "false")) in ("true", "1")
     company.resolve_refs(data, "ReceivePayment")
@@ -80,6 +91,7 @@ def _receive_payment_add(company: CompanyLists, rq: etree._Element) -> etree._El
         account = _special_account(company, "OtherCurrentAsset", "UndepositedFunds")
         if account is not None:
             header["DepositToAccountRef"] = _ref_of(account)
+    currency.sale_in_currency(company, "ReceivePayment", element_to_json(add), header, customer)
     # which invoices, how much
     plan: list[tuple[dict[str, Any], Decimal]] = []
     remaining: dict[str, Decimal] = {}
@@ -94,6 +106,8 @@ def _receive_payment_add(company: CompanyLists, rq: etree._Element) -> etree._El
         if found is None or found[0] != "Invoice" or found[1]["CustomerRef"]["ListID"] != customer["ListID"]:
             raise StatusError(status_not_found(txn_id))
         invoice = found[1]
+        if not _same_ar_account(invoice, header):
+            raise StatusError(status_not_found(txn_id))
         balance = remaining.get(txn_id, _dec(invoice.get("BalanceRemaining")))
         amount = _dec(entry.get("PaymentAmount"))
         if amount > balance:
@@ -143,6 +157,16 @@ def _receive_payment_add(company: CompanyLists, rq: etree._Element) -> etree._El
             "Account", _lookup_ref(company, ("Account",), txn["DepositToAccountRef"])[1], total
         )
     return company.rs(rq, STATUS_OK, [company.ret_element("ReceivePaymentRet", txn, _include(rq))])
+
+
+def _same_ar_account(invoice: Mapping[str, Any], header: Mapping[str, Any]) -> bool:
+    """Whether the invoice is in the payment's A/R account (both resolved to ListIDs; a side without one is in
+    the company's default A/R account, as QuickBooks files it)."""
+    mine = header.get("ARAccountRef")
+    theirs = invoice.get("ARAccountRef")
+    if not isinstance(mine, Mapping) or not isinstance(theirs, Mapping):
+        return True  # a company without an A/R account has nothing to compare
+    return bool(mine.get("ListID")) and mine.get("ListID") == theirs.get("ListID")
 
 
 def _auto_apply(

@@ -33,9 +33,8 @@ Behaviour, and the evidence behind it (reference samples under
   fixed amount, and is always negative (RatePercent/Rate returned negative); a line's tax code is
   the one sent, else the item's, except that a non-taxable customer tax code applies to every line
   (the QuickBooks US rule for non-taxable customers). Description-only lines carry only Desc.
-* **Totals.** Subtotal = sum of the lines (discounts included, subtotal lines not). US: sales tax
-  = (sum of lines whose tax code is taxable) x the ItemSalesTaxRef's rate (a group: the sum of its
-  members' rates), rounded once; SalesTaxPercentage is that rate. CA/UK/AU: each line is taxed at
+* **Totals.** Subtotal = sum of the lines (subtotal lines not). US tax (the header item or group, tax
+  item lines, Sales Tax Payable per agency): `sales_tax`. CA/UK/AU: each line is taxed at
   the rate of its tax code (`_sample.TAX_CODE_RATES`: GST 5, GST+PST 12, VAT 20, GST 10, ...),
   rounded per line and summed into SalesTaxTotal (AU lines also carry TaxAmount; no
   ItemSalesTaxRef). TotalAmount = Subtotal + SalesTaxTotal; invoices have BalanceRemaining,
@@ -70,7 +69,7 @@ from typing import Any
 
 from lxml import etree
 
-from ledgerbridge.simulators import _sample
+from ledgerbridge.simulators import _sample, currency, groups, sales_tax, units
 from ledgerbridge.simulators._xsd import element_to_json, schema_index
 from ledgerbridge.simulators.lists import (
     ITEM_KINDS,
@@ -245,17 +244,6 @@ def _include(rq: etree._Element) -> list[str]:
     return [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
 
 
-def _tax_rate_of(company: CompanyLists, tax_item: Mapping[str, Any], kind: str) -> Decimal:
-    if kind == "ItemSalesTax":
-        return _dec(tax_item.get("TaxRate"))
-    total = Decimal(0)
-    for member in _as_list(tax_item.get("ItemSalesTaxRef")):
-        found = company.lookup(("ItemSalesTax",), list_id=str(member.get("ListID")))
-        if found is not None:
-            total += _dec(found[1].get("TaxRate"))
-    return total
-
-
 # --------------------------------------------------------------------------------------------
 # sales forms: lines and totals
 # --------------------------------------------------------------------------------------------
@@ -279,6 +267,8 @@ class _Line:
     inventory: bool = False  # an inventory item whose quantities move
     so_line: dict[str, Any] | None = None  # the sales-order line this line invoices
     link: _Link | None = None
+    is_sales_tax: bool = False  # a sales tax item's line (`sales_tax`): never taxed itself
+    ratio: Decimal = Decimal(1)  # base units per unit of the line's quantity (units.py)
 
 
 #: A line to compute: the request's line JSON, and the sales-order line it comes from.
@@ -298,6 +288,8 @@ class _SalesAdd:
         self.status = STATUS_OK
         self.customer: dict[str, Any] = {}
         self.customer_code: dict[str, Any] | None = None
+        self.groups: list[dict[str, Any]] = []  # the group lines' Ret heads (groups.py)
+        self.group_of: list[int | None] = []
 
     # -- phase 1: validate and compute -----------------------------------------------------
     def build(self) -> tuple[dict[str, Any], list[_Line], list[_Link]]:
@@ -309,17 +301,15 @@ class _SalesAdd:
             data,
             self.kind,
             [
-                f"{self.kind}LineGroupAdd",
                 "DiscountLineAdd",
                 "SalesTaxLineAdd",
                 "ShippingLineAdd",
-                "ExchangeRate",
                 "SetCredit",
             ],
         )
         if str(data.get("IsTaxIncluded", "false")) in ("true", "1"):
             raise SimulatorLimitation("the company simulator does not implement tax-included pricing")
-        raw_lines = _as_list(data.pop(self.form.line_add, None))
+        raw_lines, self.groups = groups.line_requests(self.company, add, data, self.kind)  # groups expanded
         link_ids = [str(t) for t in _as_list(data.pop("LinkToTxnID", None))]
         company = self.company
         company.resolve_refs(data, self.kind)
@@ -337,11 +327,12 @@ class _SalesAdd:
         for raw in raw_lines:
             line_data = dict(raw)
             _check_limitations(
-                line_data, self.kind, ["LinkToTxn", "PriceLevelRef", "DataExt", "UnitOfMeasure"]
-            )
+                line_data, self.kind, ["LinkToTxn", "DataExt"]
+            )  # PriceLevelRef, UnitOfMeasure: units.py
             company.resolve_refs(line_data, self.line_label)
             requests.append((line_data, None, None))
         lines = self._compute_lines(requests)
+        self.group_of = [request[0].get(groups.GROUP_KEY) for request in requests]  # one line per request
         for line in lines:
             if line.link is not None:
                 line.link.lines.append(line)
@@ -351,6 +342,7 @@ class _SalesAdd:
                 raise StatusError(status_empty(self.kind))
             self.status = status_closed_link(str(closed[0].order["TxnID"]))
         self._totals(header, lines)
+        currency.sale_in_currency(company, self.kind, element_to_json(add), header, self.customer)
         return _schema_keys(f"{self.kind}Ret", header), lines, links
 
     def _header(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -451,7 +443,7 @@ class _SalesAdd:
             if key in so_line:
                 line[key] = so_line[key]
                 break
-        for key in ("ClassRef", "InventorySiteRef", "SalesTaxCodeRef", "Other1", "Other2"):
+        for key in ("ClassRef", "InventorySiteRef", "SalesTaxCodeRef", "Other1", "Other2", "UnitOfMeasure"):
             if key in so_line:
                 line[key] = so_line[key]
         return line
@@ -491,7 +483,11 @@ class _SalesAdd:
                 previous, since_subtotal = since_subtotal, Decimal(0)
                 lines.append(line)
                 continue
-            if item_kind == "ItemDiscount":
+            if item_kind in sales_tax.LINE_KINDS:
+                after_tax = bool(lines) and lines[-1].is_sales_tax
+                amount = sales_tax.line_amount(item_kind, item, data, ret, previous, after_tax, self.kind)
+                line.is_sales_tax = True
+            elif item_kind == "ItemDiscount":
                 amount = self._discount(data, item, ret, previous)
             elif item_kind in _PRICED_KINDS:
                 amount = self._priced(data, item_kind, item, ret, previous, line)
@@ -562,6 +558,7 @@ class _SalesAdd:
             ret["Quantity"] = data["Quantity"]
             line.quantity = quantity
         price, percent = _item_price(item_kind, item)
+        price, line.ratio = units.line_price(self.company, item, data, ret, price, self.line_label)
         if "RatePercent" in data or ("Rate" not in data and "Amount" not in data and percent is not None):
             pct = str(data.get("RatePercent", percent))
             ret["RatePercent"] = pct
@@ -594,26 +591,26 @@ class _SalesAdd:
             tax_ref = header.get("ItemSalesTaxRef")
             if isinstance(tax_ref, dict):
                 tax_kind, tax_item = _lookup_ref(company, ("ItemSalesTax", "ItemSalesTaxGroup"), tax_ref)
-                rate = _tax_rate_of(company, tax_item, tax_kind)
-                header["SalesTaxPercentage"] = (
-                    str(tax_item["TaxRate"]) if tax_kind == "ItemSalesTax" else _plain(rate)
-                )
                 taxable = sum(
                     (
                         line.amount
                         for line in lines
                         if line.amount is not None
                         and not line.is_subtotal
+                        and not line.is_sales_tax
                         and line.tax_code is not None
                         and line.tax_code.get("IsTaxable") == "true"
                     ),
                     Decimal(0),
                 )
-                tax = _money(taxable * rate / 100)
+                tax, header["SalesTaxPercentage"], split = sales_tax.header_tax(
+                    company, tax_kind, tax_item, taxable
+                )
+                sales_tax.set_header_split(header, split)
         else:
             rates = _sample.TAX_CODE_RATES.get(company.country, {})
             for line in lines:
-                if line.amount is None or line.is_subtotal or line.tax_code is None:
+                if line.amount is None or line.is_subtotal or line.is_sales_tax or line.tax_code is None:
                     continue
                 rate = _dec(rates.get(str(line.tax_code.get("Name")), "0"))
                 if line.tax_code.get("IsTaxable") != "true":
@@ -662,29 +659,34 @@ class _SalesAdd:
             rets.append(ret)
         if rets:
             txn[form.line_ret] = rets
+        amounts = [ln.amount for ln in lines]
+        groups.nest_groups(company, txn, self.kind, rets, amounts, self.group_of, self.groups)
         company.state(_STATE).setdefault("last_ref", {})[self.kind] = str(header["RefNumber"])
+        taxes = [(ln.ret["ItemRef"], ln.amount or Decimal(0)) for ln in lines if ln.is_sales_tax]
+        sales_tax.post_sales_tax(company, self.kind, txn, taxes)
         company.add_transaction(self.kind, txn)
         for line in lines:
             if not line.inventory or line.quantity is None:
                 continue
+            moved = line.quantity * line.ratio  # base units (units.py)
             item = _lookup_ref(company, _INVENTORY_KINDS, line.ret["ItemRef"])[1]
             if form.inventory_sign:
-                qoh = _dec(item.get("QuantityOnHand")) + form.inventory_sign * line.quantity
+                qoh = _dec(item.get("QuantityOnHand")) + form.inventory_sign * moved
                 item["QuantityOnHand"] = _plain(qoh)
             on_sales_orders = Decimal(0)
             if self.kind == "SalesOrder":
-                item["QuantityOnSalesOrder"] = _plain(_dec(item.get("QuantityOnSalesOrder")) + line.quantity)
-                on_sales_orders = line.quantity
+                item["QuantityOnSalesOrder"] = _plain(_dec(item.get("QuantityOnSalesOrder")) + moved)
+                on_sales_orders = moved
             elif line.so_line is not None:
-                on_order = max(_dec(item.get("QuantityOnSalesOrder")) - line.quantity, Decimal(0))
+                on_order = max(_dec(item.get("QuantityOnSalesOrder")) - moved, Decimal(0))
                 item["QuantityOnSalesOrder"] = _plain(on_order)
-                on_sales_orders = -line.quantity
+                on_sales_orders = -moved
             site = line.ret.get("InventorySiteRef")
             if isinstance(site, dict):
                 company.move_site_quantity(
                     str(item["ListID"]),
                     str(site["ListID"]),
-                    on_hand=form.inventory_sign * line.quantity,
+                    on_hand=form.inventory_sign * moved,
                     on_sales_orders=on_sales_orders,
                 )
         total = _dec(txn.get("BalanceRemaining", txn.get("TotalAmount")))

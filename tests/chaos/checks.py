@@ -132,7 +132,7 @@ def check(chaos: Chaos) -> Findings:
             for txn in conn.company.sales(kind):
                 if txn.get("RefNumber") not in known_refs[conn.name]:
                     found.without_order.append(f"{conn.name} {kind} {txn.get('RefNumber')} {txn['TxnID']}")
-        for kinds in (SALE_KINDS, ("CreditMemo",)):
+        for kinds in (SALE_KINDS, ("CreditMemo",), ("ReceivePayment",)):  # an invoice's payments too
             for guid, count in conn.company.external_guid_counts(kinds).items():
                 if count > 1:
                     found.guid_duplicates.append(f"{conn.name} {guid} x{count}")

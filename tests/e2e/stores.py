@@ -56,6 +56,7 @@ def orders_reach_quickbooks(
                 "income": next(a["full_name"] for a in accounts if a["account_type"] == "Income"),
             },
             "sales_tax_item": "",
+            "tax_mode": "quickbooks",  # QuickBooks computes (nothing: every line Non)
             "taxable_code": "Non",
             "start_date": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
         }

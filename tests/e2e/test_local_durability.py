@@ -87,6 +87,7 @@ def custom_store_channel(
             "customer_matching": "company",
             "accounts": {"deposit": deposit, "income": income},
             "sales_tax_item": "",
+            "tax_mode": "quickbooks",  # QuickBooks computes (nothing: every line Non)
             "taxable_code": "Non",
         }
         body: dict[str, Any] = {"connection_id": conn["id"], "kind": "custom_store", "name": "Shop"}

@@ -16,6 +16,10 @@ Where each extra goes (qbXML 13.0, qbxml130.xsd; limits from Intuit's annotated 
 * unit of measure per line: UnitOfMeasure; the quantity is multiplied by the factor and the price
   divided by it (Rate when that is exact to QuickBooks' five decimals, else the Amount), so the
   amount is unchanged.
+* the channel settings (`with_settings`): `price_level` for every product line, `units_of_measure` per SKU (the
+  store's quantity is in that unit: factor 1, QuickBooks converts to the item's base unit) and `inventory_sites` per
+  store location (`Order.location`, else its "location" attribute) fill what the rules left empty: a rule's choice
+  for the order or the line wins over the settings'.
 * item per line / shipping line / order discount: that line's ItemRef (159) instead of the matched
   or settings item.
 * exclude from ShipStation is for the outbound direction and do-not-import means no posting at all:
@@ -24,19 +28,30 @@ Where each extra goes (qbXML 13.0, qbxml130.xsd; limits from Intuit's annotated 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from chalicelib.qbxml.text import ITEM_FULL_NAME, PO_NUMBER, is_quickbooks_text, to_quickbooks_text
 from chalicelib.qbxml.transactions import SALES_REP_NAME, SHORT_LIST_NAME
 
+from ..model import Order
+from ..settings import ChannelSettings
 from .errors import OrderNotPostable
 
 if TYPE_CHECKING:
     from chalicelib.rules.actions import PostingExtras, UnitOfMeasure
 
-__all__ = ["HeaderExtras", "check_extras", "header_extras", "line_units"]
+__all__ = [
+    "HeaderExtras",
+    "check_extras",
+    "header_extras",
+    "line_choices",
+    "line_units",
+    "order_site",
+    "with_settings",
+]
 _QUANTITY_STEP = Decimal("0.00001")  # QUANTYPE and PRICETYPE: five decimals
 _TOO_LARGE = Decimal("1E10")
 
@@ -142,3 +157,49 @@ def line_units(
     rate = price / unit.factor
     exact = abs(rate) < _TOO_LARGE and rate == rate.quantize(_QUANTITY_STEP)
     return counted, rate if exact else None
+
+
+def _folded_get(mapping: Mapping[str, str], key: str) -> str:
+    wanted = key.casefold()
+    return next((v for k, v in mapping.items() if k.casefold() == wanted), "") if wanted else ""
+
+
+def order_site(order: Order, settings: ChannelSettings) -> str:
+    """The inventory site of the order's store location (`inventory_sites`; "" when none is mapped)."""
+    location = order.location or order.attributes.get("location", "")
+    return _folded_get(settings.inventory_sites, location)
+
+
+def with_settings(
+    order: Order, settings: ChannelSettings, extras: PostingExtras | None
+) -> PostingExtras | None:
+    """`extras` with the settings' price level, units of measure and inventory site where the rules set none
+    (None stays None when the settings set nothing either)."""
+    from chalicelib.rules.actions import PostingExtras, UnitOfMeasure
+
+    site = order_site(order, settings)
+    units = {
+        ln.line_id: UnitOfMeasure(unit, Decimal(1))
+        for ln in order.lines
+        if (unit := _folded_get(settings.units_of_measure, ln.sku))
+    }
+    if not (settings.price_level or site or units):
+        return extras
+    base = extras if extras is not None else PostingExtras()
+    return replace(
+        base,
+        price_level=base.price_level or settings.price_level,
+        inventory_site=base.inventory_site or site,
+        line_units={**units, **base.line_units},
+    )
+
+
+def line_choices(
+    order: Order, settings: ChannelSettings, extras: PostingExtras | None
+) -> tuple[Order, PostingExtras | None]:
+    """The order and extras a posting builds from, after the rules: bundles expanded when the settings post
+    them as components (`bundles`), then the settings' price level, units and site where the rules set none."""
+    from .bundles import expand_components
+
+    order = expand_components(order, settings, extras)
+    return order, with_settings(order, settings, extras)

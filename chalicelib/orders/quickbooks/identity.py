@@ -39,7 +39,8 @@ DOCUMENTS: Mapping[TransactionType, tuple[str, ...]] = {
     "sales_order_invoice_payment": ("sales_order", "invoice", "payment"),
 }
 """The documents each transaction type posts, in order. The sales order must exist before the invoice
-can link it (LinkToTxnID takes a real TxnID, no macro), and the invoice before the payment."""
+can link it (LinkToTxnID takes a real TxnID, no macro), and the invoice before the payment. The sync posts
+one payment per store payment ("invoice" too, with `record_payments`): see `payments.payment_labels`."""
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ledgerbridge:order")
 
@@ -54,7 +55,8 @@ def order_guid(connection_id: str, channel_id: str, order_id: str) -> str:
 
 
 def derived_guid(guid: str, label: str) -> str:
-    """A GUID for another document of the same order ("invoice", "payment", "refund:<id>")."""
+    """A GUID for another document of the same order ("invoice", "refund:<id>", "payment:<payment key>"; the
+    staged flow's single "payment" of older orders)."""
     if not label:
         raise ValueError("label must not be empty")
     return "{" + str(uuid.uuid5(uuid.UUID(guid.strip("{}")), label)).upper() + "}"

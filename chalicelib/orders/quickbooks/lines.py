@@ -10,6 +10,7 @@ from chalicelib.qbxml.transactions import SaleLine
 
 from ..model import Order, OrderLine
 from ..settings import ChannelSettings
+from .bundles import GroupItem, group_lines, is_bundle
 from .errors import OrderNotPostable
 from .extras import line_units
 from .names import item_ref, line_key
@@ -95,6 +96,7 @@ def sale_lines(
     country: str,
     items: Mapping[str, str] | None = None,
     extras: PostingExtras | None = None,
+    groups: Mapping[str, GroupItem] | None = None,
 ) -> tuple[SaleLine, ...]:
     """The item lines of the order's sale (see `chalicelib.orders.to_quickbooks` for order and tax codes).
 
@@ -102,7 +104,8 @@ def sale_lines(
     key it lacks is referred to by the name Ledgerbridge creates the item under. `extras` (the order
     rules' choices) may name the item of a line, shipping line or order discount, and set the units,
     price level and inventory site of the product lines (see `extras`); the caller checks them with
-    `check_extras` for its document.
+    `check_extras` for its document. `groups`: the company's group items by folded name, for bundles posted as
+    groups (see `bundles`).
     """
     if not order.lines:
         raise OrderNotPostable("The order has no product lines, so there is nothing to post.")
@@ -125,14 +128,29 @@ def sale_lines(
         taxable = tax.line(line)
         any_taxable = any_taxable or taxable
         item = line_item(line, settings, items, extras)
-        out.append(product_line(line, item, line.quantity, line.amount, tax.code(taxable), klass, extras))
+        code = tax.code(taxable, line.tax, line.amount - line.discount)
+        if settings.bundles == "group" and is_bundle(line, settings):  # bundles.py: group + price adjustment
+            site = extras.inventory_site if extras is not None else ""
+            out.extend(
+                group_lines(
+                    line,
+                    settings,
+                    groups,
+                    tax_code=code,
+                    class_name=klass,
+                    inventory_site=site,
+                    country=country,
+                )
+            )
+        else:
+            out.append(product_line(line, item, line.quantity, line.amount, code, klass, extras))
         if line.discount:
             out.append(
                 SaleLine(
                     item=discount_item,
                     description=f"Discount on {line.title}",
                     amount=-line.discount,
-                    sales_tax_code=tax.code(taxable),
+                    sales_tax_code=code,
                     class_name=klass,
                 )
             )
@@ -149,13 +167,14 @@ def sale_lines(
             )
     for index, shipping in enumerate(order.shipping_lines):
         taxable = tax.other(shipping.tax)
+        code = tax.code(taxable, shipping.tax, shipping.price - shipping.discount)
         if shipping.price:
             out.append(
                 SaleLine(
                     item=shipping_items.get(index) or shipping_item,
                     description=shipping.title,
                     amount=shipping.price,
-                    sales_tax_code=tax.code(taxable),
+                    sales_tax_code=code,
                     class_name=klass,
                 )
             )
@@ -165,7 +184,7 @@ def sale_lines(
                     item=discount_item,
                     description=f"Shipping discount ({shipping.title})",
                     amount=-shipping.discount,
-                    sales_tax_code=tax.code(taxable),
+                    sales_tax_code=code,
                     class_name=klass,
                 )
             )
@@ -176,7 +195,7 @@ def sale_lines(
                     item=fee_item,
                     description=fee.title,
                     amount=fee.amount,
-                    sales_tax_code=tax.code(tax.other(fee.tax)),
+                    sales_tax_code=tax.code(tax.other(fee.tax), fee.tax, fee.amount),
                     class_name=klass,
                 )
             )
@@ -186,4 +205,5 @@ def sale_lines(
             f"The order's discounts exceed its value (subtotal {subtotal:.2f}); QuickBooks cannot "
             "record a sale with a negative total."
         )
+    out.extend(tax.lines())  # the store's tax as a sales tax item's line (see `tax`)
     return tuple(out)

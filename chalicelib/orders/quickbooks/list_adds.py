@@ -3,7 +3,7 @@ shipping, discount and fee items of the settings; and which of them a set of req
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -18,10 +18,17 @@ from chalicelib.qbxml.transactions import (
 )
 
 from ..model import Order, OrderLine
-from ..settings import ChannelSettings
+from ..settings import ChannelSettings, CustomerMatching
 from .errors import OrderNotPostable
 from .identity import request_id as make_request_id
-from .names import addresses, created_item_full_name, customer_name, line_key, split_full_name
+from .names import (
+    addresses,
+    created_item_full_name,
+    customer_name,
+    line_key,
+    person_name,
+    split_full_name,
+)
 from .tax import Tax, tax_codes
 
 if TYPE_CHECKING:
@@ -29,37 +36,107 @@ if TYPE_CHECKING:
 
 __all__ = [
     "customer_add_request",
+    "customer_list_problems",
+    "customer_tax_code",
     "item_add_request",
     "items_named",
     "missing_item_requests",
     "needed_items",
+    "shared_customer",
 ]
 
 
+def customer_tax_code(order: Order, settings: ChannelSettings) -> str:
+    """The sales tax code a new customer gets from `settings.customer_tax_codes`, by the billing address's
+    state or province (the shipping address's when billing has none); "" when the settings name none."""
+    for address in (order.billing_address, order.shipping_address):
+        state = address.state.strip().upper()
+        if state:
+            return settings.customer_tax_codes.get(state, "")
+    return ""
+
+
+def shared_customer(name: str, settings: ChannelSettings) -> bool:
+    """Whether `name` is a customer of many orders from the settings (single customer, store and currency,
+    the fallback / web-store customer) rather than the order's own buyer."""
+    if settings.customer_matching in (CustomerMatching.SINGLE_CUSTOMER, CustomerMatching.STORE_CURRENCY):
+        return True
+    return name.casefold() == settings.fallback_customer.strip().casefold()
+
+
 def customer_add_request(
-    order: Order, settings: ChannelSettings, *, request_id: str, external_guid: str | None = None
+    order: Order,
+    settings: ChannelSettings,
+    *,
+    request_id: str,
+    external_guid: str | None = None,
+    name: str | None = None,
 ) -> etree._Element:
-    """CustomerAddRq for the order's customer, named by `customer_name` (for a missing customer)."""
-    name = customer_name(order, settings)
+    """CustomerAddRq for the order's customer `name` (default: `customer_name`; for a missing customer): its
+    company, name (with the middle initial in the middle-initial modes), bill and ship addresses, phone and
+    e-mail from the order; customer type, terms and sales tax code (by state) from the settings. In
+    CustomerAdd's 13.0 schema order (builder `customer_add`). A `shared_customer` gets its name, type and
+    terms only: one buyer's address, e-mail and tax code do not belong on the customer of many."""
+    name = name if name is not None else customer_name(order, settings)
     if ":" in name or len(name) > CUSTOMER_NAME:
         raise OrderNotPostable(
             f"The customer {name!r} from the channel settings is not in QuickBooks and cannot be "
             "created automatically (it is a sub-customer or too long); add it in QuickBooks."
         )
+    if shared_customer(name, settings):
+        return customer_add(
+            request_id,
+            name=name,
+            customer_type=settings.customer_type,
+            terms=settings.customer_terms,
+            external_guid=external_guid,
+        )
     c = order.customer
     bill, ship = addresses(order)
+    person = person_name(order)
+    middle = settings.customer_matching in (
+        CustomerMatching.LAST_FIRST_MIDDLE,
+        CustomerMatching.FIRST_MIDDLE_LAST,
+    )
     return customer_add(
         request_id,
         name=name,
         company_name=c.company or order.billing_address.company,
-        first_name=c.first_name,
+        first_name=person.first.split()[0] if middle and person.middle_initial else c.first_name,
+        middle_name=person.middle_initial if middle else "",
         last_name=c.last_name,
         bill_address=bill,
         ship_address=ship,
-        phone=c.phone or order.billing_address.phone,
+        phone=c.phone or order.billing_address.phone or order.shipping_address.phone,
         email=c.email,
+        customer_type=settings.customer_type,
+        terms=settings.customer_terms,
+        sales_tax_code=customer_tax_code(order, settings),
         external_guid=external_guid,
     )
+
+
+def customer_list_problems(settings: ChannelSettings, lists: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """The settings' customer type, terms and tax codes missing from the company's cached lists (`lists`:
+    "customer_type", "terms", "sales_tax_code" -> case-folded full names); a list not cached (empty or
+    absent) is not checked. Keys are the settings' field paths."""
+    problems: dict[str, str] = {}
+    wanted = {
+        "settings.customer_type": ("customer_type", settings.customer_type, "a customer type"),
+        "settings.customer_terms": ("terms", settings.customer_terms, "terms"),
+    }
+    for field_path, (kind, value, what) in wanted.items():
+        known = lists.get(kind)
+        if value and known and value.casefold() not in known:
+            problems[field_path] = f"'{value}' is not {what} in this company file"
+    codes = lists.get("sales_tax_code")
+    if codes:
+        for state, code in settings.customer_tax_codes.items():
+            if code.casefold() not in codes:
+                problems[f"settings.customer_tax_codes.{state}"] = (
+                    f"'{code}' is not a sales tax code in this company file"
+                )
+    return problems
 
 
 def _needs_account(account: str, what: str) -> str:

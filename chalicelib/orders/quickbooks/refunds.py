@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -68,6 +69,11 @@ def _refund_lines(
                 class_name=klass,
             )
         )
+    if out:
+        # The store's tax refunded (the refund beyond its lines and shipping): a line in store mode (see `tax`).
+        refunded_tax = refund.amount - sum((r.amount for r in refund.lines), Decimal(0)) - refund.shipping
+        if refunded_tax > 0:
+            out.extend(tax.amount_line(refunded_tax, "Sales tax refunded"))
     if not out and refund.amount:
         out.append(
             SaleLine(

@@ -12,6 +12,7 @@ from chalicelib.qbxml.transactions import invoice_add, sales_order_add, sales_re
 
 from ..model import Order
 from ..settings import ChannelSettings, TransactionType
+from .bundles import GroupItem
 from .errors import OrderNotPostable
 from .extras import check_extras, header_extras
 from .identity import refnumber_and_memo, request_id
@@ -38,6 +39,7 @@ def sale_requests(
     linked_sales_order_txn_id: str | None = None,
     items: Mapping[str, str] | None = None,
     extras: PostingExtras | None = None,
+    groups: Mapping[str, GroupItem] | None = None,
 ) -> list[etree._Element]:
     """The add request for one sale document of the order (a list of one element).
 
@@ -52,7 +54,8 @@ def sale_requests(
     them (see `extras`; a linked invoice takes the header ones, its lines are the sales order's).
     Raises TotalsMismatch / OrderNotPostable for orders QuickBooks cannot record as they are, and
     OrderNotPostable for an extra the document has no place for (a PO number or terms on a sales
-    receipt, an inventory site in an Australian file).
+    receipt, an inventory site in an Australian file). `groups`: the company's group items, for bundles posted
+    as groups (`bundles`).
     """
     document: str = txn_type
     if txn_type == "sales_order_invoice_payment":
@@ -86,7 +89,7 @@ def sale_requests(
         ]
     if linked_sales_order_txn_id:
         raise ValueError("linked_sales_order_txn_id is only for invoices")
-    lines = sale_lines(order, settings, country=country, items=items, extras=extras)
+    lines = sale_lines(order, settings, country=country, items=items, extras=extras, groups=groups)
     if document == "sales_receipt":
         if not settings.accounts.deposit:
             raise OrderNotPostable(

@@ -300,3 +300,4 @@ def test_every_priced_order_adds_up_to_its_order_total(
     check_totals(order)
     assert order.total == total and order.payment_status == ("paid" if total > 0 else "unpaid")
     assert ("MarketplaceFacilitator" in order.tags) is facilitator
+    assert order.tax_collected_by_marketplace is facilitator  # the channel's marketplace_tax applies

@@ -592,3 +592,19 @@ def test_note_attributes_and_the_gateway_reach_the_order_for_order_rules(
     order = parse_order(fetched.document)
     assert dict(order.attributes) == {"pickup_location": "Downtown"}
     assert [p.gateway for p in order.payments] == ["shopify_payments"]
+
+
+def test_a_point_of_sale_order_keeps_its_retail_location_for_the_inventory_site(
+    fake: FakeShopify, clock: VirtualClock
+) -> None:
+    """Order.retailLocation (a POS order's location) becomes the canonical order's `location`, which the channel's
+    `inventory_sites` maps to a QuickBooks inventory site; an online order (null) has none."""
+    pos = fake.add_order()
+    fake.change_order(pos["id"], retailLocation={"name": "Downtown Store"})
+    online = fake.add_order()
+    fetched = {
+        f.order_id: f
+        for f in orders_of(fetch_all(connect(fake, clock), Window(fake.now - timedelta(days=1), fake.now)))
+    }
+    assert parse_order(fetched[numeric_id(pos["id"])].document).location == "Downtown Store"
+    assert parse_order(fetched[numeric_id(online["id"])].document).location == ""

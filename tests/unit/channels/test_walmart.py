@@ -76,6 +76,7 @@ def test_a_purchase_order_becomes_a_canonical_order(fake: FakeWalmart, clock: Vi
     assert [(t.title, t.amount) for t in order.tax_lines] == [
         ("Sales tax collected by Walmart", Decimal("3.60"))
     ]
+    assert order.tax_collected_by_marketplace  # Walmart remits it (the channel's marketplace_tax applies)
     assert order.total == order.computed_total == Decimal("48.60")
     assert order.payment_status == "paid" and order.paid_amount == order.total
     assert (order.customer.first_name, order.customer.last_name) == ("Ada", "Lovelace")

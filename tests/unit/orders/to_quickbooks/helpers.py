@@ -17,6 +17,7 @@ from chalicelib.orders.model import (
     parse_order,
 )
 from chalicelib.orders.settings import Accounts, ChannelSettings
+from chalicelib.orders.tax_settings import TaxMode
 from chalicelib.orders.to_quickbooks import (
     customer_name,
     order_guid,
@@ -38,6 +39,7 @@ ACCOUNTS = Accounts(
 US = ChannelSettings(
     accounts=ACCOUNTS,
     sales_tax_item="WA State",
+    tax_mode=TaxMode.QUICKBOOKS,  # these tests check the QuickBooks-computes mode; test_sales_tax the store's
     payment_methods={"shopify_payments": "Credit Card", "paypal": "PayPal"},
     class_name="Web",
 )

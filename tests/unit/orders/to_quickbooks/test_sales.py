@@ -26,7 +26,12 @@ from chalicelib.orders.to_quickbooks import (
     sale_lines,
     sale_requests,
 )
-from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, ADDED_TRANSACTION_INCLUDE, answer_only
+from chalicelib.qbxml.requests import (
+    ADDED_LIST_ENTRY_INCLUDE,
+    ADDED_TRANSACTION_INCLUDE,
+    added_transaction_include,
+    answer_only,
+)
 
 from .helpers import (
     AU,
@@ -240,11 +245,16 @@ def test_adds_ask_only_for_the_ids_they_are_read_for(us_order: Order, txn_type: 
     for request in adds:
         answer_only(request, ADDED_LIST_ENTRY_INCLUDE)
     for request in (*sales, *memos):
-        answer_only(request, ADDED_TRANSACTION_INCLUDE)
+        answer_only(request, added_transaction_include(request))
     valid([*adds, *sales, *memos])
     assert [e.text for e in adds[0].findall("IncludeRetElement")] == ["ListID"]
-    assert [e.text for e in sales[0].findall("IncludeRetElement")] == list(ADDED_TRANSACTION_INCLUDE)
+    # Only what is read back: the ids, and the sale's own total fields (the RefNumber sent is the one kept).
+    totals = ["Subtotal", "SalesTaxTotal"] if txn_type == "invoice" else ["TotalAmount"]
+    assert [e.text for e in sales[0].findall("IncludeRetElement")] == ["TxnID", "ExternalGUID", *totals]
+    assert [e.text for e in memos[0].findall("IncludeRetElement")] == ["TxnID", "ExternalGUID"]
     answer_only(sales[0], ADDED_TRANSACTION_INCLUDE)  # asking twice adds nothing
-    assert len(sales[0].findall("IncludeRetElement")) == len(ADDED_TRANSACTION_INCLUDE)
+    assert len(sales[0].findall("IncludeRetElement")) == 2 + len(totals)
+    unnumbered = etree.fromstring("<ReceivePaymentAddRq><ReceivePaymentAdd/></ReceivePaymentAddRq>")
+    assert added_transaction_include(unnumbered) == ("TxnID", "RefNumber", "ExternalGUID")
     with pytest.raises(ValueError, match="not an Add request"):
         answer_only(etree.Element("InvoiceQueryRq"), ADDED_TRANSACTION_INCLUDE)

@@ -1,0 +1,313 @@
+"""A summary channel's days (summary transactions) and the orders they carry.
+
+A day is one item of the mappings table (hash: connection; range `summary#<channel>#<yyyy-mm-dd>`): the ids of the
+orders handed to it (a string set: ~20 bytes an order, so a day holds tens of thousands of orders within
+DynamoDB's 400 KB), a `version` every hand-over bumps, and what QuickBooks holds for it: the TxnID and
+EditSequence of its sales receipt or invoice (and credit memo), the version and digest last posted. A day is
+*due* while a marker item `summary_due#<channel>#<day>` exists (written with the version that made it due,
+deleted once that version is posted), so a Web Connector sign-in finds the days to post with one query that
+reads only those. `summary_job#<channel>` marks the channel's posting job as queued (at most one at a time).
+The mappings table is reused because its key (connection + a sorted string) fits these records exactly; the
+records' keys never collide with the names `mappings` keeps (`<kind>#<name>`, kinds "customer", "item", ...).
+
+The orders themselves stay in the orders table: handed to a day they are pending without a place in the open
+index (no queue message waits for them: the day's job posts them), and they become synced, with the day's
+document as their TxnID and `documents["Summary:<RefNumber>"]`, once the day is posted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DeleteError, UpdateError
+
+from chalicelib.dal import orders
+from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.models import MappingModel, OrderModel
+from chalicelib.dal.orders import StoredOrder
+
+SUMMARY_DOCUMENT = "Summary:"  # documents key prefix of an order carried by a daily summary
+WAITING_TXN_TYPE = "DailySummary"  # txn_type of an order handed to a day not posted yet
+
+
+class SummaryDayModel(MappingModel):
+    """One channel's day, or its due marker, or its job marker (see the module)."""
+
+    channel_id = UnicodeAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    order_ids = UnicodeSetAttribute(null=True)
+    version = NumberAttribute(null=True)
+    posted_version = NumberAttribute(null=True)
+    posted_digest = UnicodeAttribute(null=True)
+    posted_at = UTCDateTimeAttribute(null=True)
+    documents = JSONAttribute(
+        null=True
+    )  # {"sale": {"txn_id", "edit_sequence", "ref_number", "total"}, "credit": ...}
+    problem = JSONAttribute(null=True)  # why the last posting failed, or what the merchant should check
+    queued_at = NumberAttribute(null=True)
+
+
+def _model() -> type[SummaryDayModel]:
+    # The same table and endpoint as the mappings (configured on MappingModel: share its connection).
+    SummaryDayModel._connection = MappingModel._get_connection()
+    return SummaryDayModel
+
+
+def _day_key(channel_id: str, day: date) -> str:
+    return f"summary#{channel_id}#{day.isoformat()}"
+
+
+def _due_key(channel_id: str, day: date) -> str:
+    return f"summary_due#{channel_id}#{day.isoformat()}"
+
+
+def _job_key(channel_id: str) -> str:
+    return f"summary_job#{channel_id}"
+
+
+@dataclass(frozen=True)
+class SummaryDay:
+    connection_id: str
+    channel_id: str
+    day: date
+    order_ids: frozenset[str]
+    version: int
+    posted_version: int | None
+    posted_digest: str | None
+    posted_at: datetime | None
+    documents: dict[str, dict[str, str]]
+    problem: dict[str, Any] | None
+
+    @property
+    def due(self) -> bool:
+        return self.posted_version is None or self.posted_version < self.version
+
+
+def _day(m: SummaryDayModel) -> SummaryDay:
+    return SummaryDay(
+        connection_id=m.connection_id,
+        channel_id=str(m.channel_id),
+        day=date.fromisoformat(str(m.day)),
+        order_ids=frozenset(m.order_ids or ()),
+        version=int(m.version or 0),
+        posted_version=int(m.posted_version) if m.posted_version is not None else None,
+        posted_digest=m.posted_digest,
+        posted_at=m.posted_at,
+        documents=dict(m.documents or {}),
+        problem=m.problem,
+    )
+
+
+def hand_over(
+    connection_id: str, channel_id: str, day: date, order_ids: set[str], *, remove: bool = False
+) -> int:
+    """Add (or with `remove`, take out) orders of the day; the day becomes due. Returns its new version."""
+    model = _model()
+    now = datetime.now(UTC)
+    item = model(connection_id, _day_key(channel_id, day))
+    item.update(
+        actions=[
+            model.order_ids.delete(order_ids) if remove else model.order_ids.add(order_ids),
+            model.version.add(1),
+            model.channel_id.set(channel_id),
+            model.day.set(day.isoformat()),
+            model.full_name.set(f"summary {day.isoformat()}"),
+            model.updated_at.set(now),
+        ]
+    )
+    version = int(item.version or 0)  # the item as the update left it (ALL_NEW)
+    marker = model(connection_id, _due_key(channel_id, day))
+    try:
+        marker.update(
+            actions=[
+                model.version.set(version),
+                model.channel_id.set(channel_id),
+                model.day.set(day.isoformat()),
+                model.full_name.set(f"summary due {day.isoformat()}"),
+                model.updated_at.set(now),
+            ],
+            condition=model.version.does_not_exist() | (model.version < version),
+        )
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+    return version
+
+
+def get_day(connection_id: str, channel_id: str, day: date) -> SummaryDay | None:
+    try:
+        return _day(_model().get(connection_id, _day_key(channel_id, day), consistent_read=True))
+    except SummaryDayModel.DoesNotExist:
+        return None
+
+
+def days(connection_id: str, channel_id: str) -> list[SummaryDay]:
+    """Every day of the channel, oldest first (the REST view; a year is 365 small items)."""
+    model = _model()
+    return [
+        _day(m)
+        for m in model.query(connection_id, model.mapping_key.startswith(f"summary#{channel_id}#"))
+        if m.day
+    ]
+
+
+def due_days(connection_id: str, channel_id: str, limit: int = 100) -> list[date]:
+    """The channel's days with something not posted yet, oldest first."""
+    model = _model()
+    return [
+        date.fromisoformat(str(m.day))
+        for m in model.query(
+            connection_id, model.mapping_key.startswith(f"summary_due#{channel_id}#"), limit=limit
+        )
+        if m.day
+    ]
+
+
+def record_posted(
+    connection_id: str,
+    channel_id: str,
+    day: date,
+    *,
+    version: int,
+    digest: str,
+    documents: dict[str, dict[str, str]],
+    problem: dict[str, Any] | None = None,
+) -> None:
+    """QuickBooks holds the day as of `version`: keep its documents; the day stops being due unless a hand-over
+    came since (its marker then has a newer version and stays)."""
+    model = _model()
+    model(connection_id, _day_key(channel_id, day)).update(
+        actions=[
+            model.posted_version.set(version),
+            model.posted_digest.set(digest),
+            model.posted_at.set(datetime.now(UTC)),
+            model.documents.set(documents),
+            model.problem.set(problem) if problem else model.problem.remove(),
+        ]
+    )
+    try:
+        model(connection_id, _due_key(channel_id, day)).delete(condition=model.version <= version)
+    except DeleteError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+def record_problem(connection_id: str, channel_id: str, day: date, problem: dict[str, Any]) -> None:
+    """The day could not be posted (it stays due: the next sign-in tries again)."""
+    model = _model()
+    model(connection_id, _day_key(channel_id, day)).update(actions=[model.problem.set(problem)])
+
+
+def claim_job(connection_id: str, channel_id: str, now: float, stale_seconds: int) -> bool:
+    """Mark the channel's summary job as queued unless one is (one queued `stale_seconds` ago is presumed lost)."""
+    model = _model()
+    try:
+        model(connection_id, _job_key(channel_id)).update(
+            actions=[
+                model.queued_at.set(int(now)),
+                model.full_name.set("summary job"),
+                model.updated_at.set(datetime.now(UTC)),
+            ],
+            condition=model.queued_at.does_not_exist() | (model.queued_at < int(now - stale_seconds)),
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+
+
+def release_job(connection_id: str, channel_id: str) -> None:
+    model = _model()
+    model(connection_id, _job_key(channel_id)).update(actions=[model.queued_at.remove()])
+
+
+# --- the orders a day carries -----------------------------------------------------------------------------------
+
+
+def handed_over_change(order: StoredOrder, ref_number: str) -> orders.Change:
+    """A pending order is now the day's to post: it leaves the open index (no queue message waits for it), and
+    until it has a document of its own it shows the day's RefNumber."""
+    actions: list[Any] = [
+        OrderModel.open_connection.remove(),
+        OrderModel.queued_at.remove(),
+        OrderModel.error.remove(),
+    ]
+    if order.txn_id is None:
+        actions += [OrderModel.txn_type.set(WAITING_TXN_TYPE), OrderModel.ref_number.set(ref_number)]
+    return orders.Change(
+        order.channel_id,
+        order.order_id,
+        actions,
+        (OrderModel.status == orders.PENDING) & (OrderModel.digest == order.digest),
+    )
+
+
+def posted_change(
+    order: StoredOrder,
+    digest_prefix: str,
+    *,
+    documents: dict[str, str],
+    txn_id: str,
+    txn_type: str,
+    ref_number: str,
+    warning: dict[str, Any] | None = None,
+    keep_refs: set[str] | None = None,
+    primary: bool = True,
+) -> orders.Change:
+    """The order's day is in QuickBooks: synced, with the day's documents, unless it changed since it was read.
+    `keep_refs`: the summaries the order is on now (others it shows are dropped); `primary`: the day it was placed
+    (its document becomes the order's TxnID)."""
+    kept = {
+        k: v
+        for k, v in order.documents.items()
+        if not k.startswith(SUMMARY_DOCUMENT) or keep_refs is None or k[len(SUMMARY_DOCUMENT) :] in keep_refs
+    }
+    actions: list[Any] = [
+        OrderModel.status.set(orders.SYNCED),
+        OrderModel.synced_at.set(datetime.now(UTC)),
+        OrderModel.documents.set({**kept, **documents}),
+        OrderModel.verify.set(False),
+        OrderModel.attempts.set(0),
+        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
+        OrderModel.open_connection.remove(),
+        OrderModel.queued_at.remove(),
+    ]
+    if order.txn_id is None or primary:
+        actions += [
+            OrderModel.txn_id.set(txn_id),
+            OrderModel.txn_type.set(txn_type),
+            OrderModel.ref_number.set(ref_number),
+        ]
+    return orders.Change(
+        order.channel_id,
+        order.order_id,
+        actions,
+        # failed too: the order failed with its day's reason (a setting since fixed), not its own
+        OrderModel.status.is_in(orders.PENDING, orders.SYNCED, orders.FAILED)
+        & OrderModel.digest.startswith(digest_prefix),
+    )
+
+
+def summary_view(order: StoredOrder) -> dict[str, Any] | None:
+    """What the REST API shows of the daily summaries carrying the order: their RefNumbers and whether posted."""
+    refs = sorted(k[len(SUMMARY_DOCUMENT) :] for k in order.documents if k.startswith(SUMMARY_DOCUMENT))
+    if not refs and order.txn_type != WAITING_TXN_TYPE:
+        return None
+    if not refs and order.ref_number:
+        refs = [order.ref_number]
+    posted = order.status == orders.SYNCED
+    return {
+        "ref_numbers": refs,
+        "status": "posted" if posted else "waiting",
+        "text": ("summary " if posted else "waiting for summary ") + ", ".join(refs),
+    }
