@@ -363,6 +363,9 @@ class OrderModel(_Base):
     later_waiting = BooleanAttribute(null=True)
     # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
     documents = JSONAttribute(null=True)
+    # The total QuickBooks recorded for the order's invoice (Subtotal + SalesTaxTotal of its add's answer), when it
+    # said: its payments never exceed it (chalicelib/orders/quickbooks/payments.py).
+    invoice_total = UnicodeAttribute(null=True)
     # When the order was last claimed into a message set (wall clock): the stranded-order sweep's clock for orders in
     # flight (not an index key, so a claim does not rewrite the open index).
     claimed_at = UnicodeAttribute(null=True)

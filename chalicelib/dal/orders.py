@@ -76,6 +76,7 @@ class StoredOrder:
     claimed_at: str | None = None  # when it was last claimed into a message set, wall clock
     rules: tuple[str, ...] = ()  # the order rules that changed it when it was last posted
     later_waiting: bool = False  # a newer version came while it was in flight (see `document_change`)
+    invoice_total: str | None = None  # the total QuickBooks recorded for its invoice, when known
 
 
 def _order(m: OrderModel) -> StoredOrder:
@@ -106,6 +107,7 @@ def _order(m: OrderModel) -> StoredOrder:
         claimed_at=m.claimed_at,
         rules=tuple(m.rules or ()),
         later_waiting=bool(m.later_waiting),
+        invoice_total=m.invoice_total,
     )
 
 
@@ -503,17 +505,21 @@ def document_change(
     complete: bool,
     warning: dict[str, Any] | None = None,
     keep_open: bool = False,
+    invoice_total: str | None = None,
 ) -> Change:
     """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
     (synced, see `_synced` for `keep_open`); otherwise the order goes back to pending for its next document. The
     first sale document is the order's TxnID. `warning`: something the merchant should check although the sale is
-    recorded."""
+    recorded. `invoice_total`: the total QuickBooks recorded for the order's invoice (this document), when it said.
+    """
     documents = {**order.documents, label: txn_id}
     actions: list[Any] = [
         OrderModel.documents.set(documents),
         OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
         OrderModel.verify.set(False),
     ]
+    if invoice_total is not None:
+        actions.append(OrderModel.invoice_total.set(invoice_total))
     if not order.has_txn_id:
         actions += [
             OrderModel.txn_id.set(txn_id),

@@ -1,9 +1,12 @@
 """A summary channel's days (summary transactions) and the orders they carry.
 
-A day is one item of the mappings table (hash: connection; range `summary#<channel>#<yyyy-mm-dd>`): the ids of the
-orders handed to it (a string set: ~20 bytes an order, so a day holds tens of thousands of orders within
-DynamoDB's 400 KB), a `version` every hand-over bumps, and what QuickBooks holds for it: the TxnID and
-EditSequence of its sales receipt or invoice (and credit memo), the version and digest last posted. A day is
+A day is one item of the mappings table (hash: connection; range `summary#<channel>#<yyyy-mm-dd>`): a `version`
+every hand-over bumps, how many orders it carries (`order_count`), and what QuickBooks holds for it: the TxnID and
+EditSequence of its sales receipt or invoice (and credit memo), the version and digest last posted. The ids of the
+orders handed to it are spread over up to ORDER_SHARDS items `summary_orders#<channel>#<day>#<nnn>` (string sets,
+an order in the shard its id hashes to), so no item nears DynamoDB's 400 KB whatever a day holds (25,000 orders of
+100-character ids: ~10 KB a shard); reading a day's orders is one query of those items. (Days written before kept
+the ids on the day item: still read, and taken out of it when an order leaves the day.) A day is
 *due* while a marker item `summary_due#<channel>#<day>` exists (written with the version that made it due,
 deleted once that version is posted), so a Web Connector sign-in finds the days to post with one query that
 reads only those. `summary_job#<channel>` marks the channel's posting job as queued (at most one at a time).
@@ -17,6 +20,7 @@ document as their TxnID and `documents["Summary:<RefNumber>"]`, once the day is 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,6 +41,7 @@ from chalicelib.dal.orders import StoredOrder
 
 SUMMARY_DOCUMENT = "Summary:"  # documents key prefix of an order carried by a daily summary
 WAITING_TXN_TYPE = "DailySummary"  # txn_type of an order handed to a day not posted yet
+ORDER_SHARDS = 256  # items a day's order ids are spread over (see the module)
 
 
 class SummaryDayModel(MappingModel):
@@ -44,7 +49,8 @@ class SummaryDayModel(MappingModel):
 
     channel_id = UnicodeAttribute(null=True)
     day = UnicodeAttribute(null=True)
-    order_ids = UnicodeSetAttribute(null=True)
+    order_ids = UnicodeSetAttribute(null=True)  # a shard's ids (on a day item: written before shards)
+    order_count = NumberAttribute(null=True)
     version = NumberAttribute(null=True)
     posted_version = NumberAttribute(null=True)
     posted_digest = UnicodeAttribute(null=True)
@@ -70,6 +76,14 @@ def _due_key(channel_id: str, day: date) -> str:
     return f"summary_due#{channel_id}#{day.isoformat()}"
 
 
+def _orders_prefix(channel_id: str, day: date) -> str:
+    return f"summary_orders#{channel_id}#{day.isoformat()}#"
+
+
+def _shard(order_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(order_id.encode()).digest()[:4], "big") % ORDER_SHARDS
+
+
 def _job_key(channel_id: str) -> str:
     return f"summary_job#{channel_id}"
 
@@ -79,6 +93,7 @@ class SummaryDay:
     connection_id: str
     channel_id: str
     day: date
+    # every order of the day (`days()` reads only the day items: `order_count` says how many)
     order_ids: frozenset[str]
     version: int
     posted_version: int | None
@@ -86,18 +101,21 @@ class SummaryDay:
     posted_at: datetime | None
     documents: dict[str, dict[str, str]]
     problem: dict[str, Any] | None
+    order_count: int = 0
 
     @property
     def due(self) -> bool:
         return self.posted_version is None or self.posted_version < self.version
 
 
-def _day(m: SummaryDayModel) -> SummaryDay:
+def _day(m: SummaryDayModel, shards: frozenset[str] = frozenset()) -> SummaryDay:
+    legacy = frozenset(m.order_ids or ())
     return SummaryDay(
         connection_id=m.connection_id,
         channel_id=str(m.channel_id),
         day=date.fromisoformat(str(m.day)),
-        order_ids=frozenset(m.order_ids or ()),
+        order_ids=legacy | shards,
+        order_count=int(m.order_count or 0) + len(legacy),
         version=int(m.version or 0),
         posted_version=int(m.posted_version) if m.posted_version is not None else None,
         posted_digest=m.posted_digest,
@@ -113,10 +131,30 @@ def hand_over(
     """Add (or with `remove`, take out) orders of the day; the day becomes due. Returns its new version."""
     model = _model()
     now = datetime.now(UTC)
+    by_shard: dict[int, set[str]] = {}
+    for order_id in order_ids:
+        by_shard.setdefault(_shard(order_id), set()).add(order_id)
+    change = 0
+    for shard, ids in sorted(by_shard.items()):
+        # Each shard's set before this very update (atomic): how many of `ids` it gained or lost.
+        answer = model._get_connection().update_item(
+            connection_id,
+            range_key=f"{_orders_prefix(channel_id, day)}{shard:03d}",
+            actions=[
+                model.order_ids.delete(ids) if remove else model.order_ids.add(ids),
+                model.channel_id.set(channel_id),
+                model.full_name.set(f"summary orders {day.isoformat()}"),
+                model.updated_at.set(now),
+            ],
+            return_values="ALL_OLD",  # (the embedded stack answers UPDATED_OLD with nothing)
+        )
+        before = set(answer.get("Attributes", {}).get("order_ids", {}).get("SS", ()))
+        change += -len(ids & before) if remove else len(ids - before)
     item = model(connection_id, _day_key(channel_id, day))
     item.update(
         actions=[
-            model.order_ids.delete(order_ids) if remove else model.order_ids.add(order_ids),
+            *([model.order_ids.delete(order_ids)] if remove else []),  # a day written before shards
+            model.order_count.add(change),
             model.version.add(1),
             model.channel_id.set(channel_id),
             model.day.set(day.isoformat()),
@@ -144,10 +182,16 @@ def hand_over(
 
 
 def get_day(connection_id: str, channel_id: str, day: date) -> SummaryDay | None:
+    """The day with every order handed to it (its shards read with one query)."""
+    model = _model()
     try:
-        return _day(_model().get(connection_id, _day_key(channel_id, day), consistent_read=True))
+        item = model.get(connection_id, _day_key(channel_id, day), consistent_read=True)
     except SummaryDayModel.DoesNotExist:
         return None
+    shards = model.query(
+        connection_id, model.mapping_key.startswith(_orders_prefix(channel_id, day)), consistent_read=True
+    )
+    return _day(item, frozenset(oid for m in shards for oid in (m.order_ids or ())))
 
 
 def days(connection_id: str, channel_id: str) -> list[SummaryDay]:
@@ -250,6 +294,46 @@ def handed_over_change(order: StoredOrder, ref_number: str) -> orders.Change:
         actions,
         (OrderModel.status == orders.PENDING) & (OrderModel.digest == order.digest),
     )
+
+
+def released_change(order: StoredOrder, connection_id: str) -> orders.Change:
+    """A pending order waiting for its day is posted one by one again (its channel stopped summarising): back in
+    the open index as just queued, without the day's RefNumber it showed."""
+    actions: list[Any] = [
+        OrderModel.open_connection.set(connection_id),
+        OrderModel.queued_at.set(datetime.now(UTC).isoformat()),
+    ]
+    if order.txn_type == WAITING_TXN_TYPE:
+        actions += [OrderModel.txn_type.remove(), OrderModel.ref_number.remove()]
+    return orders.Change(
+        order.channel_id,
+        order.order_id,
+        actions,
+        (OrderModel.status == orders.PENDING) & (OrderModel.digest == order.digest),
+    )
+
+
+def release_waiting(connection_id: str, channel_id: str) -> list[str]:
+    """The channel stopped summarising: the orders waiting in its due (or open) days that no posted summary carries
+    yet go back to being posted one by one (`released_change`) and leave those days. Returns their ids: the caller
+    queues them. An order a posted summary already carries (changed since) stays on its day: posted alone it would
+    be in QuickBooks twice; it is posted with its day if the channel summarises again."""
+    released: list[str] = []
+    for day in due_days(connection_id, channel_id, limit=100_000):
+        record = get_day(connection_id, channel_id, day)
+        if record is None:
+            continue
+        waiting = [
+            o
+            for o in orders.get_many((channel_id, oid) for oid in sorted(record.order_ids))
+            if o.status == orders.PENDING and not any(k.startswith(SUMMARY_DOCUMENT) for k in o.documents)
+        ]
+        written = orders.write_changes([released_change(o, connection_id) for o in waiting])
+        ids = {o.order_id for o, ok in zip(waiting, written, strict=True) if ok}
+        if ids:
+            hand_over(connection_id, channel_id, day, ids, remove=True)
+        released += sorted(ids)
+    return released
 
 
 def posted_change(

@@ -389,6 +389,7 @@ def parse_settings(data: Any, *, base: ChannelSettings | None = None) -> Channel
             merged.transaction_type,
             merged.summary_customer,
             merged.moves("orders_to_quickbooks"),
+            record_payments=merged.record_payments,
         )
     )
     if merged.customer_matching == "single_customer" and not merged.single_customer:
@@ -412,9 +413,10 @@ def settings_from_json(data: Mapping[str, Any]) -> ChannelSettings:
         values["customer_matching"] = CustomerMatching(values["customer_matching"])
     values["statuses"] = tuple(values.get("statuses", ()))
     values.setdefault("tax_mode", TaxMode.QUICKBOOKS)  # saved before tax modes existed: QuickBooks computed
-    # Saved before invoices got their payments: kept without them (the merchant may record payments by hand;
-    # posting them now would meet QuickBooks' overpayment refusal); the merchant turns them on in the settings.
-    values.setdefault("record_payments", False)
+    # Saved before invoices got their payments: an invoice channel keeps posting none (the merchant may record
+    # them by hand; posting them now would meet QuickBooks' overpayment refusal) until the merchant turns them
+    # on; the staged sales order -> invoice -> payment flow always posted its payment and keeps doing so.
+    values.setdefault("record_payments", values.get("transaction_type") == "sales_order_invoice_payment")
     tax_values_from_json(values)
     summary_values_from_json(values)
     values["directions"] = tuple(values.get("directions", ("orders_to_quickbooks",)))

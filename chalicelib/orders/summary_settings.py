@@ -24,6 +24,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from chalicelib.qbxml.text import is_quickbooks_text, to_quickbooks_text
+from chalicelib.validation import text_problem
+
 __all__ = [
     "SUMMARY_FIELDS",
     "SummaryMode",
@@ -93,8 +96,15 @@ def parse_summary_settings(data: Mapping[str, Any], problems: dict[str, str]) ->
             problems["settings.summary_customer"] = (
                 f"must be a customer name of at most {CUSTOMER_NAME} characters, without ':' (a QuickBooks limit)"
             )
-        elif any(ord(c) < 32 for c in raw):
-            problems["settings.summary_customer"] = "must not contain control characters"
+        elif (problem := text_problem(raw)) is not None:
+            problems["settings.summary_customer"] = problem
+        elif raw.strip() and not is_quickbooks_text(raw.strip(), CUSTOMER_NAME):
+            # The name is sent as it is (CustomerAdd, CustomerRef): only text QuickBooks stores unchanged.
+            suggestion = to_quickbooks_text(raw, CUSTOMER_NAME, word_boundary=False)
+            problems["settings.summary_customer"] = (
+                "must be text QuickBooks stores unchanged (Windows-1252 characters, single spaces)"
+                + (f", e.g. {suggestion!r}" if suggestion else "")
+            )
         else:
             values["summary_customer"] = raw.strip()
     if "summary_time_zone" in data:
@@ -123,7 +133,12 @@ def parse_summary_settings(data: Mapping[str, Any], problems: dict[str, str]) ->
 
 
 def summary_problems(
-    summary: str, transaction_type: str, summary_customer: str, moves_orders: bool
+    summary: str,
+    transaction_type: str,
+    summary_customer: str,
+    moves_orders: bool,
+    *,
+    record_payments: bool = False,
 ) -> dict[str, str]:
     """What the merged settings lack for a daily summary."""
     if summary != SummaryMode.DAILY or not moves_orders:
@@ -133,6 +148,13 @@ def summary_problems(
         problems["settings.summary"] = (
             "a daily summary is posted as a sales receipt or an invoice: set transaction_type to "
             "sales_receipt or invoice"
+        )
+    elif transaction_type == "invoice" and record_payments:
+        # A summary invoice is one document for a whole day: no store payment is the payment of it, and
+        # Ledgerbridge posts none against it (the merchant records the day's deposit in QuickBooks).
+        problems["settings.record_payments"] = (
+            "must be false when summary is daily: a daily summary invoice gets no payments from the stores "
+            "(use transaction_type sales_receipt to record the day as paid)"
         )
     if not summary_customer:
         problems["settings.summary_customer"] = (

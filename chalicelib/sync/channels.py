@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from datetime import time as day_time
 from typing import Any
 
-from chalicelib.aws import ChannelSchedules, ChannelSecrets
+from chalicelib.aws import ChannelSchedules, ChannelSecrets, WorkQueue
 from chalicelib.channels import CHANNEL_KINDS, spec
 from chalicelib.channels.base import ConnectorError, ConnectorSpec, HttpOptions
-from chalicelib.dal import channels, company_lists, connections
+from chalicelib.dal import channels, company_lists, connections, summary_days
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.errors import BadRequest
@@ -23,6 +23,7 @@ from chalicelib.orders.settings import (
     settings_from_json,
     settings_to_json,
 )
+from chalicelib.orders.summary_settings import SummaryMode
 from chalicelib.settings import get_settings
 from chalicelib.sync.line_lists import line_settings_problems
 from chalicelib.sync.tax_lists import tax_settings_problems
@@ -349,6 +350,7 @@ def update_channel(
 ) -> Channel:
     channel = channels.get_for_tenant(tenant_id, channel_id)
     settings = settings_from_json(channel.settings)
+    summarised = _summarises(settings)
     if settings_json is not None:
         settings = _parse(settings_json, base=settings)
         _checked(channel.connection_id, settings)
@@ -375,6 +377,8 @@ def update_channel(
         credentials_mask=mask_,
         store_name=store_name,
     )
+    if summarised and not _summarises(settings):
+        _post_waiting_orders_alone(channel.connection_id, channel_id)
     schedules = ChannelSchedules()
     current = schedules.get(channel_id)
     if has_task(channel.kind, shown, settings):
@@ -385,6 +389,21 @@ def update_channel(
     elif current is not None:
         schedules.delete(channel_id)
     return updated
+
+
+def _summarises(settings: ChannelSettings) -> bool:
+    return settings.summary == SummaryMode.DAILY and settings.moves("orders_to_quickbooks")
+
+
+def _post_waiting_orders_alone(connection_id: str, channel_id: str) -> None:
+    """The channel stopped posting daily summaries: the orders waiting in its days are queued to be posted one by
+    one (no queue message waited for them: their days were to post them)."""
+    # Imported here: chalicelib.sync.orders reads this module's settings_of.
+    from chalicelib.sync.orders import post_jobs
+
+    released = summary_days.release_waiting(connection_id, channel_id)
+    if released:
+        WorkQueue(connection_id).send_many(post_jobs((channel_id, oid) for oid in released))
 
 
 def delete_channel(tenant_id: str, channel_id: str) -> None:

@@ -11,8 +11,10 @@ is claimed or recorded for the lookup: if its answer is lost the orders are stil
 messages come back. The answers are not kept beyond the job, so an e-mail changed in QuickBooks counts from
 the next job on.
 
-A name QuickBooks does not have (status 500: "could not be found", or 1) is new: the order goes to it and it
-is added with the order's e-mail. When the query fails for another reason the names count as held by another
+A name QuickBooks does not have (status 500: "could not be found", or 1) is new: the first order that takes it
+claims it (`claim_new_name`): the job records that order's e-mail for the name, the e-mail its CustomerAdd gives
+it, so a later order of the job with the same name and another e-mail (in the same message set or a later one)
+goes to the fallback customer, not to the first order's customer. When the query fails for another reason the names count as held by another
 customer, and their orders go to the web-store (fallback) customer: never to a customer that may be someone
 else.
 """
@@ -31,7 +33,7 @@ from chalicelib.qbxml.requests import customer_query
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.sync.jobs import Applied, ForeignAnswer
 
-__all__ = ["LOOKUP_STEP", "apply_lookup", "emails_of", "lookup_request"]
+__all__ = ["LOOKUP_STEP", "apply_lookup", "claim_new_name", "emails_of", "keep_claims", "lookup_request"]
 
 LOOKUP_STEP = "customer_emails"
 # In the job's state: folded name -> the QuickBooks customer's Email ("" none), or None: no such customer.
@@ -47,6 +49,26 @@ class _Posted(Protocol):
 def emails_of(state: Mapping[str, Any]) -> dict[str, str | None]:
     """The e-mails the job has learned so far (for `customer_name`)."""
     return dict(state.get(STATE_KEY) or {})
+
+
+def claim_new_name(
+    emails: dict[str, str | None], order: Order, settings: ChannelSettings, customer: str
+) -> None:
+    """The order was given `customer`: when that is a name QuickBooks does not have (None in `emails`), it is
+    the order's from now on, with the order's e-mail (its CustomerAdd's). Later orders of the name then match
+    by that e-mail (`customer_name`), and another e-mail goes to the fallback customer."""
+    name = email_checked_name(order, settings)
+    if name is None or name != customer:
+        return
+    folded = name.casefold()
+    if folded in emails and emails[folded] is None:
+        emails[folded] = order.customer.email.strip()
+
+
+def keep_claims(state: dict[str, Any], emails: Mapping[str, str | None]) -> None:
+    """Keep the names claimed while preparing orders (`claim_new_name`) in the job's state, for its later sets."""
+    if emails or STATE_KEY in state:
+        state[STATE_KEY] = dict(emails)
 
 
 def lookup_request(batch: Iterable[_Posted], state: dict[str, Any], version: str) -> str | None:

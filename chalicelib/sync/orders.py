@@ -15,7 +15,7 @@ from chalicelib.dal.channels import Channel
 from chalicelib.dal.orders import Incoming, StoredOrder
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
-from chalicelib.orders.quickbooks.payments import payment_labels
+from chalicelib.orders.quickbooks.payments import payment_labels, recorded_total
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.to_quickbooks import order_guid
 from chalicelib.sync import order_rules
@@ -235,7 +235,9 @@ def _new_payments(stored: StoredOrder, order: Order) -> list[str]:
     channel = channels.get(stored.channel_id)
     if channel is None:
         return []
-    labels = payment_labels(order, settings_of(channel), stored.documents)
+    labels = payment_labels(
+        order, settings_of(channel), stored.documents, invoice_total=recorded_total(stored.invoice_total)
+    )
     return [label for label in labels if label not in stored.documents]
 
 

@@ -28,7 +28,12 @@ from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
 from chalicelib.orders.quickbooks import currency as qb_currency
 from chalicelib.orders.quickbooks.extras import line_choices
-from chalicelib.orders.quickbooks.payments import PAYMENT_LABEL, invoice_payment_request, payment_labels
+from chalicelib.orders.quickbooks.payments import (
+    PAYMENT_LABEL,
+    invoice_payment_request,
+    payment_labels,
+    recorded_total,
+)
 from chalicelib.orders.quickbooks.tax import expected_total
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.message_set import render_message_set
@@ -84,17 +89,25 @@ class _Batch:
 
 
 def documents_needed(
-    order: Order, settings: ChannelSettings, documents: Mapping[str, str] | None = None
+    order: Order,
+    settings: ChannelSettings,
+    documents: Mapping[str, str] | None = None,
+    *,
+    invoice_total: str | None = None,
 ) -> list[tuple[str, str]]:
     """The QuickBooks documents an order needs, in posting order: (label, transaction kind). `documents`: those
-    it has already (an order posted with the staged flow's single payment needs no other)."""
+    it has already (an order posted with the staged flow's single payment needs no other); `invoice_total`: what
+    QuickBooks recorded for its invoice, which the payments never exceed (`StoredOrder.invoice_total`)."""
     if settings.transaction_type == "sales_order_invoice_payment":
         needed = [("SalesOrder", "SalesOrder"), ("Invoice", "Invoice")]
     else:
         kind = TXN_KIND[settings.transaction_type]
         needed = [(kind, kind)]
     # The invoice's payments, one document each ("ReceivePayment:<key>"; docs/accounting/paid-invoices.md).
-    needed += [(label, "ReceivePayment") for label in payment_labels(order, settings, documents)]
+    needed += [
+        (label, "ReceivePayment")
+        for label in payment_labels(order, settings, documents, invoice_total=recorded_total(invoice_total))
+    ]
     for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.refund_id)):
         needed.append((f"CreditMemo:{refund.refund_id}", "CreditMemo"))
     return needed
@@ -115,7 +128,9 @@ class PostOrders:
         while state["step"] == "prepare" and state["refs"]:
             limit = max(1, ctx.orders_per_message_set)
             taken, state["refs"] = state["refs"][:limit], state["refs"][limit:]
-            prepared = self._prepare(taken, ctx, customer_emails.emails_of(state))
+            emails = customer_emails.emails_of(state)
+            prepared = self._prepare(taken, ctx, emails)
+            customer_emails.keep_claims(state, emails)  # new names the batch's orders took (name_email_match)
             if not prepared:
                 continue
             # Name-and-e-mail customer matching: the QuickBooks e-mails of new names first (one round trip).
@@ -180,7 +195,9 @@ class PostOrders:
         for n, p in enumerate(claimed):
             needed = [
                 d
-                for d in documents_needed(p.order, p.settings, p.stored.documents)
+                for d in documents_needed(
+                    p.order, p.settings, p.stored.documents, invoice_total=p.stored.invoice_total
+                )
                 if d[0] not in p.stored.documents
             ]
             entry = self._entry(p, needed, f"{set_id}-o{n}", ctx) if needed else None
@@ -253,7 +270,8 @@ class PostOrders:
         self,
         refs: list[dict[str, Any]],
         ctx: JobContext,
-        emails: Mapping[str, str | None] | None = None,  # customers' QuickBooks e-mails (customer_emails)
+        emails: dict[str, str | None] | None = None,  # customers' QuickBooks e-mails (customer_emails): new
+        # names the orders take are claimed in it with their e-mails
     ) -> list[_Prepared]:
         stored = {
             (o.channel_id, o.order_id): o
@@ -294,7 +312,9 @@ class PostOrders:
                 )
                 continue
             settings, store_kind = known
-            if summary_transactions.is_summary(settings):  # the channel posts a summary per day, not orders
+            if summary_transactions.is_summary(settings) and not summary_transactions.posted_alone(current):
+                # The channel posts a summary per day, not orders; an order already posted one by one (before
+                # the channel summarised) keeps being posted so: its refunds and payments are documents of its own.
                 self._hand_over(current, settings, ctx)
                 continue
             if rules is None:
@@ -332,6 +352,8 @@ class PostOrders:
                         rule_ids=ruled.rule_ids,
                     )
                 )
+                if emails is not None:
+                    customer_emails.claim_new_name(emails, order, settings, prepared[-1].customer)
                 if currency is not None:  # posted to the customer in the order's currency
                     prepared[-1].currency, prepared[-1].customer = currency, currency.customer
             except (OrderInvalid, qb.OrderNotPostable) as exc:
@@ -351,8 +373,21 @@ class PostOrders:
         orders.mark_failed(order, None, error)
 
     def _hand_over(self, current: StoredOrder, settings: ChannelSettings, ctx: JobContext) -> None:
-        """An order of a summary channel joins its days' summaries (chalicelib/sync/summary_transactions.py)."""
+        """An order of a summary channel joins its days' summaries (chalicelib/sync/summary_transactions.py); an
+        order in a foreign currency cannot (a summary is in the home currency) and fails with the reason."""
         try:
+            refusal = summary_transactions.currency_refusal(current, parse_order(current.document), ctx)
+            if refusal is not None:
+                self._fail_now(
+                    current,
+                    order_error(
+                        "order",
+                        refusal,
+                        "Post this store's foreign-currency orders through a channel without daily summaries.",
+                        False,
+                    ),
+                )
+                return
             summary_transactions.hand_over(current, settings, ctx.connection_id, ctx.now)
         except OrderInvalid as exc:
             self._fail_now(
@@ -382,7 +417,9 @@ class PostOrders:
             )
             remaining = [
                 d
-                for d in documents_needed(p.order, p.settings, p.stored.documents)
+                for d in documents_needed(
+                    p.order, p.settings, p.stored.documents, invoice_total=p.stored.invoice_total
+                )
                 if d[0] not in p.stored.documents
             ]
             if not remaining:  # everything is in QuickBooks already (e.g. a refund of nothing)
@@ -494,6 +531,8 @@ class PostOrders:
                 customer=p.customer,
                 invoice_txn_id=p.stored.documents.get("Invoice", ""),
                 order_guid=guid,
+                documents=p.stored.documents,
+                invoice_total=recorded_total(p.stored.invoice_total),
             )
             return [payment] if payment is not None else []
         if kind == "ReceivePayment":

@@ -250,6 +250,8 @@ def _plan(
                 complete=complete,
                 warning=warning,
                 keep_open=keep_open,
+                # What the invoice holds, which its payments never exceed (docs/accounting/paid-invoices.md).
+                invoice_total=_invoice_total(rs, entry) if rs is not None else None,
             )
             for keep_open in ((False, True) if complete else (False,))
         ]
@@ -288,6 +290,21 @@ def _plan(
         then = "dead"
     change = orders.failed_change(order.channel_id, order.order_id, set_id, error)
     return _Outcome(entry, change, then, "orders_failed", error=error["message"])
+
+
+def _invoice_total(rs: QbResponse, entry: dict[str, Any]) -> str | None:
+    """The total QuickBooks recorded for the order's invoice, from its add's answer (InvoiceRet has no
+    TotalAmount: Subtotal + SalesTaxTotal, qbxmlops130.xsd), kept so its payments never exceed it. Only when the
+    answer gives both (unsure otherwise: the payments then stop at the posted total)."""
+    if entry.get("label") != "Invoice" or not rs.rets:
+        return None
+    subtotal, tax = rs.rets[0].findtext("Subtotal"), rs.rets[0].findtext("SalesTaxTotal")
+    if subtotal is None or tax is None:
+        return None
+    try:
+        return format(Decimal(subtotal) + Decimal(tax), "f")
+    except InvalidOperation:
+        return None
 
 
 def _remember_adds(record: dict[str, Any], by_id: dict[str | None, QbResponse], ctx: JobContext) -> None:

@@ -21,25 +21,30 @@ Not the daily summary *e-mail* (`summary_mail.py`, `sales_summary.py`): that is 
   message to come back: the next run queries again, finds the document by RefNumber and ExternalGUID, and at most
   modifies it. A day already posted whose order changes (or whose orders a resync stores again changed) becomes due
   again and gets a Mod, never a second Add. A Mod refused with 3200 (someone edited the document meanwhile) leaves
-  the day due: the next run queries the new EditSequence.
+  the day due: the next run queries the new EditSequence. A posted day is looked up by its recorded TxnIDs first
+  and keeps the kind, RefNumber and credit memo it was first posted with (`_as_posted`); the post set carries a
+  newMessageSetID (a set the Web Connector asks for again is not processed twice by QuickBooks); an answer that
+  does not answer every request of its set settles nothing (`_check_answers`: ForeignAnswer).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from lxml import etree
 
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import channels, mappings, orders, summary_days
+from chalicelib.dal import channels, connections, mappings, orders, payloads, summary_days
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, OrderLine, parse_order
+from chalicelib.orders.quickbooks import currency as qb_currency
 from chalicelib.orders.quickbooks.summary import (
     Document,
     build_summary,
@@ -60,11 +65,18 @@ from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
-from chalicelib.sync.jobs import Applied, JobContext, channel_id_of, new_job, packed_json, unpacked_json
+from chalicelib.sync.jobs import (
+    Applied,
+    ForeignAnswer,
+    JobContext,
+    channel_id_of,
+    new_job,
+    unpacked_json,
+)
 
 POST_SUMMARIES = "post_summary_transactions"
 DAYS_PER_SET = (
-    3  # days looked up and posted per round trip (their orders' digests ride, packed, in the job's state)
+    3  # days looked up and posted per round trip (their orders' digests wait in the payloads table)
 )
 STALE_SECONDS = 3600  # a job queued this long ago without ending is presumed lost
 FOUND_INCLUDE = (
@@ -76,6 +88,7 @@ FOUND_INCLUDE = (
     "Subtotal",
     "SalesTaxTotal",
 )
+DAY_ORDERS_KEPT = timedelta(days=7)  # a posted day's order digests wait this long for the answer
 DIGEST_PREFIX = 12  # characters of an order's digest the job keeps to tell whether it changed meanwhile
 
 
@@ -103,6 +116,40 @@ def hand_over(
     if any(day_closes_at(d, zone, settings.summary_close_minutes) <= now for d in days):
         queue_job(connection_id, stored.channel_id, now)
     return days
+
+
+def posted_alone(stored: StoredOrder) -> bool:
+    """Whether the order has documents of its own in QuickBooks (posted one by one before its channel summarised):
+    such an order is never handed to a day, which would post its sale a second time."""
+    return any(not k.startswith(summary_days.SUMMARY_DOCUMENT) for k in stored.documents)
+
+
+def company_currency(ctx: JobContext) -> qb_currency.CompanyCurrency:
+    """The company's currency as the connection holds it (read here only where the call read no connection)."""
+    info = ctx.company
+    if info is None:
+        conn = connections.get(ctx.connection_id)
+        info = conn.company if conn else None
+    return qb_currency.CompanyCurrency.of_company(info, ctx.country)
+
+
+def currency_refusal(
+    stored: StoredOrder, order: Order, ctx: JobContext, company: qb_currency.CompanyCurrency | None = None
+) -> str | None:
+    """Why the order cannot join a daily summary because of its currency, or None: a summary is one document in
+    the company's home currency, so an order in another currency is refused (as single orders are in a file
+    without multicurrency). An order whose document names no currency is in the home currency."""
+    if not stored.document.get("currency"):
+        return None
+    company = company or company_currency(ctx)
+    code = order.currency.upper()
+    if company.home_currency and code == company.home_currency:
+        return None
+    home = company.home_currency or company.home_name or "unknown"
+    return (
+        f"The order is in {code}, and the channel posts daily summaries, which are in the QuickBooks company's "
+        f"home currency ({home}): a foreign-currency order cannot be added into one."
+    )
 
 
 def _earlier_days(stored: StoredOrder) -> set[date]:
@@ -157,9 +204,9 @@ def day_views(tenant_id: str, channel_id: str) -> list[dict[str, Any]]:
         views.append(
             {
                 "day": day.day.isoformat(),
-                "ref_number": summary_refs(day.day, code)[0],
+                "ref_number": summary_refs(day.day, _as_posted(day, settings, code)[1])[0],  # as first posted
                 "status": status,
-                "orders": len(day.order_ids),
+                "orders": day.order_count,
                 "documents": day.documents,
                 "posted_at": day.posted_at.isoformat() if day.posted_at else None,
                 "problem": day.problem,
@@ -223,17 +270,30 @@ class PostSummaryTransactions:
         requests: list[etree._Element] = []
         entries = []
         for n, day in enumerate(due):
-            sale_ref, credit_ref = summary_refs(day, code)
-            entry = {"day": day.isoformat(), "rid": f"{prefix}-q{n}", "found": {}}
-            requests.append(_query(_sale_kind(settings), f"{prefix}-q{n}-sale", sale_ref))
-            if "credit" in _documents(settings):
-                requests.append(_query("CreditMemo", f"{prefix}-q{n}-credit", credit_ref))
-            entries.append(entry)
+            # The day's documents as first posted (kind, RefNumber), found first by the TxnIDs it recorded (a
+            # renumbered document), then by RefNumber (an answer lost before the TxnID was recorded).
+            record = summary_days.get_day(ctx.connection_id, channel_id, day)
+            day_settings, day_code = _as_posted(record, settings, code)
+            refs = dict(zip(("sale", "credit"), summary_refs(day, day_code), strict=True))
+            rid = f"{prefix}-q{n}"
+            asked: list[str] = []
+            for document in _documents(day_settings):
+                kind = _sale_kind(day_settings) if document == "sale" else "CreditMemo"
+                requests.append(_query(kind, f"{rid}-{document}", refs[document]))
+                asked.append(f"{rid}-{document}")
+                txn_id = (record.documents.get(document) or {}).get("txn_id") if record else None
+                if txn_id:
+                    requests.append(_query_by_txn_id(kind, f"{rid}-{document}-txn", txn_id))
+                    asked.append(f"{rid}-{document}-txn")
+            entries.append({"day": day.isoformat(), "rid": rid, "found": {}, "asked": asked})
         state["days"] = entries
         state["step"] = "lookup_sent"
         return render_message_set(requests, version=ctx.qbxml_version, on_error="continueOnError")
 
     def _apply_lookup(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
+        # Every query must be answered: a missing answer is not "QuickBooks has nothing" (that would be an Add).
+        if all("asked" in entry for entry in state["days"]):  # (a state written before lists no "asked")
+            _check_answers(response, {rid for entry in state["days"] for rid in entry["asked"]})
         by_id = {r.request_id: r for r in response.responses}
         applied = Applied(state=state, done=False)
         kept = []
@@ -241,15 +301,24 @@ class PostSummaryTransactions:
             day = date.fromisoformat(entry["day"])
             usable = True
             for document in ("sale", "credit"):
-                rs = by_id.get(f"{entry['rid']}-{document}")
-                if rs is None:
+                answers = [
+                    rs
+                    for key in ("-txn", "")
+                    if (rs := by_id.get(f"{entry['rid']}-{document}{key}")) is not None
+                ]
+                if not answers:
                     continue
-                if not rs.ok:
+                if any(not rs.ok for rs in answers):
                     usable = False  # cannot tell what QuickBooks holds: this day waits for the next run
-                    _problem(ctx, state, day, rs)
+                    _problem(ctx, state, day, next(rs for rs in answers if not rs.ok))
                     continue
                 guid = summary_guid(ctx.connection_id, state["channel_id"], day, document)
-                mine = [r for r in rs.rets if (r.findtext("ExternalGUID") or "").upper() == guid.upper()]
+                mine = [
+                    r
+                    for rs in answers  # the recorded TxnID's answer first
+                    for r in rs.rets
+                    if (r.findtext("ExternalGUID") or "").upper() == guid.upper()
+                ]
                 if mine:
                     entry["found"][document] = [
                         mine[0].findtext("TxnID") or "",
@@ -278,11 +347,17 @@ class PostSummaryTransactions:
                 continue
             state["done_days"].append(entry["day"])
             read = self._orders(record, ctx)
+            day_settings, day_code = _as_posted(record, settings, code)  # a posted day keeps kind and number
             try:
                 keys = {k for o, _ in read.values() for k in _item_keys(o, settings)}
                 items = self._items(ctx, keys, settings)
                 summary = build_summary(
-                    day, [o for o, _ in read.values()], settings, country=ctx.country, code=code, items=items
+                    day,
+                    [o for o, _ in read.values()],
+                    day_settings,
+                    country=ctx.country,
+                    code=day_code,
+                    items=items,
                 )
                 found = {cast(Document, d): (str(v[0]), str(v[1])) for d, v in entry["found"].items()}
                 if not summary.sale_lines and "sale" in found:
@@ -305,12 +380,12 @@ class PostSummaryTransactions:
                     continue
                 wanted = [
                     d
-                    for d in _documents(settings)
+                    for d in _documents(day_settings)
                     if d not in found or record.posted_digest != summary.digest
                 ]
                 requests = summary_requests(
                     summary,
-                    settings,
+                    day_settings,
                     country=ctx.country,
                     request_prefix=f"{prefix}-d{n}",
                     sale_guid=summary_guid(ctx.connection_id, channel_id, day, "sale"),
@@ -318,9 +393,10 @@ class PostSummaryTransactions:
                     found=found,
                     documents=wanted,
                 )
-            except qb.OrderNotPostable as exc:
-                # The day cannot be posted as it is (settings): said on the day and on each of its orders, which
-                # the merchant retries once it is fixed (a retry hands them over again).
+            except (qb.OrderNotPostable, ValueError) as exc:
+                # The day cannot be posted as it is (settings; or a name the qbXML builders refuse, a ValueError):
+                # said on the day and on each of its orders, which the merchant retries once it is fixed (a retry
+                # hands them over again). Never a 500 at every sign-in.
                 problem = _error("summary", str(exc), "Change the channel settings, then retry the orders.")
                 summary_days.record_problem(ctx.connection_id, channel_id, day, problem)
                 _fail_orders(channel_id, set(read), problem)
@@ -339,15 +415,20 @@ class PostSummaryTransactions:
                     "digest": summary.digest,
                     "ref_number": summary.ref_number,
                     "credit_ref_number": summary.credit_ref_number,
+                    "kind": _sale_kind(day_settings),
+                    "has_sale": bool(summary.sale_lines),
+                    "credit_empty": "credit" in found and not summary.credit_lines,
                     "expected": {"sale": str(summary.sale_total), "credit": str(summary.credit_total)},
                     "sent": [label for label, _ in requests],
                     "rid": f"{prefix}-d{n}",
-                    "orders_z": packed_json(
+                    "orders_key": _keep_day_orders(
+                        f"{prefix}-d{n}",
+                        ctx.now,
                         {
                             "digests": {oid: digest for oid, (_, digest) in read.items()},
                             "sold": list(summary.order_ids),
                             "refunded": sorted({oid for oid, _ in summary.refund_ids}),
-                        }
+                        },
                     ),
                 }
             )
@@ -359,18 +440,39 @@ class PostSummaryTransactions:
             self._settle(state, MessageSetResponse(responses=()), ctx, settings)
             state["step"] = "lookup"
             return None
-        adds, add_names = self._list_adds(day_orders, settings, ctx, documents, prefix)
+        try:
+            adds, add_names = self._list_adds(day_orders, settings, ctx, documents, prefix)
+        except (qb.OrderNotPostable, ValueError) as exc:
+            # e.g. a summary customer saved before such names were refused: the days fail with the reason
+            problem = _error("summary", str(exc), "Change the channel settings, then retry the orders.")
+            for entry in posting:
+                summary_days.record_problem(
+                    ctx.connection_id, channel_id, date.fromisoformat(entry["day"]), problem
+                )
+                _fail_orders(channel_id, set(_day_orders(entry)["digests"]), problem)
+            state["days"] = []
+            state["step"] = "lookup"
+            return None
         state["adds"] = add_names
         state["step"] = "post_sent"
-        return render_message_set(adds + documents, version=ctx.qbxml_version, on_error="continueOnError")
+        # With error recovery (newMessageSetID): the Web Connector may ask for this set again before answering
+        # (web_connector.py re-sends the pending request) and QuickBooks does not process a set whose
+        # newMessageSetID it already holds again (it answers with the stored statuses): never a second Add.
+        state["set_id"] = prefix
+        return render_message_set(
+            adds + documents, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=prefix
+        )
 
     def _orders(self, record: summary_days.SummaryDay, ctx: JobContext) -> dict[str, tuple[Order, str]]:
         """The day's orders that can be read, with their digest prefix; one that cannot fails on its own."""
         read: dict[str, tuple[Order, str]] = {}
+        company = company_currency(ctx)
         for stored in orders.get_many((record.channel_id, oid) for oid in record.order_ids):
             try:
                 order = parse_order(stored.document)
                 qb.check_totals(order)
+                if (refusal := currency_refusal(stored, order, ctx, company)) is not None:
+                    raise qb.OrderNotPostable(refusal)  # handed over before summaries refused it
             except (OrderInvalid, qb.OrderNotPostable) as exc:
                 if stored.status == orders.PENDING:
                     orders.mark_failed(stored, None, _error("order", f"Not in the daily summary: {exc}"))
@@ -442,7 +544,15 @@ class PostSummaryTransactions:
     def _settle(
         self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext, settings: ChannelSettings
     ) -> Applied:
-        """Record what QuickBooks did with each day's documents; the orders of a day held whole become synced."""
+        """Record what QuickBooks did with each day's documents; the orders of a day held whole become synced. An
+        answer that leaves a request of the set out settles nothing (ForeignAnswer): a Mod that got no answer is not
+        posted, and the next run looks the day up again."""
+        _check_answers(
+            response,
+            {rid for rids in state.get("adds", {}).values() for rid in rids}
+            | {f"{entry['rid']}-{document}" for entry in state["days"] for document in entry["sent"]},
+            state.pop("set_id", None),
+        )
         by_id = {r.request_id: r for r in response.responses}
         applied = Applied(state=state, done=False)
         learned: dict[str, dict[str, str | None]] = {"customer": {}, "item": {}}
@@ -467,11 +577,13 @@ class PostSummaryTransactions:
                     failed = rs  # no answer: the next run looks it up again
                     continue
                 ret = rs.rets[0] if rs.rets else None
+                recovered = rs.recovery.edit_sequence if rs.recovery else None  # a set QuickBooks already had
                 held[document] = {
                     "txn_id": rs.txn_id,
-                    "edit_sequence": (ret.findtext("EditSequence") if ret is not None else None) or "",
+                    "edit_sequence": (ret.findtext("EditSequence") if ret is not None else recovered) or "",
                     "ref_number": entry["ref_number" if document == "sale" else "credit_ref_number"],
                     "total": _total(ret) or "",
+                    "kind": entry.get("kind", _sale_kind(settings)) if document == "sale" else "CreditMemo",
                 }
                 applied.counts["summaries_modified" if document in entry["found"] else "summaries_added"] = (
                     applied.counts.get(
@@ -479,16 +591,19 @@ class PostSummaryTransactions:
                     )
                     + 1
                 )
-            if failed is not None or ("sale" not in held and entry.get("sent")):
+            # A sale is required only when one was sent or the day has sale lines (a credit-memo day of refunds
+            # only has no sale).
+            needs_sale = "sale" in entry["sent"] or entry.get("has_sale", True)
+            if failed is not None or ("sale" not in held and entry.get("sent") and needs_sale):
                 problem = _status_problem(failed) if failed is not None else _error("summary", "no answer")
                 summary_days.record_problem(ctx.connection_id, channel_id, day, problem)
                 applied.errors.append(f"Summary {entry['ref_number']}: {problem['message']}")
                 if (
                     not problem["retriable"] and failed is not None
                 ):  # QuickBooks refused it: the orders say why
-                    _fail_orders(channel_id, set(unpacked_json(entry["orders_z"])["digests"]), problem)
+                    _fail_orders(channel_id, set(_day_orders(entry)["digests"]), problem)
                 continue
-            warning = _difference(entry, held)
+            warning = _credit_left(entry, held) or _difference(entry, held)
             summary_days.record_posted(
                 ctx.connection_id,
                 channel_id,
@@ -510,8 +625,8 @@ class PostSummaryTransactions:
         warning: dict[str, Any] | None,
     ) -> None:
         """The day's orders, unchanged since they were read, become synced with the day's documents."""
-        kind = _sale_kind(settings)
-        packed = unpacked_json(entry["orders_z"])
+        kind = str(entry.get("kind") or _sale_kind(settings))  # the kind the day was first posted as
+        packed = _day_orders(entry)
         digests: dict[str, str] = packed["digests"]
         sold, refunded = set(packed["sold"]), set(packed["refunded"])
         refund_document = "credit" if "credit" in held else "sale"
@@ -550,6 +665,27 @@ class PostSummaryTransactions:
 
     def progress(self, state: dict[str, Any]) -> tuple[int, int]:
         return (1, 0) if state["step"] == "done" else (0, 1)
+
+
+def _keep_day_orders(key: str, now: datetime, packed: dict[str, Any]) -> str:
+    """A posted day's order digests kept in the payloads table (compressed, in parts) until its answer is settled:
+    the job's state, in the ticket, only names them, so it stays small whatever a day holds."""
+    name = f"summary-orders#{key}"
+    payloads.put(name, json.dumps(packed, separators=(",", ":")).encode(), expires_at=now + DAY_ORDERS_KEPT)
+    return name
+
+
+def _day_orders(entry: dict[str, Any]) -> dict[str, Any]:
+    """What `_keep_day_orders` kept for the day (a state written before: packed in it). A payload gone (the answer
+    came after DAY_ORDERS_KEPT) names no order: the day stays due and the next run reads its orders again."""
+    if "orders_z" in entry:
+        packed: dict[str, Any] = unpacked_json(entry["orders_z"])
+        return packed
+    try:
+        loaded: dict[str, Any] = json.loads(payloads.get(entry["orders_key"]))
+    except payloads.PayloadMissing:
+        return {"digests": {}, "sold": [], "refunded": []}
+    return loaded
 
 
 def _fail_orders(channel_id: str, order_ids: set[str], error: dict[str, Any]) -> None:
@@ -622,3 +758,70 @@ def _status_problem(rs: QbResponse) -> dict[str, Any]:
 
 def _problem(ctx: JobContext, state: dict[str, Any], day: date, rs: QbResponse) -> None:
     summary_days.record_problem(ctx.connection_id, state["channel_id"], day, _status_problem(rs))
+
+
+# --- exactly once: the day's document as first posted, and answers that answer everything -----------------------
+
+
+def _as_posted(
+    record: summary_days.SummaryDay | None, settings: ChannelSettings, code: str
+) -> tuple[ChannelSettings, str]:
+    """The settings and RefNumber code a day keeps once QuickBooks holds its documents: the kind of its sale
+    (SalesReceipt or Invoice), the code of its RefNumbers and, once it has a credit memo, the credit-memo mode. A
+    change of `transaction_type`, `summary_code` or `summary_refunds` applies to days posted from then on; a posted
+    day is corrected in the documents it has, never given a second one."""
+    documents = record.documents if record is not None else {}
+    for document in ("sale", "credit"):
+        ref = str(documents.get(document, {}).get("ref_number", ""))
+        if len(ref) > 9:  # "D" / "C", the day (yyyymmdd), the code
+            code = ref[9:]
+            break
+    kind = documents.get("sale", {}).get("kind")
+    if kind in ("SalesReceipt", "Invoice") and kind != _sale_kind(settings):
+        settings = dataclasses.replace(
+            settings, transaction_type="sales_receipt" if kind == "SalesReceipt" else "invoice"
+        )
+    if "credit" in documents and settings.summary_refunds != SummaryRefunds.CREDIT_MEMO:
+        settings = dataclasses.replace(settings, summary_refunds=SummaryRefunds.CREDIT_MEMO)
+    return settings, code
+
+
+def _query_by_txn_id(kind: str, request_id: str, txn_id: str) -> etree._Element:
+    """`<kind>QueryRq` for the one transaction `txn_id` (TxnID is the first choice of the 13.0 query groups,
+    IncludeRetElement follows it; qbxmlops130.xsd). QuickBooks answers a TxnID it no longer has with warning 500
+    and no Ret."""
+    request = etree.Element(f"{kind}QueryRq", requestID=request_id)
+    etree.SubElement(request, "TxnID").text = txn_id
+    _include(request, FOUND_INCLUDE)
+    return request
+
+
+def _check_answers(response: MessageSetResponse, asked: set[str], set_id: str | None = None) -> None:
+    """Raise ForeignAnswer unless `response` answers every request `asked` and nothing else (and, for a set sent
+    with error recovery, echoes its newMessageSetID when it echoes one): a request left unanswered is not
+    "QuickBooks has nothing" nor "done", so such an answer settles nothing and the job starts again from its
+    lookup (settle_orders.check_answer does the same for order sets)."""
+    echoed = response.new_message_set_id
+    if set_id is not None and echoed is not None and echoed != set_id:
+        raise ForeignAnswer(f"the answer is for message set {echoed[:30]!r}, not {set_id!r}")
+    answered = {r.request_id or "" for r in response.responses}
+    strangers = answered - asked
+    if strangers:
+        raise ForeignAnswer(f"the answer has requests this set did not send ({sorted(strangers)[0][:60]!r})")
+    if asked - answered:
+        raise ForeignAnswer(
+            f"the answer leaves {len(asked - answered)} of the set's {len(asked)} requests out"
+        )
+
+
+def _credit_left(entry: dict[str, Any], held: dict[str, dict[str, str]]) -> dict[str, Any] | None:
+    """The day's credit memo is in QuickBooks but the day has no refund left (they moved to another day or the store
+    took them back): Ledgerbridge never deletes a document, so the day says so (as a sale with no order left)."""
+    if not entry.get("credit_empty") or "credit" not in held:
+        return None
+    ref = held["credit"].get("ref_number") or entry.get("credit_ref_number", "")
+    return _error(
+        "credit_empty",
+        f"No refund is left on {entry['day']}; the credit memo {ref} in QuickBooks still holds the refunds it had.",
+        "Delete or void it in QuickBooks if the refunds are on another day's credit memo now.",
+    )

@@ -162,7 +162,8 @@ def test_pairing_wizard_channel_orders_failure_and_retry(page, dashboard_stack, 
     expect(verify).to_contain_text(f"Connected to {COMPANY}", timeout=20_000)
     shoot(page, "05-wizard-connected")
     page.get_by_role("button", name="Close").click()
-    row = page.get_by_role("row").filter(has_text="Blue Heron")
+    # The connection's own row (another test's connection on this shared stack has the same company name).
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="Blue Heron", exact=True))
     expect(row.locator(".badge")).to_have_text("Connected")
     expect(row).to_contain_text(COMPANY)
     shoot(page, "06-connections")

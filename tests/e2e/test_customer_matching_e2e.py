@@ -122,6 +122,8 @@ def test_customers_are_matched_like_connex(local_stack, tmp_path, country):
                 order("C-1", currency, state),  # "Smith, John" in QuickBooks is someone else: the web store
                 order("C-2", currency, state, first_name="Ada", last_name="Byron", email="ada@x.com"),
                 order("C-3", currency, state, first_name="Ada", last_name="Byron", email="ADA@x.com"),
+                # Another Ada Byron (another e-mail) in the same set: not the first one's new customer.
+                order("C-4", currency, state, first_name="Ada", last_name="Byron", email="ada@elsewhere.org"),
             ],
         }
         for label, docs in pushes.items():
@@ -147,6 +149,7 @@ def test_customers_are_matched_like_connex(local_stack, tmp_path, country):
         "C-1": "Web Store",
         "C-2": "Byron, Ada",
         "C-3": "Byron, Ada",  # the same e-mail in another case
+        "C-4": "Web Store",  # a namesake: the new "Byron, Ada" is the first order's
     }
     new = company.find("Customer", "Smith, John - john@x.com")
     assert new is not None

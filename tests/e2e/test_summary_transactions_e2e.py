@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from lxml import etree
 
 from chalicelib.settings import get_settings
 from chalicelib.sync.web_connector import WebConnectorService
@@ -369,3 +370,349 @@ def test_bad_summary_settings_are_a_400_naming_the_field(client: Client) -> None
             {"connection_id": conn["id"], "kind": "custom_store", "name": "Web", "settings": settings},
         )
         assert response.status_code == 400 and field in response.body.decode(), response.body
+
+
+# --- exactly once: the posting and settling of a day ---------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One Web Connector session driven step by step (to lose, repeat or cut an answer on the way)."""
+
+    shop: Shop
+    ticket: str = ""
+    percent: int = 0
+
+    def __post_init__(self) -> None:
+        auth = self.shop.service.authenticate(self.shop.username, self.shop.password)
+        assert auth.status == "", auth.status
+        self.ticket = auth.ticket
+        self.first = True
+
+    def ask(self) -> str:
+        hcp = self.shop.company.hcp_response() if self.first else ""
+        self.first = False
+        company = self.shop.company
+        return self.shop.service.send_request_xml(
+            self.ticket, hcp, company.company_file, self.shop.country, "13", "0"
+        )
+
+    def answer(self, response: str) -> int:
+        self.percent = self.shop.service.receive_response_xml(self.ticket, response, "", "")
+        return self.percent
+
+    def until(self, marker: str) -> str:
+        """Answer every request (as QuickBooks would) until one containing `marker`; returns that one."""
+        request = self.ask()
+        while marker not in request:
+            assert request, f"the session ended before sending {marker}"
+            self.answer(self.shop.company.process(request))
+            request = self.ask()
+        return request
+
+    def finish(self) -> None:
+        while 0 <= self.percent < 100:
+            request = self.ask()
+            if not request:
+                break
+            self.answer(self.shop.company.process(request))
+        self.shop.service.close_connection(self.ticket)
+        self.shop.company.end_session()
+
+
+def _without(answer: str, tag: str) -> str:
+    """QuickBooks' answer with the responses named `tag` left out (an answer that does not answer everything)."""
+    root = etree.fromstring(answer.encode())
+    for element in root.iter(tag):
+        element.getparent().remove(element)  # type: ignore[union-attr]
+    return etree.tostring(root, encoding="unicode")
+
+
+def _day(shop: Shop, day: datetime) -> dict[str, Any]:
+    days = shop.api.json("GET", f"/api/v1/channels/{shop.channel_id}/summaries")["days"]
+    found: dict[str, Any] = {d["day"]: d for d in days}[day.date().isoformat()]
+    return found
+
+
+def test_a_post_set_asked_for_again_before_its_answer_adds_one_receipt(
+    client: Client, tmp_path: Path
+) -> None:
+    """Finding 1: the Web Connector asks again (a timeout) after QuickBooks saved the receipt: the same set is
+    sent again and must not add a second receipt."""
+    shop = _shop(client, tmp_path, "US")
+    docs = [order(n, "US") for n in range(3)]
+    shop.push(docs)
+    run = Run(shop)
+    request = run.until("SalesReceiptAddRq")
+    shop.company.process(request)  # QuickBooks saves the receipt; the Web Connector gives up waiting
+    again = run.ask()  # ... and asks again before answering
+    assert "SalesReceiptAddRq" in again  # the same set, sent again
+    run.answer(shop.company.process(again))
+    run.finish()
+    assert len(shop.receipts()) == 1
+    shop.clock.advance(get_settings().session_lease_seconds + 1)
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum(docs)
+    assert {o["status"] for o in shop.orders().values()} == {"synced"}
+    assert shop.company.external_guid_counts().most_common(1)[0][1] == 1
+
+
+def test_a_lookup_answer_without_the_days_query_adds_nothing(client: Client, tmp_path: Path) -> None:
+    """Finding 5: an answer that leaves the day's query out is not "QuickBooks has nothing" (no second Add)."""
+    shop = _shop(client, tmp_path, "US")
+    docs = [order(n, "US") for n in range(3)]
+    shop.push(docs)
+    shop.session()
+    changed = order(1, "US", quantity=4)
+    shop.push([changed])
+    shop.clock.advance(60)
+    run = Run(shop)
+    request = run.until("<RefNumber>D")
+    run.answer(_without(shop.company.process(request), "SalesReceiptQueryRs"))
+    run.finish()
+    shop.clock.advance(get_settings().session_lease_seconds + 1)
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum([docs[0], changed, docs[2]])
+    assert {o["status"] for o in shop.orders().values()} == {"synced"}
+
+
+def test_a_mod_that_got_no_answer_leaves_the_day_due(client: Client, tmp_path: Path) -> None:
+    """Finding 5: an answer without the Mod's response settles nothing: the day is not recorded as posted."""
+    shop = _shop(client, tmp_path, "US")
+    docs = [order(n, "US") for n in range(3)]
+    shop.push(docs)
+    shop.session()
+    changed = order(1, "US", quantity=4)
+    shop.push([changed])
+    shop.clock.advance(60)
+    run = Run(shop)
+    run.until("SalesReceiptModRq")  # never reaches QuickBooks; an empty answer comes back
+    run.answer('<?xml version="1.0"?><QBXML><QBXMLMsgsRs></QBXMLMsgsRs></QBXML>')
+    run.finish()
+    assert _day(shop, DAY)["status"] == "due"
+    shop.clock.advance(get_settings().session_lease_seconds + 1)
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum([docs[0], changed, docs[2]])
+    assert _day(shop, DAY)["status"] == "posted"
+
+
+def test_a_day_with_refunds_and_no_sales_is_one_credit_memo_posted_once(
+    client: Client, tmp_path: Path
+) -> None:
+    """Finding 4: with credit_memo, a day whose only activity is a refund (of an earlier day's order) is posted
+    as its credit memo and stops being due."""
+    shop = _shop(client, tmp_path, "US", summary_refunds="credit_memo")
+    doc = order(1, "US")
+    doc["refunds"] = [
+        {
+            "id": "R1",
+            "created_at": (DAY + timedelta(days=1, hours=2)).isoformat().replace("+00:00", "Z"),
+            "amount": "11.00",
+            "lines": [{"line_id": "1", "quantity": 1, "amount": "10.00"}],
+        }
+    ]
+    shop.push([doc])
+    assert shop.session() == ""
+    (memo,) = copy.deepcopy(shop.company.transactions("CreditMemo"))
+    assert memo["RefNumber"] == "C" + (DAY + timedelta(days=1)).strftime("%Y%m%d") + "WS"
+    assert Decimal(memo["TotalAmount"]) == Decimal("11.00")
+    assert _day(shop, DAY + timedelta(days=1))["status"] == "posted"
+    shop.clock.advance(3600)
+    assert shop.session() == "none"  # nothing due: no CreditMemoMod every sign-in
+    (after,) = shop.company.transactions("CreditMemo")
+    assert after["EditSequence"] == memo["EditSequence"]
+
+
+def test_a_credit_memo_whose_refunds_left_the_day_is_reported(client: Client, tmp_path: Path) -> None:
+    """Finding 14: the day's refunds are gone (the store removed the refund) but its credit memo is in
+    QuickBooks: the day says so instead of recording the memo as right."""
+    shop = _shop(client, tmp_path, "US", summary_refunds="credit_memo")
+    docs = [order(n, "US") for n in range(2)]
+    docs[0] = _refunded(docs[0], "11.00")
+    shop.push(docs)
+    shop.session()
+    (memo,) = shop.company.transactions("CreditMemo")
+    shop.push([order(0, "US")])  # the refund is gone from the store's order
+    shop.clock.advance(60)
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum([order(0, "US"), docs[1]])
+    problem = _day(shop, DAY)["problem"]
+    assert problem is not None and problem["code"] == "credit_empty", problem
+    assert memo["RefNumber"] in problem["message"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"summary_code": "WX"},
+        {
+            "transaction_type": "invoice",
+            "record_payments": False,
+            "accounts": {"deposit": "Undeposited Funds", "receivable": "Accounts Receivable"},
+        },
+    ],
+)
+def test_a_posted_day_keeps_its_document_when_the_settings_change(
+    client: Client, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    """Finding 2: a new summary_code or document type does not give a posted day a second document: the day's
+    document is found by the TxnID it recorded, and keeps its kind and RefNumber."""
+    shop = _shop(client, tmp_path, "US")
+    docs = [order(n, "US") for n in range(3)]
+    shop.push(docs)
+    shop.session()
+    (before,) = copy.deepcopy(shop.receipts())
+    shop.api.json("PATCH", f"/api/v1/channels/{shop.channel_id}", {"settings": change})
+    changed = order(1, "US", quantity=4)
+    shop.push([changed])
+    shop.clock.advance(60)
+    shop.session()
+    (after,) = shop.receipts()
+    assert shop.company.transactions("Invoice") == []
+    assert after["TxnID"] == before["TxnID"] and after["RefNumber"] == before["RefNumber"]
+    assert Decimal(after["TotalAmount"]) == _sum([docs[0], changed, docs[2]])
+    seen = shop.orders()
+    assert {o["status"] for o in seen.values()} == {"synced"}
+    assert {o["summary"]["text"] for o in seen.values()} == {f"summary {before['RefNumber']}"}
+    assert _day(shop, DAY)["ref_number"] == before["RefNumber"]
+
+
+# --- review findings 3, 8, 10 and 12 -------------------------------------------------------------------------------
+
+
+def test_an_order_posted_alone_before_summaries_keeps_being_posted_alone(
+    client: Client, tmp_path: Path
+) -> None:
+    """Finding 3: switching a channel to daily summaries does not post its earlier sales a second time: an order
+    already in QuickBooks on its own gets its refund as a credit memo of its own, not a place in a day's summary."""
+    shop = _shop(client, tmp_path, "US", summary="none")
+    doc = order(1, "US")
+    shop.push([doc])
+    shop.session()
+    (alone,) = copy.deepcopy(shop.receipts())
+    assert alone["RefNumber"] == "S-1"
+    shop.api.json("PATCH", f"/api/v1/channels/{shop.channel_id}", {"settings": {"summary": "daily"}})
+    shop.push([_refunded(doc, "11.00"), order(2, "US")])
+    shop.clock.advance(60)
+    shop.session()
+    by_ref = {r["RefNumber"]: r for r in shop.receipts()}
+    summary_ref = "D" + DAY.strftime("%Y%m%d") + "WS"
+    assert set(by_ref) == {"S-1", summary_ref}  # the new order is summarised, the old one is not again
+    assert Decimal(by_ref[summary_ref]["TotalAmount"]) == Decimal(order(2, "US")["total"])
+    (memo,) = shop.company.transactions("CreditMemo")
+    assert Decimal(memo["TotalAmount"]) == Decimal("11.00") and not memo["RefNumber"].startswith("C")
+    seen = shop.orders()
+    assert seen["S-1"]["status"] == "synced" and seen["S-1"]["summary"] is None
+    assert seen["S-1"]["quickbooks"]["txn_id"] == alone["TxnID"]
+
+
+def test_a_foreign_currency_order_is_refused_with_the_reason(client: Client, tmp_path: Path) -> None:
+    """Finding 8: a daily summary is in the home currency: an order in another currency fails, said on the order;
+    an order that names no currency is in the home currency."""
+    shop = _shop(client, tmp_path, "US")
+    euro = {**order(1, "US"), "currency": "EUR"}
+    unnamed = order(2, "US")
+    del unnamed["currency"]
+    shop.push([euro, unnamed, order(3, "US")])
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum([unnamed, order(3, "US")])
+    seen = shop.orders()
+    assert seen["S-1"]["status"] == "failed" and "EUR" in seen["S-1"]["error"]["message"]
+    assert "home currency" in seen["S-1"]["error"]["message"]
+    assert {seen["S-2"]["status"], seen["S-3"]["status"]} == {"synced"}
+
+
+def test_settings_qbxml_would_refuse_are_a_400_naming_the_field(client: Client) -> None:
+    """Findings 8 and 12: an invoice summary with record_payments, and a summary customer the qbXML builders would
+    refuse, are refused when saved, naming the field."""
+    api = new_tenant(client)
+    conn = api.json("POST", "/api/v1/connections", {"name": "Bad"}, expect=201)
+    base = {"accounts": {"deposit": "Undeposited Funds"}, "summary": "daily", "summary_customer": "Web"}
+    for bad, field in (
+        ({"summary_customer": "Web \u2713 Store"}, "settings.summary_customer"),
+        ({"summary_customer": "Web  Store"}, "settings.summary_customer"),
+        ({"transaction_type": "invoice", "record_payments": True}, "settings.record_payments"),
+    ):
+        response = api.call(
+            "POST",
+            "/api/v1/channels",
+            {"connection_id": conn["id"], "kind": "custom_store", "name": "Web", "settings": {**base, **bad}},
+        )
+        assert response.status_code == 400 and field in response.body.decode(), response.body
+
+
+def test_a_summary_customer_saved_before_it_was_checked_fails_the_day_not_the_session(
+    client: Client, tmp_path: Path
+) -> None:
+    """Finding 12: a name the builders refuse (a channel saved before the check) fails the day and its orders with
+    the reason; the Web Connector session goes on (no 500 at every sign-in)."""
+    from chalicelib.dal import channels
+
+    shop = _shop(client, tmp_path, "US")
+    channel = channels.get(shop.channel_id)
+    assert channel is not None
+    channels.update(
+        channel.tenant_id,
+        shop.channel_id,
+        name=channel.name,
+        settings={**channel.settings, "summary_customer": "Web \u2713 Store"},
+    )
+    shop.push([order(n, "US") for n in range(2)])
+    assert shop.session() == ""
+    assert shop.receipts() == []
+    seen = shop.orders()
+    assert {o["status"] for o in seen.values()} == {"failed"}
+    (day,) = shop.api.json("GET", f"/api/v1/channels/{shop.channel_id}/summaries")["days"]
+    assert day["status"] == "due" and day["problem"]["message"] == seen["S-0"]["error"]["message"]
+
+
+def test_turning_summaries_off_posts_the_waiting_orders_one_by_one(client: Client, tmp_path: Path) -> None:
+    """Finding 10: orders waiting in an open day go back to pending and are queued when the channel stops
+    summarising: the next session posts them one by one, and no summary of them follows."""
+    shop = _shop(client, tmp_path, "US")
+    docs = [order(n, "US", when=datetime.now(UTC)) for n in range(2)]
+    shop.push(docs)
+    shop.session()
+    assert shop.receipts() == []
+    assert {o["summary"]["status"] for o in shop.orders().values()} == {"waiting"}
+    shop.api.json("PATCH", f"/api/v1/channels/{shop.channel_id}", {"settings": {"summary": "none"}})
+    assert {o["status"] for o in shop.orders().values()} == {"pending"}
+    shop.clock.advance(60)
+    shop.session()
+    assert {r["RefNumber"] for r in shop.receipts()} == {"S-0", "S-1"}
+    seen = shop.orders()
+    assert {o["status"] for o in seen.values()} == {"synced"}
+    assert all(o["summary"] is None for o in seen.values())
+    # Back to daily summaries later: the days those orders left post nothing of them.
+    shop.api.json("PATCH", f"/api/v1/channels/{shop.channel_id}", {"settings": {"summary": "daily"}})
+    shop.clock.advance(2 * 24 * 3600)
+    shop.session()
+    assert {r["RefNumber"] for r in shop.receipts()} == {"S-0", "S-1"}
+
+
+def test_a_posted_day_with_a_credit_memo_keeps_it_when_refunds_are_netted_from_then_on(
+    client: Client, tmp_path: Path
+) -> None:
+    """Finding 2: switching credit_memo -> net does not net a posted day's refunds on its receipt while its credit
+    memo still credits them (refunded twice): the day keeps its credit memo."""
+    shop = _shop(client, tmp_path, "US", summary_refunds="credit_memo")
+    docs = [order(n, "US") for n in range(3)]
+    docs[0] = _refunded(docs[0], "11.00")
+    shop.push(docs)
+    shop.session()
+    (memo,) = copy.deepcopy(shop.company.transactions("CreditMemo"))
+    shop.api.json("PATCH", f"/api/v1/channels/{shop.channel_id}", {"settings": {"summary_refunds": "net"}})
+    changed = order(1, "US", quantity=4)
+    shop.push([changed])
+    shop.clock.advance(60)
+    shop.session()
+    (receipt,) = shop.receipts()
+    assert Decimal(receipt["TotalAmount"]) == _sum([docs[0], changed, docs[2]])  # no refund netted on it
+    (after,) = shop.company.transactions("CreditMemo")
+    assert after["TxnID"] == memo["TxnID"] and Decimal(after["TotalAmount"]) == Decimal("11.00")
+    assert _day(shop, DAY)["status"] == "posted"

@@ -323,3 +323,89 @@ def test_a_payment_pushed_while_its_order_is_in_flight_is_posted_after_the_invoi
     assert len(payments_of(store)) == 2
     assert Decimal(invoice_of(store, first)["BalanceRemaining"]) == 0
     assert_each_payment_once(store, [second])
+
+
+# --- never more than the invoice, never the same payment twice -----------------------------------------------------
+
+
+def test_a_paid_order_whose_marketplace_tax_is_dropped_pays_the_invoice_not_the_order_total(paid_shop):
+    """The marketplace collected 3.00 of tax and remits it: the invoice is 30.00 (the tax dropped), the customer
+    paid 33.00. The payment is the invoice's 30.00 (the simulator refuses overpaying with 3210)."""
+    store = paid_shop
+    doc = paid(10, ("ch_1", "33.00"), status="paid")
+    doc["lines"][0]["tax"] = "3.00"
+    doc["total"] = "33.00"
+    doc["tax_collected_by_marketplace"] = True
+    send(store, doc)
+    drain(store)
+    invoice = invoice_of(store, doc)
+    assert Decimal(invoice["Subtotal"]) + Decimal(invoice.get("SalesTaxTotal") or 0) == Decimal("30.00")
+    (payment,) = payments_of(store)
+    assert Decimal(payment["TotalAmount"]) == Decimal("30.00")
+    assert Decimal(invoice["BalanceRemaining"]) == 0 and Decimal(payment["UnusedPayment"]) == 0
+    assert_each_payment_once(store, [doc])
+    # The invoice's total as QuickBooks answered it is kept: later payments are capped by it.
+    assert Decimal(OrderModel.get(store["channel"]["id"], doc["id"]).invoice_total or "nan") == Decimal(
+        "30.00"
+    )
+
+
+def _unreferenced(n: int, *payments: tuple[str, str, str], status: str = "partially_paid") -> dict:
+    """Order `n` (total 30.00) with these (reference, amount, paid_at) payments."""
+    doc = paid(n, *((ref, amount) for ref, amount, _ in payments), status=status)
+    for payment, (_, _, when) in zip(doc["payments"], payments, strict=True):
+        payment["paid_at"] = when
+    return doc
+
+
+D1, D2 = "2026-11-20T10:00:00Z", "2026-11-22T10:00:00Z"
+
+
+def test_payments_fetched_again_reordered_or_with_their_reference_are_not_posted_again(paid_shop):
+    store = paid_shop
+    first = _unreferenced(11, ("", "10.00", D1), ("", "5.00", D2))
+    send(store, first)
+    drain(store)
+    assert sorted(Decimal(p["TotalAmount"]) for p in payments_of(store)) == [
+        Decimal("5.00"),
+        Decimal("10.00"),
+    ]
+    # The store lists them the other way round, and gives the first its gateway reference now: nothing new.
+    again = _unreferenced(11, ("", "5.00", D2), ("ch_1", "10.00", D1))
+    assert send(store, again)["counts"].get("refunded") is None
+    assert session(store)[0] == "none"
+    # A genuinely new payment (the rest, 15.00) is posted once, and only it.
+    later = _unreferenced(11, ("ch_3", "15.00", D2), ("", "5.00", D2), ("ch_1", "10.00", D1), status="paid")
+    assert send(store, later)["counts"].get("refunded") == 1
+    drain(store)
+    amounts = sorted(Decimal(p["TotalAmount"]) for p in payments_of(store))
+    assert amounts == [Decimal("5.00"), Decimal("10.00"), Decimal("15.00")]
+    assert Decimal(invoice_of(store, first)["BalanceRemaining"]) == 0
+    assert_each_payment_once(store, [later])
+    send(store, later)
+    assert session(store)[0] == "none"
+
+
+def test_payments_stop_at_the_total_quickbooks_recorded_for_the_invoice(api, store):
+    """QuickBooks computes the invoice's tax at its own rate (a US file, `tax_mode` quickbooks): the invoice holds
+    less than the store charged. The customer's payment of the store's total pays QuickBooks' total, no more (the
+    simulator refuses overpaying with 3210)."""
+    store["api"] = api
+    api.json(
+        "PATCH",
+        f"/api/v1/channels/{store['channel']['id']}",
+        {"settings": {"transaction_type": "invoice", "record_payments": True}},
+    )
+    doc = paid(12, ("ch_1", "40.00"), status="paid")
+    doc["lines"][0]["tax"] = "10.00"  # more than QuickBooks' rate gives
+    doc["total"] = "40.00"
+    push(api, store, [doc])
+    drain(store)
+    invoice = invoice_of(store, doc)
+    held = Decimal(invoice["Subtotal"]) + Decimal(invoice["SalesTaxTotal"])
+    assert held < Decimal("40.00")
+    seen = statuses(api, store["channel"]["id"])[doc["id"]]
+    assert seen["status"] == "synced", seen["error"]
+    (payment,) = payments_of(store)
+    assert Decimal(payment["TotalAmount"]) == held
+    assert Decimal(invoice_of(store, doc)["BalanceRemaining"]) == 0

@@ -18,6 +18,8 @@ counted in the channel's `summary_time_zone`:
   lines can differ by rounding from the sum of the orders' taxes: `expected_total` says what the stores charged,
   and the use case records any difference on the day for the merchant (we never hide a difference by an
   adjustment line whose tax QuickBooks would compute again).
+  **Marketplace-collected tax** follows `marketplace_tax` as single orders do (`tax.Tax`): the order's lines are
+  non-taxable, its tax dropped (the sale is `posted_total`) or a line of `marketplace_tax_item`; refunded the same.
 * **Refunds** of the day: with `summary_refunds: net`, negative lines ("Refunded: ...") of the same summary (a
   day whose refunds exceed its sales cannot be a sales receipt: OrderNotPostable, use `credit_memo`); with
   `credit_memo`, one credit memo for the day (RefNumber "C<yyyymmdd><code>"). Refunded lines by item, refunded
@@ -56,9 +58,11 @@ from chalicelib.qbxml.transactions import (
 from ..model import Order, OrderLine
 from ..settings import ChannelSettings
 from ..summary_settings import SummaryRefunds
+from ..tax_settings import MarketplaceTax
 from .errors import OrderNotPostable
 from .identity import COUNTRIES
 from .names import item_ref, line_key
+from .tax import posted_total
 
 __all__ = [
     "DailySummary",
@@ -171,7 +175,7 @@ class _Lines:
             group.quantity = (group.quantity or ZERO) + quantity
 
     def lines(self, class_name: str, sign: int = 1, prefix: str = "") -> list[SaleLine]:
-        order = {"product": 0, "discount": 1, "shipping": 2, "fee": 3, "tax": 4}
+        order = {"product": 0, "discount": 1, "shipping": 2, "fee": 3, "tax": 4, "marketplace": 5}
         out = []
         for (kind, key, code), g in sorted(self.groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1:])):
             del key
@@ -197,7 +201,8 @@ class _Codes:
     def __init__(self, order: Order, settings: ChannelSettings, country: str) -> None:
         self.us = country == "US"
         self.settings = settings
-        self.has_tax = order.tax_total != 0
+        self.marketplace = order.tax_collected_by_marketplace  # never taxed again (tax.Tax's rule)
+        self.has_tax = order.tax_total != 0 and not self.marketplace
         self.detailed = (
             any(ln.tax for ln in order.lines)
             or any(s.tax for s in order.shipping_lines)
@@ -227,6 +232,26 @@ def _tax_item(order: Order, settings: ChannelSettings) -> str:
     return item
 
 
+def _marketplace_item(settings: ChannelSettings) -> str:
+    """The liability item of tax a marketplace collected (`marketplace_tax: liability`), as for single orders."""
+    item = settings.marketplace_tax_item
+    if not item.strip():
+        raise OrderNotPostable(
+            "The marketplace collected an order's sales tax, and the channel posts such tax to a liability item; "
+            "choose the marketplace tax item in the channel settings."
+        )
+    return item
+
+
+def _marketplace_tax(
+    order: Order, settings: ChannelSettings, codes: _Codes, amount: Decimal, out: _Lines
+) -> None:
+    """Tax a marketplace collected (and remits): dropped, or a line of its liability item (tax.Tax.amount_line)."""
+    if amount and settings.marketplace_tax != MarketplaceTax.DROP:
+        item = _marketplace_item(settings)
+        out.add("marketplace", item, codes.code(False), "Sales tax collected by the marketplace", amount)
+
+
 def _sale_parts(
     order: Order, settings: ChannelSettings, country: str, items: Mapping[str, str] | None, out: _Lines
 ) -> None:
@@ -247,7 +272,9 @@ def _sale_parts(
             out.add("discount", settings.discount_item, code, "Discounts", -shipping.discount)
     for fee in order.fees:
         out.add("fee", settings.fee_item, codes.other(fee.tax), "Fees", fee.amount)
-    if codes.us and order.tax_total:
+    if codes.marketplace:
+        _marketplace_tax(order, settings, codes, order.tax_total, out)
+    elif codes.us and order.tax_total:
         item = _tax_item(order, settings)
         out.add("tax", item, "", f"Sales tax ({item})", order.tax_total)
 
@@ -290,6 +317,11 @@ def _refund_parts(
         rest = refund.amount - detail
         if not refund.lines and not refund.shipping:
             out.add("fee", settings.fee_item, codes.code(False), "Refunds without detail", refund.amount)
+        elif rest > 0 and codes.marketplace:  # the marketplace's tax given back: as the sale had it
+            if settings.marketplace_tax == MarketplaceTax.DROP:
+                given -= rest
+            else:
+                _marketplace_tax(order, settings, codes, rest, out)
         elif rest and codes.us and order.tax_total:
             item = _tax_item(order, settings)  # what it gave back beyond lines and shipping: the tax
             out.add("tax", item, "", f"Sales tax ({item})", rest)
@@ -321,7 +353,7 @@ def build_summary(
     for order in sorted(orders, key=lambda o: o.order_id):
         if local_day(order.created_at, zone) == day:
             _sale_parts(order, settings, country, items, sales)
-            charged += order.total
+            charged += posted_total(order, settings)  # marketplace tax dropped: as single orders post it
             order_ids.append(order.order_id)
         todays = {r.refund_id for r in order.refunds if local_day(r.created_at, zone) == day}
         if todays:

@@ -235,6 +235,35 @@ def test_the_lookup_asks_once_per_name_and_learns_from_the_simulator(tmp_path: P
     assert customer_name(stranger, choice, learned) == "Online Customer"
 
 
+def test_a_new_name_is_claimed_by_its_first_order_and_a_namesake_of_the_job_goes_to_the_fallback() -> None:
+    """QuickBooks has no "Byron, Ada": the first order takes the name (its CustomerAdd carries her e-mail); another
+    Ada Byron of the same job, with another e-mail, goes to the web-store customer, in the same message set or a
+    later one (the claim is kept in the job's state)."""
+    choice = with_mode(M.NAME_EMAIL_MATCH, fallback_customer="Web Store")
+    ada = john(customer=Customer("Ada", "Byron", email="ada@x.com"))
+    namesake = john(customer=Customer("Ada", "Byron", email="ada.byron@elsewhere.org"))
+    emails: dict[str, str | None] = {"byron, ada": None}
+    first = customer_name(ada, choice, emails)
+    customer_emails.claim_new_name(emails, ada, choice, first)
+    assert first == "Byron, Ada" and emails == {"byron, ada": "ada@x.com"}
+    assert customer_name(namesake, choice, emails) == "Web Store"
+    assert (
+        customer_name(john(customer=Customer("Ada", "Byron", email="ADA@x.com")), choice, emails)
+        == "Byron, Ada"
+    )
+    customer_emails.claim_new_name(emails, namesake, choice, "Web Store")  # not a new name's order: no claim
+    assert emails == {"byron, ada": "ada@x.com"}
+    # Kept for the job's next message sets.
+    state: dict[str, Any] = {"step": "prepare", "refs": []}
+    customer_emails.keep_claims(state, emails)
+    assert customer_name(namesake, choice, customer_emails.emails_of(state)) == "Web Store"
+    # A name QuickBooks holds is never claimed, nor one whose lookup failed.
+    held: dict[str, str | None] = {"smith, john": "john@x.com", "byron, ada": ""}
+    customer_emails.claim_new_name(held, john(), choice, "Smith, John")
+    customer_emails.claim_new_name(held, ada, choice, customer_name(ada, choice, held))
+    assert held == {"smith, john": "john@x.com", "byron, ada": ""}
+
+
 # --- what a new customer gets ---------------------------------------------------------------------
 
 NEW_CUSTOMERS = dict(

@@ -232,3 +232,20 @@ def test_channels_saved_before_paid_invoices_keep_posting_the_invoice_only() -> 
     old = settings_from_json(stored)
     assert old.record_payments is False
     assert parse_settings({"record_payments": True}, base=old).record_payments is True
+
+
+def test_staged_channels_saved_before_paid_invoices_keep_posting_their_payment() -> None:
+    """The sales order -> invoice -> payment flow always posted the payment: its stored settings without
+    `record_payments` still post it."""
+    from chalicelib.orders.settings import settings_from_json, settings_to_json
+
+    stored = settings_to_json(
+        parse_settings(
+            {"transaction_type": "sales_order_invoice_payment", "accounts": {"deposit": "Undeposited Funds"}}
+        )
+    )
+    del stored["record_payments"]
+    old = settings_from_json(stored)
+    assert old.record_payments is True
+    paid = order_with(payments=(Payment(method="card", amount=Decimal("10.00")),), payment_status="paid")
+    assert [kind for _, kind in documents_needed(paid, old)] == ["SalesOrder", "Invoice", "ReceivePayment"]

@@ -386,3 +386,114 @@ def test_any_day_of_refunds_sums_to_the_cent_netted_or_as_a_credit_memo(orders: 
         netted = build_summary(DAY, orders, US_SUMMARY, country="US", code="WS")
         assert netted.sale_total == charged - refunded == _total(netted.sale_lines)
         assert netted.credit_lines == ()
+
+
+# --- review findings 8 and 12: the same tax rules as single orders; settings QuickBooks would refuse -----------
+
+
+def _marketplace(order_id: str, refunds: tuple[Refund, ...] = ()) -> Order:
+    return _order(
+        order_id, ("MUG", 2, "10.00"), tax="1.60", tax_collected_by_marketplace=True, refunds=refunds
+    )
+
+
+@pytest.mark.parametrize(("settings", "country"), [(US_SUMMARY, "US"), (UK_SUMMARY, "UK")])
+def test_marketplace_tax_dropped_is_not_in_the_summary(settings: object, country: str) -> None:
+    from chalicelib.orders.quickbooks.tax import posted_total
+
+    assert isinstance(settings, type(US_SUMMARY))
+    orders = [_marketplace("1"), _order("2", ("MUG", 1, "10.00"))]
+    summary = build_summary(DAY, orders, settings, country=country, code="WS")
+    assert summary.sale_total == sum((posted_total(o, settings) for o in orders), Decimal(0))
+    assert summary.sale_total == Decimal("30.00")
+    assert not any("Tax" in ln.item for ln in summary.sale_lines)
+    if country == "UK":  # QuickBooks must not compute VAT on what the marketplace taxed
+        assert {ln.sales_tax_code for ln in summary.sale_lines} == {settings.exempt_tax_code}
+    else:
+        assert _total(summary.sale_lines) == summary.sale_total
+
+
+def test_marketplace_tax_as_a_liability_is_a_line_of_its_item_and_its_refund_too() -> None:
+    from chalicelib.orders.tax_settings import MarketplaceTax
+
+    settings = dataclasses.replace(
+        US_SUMMARY, marketplace_tax=MarketplaceTax.LIABILITY, marketplace_tax_item="Marketplace Tax"
+    )
+    refund = Refund(
+        "R1",
+        NOON + timedelta(hours=1),
+        Decimal("10.80"),
+        lines=(RefundLine("0", Decimal(1), Decimal("10.00")),),
+    )
+    summary = build_summary(DAY, [_marketplace("1", refunds=(refund,))], settings, country="US", code="WS")
+    assert not {"State Tax", "CA Tax"} & {ln.item for ln in summary.sale_lines}
+    liability = [ln for ln in summary.sale_lines if ln.item == "Marketplace Tax"]
+    assert [ln.amount for ln in liability] == [Decimal("1.60"), Decimal("-0.80")]  # sold, then refunded
+    assert {ln.sales_tax_code for ln in liability} == {settings.non_taxable_code}
+    assert summary.sale_total == Decimal("21.60") - Decimal("10.80") == _total(summary.sale_lines)
+    missing = dataclasses.replace(settings, marketplace_tax_item="")
+    with pytest.raises(OrderNotPostable, match="marketplace tax item"):
+        build_summary(DAY, [_marketplace("1")], missing, country="US", code="WS")
+
+
+def test_marketplace_tax_refunded_is_dropped_too() -> None:
+    refund = Refund(
+        "R1",
+        NOON + timedelta(hours=1),
+        Decimal("10.80"),
+        lines=(RefundLine("0", Decimal(1), Decimal("10.00")),),
+    )
+    summary = build_summary(DAY, [_marketplace("1", refunds=(refund,))], US_SUMMARY, country="US", code="WS")
+    assert summary.sale_total == Decimal("20.00") - Decimal("10.00") == _total(summary.sale_lines)
+
+
+def test_invoice_summaries_refuse_record_payments() -> None:
+    base = {"accounts": {"deposit": "Undeposited Funds"}, "summary": "daily", "summary_customer": "Web Sales"}
+    with pytest.raises(SettingsInvalid) as caught:
+        parse_settings({**base, "transaction_type": "invoice", "record_payments": True})
+    assert "settings.record_payments" in caught.value.problems
+    with pytest.raises(SettingsInvalid) as caught:  # on by default for new channels: said too
+        parse_settings({**base, "transaction_type": "invoice"})
+    assert "settings.record_payments" in caught.value.problems
+    parsed = parse_settings({**base, "transaction_type": "invoice", "record_payments": False})
+    assert parsed.transaction_type == "invoice" and not parsed.record_payments
+    assert parse_settings({**base, "transaction_type": "sales_receipt"}).summary == SummaryMode.DAILY
+
+
+@pytest.mark.parametrize(
+    "name", ["Web \u2713 Store", "Web  Store", "Web \ud800 Store", "Web\u00adStore", "Web\u200bStore", " "]
+)
+def test_a_summary_customer_qbxml_would_refuse_is_a_400(name: str) -> None:
+    base = {"accounts": {"deposit": "Undeposited Funds"}, "summary": "daily"}
+    with pytest.raises(SettingsInvalid) as caught:
+        parse_settings({**base, "summary_customer": name})
+    assert "settings.summary_customer" in caught.value.problems
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(max_size=50), code=st.text(max_size=3))
+def test_any_accepted_summary_customer_and_code_build_their_requests(name: str, code: str) -> None:
+    from chalicelib.qbxml import transactions as tx
+
+    base = {"accounts": {"deposit": "Undeposited Funds"}, "summary": "daily"}
+    try:
+        parsed = parse_settings({**base, "summary_customer": name, "summary_code": code})
+    except SettingsInvalid as exc:
+        assert set(exc.problems) <= {"settings.summary_customer", "settings.summary_code"}
+        return
+    tx.customer_add("r1", name=parsed.summary_customer)  # raises ValueError on a name it would not send
+    summary = build_summary(
+        DAY,
+        [_order("1", ("MUG", 1, "10.00"))],
+        dataclasses.replace(US_SUMMARY, summary_customer=parsed.summary_customer),
+        country="US",
+        code=parsed.summary_code or "WS",
+    )
+    summary_requests(
+        summary,
+        dataclasses.replace(US_SUMMARY, summary_customer=parsed.summary_customer),
+        country="US",
+        request_prefix="p",
+        sale_guid=summary_guid("c", "ch", DAY, "sale"),
+        credit_guid=summary_guid("c", "ch", DAY, "credit"),
+    )
