@@ -12,7 +12,7 @@ from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.dal import fetch_runs
-    from chalicelib.sync import channels, fetch, orders, summary_transactions
+    from chalicelib.sync import channels, fetch, orders, summary_channels
     from chalicelib.sync import resync as resyncs
 else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
     fetch_runs = lazy_module("chalicelib.dal.fetch_runs")
@@ -20,7 +20,7 @@ else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
     fetch = lazy_module("chalicelib.sync.fetch")
     orders = lazy_module("chalicelib.sync.orders")
     resyncs = lazy_module("chalicelib.sync.resync")
-    summary_transactions = lazy_module("chalicelib.sync.summary_transactions")
+    summary_channels = lazy_module("chalicelib.sync.summary_channels")
 
 bp = Blueprint(__name__)
 
@@ -116,7 +116,7 @@ def list_runs(channel_id: str) -> Response:
 def list_summaries(channel_id: str) -> Response:
     """A summary channel's days (docs/accounting/summary-transactions.md)."""
     tenant = tenant_of(bp.current_request)
-    return json_response({"days": summary_transactions.day_views(tenant.tenant_id, channel_id)})
+    return json_response({"days": summary_channels.day_views(tenant.tenant_id, channel_id)})
 
 
 @rest_route(bp, "/api/v1/channels/{channel_id}/runs/{run_id}", ["GET"])

@@ -40,7 +40,7 @@ from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, added_transaction_include, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.rules import PostingExtras
-from chalicelib.sync import customer_emails, line_lists, order_rules, summary_transactions
+from chalicelib.sync import customer_emails, line_lists, order_rules, summary_channels
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext, packed_json, unpacked_json
@@ -312,7 +312,7 @@ class PostOrders:
                 )
                 continue
             settings, store_kind = known
-            if summary_transactions.is_summary(settings) and not summary_transactions.posted_alone(current):
+            if summary_channels.is_summary(settings) and not summary_channels.posted_alone(current):
                 # The channel posts a summary per day, not orders; an order already posted one by one (before
                 # the channel summarised) keeps being posted so: its refunds and payments are documents of its own.
                 self._hand_over(current, settings, ctx)
@@ -376,7 +376,7 @@ class PostOrders:
         """An order of a summary channel joins its days' summaries (chalicelib/sync/summary_transactions.py); an
         order in a foreign currency cannot (a summary is in the home currency) and fails with the reason."""
         try:
-            refusal = summary_transactions.currency_refusal(current, parse_order(current.document), ctx)
+            refusal = summary_channels.currency_refusal(current, parse_order(current.document), ctx)
             if refusal is not None:
                 self._fail_now(
                     current,
@@ -388,7 +388,7 @@ class PostOrders:
                     ),
                 )
                 return
-            summary_transactions.hand_over(current, settings, ctx.connection_id, ctx.now)
+            summary_channels.hand_over(current, settings, ctx.connection_id, ctx.now)
         except OrderInvalid as exc:
             self._fail_now(
                 current,

@@ -23,7 +23,7 @@ from chalicelib.dal.connections import Connection
 from chalicelib.dal.outbound_sales import TRACK
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, READ_SALES, WRITE_TRACKING, new_job
-from chalicelib.sync.summary_transactions import is_summary, queue_due
+from chalicelib.sync.summary_channels import is_summary, queue_due
 
 STALE_SECONDS = 3600
 

@@ -33,31 +33,27 @@ import dataclasses
 import json
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from lxml import etree
 
-from chalicelib.aws import WorkQueue
-from chalicelib.dal import channels, connections, mappings, orders, payloads, summary_days
-from chalicelib.dal.orders import StoredOrder
+from chalicelib.dal import channels, mappings, orders, payloads, summary_days
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, OrderLine, parse_order
-from chalicelib.orders.quickbooks import currency as qb_currency
 from chalicelib.orders.quickbooks.summary import (
     Document,
     build_summary,
     channel_code,
     day_closes_at,
     days_of,
-    local_day,
     summary_guid,
     summary_refs,
     summary_requests,
 )
 from chalicelib.orders.settings import ChannelSettings
-from chalicelib.orders.summary_settings import SummaryMode, SummaryRefunds
+from chalicelib.orders.summary_settings import SummaryRefunds
 from chalicelib.qbxml import transactions as tx
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, answer_only
@@ -70,15 +66,18 @@ from chalicelib.sync.jobs import (
     ForeignAnswer,
     JobContext,
     channel_id_of,
-    new_job,
     unpacked_json,
 )
-
-POST_SUMMARIES = "post_summary_transactions"
-DAYS_PER_SET = (
-    3  # days looked up and posted per round trip (their orders' digests wait in the payloads table)
+from chalicelib.sync.summary_channels import (
+    DAYS_PER_SET,
+    POST_SUMMARIES,
+    as_posted,
+    company_currency,
+    currency_refusal,
+    is_summary,
+    sale_kind,
 )
-STALE_SECONDS = 3600  # a job queued this long ago without ending is presumed lost
+
 FOUND_INCLUDE = (
     "TxnID",
     "RefNumber",
@@ -92,134 +91,7 @@ DAY_ORDERS_KEPT = timedelta(days=7)  # a posted day's order digests wait this lo
 DIGEST_PREFIX = 12  # characters of an order's digest the job keeps to tell whether it changed meanwhile
 
 
-def is_summary(settings: ChannelSettings) -> bool:
-    return settings.summary == SummaryMode.DAILY and settings.moves("orders_to_quickbooks")
-
-
-# --- orders handed to their days (the post-orders job) ------------------------------------------------------------
-
-
-def hand_over(
-    stored: StoredOrder, settings: ChannelSettings, connection_id: str, now: datetime
-) -> list[date]:
-    """The order joins its days' summaries instead of being posted alone; returns its days. Raises OrderInvalid
-    for an order that cannot be read (the caller fails it)."""
-    order = parse_order(stored.document)
-    zone = settings.summary_time_zone
-    days = sorted(days_of(order, zone))
-    for day in days:
-        summary_days.hand_over(connection_id, stored.channel_id, day, {stored.order_id})
-    for day in _earlier_days(stored) - set(days):  # its date changed in the store: its former day is redone
-        summary_days.hand_over(connection_id, stored.channel_id, day, {stored.order_id}, remove=True)
-    sale_ref, _ = summary_refs(local_day(order.created_at, zone), channel_code(stored.channel_id, settings))
-    summary_days.handed_over_change(stored, sale_ref).write()
-    if any(day_closes_at(d, zone, settings.summary_close_minutes) <= now for d in days):
-        queue_job(connection_id, stored.channel_id, now)
-    return days
-
-
-def posted_alone(stored: StoredOrder) -> bool:
-    """Whether the order has documents of its own in QuickBooks (posted one by one before its channel summarised):
-    such an order is never handed to a day, which would post its sale a second time."""
-    return any(not k.startswith(summary_days.SUMMARY_DOCUMENT) for k in stored.documents)
-
-
-def company_currency(ctx: JobContext) -> qb_currency.CompanyCurrency:
-    """The company's currency as the connection holds it (read here only where the call read no connection)."""
-    info = ctx.company
-    if info is None:
-        conn = connections.get(ctx.connection_id)
-        info = conn.company if conn else None
-    return qb_currency.CompanyCurrency.of_company(info, ctx.country)
-
-
-def currency_refusal(
-    stored: StoredOrder, order: Order, ctx: JobContext, company: qb_currency.CompanyCurrency | None = None
-) -> str | None:
-    """Why the order cannot join a daily summary because of its currency, or None: a summary is one document in
-    the company's home currency, so an order in another currency is refused (as single orders are in a file
-    without multicurrency). An order whose document names no currency is in the home currency."""
-    if not stored.document.get("currency"):
-        return None
-    company = company or company_currency(ctx)
-    code = order.currency.upper()
-    if company.home_currency and code == company.home_currency:
-        return None
-    home = company.home_currency or company.home_name or "unknown"
-    return (
-        f"The order is in {code}, and the channel posts daily summaries, which are in the QuickBooks company's "
-        f"home currency ({home}): a foreign-currency order cannot be added into one."
-    )
-
-
-def _earlier_days(stored: StoredOrder) -> set[date]:
-    """The days the order was handed to before (from the RefNumbers it shows: "D20261207WS", "C...")."""
-    refs = [
-        k[len(summary_days.SUMMARY_DOCUMENT) :]
-        for k in stored.documents
-        if k.startswith(summary_days.SUMMARY_DOCUMENT)
-    ]
-    if stored.txn_type == summary_days.WAITING_TXN_TYPE and stored.ref_number:
-        refs.append(stored.ref_number)
-    found = set()
-    for ref in refs:
-        try:
-            found.add(datetime.strptime(ref[1:9], "%Y%m%d").date())
-        except ValueError:
-            continue
-    return found
-
-
-def queue_job(connection_id: str, channel_id: str, now: datetime) -> bool:
-    """Queue the channel's summary job unless one is queued already."""
-    if not summary_days.claim_job(connection_id, channel_id, now.timestamp(), STALE_SECONDS):
-        return False
-    WorkQueue(connection_id).send(new_job(POST_SUMMARIES, connection_id, now, channel_id=channel_id))
-    return True
-
-
-def queue_due(
-    connection_id: str, channel_id: str, settings: ChannelSettings, now: datetime
-) -> list[dict[str, Any]]:
-    """At a Web Connector sign-in: the channel's summary job when a due day is closed (the caller sends it)."""
-    zone, close = settings.summary_time_zone, settings.summary_close_minutes
-    due = summary_days.due_days(connection_id, channel_id, limit=DAYS_PER_SET)
-    if not any(day_closes_at(d, zone, close) <= now for d in due):
-        return []
-    if not summary_days.claim_job(connection_id, channel_id, now.timestamp(), STALE_SECONDS):
-        return []
-    return [new_job(POST_SUMMARIES, connection_id, now, channel_id=channel_id)]
-
-
-def day_views(tenant_id: str, channel_id: str) -> list[dict[str, Any]]:
-    """The channel's days as the REST API shows them, newest first: RefNumber, orders, status and problem."""
-    channel = channels.get_for_tenant(tenant_id, channel_id)  # another tenant's channel is a 404
-    settings = settings_of(channel)
-    code = channel_code(channel_id, settings)
-    now = datetime.now(UTC)
-    views = []
-    for day in reversed(summary_days.days(channel.connection_id, channel_id)):
-        closed = day_closes_at(day.day, settings.summary_time_zone, settings.summary_close_minutes) <= now
-        status = "posted" if not day.due else ("due" if closed else "open")
-        views.append(
-            {
-                "day": day.day.isoformat(),
-                "ref_number": summary_refs(day.day, _as_posted(day, settings, code)[1])[0],  # as first posted
-                "status": status,
-                "orders": day.order_count,
-                "documents": day.documents,
-                "posted_at": day.posted_at.isoformat() if day.posted_at else None,
-                "problem": day.problem,
-            }
-        )
-    return views
-
-
 # --- the job --------------------------------------------------------------------------------------------------------
-
-
-def _sale_kind(settings: ChannelSettings) -> str:
-    return "SalesReceipt" if settings.transaction_type == "sales_receipt" else "Invoice"
 
 
 def _documents(settings: ChannelSettings) -> tuple[Document, ...]:
@@ -273,12 +145,12 @@ class PostSummaryTransactions:
             # The day's documents as first posted (kind, RefNumber), found first by the TxnIDs it recorded (a
             # renumbered document), then by RefNumber (an answer lost before the TxnID was recorded).
             record = summary_days.get_day(ctx.connection_id, channel_id, day)
-            day_settings, day_code = _as_posted(record, settings, code)
+            day_settings, day_code = as_posted(record, settings, code)
             refs = dict(zip(("sale", "credit"), summary_refs(day, day_code), strict=True))
             rid = f"{prefix}-q{n}"
             asked: list[str] = []
             for document in _documents(day_settings):
-                kind = _sale_kind(day_settings) if document == "sale" else "CreditMemo"
+                kind = sale_kind(day_settings) if document == "sale" else "CreditMemo"
                 requests.append(_query(kind, f"{rid}-{document}", refs[document]))
                 asked.append(f"{rid}-{document}")
                 txn_id = (record.documents.get(document) or {}).get("txn_id") if record else None
@@ -347,7 +219,7 @@ class PostSummaryTransactions:
                 continue
             state["done_days"].append(entry["day"])
             read = self._orders(record, ctx)
-            day_settings, day_code = _as_posted(record, settings, code)  # a posted day keeps kind and number
+            day_settings, day_code = as_posted(record, settings, code)  # a posted day keeps kind and number
             try:
                 keys = {k for o, _ in read.values() for k in _item_keys(o, settings)}
                 items = self._items(ctx, keys, settings)
@@ -415,7 +287,7 @@ class PostSummaryTransactions:
                     "digest": summary.digest,
                     "ref_number": summary.ref_number,
                     "credit_ref_number": summary.credit_ref_number,
-                    "kind": _sale_kind(day_settings),
+                    "kind": sale_kind(day_settings),
                     "has_sale": bool(summary.sale_lines),
                     "credit_empty": "credit" in found and not summary.credit_lines,
                     "expected": {"sale": str(summary.sale_total), "credit": str(summary.credit_total)},
@@ -583,7 +455,7 @@ class PostSummaryTransactions:
                     "edit_sequence": (ret.findtext("EditSequence") if ret is not None else recovered) or "",
                     "ref_number": entry["ref_number" if document == "sale" else "credit_ref_number"],
                     "total": _total(ret) or "",
-                    "kind": entry.get("kind", _sale_kind(settings)) if document == "sale" else "CreditMemo",
+                    "kind": entry.get("kind", sale_kind(settings)) if document == "sale" else "CreditMemo",
                 }
                 applied.counts["summaries_modified" if document in entry["found"] else "summaries_added"] = (
                     applied.counts.get(
@@ -625,7 +497,7 @@ class PostSummaryTransactions:
         warning: dict[str, Any] | None,
     ) -> None:
         """The day's orders, unchanged since they were read, become synced with the day's documents."""
-        kind = str(entry.get("kind") or _sale_kind(settings))  # the kind the day was first posted as
+        kind = str(entry.get("kind") or sale_kind(settings))  # the kind the day was first posted as
         packed = _day_orders(entry)
         digests: dict[str, str] = packed["digests"]
         sold, refunded = set(packed["sold"]), set(packed["refunded"])
@@ -761,29 +633,6 @@ def _problem(ctx: JobContext, state: dict[str, Any], day: date, rs: QbResponse) 
 
 
 # --- exactly once: the day's document as first posted, and answers that answer everything -----------------------
-
-
-def _as_posted(
-    record: summary_days.SummaryDay | None, settings: ChannelSettings, code: str
-) -> tuple[ChannelSettings, str]:
-    """The settings and RefNumber code a day keeps once QuickBooks holds its documents: the kind of its sale
-    (SalesReceipt or Invoice), the code of its RefNumbers and, once it has a credit memo, the credit-memo mode. A
-    change of `transaction_type`, `summary_code` or `summary_refunds` applies to days posted from then on; a posted
-    day is corrected in the documents it has, never given a second one."""
-    documents = record.documents if record is not None else {}
-    for document in ("sale", "credit"):
-        ref = str(documents.get(document, {}).get("ref_number", ""))
-        if len(ref) > 9:  # "D" / "C", the day (yyyymmdd), the code
-            code = ref[9:]
-            break
-    kind = documents.get("sale", {}).get("kind")
-    if kind in ("SalesReceipt", "Invoice") and kind != _sale_kind(settings):
-        settings = dataclasses.replace(
-            settings, transaction_type="sales_receipt" if kind == "SalesReceipt" else "invoice"
-        )
-    if "credit" in documents and settings.summary_refunds != SummaryRefunds.CREDIT_MEMO:
-        settings = dataclasses.replace(settings, summary_refunds=SummaryRefunds.CREDIT_MEMO)
-    return settings, code
 
 
 def _query_by_txn_id(kind: str, request_id: str, txn_id: str) -> etree._Element:

@@ -52,7 +52,8 @@ from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, Recover
 from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
 from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
-from chalicelib.sync.summary_transactions import POST_SUMMARIES, PostSummaryTransactions
+from chalicelib.sync.summary_channels import POST_SUMMARIES
+from chalicelib.sync.summary_transactions import PostSummaryTransactions
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not

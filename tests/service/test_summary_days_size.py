@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.dal import summary_days
 from chalicelib.dal.models import PayloadModel
-from chalicelib.sync import summary_transactions
+from chalicelib.sync import summary_channels, summary_transactions
 
 ITEM_LIMIT = 400 * 1024
 DAY = date(2026, 12, 4)
@@ -71,7 +71,7 @@ def test_a_day_of_25000_orders_is_no_item_past_400_kb(aws: str) -> None:
             "day": DAY.isoformat(),
             "orders_key": summary_transactions._keep_day_orders(f"sumx{n}-d{n}", now, packed),
         }
-        for n in range(summary_transactions.DAYS_PER_SET)
+        for n in range(summary_channels.DAYS_PER_SET)
     ]
     state = {"channel_id": channel_id, "step": "post_sent", "days": entries, "done_days": []}
     assert len(json.dumps(state).encode()) < 2_000
