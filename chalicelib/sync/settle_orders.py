@@ -13,7 +13,7 @@ QuickBooks echoes it, the set's `newMessageSetID`; anything else is a `ForeignAn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -147,7 +147,7 @@ def apply_message_set(
     written together (`orders.write_changes`), each conditional on the order being in flight in this set: an order
     no longer there is left alone."""
     by_id = {r.request_id: r for r in response.responses}
-    _remember_adds(record, by_id, ctx)
+    remember_adds(record["adds"], by_id, ctx.connection_id)
     # An add that failed transiently makes the sales naming it fail with 3140 (invalid reference): those
     # are as transient as the add itself.
     add_failed_transiently = any(
@@ -307,16 +307,19 @@ def _invoice_total(rs: QbResponse, entry: dict[str, Any]) -> str | None:
         return None
 
 
-def _remember_adds(record: dict[str, Any], by_id: dict[str | None, QbResponse], ctx: JobContext) -> None:
-    """Names (and ListIDs) of the customers and items the set's adds made, or found in use (3100)."""
+def remember_adds(
+    adds: Mapping[str, Mapping[str, str]], by_id: Mapping[str | None, QbResponse], connection_id: str
+) -> None:
+    """Names (and ListIDs) of the customers and items a set's adds ({kind: {request id: name}}) made, or found in
+    use (3100), remembered for the connection's next sets."""
     learned: dict[str, dict[str, str | None]] = {"customer": {}, "item": {}}
-    for kind, rids in record["adds"].items():
+    for kind, rids in adds.items():
         for rid, name in rids.items():
             rs = by_id.get(rid)
             if rs is not None and (rs.ok or rs.status_code == 3100):
                 learned[kind][name] = rs.list_id
     if any(learned.values()):
-        mappings.remember_many(ctx.connection_id, {kind: names for kind, names in learned.items() if names})
+        mappings.remember_many(connection_id, {kind: names for kind, names in learned.items() if names})
 
 
 def _total_difference(expected: Any, entry: dict[str, Any], total: str | None) -> dict[str, Any] | None:

@@ -68,6 +68,7 @@ from chalicelib.sync.jobs import (
     channel_id_of,
     unpacked_json,
 )
+from chalicelib.sync.settle_orders import remember_adds
 from chalicelib.sync.summary_channels import (
     DAYS_PER_SET,
     POST_SUMMARIES,
@@ -427,14 +428,7 @@ class PostSummaryTransactions:
         )
         by_id = {r.request_id: r for r in response.responses}
         applied = Applied(state=state, done=False)
-        learned: dict[str, dict[str, str | None]] = {"customer": {}, "item": {}}
-        for kind, rids in state.pop("adds", {}).items():
-            for rid, name in rids.items():
-                rs = by_id.get(rid)
-                if rs is not None and (rs.ok or rs.status_code == 3100):
-                    learned[kind][name] = rs.list_id
-        if any(learned.values()):
-            mappings.remember_many(ctx.connection_id, {k: v for k, v in learned.items() if v})
+        remember_adds(state.pop("adds", {}), by_id, ctx.connection_id)
         channel_id = state["channel_id"]
         for entry in state["days"]:
             day = date.fromisoformat(entry["day"])
