@@ -1,4 +1,4 @@
-"""Builders for the qbXML add requests that post a sale, and the queries that find what was saved.
+"""Builders for the qbXML add requests that post a sale (finding and correcting what was saved: `posted`).
 
 Each builder returns one `*Rq` element with a `requestID`, children in exactly the order the 13.0
 schema (qbxml130.xsd) demands. Content models used here, in schema order (optional parts we never
@@ -93,54 +93,25 @@ from .text import (
 )
 
 __all__ = [
-    "CREDIT_MEMO_FOUND_INCLUDE",
-    "INVOICE_FOUND_INCLUDE",
-    "RECEIVE_PAYMENT_FOUND_INCLUDE",
-    "SALES_ORDER_FOUND_INCLUDE",
-    "SALES_RECEIPT_FOUND_INCLUDE",
     "QbAddress",
     "SaleLine",
     "credit_memo_add",
-    "credit_memo_query_by_ref",
     "customer_add",
     "format_amount",
     "format_quantity",
     "invoice_add",
-    "invoice_query_by_ref",
     "item_discount_add",
     "item_inventory_add",
     "item_non_inventory_add",
     "item_other_charge_add",
     "receive_payment_add",
-    "receive_payment_query_by_ref",
-    "sale_mod_replacing_lines",
     "sales_order_add",
-    "sales_order_query_by_ref",
     "sales_receipt_add",
-    "sales_receipt_query_by_ref",
 ]
 
 _CENT = Decimal("0.01")
 _PRICE_STEP = Decimal("0.00001")
 _GUID = re.compile(r"\A\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}\Z")
-
-# What the *_query_by_ref builders ask for by default: enough to recognise our own transaction
-# (ExternalGUID, RefNumber, Memo), to link or pay it (TxnID, EditSequence) and to compare totals.
-# InvoiceRet has no TotalAmount: its total is Subtotal + SalesTaxTotal.
-_FOUND_COMMON: tuple[str, ...] = (
-    "TxnID", "TimeCreated", "EditSequence", "TxnDate", "RefNumber", "CustomerRef", "Memo", "ExternalGUID",
-)  # fmt: skip
-SALES_RECEIPT_FOUND_INCLUDE: tuple[str, ...] = (*_FOUND_COMMON, "Subtotal", "SalesTaxTotal", "TotalAmount")
-INVOICE_FOUND_INCLUDE: tuple[str, ...] = (
-    *_FOUND_COMMON, "Subtotal", "SalesTaxTotal", "BalanceRemaining", "IsPaid",
-)  # fmt: skip
-SALES_ORDER_FOUND_INCLUDE: tuple[str, ...] = (
-    *_FOUND_COMMON, "Subtotal", "SalesTaxTotal", "TotalAmount", "IsFullyInvoiced",
-)  # fmt: skip
-CREDIT_MEMO_FOUND_INCLUDE: tuple[str, ...] = (
-    *_FOUND_COMMON, "Subtotal", "SalesTaxTotal", "TotalAmount", "CreditRemaining",
-)  # fmt: skip
-RECEIVE_PAYMENT_FOUND_INCLUDE: tuple[str, ...] = (*_FOUND_COMMON, "TotalAmount", "UnusedPayment")
 
 SALES_REP_NAME = 5  # SalesRepRef FullName: the rep's initials
 SHORT_LIST_NAME = 31  # TermsRef, PriceLevelRef, InventorySiteRef FullName; UnitOfMeasure
@@ -760,92 +731,5 @@ def receive_payment_add(
         applied = etree.SubElement(add, "AppliedToTxnAdd")
         _sub(applied, "TxnID", applied_to_txn_id)
         _sub(applied, "PaymentAmount", format_amount(amount, "payment_amount"))
-    _add_include(request, include)
-    return request
-
-
-# ----------------------------------------------------------------------------------------------
-# finding what QuickBooks saved
-
-
-def _query_by_ref(
-    tag: str, request_id: str, ref_number: str, include: Sequence[str], max_length: int
-) -> etree._Element:
-    """`<RefNumber>` is the exact-match (case-insensitive) choice of the 13.0 TxnQuery groups; it
-    excludes every filter, and IncludeRetElement follows it."""
-    _check_name(ref_number, max_length, "RefNumber")
-    request = _start(tag, request_id)
-    _sub(request, "RefNumber", ref_number)
-    _add_include(request, include)
-    return request
-
-
-def sales_receipt_query_by_ref(
-    request_id: str, ref_number: str, *, include: Sequence[str] = SALES_RECEIPT_FOUND_INCLUDE
-) -> etree._Element:
-    """SalesReceiptQueryRq for the receipts numbered `ref_number`."""
-    return _query_by_ref("SalesReceiptQueryRq", request_id, ref_number, include, REF_NUMBER)
-
-
-def invoice_query_by_ref(
-    request_id: str, ref_number: str, *, include: Sequence[str] = INVOICE_FOUND_INCLUDE
-) -> etree._Element:
-    """InvoiceQueryRq for the invoices numbered `ref_number`."""
-    return _query_by_ref("InvoiceQueryRq", request_id, ref_number, include, REF_NUMBER)
-
-
-def sales_order_query_by_ref(
-    request_id: str, ref_number: str, *, include: Sequence[str] = SALES_ORDER_FOUND_INCLUDE
-) -> etree._Element:
-    """SalesOrderQueryRq for the sales orders numbered `ref_number`."""
-    return _query_by_ref("SalesOrderQueryRq", request_id, ref_number, include, REF_NUMBER)
-
-
-def credit_memo_query_by_ref(
-    request_id: str, ref_number: str, *, include: Sequence[str] = CREDIT_MEMO_FOUND_INCLUDE
-) -> etree._Element:
-    """CreditMemoQueryRq for the credit memos numbered `ref_number`."""
-    return _query_by_ref("CreditMemoQueryRq", request_id, ref_number, include, REF_NUMBER)
-
-
-def receive_payment_query_by_ref(
-    request_id: str, ref_number: str, *, include: Sequence[str] = RECEIVE_PAYMENT_FOUND_INCLUDE
-) -> etree._Element:
-    """ReceivePaymentQueryRq for the payments numbered `ref_number` (up to 20 characters)."""
-    return _query_by_ref("ReceivePaymentQueryRq", request_id, ref_number, include, PAYMENT_REF_NUMBER)
-
-
-# ----------------------------------------------------------------------------------------------
-# replacing a sale's lines (summary transactions: chalicelib/orders/quickbooks/summary.py)
-
-
-def sale_mod_replacing_lines(
-    kind: str,
-    request_id: str,
-    *,
-    txn_id: str,
-    edit_sequence: str,
-    lines: Sequence[SaleLine],
-    memo: str = "",
-    include: Sequence[str] = (),
-) -> etree._Element:
-    """SalesReceiptModRq / InvoiceModRq / CreditMemoModRq (`kind` "SalesReceipt", "Invoice", "CreditMemo") that
-    makes `lines` the document's whole line list: every `*LineMod` has TxnLineID -1 (a new line), and a Mod that
-    lists lines deletes the lines it does not list (Intuit's reference for these Mods). `edit_sequence` must be the
-    document's current one (QuickBooks answers 3200 otherwise). Memo, when given, replaces the memo."""
-    if kind not in ("SalesReceipt", "Invoice", "CreditMemo"):
-        raise ValueError(f"kind must be SalesReceipt, Invoice or CreditMemo, got {kind!r}")
-    if not txn_id or not edit_sequence:
-        raise ValueError("a Mod needs the TxnID and EditSequence of the document")
-    _require_lines(lines, kind)
-    request, mod = _wrap(f"{kind}ModRq", f"{kind}Mod", request_id)
-    _sub(mod, "TxnID", txn_id)
-    _sub(mod, "EditSequence", edit_sequence)
-    _text(mod, "Memo", memo, MEMO, multiline=True)
-    _lines(mod, f"{kind}LineMod", lines)
-    for line in mod.findall(f"{kind}LineMod"):
-        line_id = etree.Element("TxnLineID")
-        line_id.text = "-1"
-        line.insert(0, line_id)
     _add_include(request, include)
     return request

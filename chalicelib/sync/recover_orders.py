@@ -23,28 +23,21 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.qbxml import transactions as tx
 from chalicelib.qbxml.message_set import render_error_recovery_query, render_message_set
+from chalicelib.qbxml.posted import QUERY_BY_REF
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
 from chalicelib.sync.settle_orders import apply_message_set, check_belongs
 
 RECOVER_MESSAGE_SET = "recover_message_set"
 NO_STORED_STATUS = 9002  # "No stored response was found." (Intuit's status-code table)
-LOOKUP = {
-    "SalesReceipt": tx.sales_receipt_query_by_ref,
-    "Invoice": tx.invoice_query_by_ref,
-    "SalesOrder": tx.sales_order_query_by_ref,
-    "ReceivePayment": tx.receive_payment_query_by_ref,
-    "CreditMemo": tx.credit_memo_query_by_ref,
-}
 LOOKUP_FIELDS = ("TxnID", "RefNumber", "ExternalGUID")
 
 
 def lookup_requests(entries: Sequence[dict[str, Any]]) -> list[etree._Element]:
     """A query by RefNumber for each entry's document (entries without a RefNumber cannot be looked up)."""
     return [
-        LOOKUP[e["txn_type"]](e["request_id"], e["ref_number"], include=LOOKUP_FIELDS)
+        QUERY_BY_REF[e["txn_type"]](e["request_id"], e["ref_number"], include=LOOKUP_FIELDS)
         for e in entries
         if e["ref_number"]
     ]

@@ -56,7 +56,8 @@ from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.summary_settings import SummaryRefunds
 from chalicelib.qbxml import transactions as tx
 from chalicelib.qbxml.message_set import render_message_set
-from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, answer_only
+from chalicelib.qbxml.posted import QUERY_BY_REF, query_by_txn_id
+from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, _add_include, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.channels import settings_of
@@ -152,11 +153,13 @@ class PostSummaryTransactions:
             asked: list[str] = []
             for document in _documents(day_settings):
                 kind = sale_kind(day_settings) if document == "sale" else "CreditMemo"
-                requests.append(_query(kind, f"{rid}-{document}", refs[document]))
+                requests.append(
+                    QUERY_BY_REF[kind](f"{rid}-{document}", refs[document], include=FOUND_INCLUDE)
+                )
                 asked.append(f"{rid}-{document}")
                 txn_id = (record.documents.get(document) or {}).get("txn_id") if record else None
                 if txn_id:
-                    requests.append(_query_by_txn_id(kind, f"{rid}-{document}-txn", txn_id))
+                    requests.append(query_by_txn_id(kind, f"{rid}-{document}-txn", txn_id, FOUND_INCLUDE))
                     asked.append(f"{rid}-{document}-txn")
             entries.append({"day": day.isoformat(), "rid": rid, "found": {}, "asked": asked})
         state["days"] = entries
@@ -278,7 +281,7 @@ class PostSummaryTransactions:
                 if element.tag.endswith("AddRq"):
                     answer_only(element, FOUND_INCLUDE)
                 else:
-                    _include(element, FOUND_INCLUDE)
+                    _add_include(element, FOUND_INCLUDE)
             documents += [el for _, el in requests]
             day_orders += [o for o, _ in read.values()]
             posting.append(
@@ -566,20 +569,6 @@ def _set_prefix() -> str:
     return "sum" + secrets.token_hex(5)
 
 
-def _query(kind: str, request_id: str, ref_number: str) -> etree._Element:
-    lookup = {
-        "SalesReceipt": tx.sales_receipt_query_by_ref,
-        "Invoice": tx.invoice_query_by_ref,
-        "CreditMemo": tx.credit_memo_query_by_ref,
-    }[kind]
-    return lookup(request_id, ref_number, include=FOUND_INCLUDE)
-
-
-def _include(request: etree._Element, include: Sequence[str]) -> None:
-    for name in include:
-        etree.SubElement(request, "IncludeRetElement").text = name
-
-
 def _item_keys(order: Order, settings: ChannelSettings) -> list[str]:
     return [qb.item_name(line, settings) for line in order.lines]
 
@@ -627,16 +616,6 @@ def _problem(ctx: JobContext, state: dict[str, Any], day: date, rs: QbResponse) 
 
 
 # --- exactly once: the day's document as first posted, and answers that answer everything -----------------------
-
-
-def _query_by_txn_id(kind: str, request_id: str, txn_id: str) -> etree._Element:
-    """`<kind>QueryRq` for the one transaction `txn_id` (TxnID is the first choice of the 13.0 query groups,
-    IncludeRetElement follows it; qbxmlops130.xsd). QuickBooks answers a TxnID it no longer has with warning 500
-    and no Ret."""
-    request = etree.Element(f"{kind}QueryRq", requestID=request_id)
-    etree.SubElement(request, "TxnID").text = txn_id
-    _include(request, FOUND_INCLUDE)
-    return request
 
 
 def _check_answers(response: MessageSetResponse, asked: set[str], set_id: str | None = None) -> None:

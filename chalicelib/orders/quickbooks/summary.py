@@ -47,11 +47,11 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from chalicelib.qbxml.posted import sale_mod_replacing_lines
 from chalicelib.qbxml.transactions import (
     SaleLine,
     credit_memo_add,
     invoice_add,
-    sale_mod_replacing_lines,
     sales_receipt_add,
 )
 

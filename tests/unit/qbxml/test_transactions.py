@@ -8,31 +8,33 @@ import pytest
 from lxml import etree
 
 from chalicelib.qbxml import render_message_set
-from chalicelib.qbxml.transactions import (
+from chalicelib.qbxml.posted import (
     CREDIT_MEMO_FOUND_INCLUDE,
     INVOICE_FOUND_INCLUDE,
     RECEIVE_PAYMENT_FOUND_INCLUDE,
     SALES_ORDER_FOUND_INCLUDE,
     SALES_RECEIPT_FOUND_INCLUDE,
+    credit_memo_query_by_ref,
+    invoice_query_by_ref,
+    receive_payment_query_by_ref,
+    sales_order_query_by_ref,
+    sales_receipt_query_by_ref,
+)
+from chalicelib.qbxml.transactions import (
     QbAddress,
     SaleLine,
     credit_memo_add,
-    credit_memo_query_by_ref,
     customer_add,
     format_amount,
     format_quantity,
     invoice_add,
-    invoice_query_by_ref,
     item_discount_add,
     item_inventory_add,
     item_non_inventory_add,
     item_other_charge_add,
     receive_payment_add,
-    receive_payment_query_by_ref,
     sales_order_add,
-    sales_order_query_by_ref,
     sales_receipt_add,
-    sales_receipt_query_by_ref,
 )
 from ledgerbridge.qbxml_schema import ENTRY_POINT, schema_errors
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from lxml import etree
 
 from chalicelib.qbxml import QbResponse, parse_response, render_message_set
+from chalicelib.qbxml.posted import sale_mod_replacing_lines
 from chalicelib.qbxml.transactions import (
     SaleLine,
     credit_memo_add,
-    sale_mod_replacing_lines,
     sales_receipt_add,
 )
 from ledgerbridge.simulators.company import CompanySimulator
