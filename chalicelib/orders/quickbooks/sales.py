@@ -4,7 +4,7 @@ or SalesOrderAdd."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -67,23 +67,28 @@ def sale_requests(
     tax = Tax(order, settings, country)
     bill, ship = addresses(order)
     rid = request_id(request_prefix, document.replace("_", "-"))
+    # What every sale document carries in the header (each builder writes them in its own schema order).
+    header_fields: dict[str, Any] = {
+        "customer": customer,
+        "txn_date": order.order_date,
+        "ref_number": ref,
+        "class_name": settings.class_name,
+        "bill_address": bill,
+        "ship_address": ship,
+        "item_sales_tax": tax.header_item,
+        "memo": header.memo,
+        "external_guid": guid,
+        "sales_rep": header.sales_rep,
+    }
+    ordered: dict[str, Any] = {"po_number": header.po_number, "terms": header.terms}  # invoices, sales orders
+    receivable = settings.accounts.receivable
     if document == "invoice" and linked_sales_order_txn_id:
         return [
             invoice_add(
                 rid,
-                customer=customer,
-                txn_date=order.order_date,
-                ref_number=ref,
-                class_name=settings.class_name,
-                ar_account=settings.accounts.receivable,
-                bill_address=bill,
-                ship_address=ship,
-                po_number=header.po_number,
-                item_sales_tax=tax.header_item,
-                memo=header.memo,
-                external_guid=guid,
-                terms=header.terms,
-                sales_rep=header.sales_rep,
+                **header_fields,
+                **ordered,
+                ar_account=receivable,
                 link_to_txn_ids=[linked_sales_order_txn_id],
             )
         ]
@@ -98,55 +103,15 @@ def sale_requests(
             )
         element = sales_receipt_add(
             rid,
-            customer=customer,
-            txn_date=order.order_date,
+            **header_fields,
             lines=lines,
-            ref_number=ref,
-            class_name=settings.class_name,
-            bill_address=bill,
-            ship_address=ship,
             payment_method=payment_method(order, settings),
-            item_sales_tax=tax.header_item,
-            memo=header.memo,
             deposit_account=settings.accounts.deposit,
-            external_guid=guid,
-            sales_rep=header.sales_rep,
         )
     elif document == "invoice":
-        element = invoice_add(
-            rid,
-            customer=customer,
-            txn_date=order.order_date,
-            lines=lines,
-            ref_number=ref,
-            class_name=settings.class_name,
-            ar_account=settings.accounts.receivable,
-            bill_address=bill,
-            ship_address=ship,
-            po_number=header.po_number,
-            item_sales_tax=tax.header_item,
-            memo=header.memo,
-            external_guid=guid,
-            terms=header.terms,
-            sales_rep=header.sales_rep,
-        )
+        element = invoice_add(rid, **header_fields, **ordered, lines=lines, ar_account=receivable)
     elif document == "sales_order":
-        element = sales_order_add(
-            rid,
-            customer=customer,
-            txn_date=order.order_date,
-            lines=lines,
-            ref_number=ref,
-            class_name=settings.class_name,
-            bill_address=bill,
-            ship_address=ship,
-            po_number=header.po_number,
-            item_sales_tax=tax.header_item,
-            memo=header.memo,
-            external_guid=guid,
-            terms=header.terms,
-            sales_rep=header.sales_rep,
-        )
+        element = sales_order_add(rid, **header_fields, **ordered, lines=lines)
     else:
         raise ValueError(f"unknown txn_type {txn_type!r}")
     return [element]
