@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Chalice
 
 from chalicelib.api import (
@@ -19,6 +21,7 @@ from chalicelib.api import (
     sales,
     security,
     tasks,
+    web_connector_gateway,
 )
 from chalicelib.events import daily_summary, dead_letters, fetch, store_push
 
@@ -44,3 +47,9 @@ for blueprint in (
     limits.bp,  # after security: its refusals get the same headers as every answer
 ):
     app.register_blueprint(blueprint)
+
+
+@app.lambda_function(name="web_connector")
+def web_connector(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Web Connector's front door in AWS, an HTTP API (chalicelib/api/web_connector_gateway.py)."""
+    return web_connector_gateway.answer(app, event, context)

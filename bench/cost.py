@@ -78,8 +78,12 @@ MERCHANTS_PER_DEPLOYMENT = 100  # what the deployment pays once is shared among 
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
 LAMBDA_PER_GB_SECOND = 0.0000166667
 LAMBDA_MEMORY_GB = 512 / 1024  # .chalice/config.json lambda_memory_size
-# "Amazon API Gateway Pricing": REST APIs, first 333 million requests a month.
+# "Amazon API Gateway Pricing": REST APIs, first 333 million requests a month; HTTP APIs (the Web Connector's
+# front door, chalicelib/api/web_connector_gateway.py), first 300 million a month, each request metered in
+# increments of 512 KB.
 API_GATEWAY_REST_PER_REQUEST = 3.50 / 1_000_000
+API_GATEWAY_HTTP_PER_REQUEST = 1.00 / 1_000_000
+HTTP_API_METERING_BYTES = 512 * 1024
 # "Amazon DynamoDB Pricing" (on-demand capacity): write and read request units, table storage, continuous
 # backups (point-in-time recovery, on for every table in infra/template.yaml).
 DYNAMODB_PER_WRU = 0.625 / 1_000_000
@@ -104,7 +108,9 @@ CLOUDWATCH_DASHBOARD_MONTH = 3.00
 CLOUDWATCH_LOGS_PER_GB = 0.50
 CLOUDWATCH_LOGS_STORED_PER_GB_MONTH = 0.03
 LOG_BYTES_PER_INVOCATION = 600  # START/END/REPORT lines and the INFO line an entry point writes (estimate)
-CUSTOM_METRICS = 12  # the business figures docs/architecture.md lists (orders, sessions, logins, fetches...)
+# The custom metrics the code writes (one each: the only dimension is `service`): the business figures
+# (chalicelib/observability.py) and the two the sign-in writes of its own (chalicelib/sync/web_connector.py).
+CUSTOM_METRIC_NAMES = ("WebConnectorUnknownUser", "WebConnectorLoginSlowed")
 DLQ_WATCH_PER_MONTH = MINUTES_PER_MONTH // 5  # the dead_letter_watch Lambda, every 5 minutes
 
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
@@ -347,8 +353,10 @@ class Figures:
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     wru: float = 0
     rru: float = 0
-    requests: int = 0
+    requests: int = 0  # every request of either API (each one a Lambda invocation)
     lambda_ms: float = 0.0
+    web_connector_requests: int = 0  # of which the Web Connector's (its HTTP API)
+    http_api_units: int = 0  # those in the HTTP API's metering units (512 KB each)
 
     def __sub__(self, other: Figures) -> Figures:
         return Figures(
@@ -357,6 +365,8 @@ class Figures:
             self.rru - other.rru,
             self.requests - other.requests,
             self.lambda_ms - other.lambda_ms,
+            self.web_connector_requests - other.web_connector_requests,
+            self.http_api_units - other.http_api_units,
         )
 
     def scaled(self, factor: float) -> dict[str, float]:
@@ -368,6 +378,8 @@ class Figures:
         out["rru"] = self.rru * factor
         out["requests"] = self.requests * factor
         out["lambda_ms"] = self.lambda_ms * factor
+        out["web_connector_requests"] = self.web_connector_requests * factor
+        out["http_api_units"] = self.http_api_units * factor
         return out
 
     def dynamodb_calls(self) -> int:
@@ -379,16 +391,21 @@ class Figures:
 
 
 class Gateway:
-    """The in-process gateway's requests, each one a Lambda invocation and an API Gateway request."""
+    """The in-process gateways' requests, each one a Lambda invocation and an API Gateway request: the REST
+    API's (Chalice's test client) and the Web Connector's HTTP API (`web_connector`, the function behind it,
+    given payload-1.0 events by ledgerbridge/fakes/http_api.py)."""
 
     def __init__(self, client: Any, cost: AwsCost) -> None:
         self.client, self.cost = client, cost
         self.requests = 0
+        self.web_connector_requests = 0
+        self.http_api_units = 0
         self.ms = 0.0
 
     def figures(self) -> Figures:
         f = self.cost.snapshot()
         f.requests, f.lambda_ms = self.requests, self.ms
+        f.web_connector_requests, f.http_api_units = self.web_connector_requests, self.http_api_units
         return f
 
     def timed(self, call: Any) -> Any:
@@ -399,10 +416,34 @@ class Gateway:
             self.ms += max(1.0, math.ceil((time.perf_counter() - start) * 1000))  # billed by the ms
             self.requests += 1
 
+    @property
+    def http(self) -> FrontDoor:
+        return FrontDoor(self)
+
+
+@dataclass
+class FrontDoor:
+    """`post` as the Web Connector reaches the service in AWS: its HTTP API in front of `web_connector`."""
+
+    gateway: Gateway
+
+    def post(self, path: str, *, headers: dict[str, str], body: bytes | str) -> Any:
+        from app import web_connector
+        from ledgerbridge.fakes.http_api import answer_of, payload_v1_event
+
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        event = payload_v1_event("POST", path, headers=headers, body=data)
+        answer = answer_of(web_connector(event, None))
+        self.gateway.web_connector_requests += 1
+        self.gateway.http_api_units += max(
+            1, math.ceil(max(len(data), len(answer.body)) / HTTP_API_METERING_BYTES)
+        )
+        return answer
+
 
 class CountedWebConnector(WebConnector):
     def __init__(self, gateway: Gateway, *args: Any) -> None:
-        super().__init__(gateway.client, *args)
+        super().__init__(gateway, *args)  # its `http.post` is the Web Connector's front door
         self.gateway = gateway
         self.authenticate_calls: Counter[tuple[str, str]] = Counter()  # of the idle runs' authenticate alone
 
@@ -583,6 +624,39 @@ def _count_in_template(kind: str) -> int:
     return (REPO / "infra" / "template.yaml").read_text().count(f"Type: {kind}")
 
 
+def _alarm_metrics() -> int:
+    """The alarms' billed metrics: CloudWatch bills an alarm per metric it watches, so a metric-math alarm is
+    one per MetricStat it sums (its expression adds none); an alarm on one metric or on a Metrics Insights
+    query is one."""
+    from cfnlint.decode import decode_str  # reads the template's short tags (!Ref, !Sub)
+
+    template, _ = decode_str((REPO / "infra" / "template.yaml").read_text())
+    total = 0
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::CloudWatch::Alarm":
+            metrics = resource["Properties"].get("Metrics") or []
+            total += max(1, sum(1 for m in metrics if "MetricStat" in m))
+    return total
+
+
+def _custom_metrics() -> int:
+    from chalicelib.observability import BusinessMetric
+
+    return len({m.value for m in BusinessMetric} | set(CUSTOM_METRIC_NAMES))
+
+
+def deployment_month(kms_used: bool) -> float:
+    """What one deployment pays a month whatever its merchants do: the alarms' metrics, the dashboard, the
+    custom metrics, the dead-letter watch's invocations and the credentials' KMS key."""
+    return (
+        _alarm_metrics() * CLOUDWATCH_ALARM_MONTH
+        + _count_in_template("AWS::CloudWatch::Dashboard") * CLOUDWATCH_DASHBOARD_MONTH
+        + _custom_metrics() * CLOUDWATCH_METRIC_MONTH
+        + DLQ_WATCH_PER_MONTH * (LAMBDA_PER_REQUEST + SCHEDULER_PER_INVOCATION)
+        + (KMS_KEY_MONTH if kms_used else 0.0)
+    )
+
+
 def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Dollars per service (and the quantities behind them) for one merchant-month."""
     orders: Figures = figures["orders"]
@@ -600,6 +674,9 @@ def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
     gateway_requests = (orders.requests * ORDERS_PER_MONTH / figures["n_orders"]) + (
         idle.requests * idle_polls / figures["idle_polls"]
     )
+    http_api_requests = month["web_connector_requests"]
+    http_api_units = month["http_api_units"]
+    rest_requests = gateway_requests - http_api_requests
     fetch_invocations = FETCHES_PER_MONTH * CHANNELS
     invocations = gateway_requests + fetch_invocations
     gb_seconds = month["lambda_ms"] / 1000 * LAMBDA_MEMORY_GB
@@ -614,13 +691,9 @@ def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
         if ":" in k and k.split(":")[0] not in ("dynamodb", "sqs", "secretsmanager", "scheduler", "kms")
     }
     alarms = _count_in_template("AWS::CloudWatch::Alarm")
-    dashboards = _count_in_template("AWS::CloudWatch::Dashboard")
-    shared = (
-        alarms * CLOUDWATCH_ALARM_MONTH
-        + dashboards * CLOUDWATCH_DASHBOARD_MONTH
-        + CUSTOM_METRICS * CLOUDWATCH_METRIC_MONTH
-        + DLQ_WATCH_PER_MONTH * (LAMBDA_PER_REQUEST + SCHEDULER_PER_INVOCATION)
-    ) / MERCHANTS_PER_DEPLOYMENT
+    alarm_metrics = _alarm_metrics()
+    custom_metrics = _custom_metrics()
+    shared = deployment_month(kms_used=False) / MERCHANTS_PER_DEPLOYMENT  # the key is KMS's line
     log_gb = invocations * LOG_BYTES_PER_INVOCATION / 1024**3
     lines: dict[str, dict[str, float]] = {
         "Lambda": {
@@ -629,8 +702,13 @@ def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
             "$": invocations * LAMBDA_PER_REQUEST + gb_seconds * LAMBDA_PER_GB_SECOND,
         },
         "API Gateway (REST)": {
-            "requests": gateway_requests,
-            "$": gateway_requests * API_GATEWAY_REST_PER_REQUEST,
+            "requests": rest_requests,
+            "$": rest_requests * API_GATEWAY_REST_PER_REQUEST,
+        },
+        "API Gateway (HTTP API)": {
+            "requests": http_api_requests,
+            "metered": http_api_units,
+            "$": http_api_units * API_GATEWAY_HTTP_PER_REQUEST,
         },
         "DynamoDB": {
             "calls": sum(v for k, v in month.items() if k.startswith("dynamodb:")),
@@ -659,6 +737,8 @@ def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
         "CloudWatch": {
             "log GB": log_gb,
             "alarms (shared)": float(alarms),
+            "alarm metrics (shared)": float(alarm_metrics),
+            "custom metrics (shared)": float(custom_metrics),
             "$": log_gb * (CLOUDWATCH_LOGS_PER_GB + CLOUDWATCH_LOGS_STORED_PER_GB_MONTH) + shared,
         },
     }
@@ -706,6 +786,14 @@ def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
         quantities = ", ".join(f"{k} {v:,.4g}" for k, v in line.items() if k != "$")
         print(f"{name:<24}{line['$']:>10.4f}  {quantities}")
     total = lines["total"]["$"]
+    fixed = deployment_month(lines["KMS"]["requests"] > 0)
+    variable = total - fixed / MERCHANTS_PER_DEPLOYMENT
+    print(
+        f"of which the deployment's fixed ${fixed:.2f} a month shared by {MERCHANTS_PER_DEPLOYMENT} merchants: "
+        f"${fixed / MERCHANTS_PER_DEPLOYMENT:.4f}; what one merchant's use costs: ${variable:.4f}"
+    )
+    if variable < AIM_DOLLARS:
+        print(f"  the aim holds from {math.ceil(fixed / (AIM_DOLLARS - variable))} merchants per deployment")
     print(f"aim: <= ${AIM_DOLLARS:.2f} per merchant-month: {'met' if total <= AIM_DOLLARS else 'NOT met'}")
 
 

@@ -49,6 +49,9 @@ class Settings:
     store_api_urls: dict[str, str]
     # The daily summary e-mail: sent through SES from `summary_from` to `summary_to` in AWS; on the local
     # stack (an AWS endpoint is set) written as a file under `mail_dir` instead.
+    # The Web Connector's own front door (an HTTP API in AWS: chalicelib/api/web_connector_gateway.py), the base
+    # of the .qwc files' AppURL and AppSupport; None: the URL the REST API was reached at (the local stack).
+    web_connector_base_url: str | None = None
     summary_from: str = ""
     summary_to: str = ""
     mail_dir: str = ".local/mail"
@@ -73,6 +76,8 @@ def get_settings() -> Settings:
         table_prefix=prefix,
         queue_prefix=prefix,
         public_url=(os.environ.get("LEDGERBRIDGE_PUBLIC_URL") or "").rstrip("/") or None,
+        web_connector_base_url=(os.environ.get("LEDGERBRIDGE_WEB_CONNECTOR_BASE_URL") or "").rstrip("/")
+        or None,
         owner_id=os.environ.get("LEDGERBRIDGE_OWNER_ID") or str(uuid.uuid5(_OWNER_NAMESPACE, prefix)),
         app_name=os.environ.get("LEDGERBRIDGE_APP_NAME", "Ledgerbridge"),
         session_lease_seconds=_int("LEDGERBRIDGE_SESSION_LEASE_SECONDS", 180),

@@ -134,7 +134,9 @@ class Deployment:
 
     @property
     def web_connector_url(self) -> str:
-        return f"{self.base_url}/qbwc"
+        """The .qwc files' AppURL: the Web Connector's front door (the HTTP API, or the custom domain's /qbwc);
+        a stack from before the front door has only the REST API's /qbwc."""
+        return self.outputs.get("WebConnectorUrl") or f"{self.base_url}/qbwc"
 
     @property
     def dashboard_url(self) -> str:

@@ -30,6 +30,7 @@ from chalicelib.qbwc.soap import (
     render_result,
 )
 from chalicelib.qbwc.wsdl import render_wsdl
+from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.api import metered_web_connector
@@ -141,13 +142,18 @@ def _soap_call(request: Any) -> Response:
         logger.remove_keys(["soap_method"])
 
 
+def web_connector_base_url(request: Any) -> str:
+    """Where the Web Connector should call: its own front door when the deployment has one, else here."""
+    return get_settings().web_connector_base_url or public_base_url(request)
+
+
 @bp.route("/qbwc", methods=["GET"])
 def wsdl() -> Response:
     request = bp.current_request
     params = {k.lower() for k in (request.query_params or {})}
     if "wsdl" in params:
         return Response(
-            body=render_wsdl(public_base_url(request) + "/qbwc"), status_code=200, headers=dict(XML)
+            body=render_wsdl(web_connector_base_url(request) + "/qbwc"), status_code=200, headers=dict(XML)
         )
     return Response(
         body="This is the QuickBooks Web Connector endpoint of Ledgerbridge. Add it to the Web Connector "

@@ -79,9 +79,11 @@ def new_password(tenant_id: str, connection_id: str) -> tuple[Connection, str]:
 def qwc_file(
     tenant_id: str, connection_id: str, base_url: str, settings: Settings | None = None
 ) -> tuple[str, str]:
-    """The .qwc file's text and its download file name."""
+    """The .qwc file's text and its download file name. Its AppURL is the Web Connector's own front door when
+    the deployment has one (`web_connector_base_url`), else `base_url`'s /qbwc."""
     s = settings or get_settings()
     conn = connections.get_for_tenant(tenant_id, connection_id)
+    base_url = s.web_connector_base_url or base_url
     app_url = f"{base_url}/qbwc"
     try:
         check_app_url(app_url, app_support=f"{base_url}/support")

@@ -54,9 +54,15 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
     bill = out["bill"]
     assert out["aim"] == cost.AIM_DOLLARS == 0.20
     services = {k: v for k, v in bill.items() if k != "total"}
-    assert {"Lambda", "API Gateway (REST)", "DynamoDB", "SQS", "EventBridge Scheduler", "CloudWatch"} <= set(
-        services
-    )
+    assert {
+        "Lambda",
+        "API Gateway (REST)",
+        "API Gateway (HTTP API)",
+        "DynamoDB",
+        "SQS",
+        "EventBridge Scheduler",
+        "CloudWatch",
+    } <= set(services)
     assert all(line["$"] >= 0 for line in services.values())
     assert bill["total"]["$"] == pytest.approx(sum(line["$"] for line in services.values()))
     assert bill["total"]["$"] > 0
@@ -70,8 +76,15 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
     )
     gateway = bill["API Gateway (REST)"]
     assert gateway["$"] == pytest.approx(gateway["requests"] * cost.API_GATEWAY_REST_PER_REQUEST)
+    # The Web Connector's calls go through its HTTP API, each metered in 512 KB units (at least one).
+    front_door = bill["API Gateway (HTTP API)"]
+    assert front_door["requests"] > gateway["requests"] > 0
+    assert front_door["metered"] >= front_door["requests"]
+    assert front_door["$"] == pytest.approx(front_door["metered"] * cost.API_GATEWAY_HTTP_PER_REQUEST)
     lam = bill["Lambda"]
-    assert lam["requests"] == pytest.approx(gateway["requests"] + cost.FETCHES_PER_MONTH * cost.CHANNELS)
+    assert lam["requests"] == pytest.approx(
+        gateway["requests"] + front_door["requests"] + cost.FETCHES_PER_MONTH * cost.CHANNELS
+    )
     assert lam["$"] == pytest.approx(
         lam["requests"] * cost.LAMBDA_PER_REQUEST + lam["GB-s"] * cost.LAMBDA_PER_GB_SECOND
     )
@@ -97,3 +110,11 @@ def test_an_items_size_is_its_names_and_string_values_in_utf8(item: dict[str, st
 def test_a_numbers_size_grows_with_its_digits(n: int) -> None:
     digits = len(str(abs(n))) if n else 1
     assert cost.value_size({"N": str(n)}) == math.ceil(digits / 2) + 1
+
+
+def test_alarms_are_billed_per_metric_they_watch_and_every_metric_written_counts() -> None:
+    from chalicelib.observability import BusinessMetric
+
+    # The function alarms sum one metric per function: more billed metrics than alarms.
+    assert cost._alarm_metrics() > cost._count_in_template("AWS::CloudWatch::Alarm")
+    assert cost._custom_metrics() >= len(BusinessMetric)

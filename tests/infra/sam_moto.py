@@ -12,7 +12,9 @@
      (below), so the substitution fails; the output naming the dashboard goes with it.
    * Moto creates no physical resource (and says "No Moto CloudFormation support") for
      `AWS::CloudWatch::Alarm`, `AWS::CloudWatch::Dashboard`, `AWS::Scheduler::ScheduleGroup`,
-     `AWS::Lambda::EventInvokeConfig`, `AWS::SNS::Subscription` and the optional custom domain. They stay in
+     `AWS::Lambda::EventInvokeConfig`, `AWS::SNS::Subscription`, the Web Connector's HTTP API
+     (`AWS::ApiGatewayV2::*`: tests/infra/test_web_connector_api.py checks it and sends it to moto's API
+     Gateway v2 API) and the optional custom domain. They stay in
      the template (moto skips them); tests/infra/test_watch.py checks the alarms and the dashboard statically
      against the resources they name, and sends each alarm to moto's CloudWatch API (`put_metric_alarm`) and
      the dashboard body to `put_dashboard`, so botocore's service model validates their shapes.

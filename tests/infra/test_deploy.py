@@ -124,6 +124,14 @@ def test_a_custom_domain_is_the_public_url() -> None:
     assert deploy.Deployment(
         "s", "created", "o", outputs | {"PublicUrl": ""}, None, None
     ).web_connector_url == ("https://abc.execute-api.us-east-1.amazonaws.com/api/qbwc")
+    # A stack with the Web Connector's own front door names it (the .qwc files' AppURL).
+    front_door = "https://wc7api.execute-api.us-east-1.amazonaws.com/qbwc"
+    assert (
+        deploy.Deployment(
+            "s", "created", "o", outputs | {"PublicUrl": "", "WebConnectorUrl": front_door}, None, None
+        ).web_connector_url
+        == front_door
+    )
 
 
 # --- bucket and upload -----------------------------------------------------------------------------
@@ -204,8 +212,11 @@ def test_deploy_creates_the_stage_then_updates_it_keeping_its_owner_id(session: 
 
         assert tenancy.tenant_for_authorization(f"Bearer {first.api_key}").tenant_id == first.tenant_id
     text = deploy.report(first)
-    assert first.api_key in text and f"{first.base_url}/qbwc" in text and first.owner_id in text
+    assert first.api_key in text and first.web_connector_url in text and first.owner_id in text
     assert first.base_url.startswith("https://") and "execute-api" in first.base_url
+    # The .qwc AppURL is the Web Connector's own front door (its HTTP API), not the REST API's /qbwc.
+    assert first.web_connector_url == first.outputs["WebConnectorUrl"]
+    assert first.web_connector_url.startswith("https://") and first.web_connector_url.endswith(".com/qbwc")
     assert any("created" in line for line in said)
 
     second = deploy.deploy(

@@ -62,7 +62,12 @@ LINT_REGIONS = ["us-east-1", "eu-west-1"]
 # cfn-lint findings (errors, warnings, informational) tolerated in the merged template, each with the
 # reason. Empty: the merged template lints clean; add a rule id here only with a justification.
 JUSTIFIED_LINT_FINDINGS: dict[str, str] = {}
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 OWNER_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"  # OwnerId has no default: each deployment picks one
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STACK_KEY_ID = "0000abcd-00ab-00cd-00ef-000000000000"  # the id KMS gives the template's ChannelCredentialsKey
@@ -118,10 +123,12 @@ def _resolve(value: Any, variables: dict[str, str]) -> str:
 
 
 def _condition(name: str, variables: dict[str, str]) -> bool:
-    """The template's conditions `_resolve` meets in values (those on the KmsKeyId parameter)."""
-    return {"HasKmsKey": variables["KmsKeyId"] != "", "CreateCredentialsKey": variables["KmsKeyId"] == ""}[
-        name
-    ]
+    """The template's conditions `_resolve` meets in values (on the KmsKeyId and DomainName parameters)."""
+    return {
+        "HasKmsKey": variables["KmsKeyId"] != "",
+        "CreateCredentialsKey": variables["KmsKeyId"] == "",
+        "HasCustomDomain": variables["DomainName"] != "",
+    }[name]
 
 
 def _variables(template: dict[str, Any], **parameters: str) -> dict[str, str]:
@@ -164,6 +171,8 @@ def _variables(template: dict[str, Any], **parameters: str) -> dict[str, str]:
             variables[logical] = _resolve(props["LogGroupName"], variables)
         elif kind == "AWS::KMS::Key":
             variables |= {logical: STACK_KEY_ID, f"{logical}.Arn": STACK_KEY}
+        elif kind == "AWS::ApiGatewayV2::Api":  # its Ref is the API id API Gateway generates
+            variables[logical] = "wc7api"
     return variables
 
 

@@ -121,7 +121,7 @@ def test_every_alarm_notifies_the_topic_and_the_email_subscribes_to_it(merged: d
 
 def test_function_alarms_cover_every_function_by_reference(merged: dict[str, Any]) -> None:
     functions = set(_functions(merged))
-    assert {"DeadLetterWatch", "DailySummary"} <= functions and len(functions) == 7
+    assert {"DeadLetterWatch", "DailySummary", "WebConnector"} <= functions and len(functions) == 8
     for metric_name in ("Errors", "Throttles"):
         named = {
             m["Dimensions"][0]["Value"]["Ref"]
@@ -139,7 +139,10 @@ def test_alarm_dimensions_name_resources_of_the_template(merged: dict[str, Any])
     for name, alarm in _alarms(merged).items():
         for metric in _metric_stats(alarm):
             dims = {d["Name"]: _deep(d["Value"], variables) for d in metric["Dimensions"]}
-            if metric["Namespace"] == "AWS/ApiGateway":
+            if metric["Namespace"] == "AWS/ApiGateway" and "ApiId" in dims:  # an HTTP API's metrics
+                assert dims == {"ApiId": variables["WebConnectorApi"], "Stage": "$default"}, name
+                assert metric["MetricName"] in ("5xx", "4xx", "Count", "Latency"), name
+            elif metric["Namespace"] == "AWS/ApiGateway":
                 assert dims == {"ApiName": api_name, "Stage": "api"}, name
             elif metric["Namespace"] == "AWS/SQS":
                 assert dims["QueueName"] in queues, name
