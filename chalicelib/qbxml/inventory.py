@@ -45,7 +45,7 @@ from typing import Literal
 
 from lxml import etree
 
-from .requests import _add_include, _check_active_status, _check_max_returned, _start, _sub
+from .requests import _check_active_status, _check_max_returned, _start, _sub, add_include
 from .responses import QbResponse, _bool, _text
 from .xml import QbxmlParseError
 
@@ -221,7 +221,7 @@ def item_inventory_query(
     _sub(element, "ActiveStatus", active_status)
     if from_modified is not None:
         _sub(element, "FromModifiedDate", format_qb_datetime(from_modified))
-    _add_include(element, INVENTORY_FIELDS)
+    add_include(element, INVENTORY_FIELDS)
     return element
 
 
@@ -293,7 +293,7 @@ def item_sites_query(
     site_filter = etree.SubElement(etree.SubElement(element, "ItemSiteFilter"), "SiteFilter")
     _sub(site_filter, "FullName", site)
     _sub(element, "MaxReturned", str(max_returned))
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from lxml import etree
 
-from .requests import _add_include, _start, _sub
+from .requests import _start, _sub, add_include
 from .text import MEMO, PAYMENT_REF_NUMBER, REF_NUMBER
 from .transactions import SaleLine, _check_name, _lines, _require_lines, _text, _wrap
 
@@ -55,7 +55,7 @@ def _query_by_ref(
     _check_name(ref_number, max_length, "RefNumber")
     request = _start(tag, request_id)
     _sub(request, "RefNumber", ref_number)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -110,7 +110,7 @@ def query_by_txn_id(kind: str, request_id: str, txn_id: str, include: Sequence[s
     and no Ret."""
     request = _start(f"{kind}QueryRq", request_id)
     _sub(request, "TxnID", txn_id)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -146,5 +146,5 @@ def sale_mod_replacing_lines(
         line_id = etree.Element("TxnLineID")
         line_id.text = "-1"
         line.insert(0, line_id)
-    _add_include(request, include)
+    add_include(request, include)
     return request

@@ -41,6 +41,7 @@ __all__ = [
     "ListKind",
     "ListKindSpec",
     "account_query",
+    "add_include",
     "added_transaction_include",
     "answer_only",
     "class_query",
@@ -189,7 +190,8 @@ def _add_selection(
     _sub(element, "ActiveStatus", active_status)
 
 
-def _add_include(element: etree._Element, include: Sequence[str]) -> None:
+def add_include(element: etree._Element, include: Sequence[str]) -> None:
+    """Append one `IncludeRetElement` per name to a query or add/mod request (at most 50 characters each)."""
     if isinstance(include, str):
         raise TypeError("include must be a sequence of element names, not a single string")
     for name in include:
@@ -228,7 +230,7 @@ def answer_only(request: etree._Element, include: Sequence[str]) -> etree._Eleme
     if not isinstance(request.tag, str) or not request.tag.endswith("AddRq"):
         raise ValueError(f"not an Add request: {request.tag!r}")
     if request.find("IncludeRetElement") is None:
-        _add_include(request, include)
+        add_include(request, include)
     return request
 
 
@@ -239,21 +241,21 @@ def answer_only(request: etree._Element, include: Sequence[str]) -> etree._Eleme
 def host_query(request_id: str, *, include: Sequence[str] = ()) -> etree._Element:
     """HostQueryRq: QuickBooks product, version, country and supported qbXML versions."""
     element = _start("HostQueryRq", request_id)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
 def company_query(request_id: str, *, include: Sequence[str] = ()) -> etree._Element:
     """CompanyQueryRq: company name, addresses and the like."""
     element = _start("CompanyQueryRq", request_id)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
 def preferences_query(request_id: str, *, include: Sequence[str] = ()) -> etree._Element:
     """PreferencesQueryRq: the company's preferences (sales tax on/off, account numbers, ...)."""
     element = _start("PreferencesQueryRq", request_id)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -270,7 +272,7 @@ def account_query(
     """AccountQueryRq for the chart of accounts (no iterator in 13.0)."""
     element = _start("AccountQueryRq", request_id)
     _add_selection(element, full_names=(), max_returned=None, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -288,7 +290,7 @@ def item_query(
     element = _start("ItemQueryRq", request_id)
     _set_iterator(element, iterator, iterator_id, max_returned)
     _add_selection(element, full_names=full_names, max_returned=max_returned, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -298,7 +300,7 @@ def sales_tax_code_query(
     """SalesTaxCodeQueryRq (Tax / Non / ... codes; no iterator in 13.0)."""
     element = _start("SalesTaxCodeQueryRq", request_id)
     _add_selection(element, full_names=(), max_returned=None, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -315,7 +317,7 @@ def item_sales_tax_query(
     element = _start("ItemSalesTaxQueryRq", request_id)
     _set_iterator(element, iterator, iterator_id, max_returned)
     _add_selection(element, full_names=(), max_returned=max_returned, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -332,7 +334,7 @@ def item_sales_tax_group_query(
     element = _start("ItemSalesTaxGroupQueryRq", request_id)
     _set_iterator(element, iterator, iterator_id, max_returned)
     _add_selection(element, full_names=(), max_returned=max_returned, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -342,7 +344,7 @@ def payment_method_query(
     """PaymentMethodQueryRq (no iterator in 13.0)."""
     element = _start("PaymentMethodQueryRq", request_id)
     _add_selection(element, full_names=(), max_returned=None, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -352,7 +354,7 @@ def class_query(
     """ClassQueryRq (no iterator in 13.0)."""
     element = _start("ClassQueryRq", request_id)
     _add_selection(element, full_names=(), max_returned=None, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 
@@ -374,7 +376,7 @@ def customer_query(
     element = _start("CustomerQueryRq", request_id)
     _set_iterator(element, iterator, iterator_id, max_returned)
     _add_selection(element, full_names=full_names, max_returned=max_returned, active_status=active_status)
-    _add_include(element, include)
+    add_include(element, include)
     return element
 
 

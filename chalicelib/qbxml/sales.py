@@ -32,7 +32,7 @@ from typing import Literal
 from lxml import etree
 
 from .inventory import format_qb_datetime, parse_qb_datetime
-from .requests import _add_include, _check_max_returned, _start, _sub
+from .requests import _check_max_returned, _start, _sub, add_include
 from .responses import QbResponse, _bool, _elements, _text
 from .text import DESC, ITEM_FULL_NAME, MEMO, to_quickbooks_text
 from .transactions import format_amount
@@ -234,7 +234,7 @@ def sale_query(
         )
     if include_line_items:
         _sub(element, "IncludeLineItems", "true")
-    _add_include(element, SALE_FIELDS[kind] if include is None else include)
+    add_include(element, SALE_FIELDS[kind] if include is None else include)
     return element
 
 
@@ -456,5 +456,5 @@ def sale_mod(
         if description:
             _sub(line, "Desc", description)
         _sub(line, "Amount", amount)
-    _add_include(request, include)
+    add_include(request, include)
     return request

@@ -60,7 +60,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .requests import _add_include, _start, _sub
+from .requests import _start, _sub, add_include
 from .text import (
     ACCOUNT_FULL_NAME,
     ADDR_LINE,
@@ -396,7 +396,7 @@ def customer_add(
     _optional_ref(add, "SalesTaxCodeRef", sales_tax_code, SALES_TAX_CODE_NAME_AU)
     _optional_ref(add, "ItemSalesTaxRef", item_sales_tax, SALES_TAX_ITEM_NAME)
     _guid(add, external_guid)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -575,7 +575,7 @@ def sales_receipt_add(
     _optional_ref(add, "DepositToAccountRef", deposit_account, ACCOUNT_FULL_NAME)
     _guid(add, external_guid)
     _lines(add, "SalesReceiptLineAdd", lines)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -618,7 +618,7 @@ def invoice_add(
             raise ValueError("link_to_txn_ids must not contain empty TxnIDs")
         _sub(add, "LinkToTxnID", txn_id)
     _lines(add, "InvoiceLineAdd", lines)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -649,7 +649,7 @@ def sales_order_add(
     _text(add, "Memo", memo, MEMO, multiline=True)
     _guid(add, external_guid)
     _lines(add, "SalesOrderLineAdd", lines)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -682,7 +682,7 @@ def credit_memo_add(
     _text(add, "Memo", memo, MEMO, multiline=True)
     _guid(add, external_guid)
     _lines(add, "CreditMemoLineAdd", lines)
-    _add_include(request, include)
+    add_include(request, include)
     return request
 
 
@@ -731,5 +731,5 @@ def receive_payment_add(
         applied = etree.SubElement(add, "AppliedToTxnAdd")
         _sub(applied, "TxnID", applied_to_txn_id)
         _sub(applied, "PaymentAmount", format_amount(amount, "payment_amount"))
-    _add_include(request, include)
+    add_include(request, include)
     return request

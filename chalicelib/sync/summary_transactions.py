@@ -57,7 +57,7 @@ from chalicelib.orders.summary_settings import SummaryRefunds
 from chalicelib.qbxml import transactions as tx
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.posted import QUERY_BY_REF, query_by_txn_id
-from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, _add_include, answer_only
+from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, add_include, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.channels import settings_of
@@ -281,7 +281,7 @@ class PostSummaryTransactions:
                 if element.tag.endswith("AddRq"):
                     answer_only(element, FOUND_INCLUDE)
                 else:
-                    _add_include(element, FOUND_INCLUDE)
+                    add_include(element, FOUND_INCLUDE)
             documents += [el for _, el in requests]
             day_orders += [o for o, _ in read.values()]
             posting.append(

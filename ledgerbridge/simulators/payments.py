@@ -48,7 +48,8 @@ from ledgerbridge.simulators.registry import (
     status_over_applied,
     status_overpaid,
 )
-from ledgerbridge.simulators.sales import (
+from ledgerbridge.simulators.stored import format_amount
+from ledgerbridge.simulators.transactions import (
     _as_list,
     _check_limitations,
     _dec,
@@ -62,7 +63,6 @@ from ledgerbridge.simulators.sales import (
     _special_account,
     _stamp,
 )
-from ledgerbridge.simulators.stored import format_amount
 
 __all__: list[str] = []
 

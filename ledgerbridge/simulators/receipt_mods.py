@@ -24,8 +24,9 @@ from lxml import etree
 from ledgerbridge.simulators.lists import CompanyLists
 from ledgerbridge.simulators.registry import SimulatorLimitation, register_handler
 from ledgerbridge.simulators.sale_mods import _SalesMod
-from ledgerbridge.simulators.sales import FORMS, _dec, _Line, _lookup_ref
+from ledgerbridge.simulators.sales import FORMS, _Line
 from ledgerbridge.simulators.stored import format_amount
+from ledgerbridge.simulators.transactions import _dec, _lookup_ref
 
 __all__ = ["RECEIPT_MOD_KINDS"]
 

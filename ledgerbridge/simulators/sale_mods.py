@@ -53,21 +53,23 @@ from ledgerbridge.simulators.registry import (
 from ledgerbridge.simulators.sales import (
     FORMS,
     SalesForm,
+    _Line,
+    _LineRequest,
+    _sales_add,
+    _SalesAdd,
+    _so_line_open,
+)
+from ledgerbridge.simulators.stored import (
+    format_amount,
+)
+from ledgerbridge.simulators.transactions import (
     _as_list,
     _check_limitations,
     _dec,
     _include,
-    _Line,
-    _LineRequest,
     _lookup_ref,
     _plain,
-    _sales_add,
-    _SalesAdd,
-    _so_line_open,
     _stamp,
-)
-from ledgerbridge.simulators.stored import (
-    format_amount,
 )
 
 __all__ = ["MOD_KINDS", "SaleLineSpec", "add_sale", "edit_sale_in_quickbooks", "read_sale"]

@@ -31,8 +31,9 @@ from ledgerbridge.simulators.registry import (
     register_handler,
     status_missing_element,
 )
-from ledgerbridge.simulators.sales import TXN_KINDS, _include
+from ledgerbridge.simulators.sales import TXN_KINDS
 from ledgerbridge.simulators.stored import full_name_of
+from ledgerbridge.simulators.transactions import _include
 
 __all__: list[str] = []
 

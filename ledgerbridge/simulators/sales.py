@@ -3,7 +3,8 @@
 Importing `company` registers these handlers. Requests answered here: `SalesReceiptAddRq`,
 `InvoiceAddRq`, `SalesOrderAddRq`, `CreditMemoAddRq`; `payments.py` answers `ReceivePaymentAddRq`,
 `sale_queries.py` the five matching `*QueryRq`, `sale_mods.py` the Mods. Transactions are kept as their `*Ret` JSON (plus private `_` keys) and
-built back in 13.0 schema order, like lists.
+built back in 13.0 schema order, like lists. The helpers every transaction handler shares (numbers, references,
+identity, IncludeRetElement) are in `transactions.py`.
 
 Behaviour, and the evidence behind it (reference samples under
 `shared/reference/qbxml/samples/synthesized/`, "the samples"):
@@ -60,11 +61,10 @@ Behaviour, and the evidence behind it (reference samples under
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -83,17 +83,37 @@ from ledgerbridge.simulators.registry import (
     register_handler,
     status_closed_link,
     status_empty,
-    status_inactive_reference,
     status_not_found,
 )
 from ledgerbridge.simulators.stored import (
-    CENT,
     address_block,
     format_amount,
-    full_name_of,
+)
+from ledgerbridge.simulators.transactions import (
+    _as_list,
+    _check_limitations,
+    _dec,
+    _include,
+    _linked_txn,
+    _lookup_ref,
+    _money,
+    _negative,
+    _new_identity,
+    _next_ref_number,
+    _plain,
+    _rate,
+    _ref_of,
+    _require_active,
+    _schema_keys,
+    _special_account,
+    _stamp,
 )
 
-__all__ = ["SALES_KINDS", "TXN_KINDS", "SalesForm"]
+__all__ = [
+    "SALES_KINDS",
+    "TXN_KINDS",
+    "SalesForm",
+]
 
 SALES_KINDS = ("SalesReceipt", "Invoice", "SalesOrder", "CreditMemo")
 TXN_KINDS = (*SALES_KINDS, "ReceivePayment")
@@ -129,119 +149,6 @@ FORMS: dict[str, SalesForm] = {
     "SalesOrder": SalesForm("SalesOrder", "Custom Sales Order", 0, 0, False, True, False),
     "CreditMemo": SalesForm("CreditMemo", "Custom Credit Memo", 1, -1, True, False, False),
 }
-
-
-# --------------------------------------------------------------------------------------------
-# numbers
-# --------------------------------------------------------------------------------------------
-def _dec(value: Any, default: str = "0") -> Decimal:
-    text = str(value).strip() if value is not None else ""
-    return Decimal(text or default)
-
-
-def _plain(value: Decimal) -> str:
-    """A quantity/percent without exponent or trailing zeros ("10", "2.5")."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def _rate(value: Decimal) -> str:
-    """A PRICETYPE: at most 5 decimals, at least 2 ("12.00", "0.35", "1.23457")."""
-    rounded = value.quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
-    if not rounded:
-        return "0.00"
-    whole, _, decimals = format(rounded, "f").partition(".")
-    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
-
-
-def _negative(text: str) -> str:
-    text = text.strip()
-    return text if text.startswith("-") else "-" + text.lstrip("+")
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _ref_of(obj: Mapping[str, Any]) -> dict[str, str]:
-    return {"ListID": str(obj["ListID"]), "FullName": full_name_of(obj)}
-
-
-def _next_ref_number(last: str | None) -> str:
-    """QuickBooks' next form number: the last one with its trailing number incremented."""
-    if not last:
-        return "1"
-    match = re.search(r"(\d+)$", last)
-    if match is None:
-        return last + "1"
-    digits = match.group(1)
-    return last[: match.start()] + str(int(digits) + 1).zfill(len(digits))
-
-
-# --------------------------------------------------------------------------------------------
-# shared helpers
-# --------------------------------------------------------------------------------------------
-def _lookup_ref(
-    company: CompanyLists, kinds: Sequence[str], ref: Mapping[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """The live object behind an already resolved `{ListID, FullName}` reference."""
-    found = company.lookup(kinds, list_id=str(ref["ListID"]))
-    if found is None:  # pragma: no cover - resolve_refs found it a moment ago
-        raise StatusError(Status(3140, "Error", f"reference {ref} vanished"))
-    return found
-
-
-def _require_active(obj: Mapping[str, Any], list_label: str, object_label: str) -> None:
-    if obj.get("IsActive", "true") == "false":
-        raise StatusError(status_inactive_reference(list_label, full_name_of(obj), object_label))
-
-
-def _special_account(company: CompanyLists, account_type: str, special: str) -> dict[str, Any] | None:
-    accounts = company.list_store("Account")
-    for account in accounts:
-        if account.get("SpecialAccountType") == special:
-            return account
-    return next((a for a in accounts if a.get("AccountType") == account_type), None)
-
-
-def _check_limitations(data: Mapping[str, Any], kind: str, names: Sequence[str]) -> None:
-    present = sorted(name for name in names if name in data)
-    if present:
-        raise SimulatorLimitation(
-            f"the company simulator does not implement {', '.join(present)} in {kind}Add"
-        )
-
-
-def _stamp(company: CompanyLists, obj: dict[str, Any]) -> None:
-    """A changed transaction gets a new TimeModified and EditSequence."""
-    now = company.now()
-    obj["TimeModified"] = now.isoformat()
-    edit = int(now.timestamp())
-    previous = int(str(obj.get("EditSequence", "0")) or 0)
-    obj["EditSequence"] = str(max(edit, previous + 1))
-    company.touch()
-
-
-def _new_identity(company: CompanyLists) -> dict[str, str]:
-    now = company.now()
-    stamp = now.isoformat()
-    return {
-        "TxnID": company.new_txn_id(now),
-        "TimeCreated": stamp,
-        "TimeModified": stamp,
-        "EditSequence": str(int(now.timestamp())),
-        "TxnNumber": company.new_txn_number(),
-    }
-
-
-def _include(rq: etree._Element) -> list[str]:
-    return [str(e.text) for e in rq.findall("IncludeRetElement") if e.text]
 
 
 # --------------------------------------------------------------------------------------------
@@ -726,12 +633,6 @@ class _SalesAdd:
         _stamp(self.company, order)
 
 
-def _schema_keys(ret_name: str, data: dict[str, Any]) -> dict[str, Any]:
-    """`data` without the request elements that the `*Ret` does not have (private `_` keys kept)."""
-    allowed = set(schema_index().child_names(schema_index().element(ret_name)))
-    return {k: v for k, v in data.items() if k in allowed or k.startswith("_")}
-
-
 def _line_ret_keys(kind: str) -> set[str]:
     index = schema_index()
     decl = index.child(index.element(f"{kind}Ret"), f"{kind}LineRet")
@@ -744,15 +645,6 @@ def _so_line_open(line: Mapping[str, Any]) -> bool:
     if "Quantity" in line:
         return _dec(line.get("Invoiced")) < _dec(line["Quantity"])
     return not line.get("_linked")
-
-
-def _linked_txn(txn: Mapping[str, Any], txn_type: str, link_type: str, amount: Decimal) -> dict[str, Any]:
-    linked: dict[str, Any] = {"TxnID": txn["TxnID"], "TxnType": txn_type, "TxnDate": txn["TxnDate"]}
-    if txn.get("RefNumber"):
-        linked["RefNumber"] = txn["RefNumber"]
-    linked["LinkType"] = link_type
-    linked["Amount"] = format_amount(amount)
-    return linked
 
 
 def _month_day(year: int, month: int, day: int) -> date:

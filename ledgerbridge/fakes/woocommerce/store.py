@@ -1,19 +1,6 @@
-"""A fake WooCommerce store: the public REST index at /wp-json/ and, under /wp-json/wc/v3/ with HTTP Basic
-auth (consumer key and secret), GET orders (modified_after/modified_before, exclusive as in WordPress date
-queries, dates_are_gmt, orderby, order, page/per_page with X-WP-Total, X-WP-TotalPages and Link headers),
-GET orders/<id> and GET orders/<id>/refunds.
-
-Products for inventory: GET products (with `sku=a,b` the answer holds products and variations whose SKU is
-one of them, as WooCommerce does: the filter also matches the whole string when it has commas, compares
-case-insensitively like MySQL, and returns variations with type "variation" and parent_id), GET
-products/<id>, GET products/<id>/variations, POST products/batch and POST products/<id>/variations/batch
-(at most 100 items, else 413 woocommerce_rest_request_entity_too_large; an unknown id comes back as an item
-with an `error` object). A key with `permissions = "read"` is refused on POST (401).
-
-Documents follow WooCommerce's order schema: amounts are decimal strings, dates are whole seconds without
-an offset, in store time (date_created) and GMT (date_created_gmt). Coupons are spread over the line items
-(subtotal - total), as WooCommerce does.
-"""
+"""The fake WooCommerce store itself: its settings, the order book a test adds to and changes, and the HTTP
+routing (the REST index, Basic auth, GET orders with WordPress date queries and paging, orders/<id> and
+orders/<id>/refunds); products are `WooCommerceProducts`' (products.py)."""
 
 from __future__ import annotations
 
@@ -21,150 +8,31 @@ import base64
 import json
 import math
 import random
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from ledgerbridge.fakes.base import FakeStore, Request, Response
+from ledgerbridge.fakes.base import Request, Response
+from ledgerbridge.fakes.woocommerce.documents import (
+    CATALOG,
+    CENT,
+    NAMES,
+    STATUSES,
+    UNPAID,
+    cents,
+    fee_line,
+    line_item,
+    recalculate,
+    shipping_line,
+)
+from ledgerbridge.fakes.woocommerce.products import WooCommerceProducts
 
-CENT = Decimal("0.01")
 API = "/wp-json/wc/v3/"
 ORDERBY = ("date", "id", "include", "title", "slug", "modified")
-UNPAID = ("pending", "on-hold", "failed", "cancelled", "checkout-draft")
-CATALOG = (
-    (11, "MUG-01", "Heron mug", "12.50"),
-    (12, "TEE-M", "Heron T-shirt (M)", "20.00"),
-    (13, "TOTE-01", "Canvas tote", "16.00"),
-    (14, "CARD-05", "Greeting cards (5)", "7.25"),
-    (15, "PRINT-A3", "Heron print A3", "34.99"),
-    (16, "SOCK-L", "Wool socks (L)", "11.00"),
-)
-NAMES = (
-    ("Ada", "Lovelace"),
-    ("Grace", "Hopper"),
-    ("Alan", "Turing"),
-    ("Edsger", "Dijkstra"),
-    ("Barbara", "Liskov"),
-    ("Donald", "Knuth"),
-)
-STATUSES = ("processing", "processing", "completed", "completed", "on-hold", "pending", "cancelled")
 
 
-def cents(value: Decimal) -> str:
-    return str(value.quantize(CENT))
-
-
-def line_item(
-    item_id: int,
-    sku: str,
-    name: str,
-    quantity: int,
-    price: str,
-    *,
-    discount: str = "0",
-    tax_rate: str = "0.08",
-    product_id: int = 0,
-) -> dict[str, Any]:
-    """A line item as WooCommerce sends it: subtotal before the coupon, total after it."""
-    rate = Decimal(tax_rate)
-    subtotal = Decimal(price) * quantity
-    total = subtotal - Decimal(discount)
-    subtotal_tax = (subtotal * rate).quantize(CENT)
-    total_tax = (total * rate).quantize(CENT)
-    return {
-        "id": item_id,
-        "name": name,
-        "product_id": product_id,
-        "variation_id": 0,
-        "quantity": quantity,
-        "tax_class": "",
-        "subtotal": cents(subtotal),
-        "subtotal_tax": cents(subtotal_tax),
-        "total": cents(total),
-        "total_tax": cents(total_tax),
-        "taxes": [{"id": 1, "total": cents(total_tax), "subtotal": cents(subtotal_tax)}] if rate else [],
-        "meta_data": [],
-        "sku": sku,
-        "price": float(total / quantity) if quantity else 0.0,
-        "image": {"id": "", "src": ""},
-        "parent_name": None,
-    }
-
-
-def shipping_line(line_id: int, title: str, total: str, *, tax_rate: str = "0.08") -> dict[str, Any]:
-    tax = (Decimal(total) * Decimal(tax_rate)).quantize(CENT)
-    return {
-        "id": line_id,
-        "method_title": title,
-        "method_id": "flat_rate",
-        "instance_id": "1",
-        "total": cents(Decimal(total)),
-        "total_tax": cents(tax),
-        "taxes": [{"id": 1, "total": cents(tax), "subtotal": ""}] if tax else [],
-        "meta_data": [],
-    }
-
-
-def fee_line(line_id: int, name: str, total: str, *, tax_rate: str = "0.08") -> dict[str, Any]:
-    tax = (Decimal(total) * Decimal(tax_rate)).quantize(CENT)
-    return {
-        "id": line_id,
-        "name": name,
-        "tax_class": "",
-        "tax_status": "taxable" if tax else "none",
-        "amount": cents(Decimal(total)),
-        "total": cents(Decimal(total)),
-        "total_tax": cents(tax),
-        "taxes": [{"id": 1, "total": cents(tax), "subtotal": ""}] if tax else [],
-        "meta_data": [],
-    }
-
-
-def recalculate(document: dict[str, Any]) -> None:
-    """WooCommerce's order totals from its lines (tax on lines, fees and shipping, one tax rate)."""
-
-    def total(lines: list[dict[str, Any]], key: str) -> Decimal:
-        return sum((Decimal(str(entry[key])) for entry in lines), Decimal(0))
-
-    items, shipping, fees = document["line_items"], document["shipping_lines"], document["fee_lines"]
-    cart_tax = total(items, "total_tax") + total(fees, "total_tax")
-    shipping_tax = total(shipping, "total_tax")
-    total_tax = cart_tax + shipping_tax
-    document.update(
-        {
-            "discount_total": cents(total(items, "subtotal") - total(items, "total")),
-            "discount_tax": cents(total(items, "subtotal_tax") - total(items, "total_tax")),
-            "shipping_total": cents(total(shipping, "total")),
-            "shipping_tax": cents(shipping_tax),
-            "cart_tax": cents(cart_tax),
-            "total_tax": cents(total_tax),
-            "total": cents(
-                total(items, "total") + total(shipping, "total") + total(fees, "total") + total_tax
-            ),
-            "tax_lines": (
-                [
-                    {
-                        "id": 901,
-                        "rate_code": "US-WA-SALES TAX-1",
-                        "rate_id": 1,
-                        "label": "Sales tax",
-                        "compound": False,
-                        "tax_total": cents(cart_tax),
-                        "shipping_tax_total": cents(shipping_tax),
-                        "rate_percent": 8,
-                        "meta_data": [],
-                    }
-                ]
-                if total_tax
-                else []
-            ),
-        }
-    )
-
-
-class FakeWooCommerce(FakeStore):
+class FakeWooCommerce(WooCommerceProducts):
     vendor = "woocommerce"
 
     def __init__(
@@ -189,107 +57,6 @@ class FakeWooCommerce(FakeStore):
         self.variations: dict[int, dict[str, Any]] = {}  # each with its "parent_id"
         self.batch_calls = 0  # batch requests answered (products and variations)
         self._product_seq = 2000
-
-    # -- products ------------------------------------------------------------------------------------
-    def _product_id(self) -> int:
-        self._product_seq += 1
-        return self._product_seq
-
-    def add_product(
-        self,
-        sku: str,
-        *,
-        name: str | None = None,
-        quantity: int | None = None,
-        manage_stock: bool | None = None,
-        type: str = "simple",
-        price: str = "10.00",
-    ) -> dict[str, Any]:
-        """A product with `sku`; stock is managed (with `quantity`) when a quantity is given, unless
-        `manage_stock` says otherwise. Returns the stored document."""
-        with self.lock:
-            product_id = self._product_id()
-            local, gmt = self.stamps()
-            managed = quantity is not None if manage_stock is None else manage_stock
-            document: dict[str, Any] = {
-                "id": product_id,
-                "name": name or f"Product {sku}",
-                "slug": (name or sku).lower().replace(" ", "-"),
-                "type": type,
-                "status": "publish",
-                "sku": sku,
-                "price": price,
-                "regular_price": price,
-                "sale_price": "",
-                "manage_stock": managed,
-                "stock_quantity": quantity if managed else None,
-                "stock_status": "instock" if not managed or (quantity or 0) > 0 else "outofstock",
-                "parent_id": 0,
-                "variations": [],
-                "date_created": local,
-                "date_created_gmt": gmt,
-                "date_modified": local,
-                "date_modified_gmt": gmt,
-            }
-            self.products[product_id] = document
-            return document
-
-    def add_variable_product(
-        self, name: str, variations: Sequence[tuple[str, int | None]], *, sku: str = ""
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """A variable product and one variation per (sku, quantity) (None: stock not managed)."""
-        with self.lock:
-            parent = self.add_product(sku, name=name, type="variable", manage_stock=False)
-            children = []
-            for n, (child_sku, quantity) in enumerate(variations, start=1):
-                variation_id = self._product_id()
-                local, gmt = self.stamps()
-                child = {
-                    "id": variation_id,
-                    "parent_id": parent["id"],
-                    "name": f"{name} - Option {n}",
-                    "sku": child_sku,
-                    "price": parent["price"],
-                    "regular_price": parent["price"],
-                    "sale_price": "",
-                    "status": "publish",
-                    "manage_stock": quantity is not None,
-                    "stock_quantity": quantity,
-                    "stock_status": "instock" if quantity is None or quantity > 0 else "outofstock",
-                    "attributes": [{"id": 0, "name": "Option", "option": str(n)}],
-                    "date_created": local,
-                    "date_created_gmt": gmt,
-                    "date_modified": local,
-                    "date_modified_gmt": gmt,
-                }
-                self.variations[variation_id] = child
-                parent["variations"].append(variation_id)
-                children.append(child)
-            return parent, children
-
-    def stock(self, ref: str | int) -> int | None:
-        """stock_quantity of a product or variation by id, by StockItem ref ("product:<id>",
-        "variation:<parent>:<id>") or by unique SKU."""
-        with self.lock:
-            text = str(ref)
-            if text.startswith(("product:", "variation:")):
-                text = text.rsplit(":", 1)[-1]
-            if text.isdigit():
-                number = int(text)
-                document = self.products.get(number) or self.variations[number]
-            else:
-                found = [d for d in (*self.products.values(), *self.variations.values()) if d["sku"] == text]
-                if len(found) != 1:
-                    raise KeyError(f"{len(found)} products have SKU {text!r}")
-                document = found[0]
-            quantity = document["stock_quantity"]
-            return quantity if isinstance(quantity, int) else None
-
-    def _rendered(self, document: dict[str, Any]) -> dict[str, Any]:
-        """A product or variation as the products endpoint answers it."""
-        if document["id"] in self.variations:
-            return {**document, "type": "variation"}
-        return dict(document)
 
     # -- orders --------------------------------------------------------------------------------------
     def line_id(self) -> int:
@@ -578,173 +345,6 @@ class FakeWooCommerce(FakeStore):
                 )
             return self._no_route()
 
-    # -- products HTTP -------------------------------------------------------------------------------
-    def _products_route(self, request: Request, parts: list[str]) -> Response:
-        if request.method != "GET" and self.permissions != "read_write":
-            return Response(
-                401,
-                {
-                    "code": "woocommerce_rest_cannot_edit",
-                    "message": "Sorry, you are not allowed to edit this resource.",
-                    "data": {"status": 401},
-                },
-            )
-        if request.method == "GET" and parts == ["products"]:
-            return self._product_list(request, None)
-        if request.method == "GET" and len(parts) == 2 and parts[1].isdigit():
-            document = self.products.get(int(parts[1]))
-            if document is None:
-                return self._invalid_id("product")
-            return Response(200, self._rendered(document))
-        if request.method == "GET" and len(parts) == 3 and parts[1].isdigit() and parts[2] == "variations":
-            if int(parts[1]) not in self.products:
-                return self._invalid_id("product")
-            return self._product_list(request, int(parts[1]))
-        if request.method in ("POST", "PUT") and parts == ["products", "batch"]:
-            return self._batch(request, None)
-        if (
-            request.method in ("POST", "PUT")
-            and len(parts) == 4
-            and parts[1].isdigit()
-            and parts[2:] == ["variations", "batch"]
-        ):
-            return self._batch(request, int(parts[1]))
-        return self._no_route()
-
-    @staticmethod
-    def _invalid_id(kind: str, status: int = 404) -> Response:
-        return Response(
-            status,
-            {
-                "code": f"woocommerce_rest_{kind}_invalid_id",
-                "message": "Invalid ID.",
-                "data": {"status": status},
-            },
-        )
-
-    def _product_list(self, request: Request, parent: int | None) -> Response:
-        try:
-            per_page = int(request.param("per_page") or 10)
-            page = int(request.param("page") or 1)
-        except ValueError:
-            per_page, page = 0, 0
-        if not 1 <= per_page <= 100 or page < 1:
-            return Response(
-                400,
-                {
-                    "code": "rest_invalid_param",
-                    "message": "Invalid parameter(s): per_page",
-                    "data": {"status": 400, "params": {"per_page": "per_page must be between 1 and 100"}},
-                },
-            )
-        raw_sku = request.param("sku") or ""
-        if parent is not None:
-            candidates = [v for v in self.variations.values() if v["parent_id"] == parent]
-        elif raw_sku:  # with a SKU filter WooCommerce searches variations too
-            candidates = [*self.products.values(), *self.variations.values()]
-        else:
-            candidates = list(self.products.values())
-        if raw_sku:
-            skus = raw_sku.split(",")
-            if len(skus) > 1:
-                skus.append(raw_sku)  # WooCommerce also matches the whole string
-            wanted = {s.strip().casefold() for s in skus}  # MySQL compares without case or end spaces
-            candidates = [d for d in candidates if str(d["sku"]).strip().casefold() in wanted]
-        candidates.sort(key=lambda d: -d["id"])  # newest first, as WooCommerce's default order
-        total = len(candidates)
-        pages = math.ceil(total / per_page)
-        body = [self._rendered(d) for d in candidates[(page - 1) * per_page : page * per_page]]
-        return Response(
-            200, json.dumps(body).encode(), {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
-        )
-
-    def _batch(self, request: Request, parent: int | None) -> Response:
-        try:
-            body = request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            return Response(
-                400,
-                {
-                    "code": "rest_invalid_json",
-                    "message": "Invalid JSON body passed.",
-                    "data": {"status": 400},
-                },
-            )
-        total = sum(len(body.get(k) or []) for k in ("create", "update", "delete"))
-        if total > 100:
-            return Response(
-                413,
-                {
-                    "code": "woocommerce_rest_request_entity_too_large",
-                    "message": "Unable to accept more than 100 items for this request.",
-                    "data": {"status": 413},
-                },
-            )
-        if parent is not None and parent not in self.products:
-            return self._invalid_id("product")
-        self.batch_calls += 1
-        kind = "product" if parent is None else "product_variation"
-        answer: dict[str, Any] = {}
-        for action in ("create", "delete"):
-            if action in body:
-                answer[action] = [
-                    {
-                        "id": 0,
-                        "error": {
-                            "code": "fake_not_supported",
-                            "message": f"This fake WooCommerce does not {action} products.",
-                            "data": {"status": 501},
-                        },
-                    }
-                    for _ in body.get(action) or []
-                ]
-        updated = []
-        for item in body.get("update") or []:
-            item_id = item.get("id") if isinstance(item, dict) else None
-            if parent is None:
-                document = self.products.get(item_id) if isinstance(item_id, int) else None
-            else:
-                found = self.variations.get(item_id) if isinstance(item_id, int) else None
-                document = found if found is not None and found["parent_id"] == parent else None
-            if document is None:
-                updated.append(
-                    {
-                        "id": item_id,
-                        "error": {
-                            "code": f"woocommerce_rest_{kind}_invalid_id",
-                            "message": "Invalid ID.",
-                            "data": {"status": 400},
-                        },
-                    }
-                )
-                continue
-            assert isinstance(item, dict)
-            quantity = item.get("stock_quantity", document["stock_quantity"])
-            if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int)):
-                updated.append(
-                    {
-                        "id": item_id,
-                        "error": {
-                            "code": "rest_invalid_param",
-                            "message": "Invalid parameter(s): stock_quantity",
-                            "data": {"status": 400},
-                        },
-                    }
-                )
-                continue
-            if "manage_stock" in item:
-                document["manage_stock"] = bool(item["manage_stock"])
-            document["stock_quantity"] = quantity
-            if document["manage_stock"]:
-                document["stock_status"] = "instock" if (quantity or 0) > 0 else "outofstock"
-            document["date_modified"], document["date_modified_gmt"] = self.stamps()
-            updated.append(self._rendered(document))
-        if "update" in body:
-            answer["update"] = updated
-        return Response(200, json.dumps(answer).encode())
-
     def _index(self) -> dict[str, Any]:
         return {
             "name": self.store_name,
@@ -757,17 +357,6 @@ class FakeWooCommerce(FakeStore):
             "authentication": [],
             "routes": {},
         }
-
-    @staticmethod
-    def _no_route() -> Response:
-        return Response(
-            404,
-            {
-                "code": "rest_no_route",
-                "message": "No route was found matching the URL and request method.",
-                "data": {"status": 404},
-            },
-        )
 
     def _denied(self, request: Request) -> Response | None:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
