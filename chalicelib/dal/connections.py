@@ -1,13 +1,20 @@
-"""Connections (one QuickBooks company file each), their Web Connector credentials and session lease."""
+"""Connections (one QuickBooks company file each), their Web Connector credentials and session lease.
+
+The connection item is written several times in every Web Connector session (the lease, the unresolved message
+set), and each write costs a write unit per KB of the item: it keeps only what the code reads, so that it stays
+under 1 KB (the company information as `CompanyInfo`, the user name derived from the id)."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
@@ -17,6 +24,81 @@ from chalicelib.dal.models import ConnectionModel, LoginFailureModel
 from chalicelib.errors import NotFound
 
 USERNAME_PREFIX = "lb-"
+
+
+class CompanyInfo(TypedDict, total=False):
+    """What Ledgerbridge reads of QuickBooks' answer about the open company file (the HostQuery, CompanyQuery and
+    PreferencesQuery of a session's first call, `qbxml.responses.parse_hcp_response`): the name, product and
+    country shown on the connection, the qbXML versions the file supports, and multicurrency
+    (docs/accounting/multicurrency.md). What nothing reads (legal name, product version numbers, file mode, sample
+    company) is not kept. `Connection.company` is this shape, without what QuickBooks did not report (None)."""
+
+    company_name: str | None
+    product_name: str | None
+    country: str | None
+    supported_qbxml_versions: list[str]
+    multicurrency: bool | None
+    home_currency: str | None
+
+
+COMPANY_FIELDS = ("company_name", "product_name", "country", "multicurrency", "home_currency")
+# The qbXML versions in the order Intuit released them. QuickBooks lists every one it supports, from the first up
+# (a US QuickBooks Desktop 2023's HostRet: reference/qbxml/samples/synthesized/host_company_query_rs.xml).
+QBXML_RELEASES = (
+    *("1.0", "1.1", "2.0", "2.1", "3.0", "4.0", "4.1", "5.0", "6.0", "7.0"),
+    *("8.0", "9.0", "10.0", "11.0", "12.0", "13.0", "14.0", "15.0", "16.0"),
+)
+RELEASES_THROUGH = ".."  # "1.0..16.0": every release from 1.0 to 16.0
+
+
+def _versions_stored(versions: list[str]) -> str | list[str]:
+    """The supported versions as the item keeps them: "1.0..16.0" when they are every release from the first to the
+    last (as QuickBooks lists them: 9 bytes instead of 120), else space-separated, else (a version with a blank or
+    "..") the list itself."""
+    if versions and versions[0] in QBXML_RELEASES and versions[-1] in QBXML_RELEASES:
+        first, last = QBXML_RELEASES.index(versions[0]), QBXML_RELEASES.index(versions[-1])
+        if len(versions) > 1 and list(QBXML_RELEASES[first : last + 1]) == versions:
+            return versions[0] + RELEASES_THROUGH + versions[-1]
+    if any(not v or v != "".join(v.split()) or RELEASES_THROUGH in v for v in versions):
+        return list(versions)
+    return " ".join(versions)
+
+
+def _versions_read(stored: object) -> list[str]:
+    if isinstance(stored, list):
+        return [str(v) for v in stored]
+    text = str(stored)
+    first, through, last = text.partition(RELEASES_THROUGH)
+    if through and first in QBXML_RELEASES and last in QBXML_RELEASES:
+        return list(QBXML_RELEASES[QBXML_RELEASES.index(first) : QBXML_RELEASES.index(last) + 1])
+    return text.split()
+
+
+def stored_company(company: Mapping[str, Any]) -> dict[str, Any]:
+    """The item's form of a `CompanyInfo`: nothing QuickBooks did not report, the versions compact."""
+    stored = {k: v for k, v in company.items() if k in COMPANY_FIELDS and v is not None}
+    versions = company.get("supported_qbxml_versions")
+    if versions:
+        stored["qbxml_versions"] = _versions_stored(list(versions))
+    return stored
+
+
+def read_company(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`CompanyInfo` from the item, whether written compact or, before, in full (QuickBooks' every field, the
+    versions as a list): what is not read is dropped either way."""
+    if stored is None:
+        return None
+    company: dict[str, Any] = {k: stored[k] for k in COMPANY_FIELDS if stored.get(k) is not None}
+    if "qbxml_versions" in stored:
+        company["supported_qbxml_versions"] = _versions_read(stored["qbxml_versions"])
+    elif isinstance(stored.get("supported_qbxml_versions"), list):  # in full, as written before
+        company["supported_qbxml_versions"] = _versions_read(stored["supported_qbxml_versions"])
+    return company
+
+
+def _company_in_full(stored: dict[str, Any] | None) -> bool:
+    """Whether the item holds the company information as written before it was kept compact."""
+    return stored is not None and stored != stored_company(read_company(stored) or {})
 
 
 @dataclass(frozen=True)
@@ -36,7 +118,7 @@ class Connection:
     lease_until: float | None
     last_contact_at: datetime | None
     connected_at: datetime | None
-    company: dict[str, Any] | None
+    company: dict[str, Any] | None  # a CompanyInfo
     company_file_path: str | None
     qbxml_version: str | None
     last_error: dict[str, Any] | None
@@ -47,6 +129,9 @@ class Connection:
     login_failures_until: float | None = None
     channels_version: int = 0
     standing_channels: dict[str, Any] | None = None
+    # The item still holds the company information in full (written before it was kept compact): the next
+    # session's `record_company` rewrites it.
+    company_in_full: bool = False
 
     @property
     def has_connected(self) -> bool:
@@ -73,7 +158,7 @@ def _connection(m: ConnectionModel) -> Connection:
         connection_id=m.connection_id,
         tenant_id=m.tenant_id,
         name=m.name,
-        username=m.username,
+        username=m.username or USERNAME_PREFIX + m.connection_id,
         file_id=m.file_id,
         run_every_minutes=int(m.run_every_minutes),
         created_at=m.created_at,
@@ -85,7 +170,7 @@ def _connection(m: ConnectionModel) -> Connection:
         lease_until=m.lease_until,
         last_contact_at=m.last_contact_at,
         connected_at=m.connected_at,
-        company=m.company,
+        company=read_company(m.company),
         company_file_path=m.company_file_path,
         qbxml_version=m.qbxml_version,
         last_error=m.last_error,
@@ -95,6 +180,7 @@ def _connection(m: ConnectionModel) -> Connection:
         login_failures_until=_float(m.login_failures_until),
         channels_version=int(m.channels_version or 0),
         standing_channels=m.standing_channels,
+        company_in_full=_company_in_full(m.company),
     )
 
 
@@ -114,7 +200,6 @@ def create(tenant_id: str, name: str, run_every_minutes: int) -> Connection:
         connection_id,
         tenant_id=tenant_id,
         name=name,
-        username=USERNAME_PREFIX + connection_id,
         file_id=str(uuid.uuid4()).upper(),
         run_every_minutes=run_every_minutes,
         created_at=datetime.now(UTC),
@@ -186,7 +271,7 @@ def set_password_hash(connection_id: str, password_hash: str) -> bool:
         [
             ConnectionModel.password_hash.set(password_hash),
             ConnectionModel.password_set_at.set(datetime.now(UTC)),
-            ConnectionModel.failed_logins.set(0),
+            ConnectionModel.failed_logins.remove(),
             ConnectionModel.locked_until.remove(),
         ],
     )
@@ -272,7 +357,7 @@ def clear_failed_logins(connection_id: str, source: str | None = None) -> None:
     """After the right password: forget `source`'s wrong ones and the connection's count."""
     if source is not None:
         LoginFailureModel(connection_id, source).delete()
-    _update(connection_id, [ConnectionModel.failed_logins.set(0), ConnectionModel.locked_until.remove()])
+    _update(connection_id, [ConnectionModel.failed_logins.remove(), ConnectionModel.locked_until.remove()])
 
 
 def acquire_session(
@@ -307,12 +392,28 @@ def renew_session(connection_id: str, ticket: str, lease_until: float) -> bool:
     )
 
 
-def release_session(connection_id: str, ticket: str, *, queue_drained_at: float | None = None) -> bool:
-    """End the live session's lease; with it, when the session found the queue empty (epoch seconds)."""
+def release_session(
+    connection_id: str,
+    ticket: str,
+    *,
+    queue_drained_at: float | None = None,
+    clearing_set: str | None = None,
+) -> bool:
+    """End the live session's lease; with it, when the session found the queue empty (epoch seconds), and the clear
+    of the unresolved set `clearing_set` held by `holding_set_clears` (one write; should either condition not hold,
+    each is written on its own, so the clear never depends on the lease)."""
     actions: list[Any] = [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()]
     if queue_drained_at is not None:
         actions.append(ConnectionModel.queue_drained_at.set(queue_drained_at))
-    return _update(connection_id, actions, ConnectionModel.active_ticket == ticket)
+    held = ConnectionModel.active_ticket == ticket
+    if clearing_set is not None:
+        clear = [ConnectionModel.unresolved_set_id.remove(), ConnectionModel.unresolved_set.remove()]
+        if _update(
+            connection_id, actions + clear, held & (ConnectionModel.unresolved_set_id == clearing_set)
+        ):
+            return True
+        _clear_unresolved_set(connection_id, clearing_set)
+    return _update(connection_id, actions, held)
 
 
 def record_sign_in(
@@ -338,29 +439,39 @@ def note_channels_changed(connection_id: str) -> None:
 
 
 def record_company(
-    conn: Connection, company: dict[str, Any], company_file_path: str, qbxml_version: str, at: datetime
+    conn: Connection,
+    company: CompanyInfo,
+    company_file_path: str,
+    qbxml_version: str,
+    at: datetime,
+    *,
+    clear_last_error: bool = False,
 ) -> bool:
-    """Store what QuickBooks reported about the open company file (one write, none when nothing changed since the
-    last session); True on the first connection ever."""
+    """Store what QuickBooks reported about the open company file: one write, none when nothing changed since the
+    last session (an item still holding the company information in full is rewritten compact). `clear_last_error`
+    removes the connection's last error in the same write (alone when nothing else changed). True on the first
+    connection ever."""
     first = conn.connected_at is None
-    if not first and (conn.company, conn.company_file_path, conn.qbxml_version) == (
-        company,
+    stored = stored_company(company)
+    unchanged = (conn.company, conn.company_file_path, conn.qbxml_version) == (
+        read_company(stored),
         company_file_path,
         qbxml_version,
-    ):
-        return False
-    _update(
-        conn.connection_id,
-        [
-            ConnectionModel.connected_at.set(
-                ConnectionModel.connected_at | at
-            ),  # if_not_exists: the first time
-            ConnectionModel.company.set(company),
-            ConnectionModel.company_file_path.set(company_file_path),
-            ConnectionModel.qbxml_version.set(qbxml_version),
-            ConnectionModel.last_contact_at.set(at),
-        ],
     )
+    if not first and unchanged and not conn.company_in_full:
+        if clear_last_error:
+            clear_error(conn.connection_id)
+        return False
+    actions: list[Any] = [
+        ConnectionModel.connected_at.set(ConnectionModel.connected_at | at),  # if_not_exists: the first time
+        ConnectionModel.company.set(stored),
+        ConnectionModel.company_file_path.set(company_file_path),
+        ConnectionModel.qbxml_version.set(qbxml_version),
+        ConnectionModel.last_contact_at.set(at),
+    ]
+    if clear_last_error:
+        actions.append(ConnectionModel.last_error.remove())
+    _update(conn.connection_id, actions)
     return first
 
 
@@ -431,9 +542,69 @@ def unresolved_set(conn: Connection) -> dict[str, Any] | None:
 
 
 def clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
-    """The set's outcome is known. Its record stays until its time to live (no write spent on removing it)."""
+    """The set's outcome is known. Its record stays until its time to live (no write spent on removing it).
+
+    Within `holding_set_clears` the clear is noted, to be written with the session's release or when the block
+    ends (True then, as nothing but this set's own clear can have removed its id)."""
+    held = _held_clears.get()
+    if held is not None:
+        held.sets.append((connection_id, message_set_id))
+        return True
+    return _clear_unresolved_set(connection_id, message_set_id)
+
+
+def _clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
     return _update(
         connection_id,
         [ConnectionModel.unresolved_set_id.remove(), ConnectionModel.unresolved_set.remove()],
         ConnectionModel.unresolved_set_id == message_set_id,
     )
+
+
+@dataclass
+class HeldClears:
+    """Clears of unresolved sets (connection id, set id) noted within `holding_set_clears`, not written yet."""
+
+    sets: list[tuple[str, str]] = field(default_factory=list)
+
+    def take(self, connection_id: str) -> str | None:
+        """The held clear of `connection_id`'s set, for the caller to write with its own write of the connection
+        (`release_session`); None unless exactly one is held."""
+        mine = [set_id for held, set_id in self.sets if held == connection_id]
+        if len(mine) != 1:
+            return None
+        self.sets.remove((connection_id, mine[0]))
+        return mine[0]
+
+    def flush(self) -> None:
+        """Write the clears still held."""
+        while self.sets:
+            _clear_unresolved_set(*self.sets.pop(0))
+
+
+_held_clears: ContextVar[HeldClears | None] = ContextVar("held_set_clears", default=None)
+
+
+def take_held_clear(connection_id: str) -> str | None:
+    """Within `holding_set_clears`, the held clear of `connection_id`'s set, for the caller to write with its own
+    write of the connection (`release_session`); None outside one, or when none is held."""
+    held = _held_clears.get()
+    return held.take(connection_id) if held is not None else None
+
+
+@contextmanager
+def holding_set_clears() -> Iterator[HeldClears]:
+    """Within it, `clear_unresolved_set` notes the clear instead of writing it, so that an answer that ends the
+    session clears its set and releases the lease in one write of the connection instead of two. What is still held
+    when the block ends (returning or raising) is written then.
+
+    Only the clear is held, never the record of a set (written before its request leaves), and only within the one
+    call: should the call die before writing it, the set stays unresolved and the next session asks QuickBooks about
+    it first (settling orders already settled changes nothing)."""
+    held = HeldClears()
+    token = _held_clears.set(held)
+    try:
+        yield held
+    finally:
+        _held_clears.reset(token)
+        held.flush()

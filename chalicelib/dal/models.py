@@ -6,6 +6,9 @@ embedded local stack. Nothing outside `dal/` imports this module.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import botocore.session
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -32,6 +35,16 @@ class _Base(Model):
         host: str | None = None
         table_name: str = ""
         short_name: str = ""
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without the blanks `json.dumps` puts after commas and colons by default: every byte of an item is paid
+    for at each of its writes (a write unit per KB). Reads are plain JSON, so values written before still read."""
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"))
 
 
 class TenantModel(_Base):
@@ -100,22 +113,24 @@ class ConnectionModel(_Base):
     connection_id = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
     name = UnicodeAttribute()
-    username = UnicodeAttribute()
+    # Not written since it is `lb-<connection_id>` (chalicelib/dal/connections.py); items from before keep theirs.
+    username = UnicodeAttribute(null=True)
     file_id = UnicodeAttribute()
     run_every_minutes = NumberAttribute()
     created_at = UTCDateTimeAttribute()
     password_hash = UnicodeAttribute(null=True)
     password_set_at = UTCDateTimeAttribute(null=True)
-    failed_logins = NumberAttribute(default=0)
+    failed_logins = NumberAttribute(null=True)  # wrong passwords since the last right one; absent: none
     locked_until = NumberAttribute(null=True)
     active_ticket = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     last_contact_at = UTCDateTimeAttribute(null=True)
     connected_at = UTCDateTimeAttribute(null=True)
-    company = JSONAttribute(null=True)
+    # What the code reads of QuickBooks' company information, compact (chalicelib/dal/connections.py, CompanyInfo).
+    company = CompactJSONAttribute(null=True)
     company_file_path = UnicodeAttribute(null=True)
     qbxml_version = UnicodeAttribute(null=True)
-    last_error = JSONAttribute(null=True)
+    last_error = CompactJSONAttribute(null=True)
     lists_refreshed_at = UTCDateTimeAttribute(null=True)
     # The one message set whose outcome is not known yet (sent, answer not applied): exactly once hinges on it.
     unresolved_set_id = UnicodeAttribute(null=True)
@@ -129,7 +144,7 @@ class ConnectionModel(_Base):
     # Bumped by every channel added or changed; `standing_channels` ({"version", "ids"}) lists the channels with
     # standing jobs as of `version`, so a sign-in with none reads no channel (chalicelib/sync/standing_jobs.py).
     channels_version = NumberAttribute(null=True)
-    standing_channels = JSONAttribute(null=True)
+    standing_channels = CompactJSONAttribute(null=True)
     by_tenant = ConnectionsByTenant()
 
 
@@ -146,16 +161,18 @@ class TicketModel(_Base):
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     state = UnicodeAttribute(default="open")
-    company_file_path = UnicodeAttribute(null=True)
     qbxml_version = UnicodeAttribute(null=True)
     country = UnicodeAttribute(null=True)
-    job = JSONAttribute(null=True)
-    pending = JSONAttribute(null=True)
+    job = CompactJSONAttribute(null=True)
+    pending = CompactJSONAttribute(null=True)
+    # The request waiting for its answer, zlib-compressed (qbXML shrinks to about a third): kept here up to 2 KB,
+    # in the payloads table beyond (chalicelib/sync/web_connector.py, INLINE_REQUEST_BYTES).
+    pending_request = BinaryAttribute(null=True, legacy_encoding=False)
     last_error = UnicodeAttribute(null=True)
     round_trips = NumberAttribute(default=0)
     jobs_done = NumberAttribute(default=0)
     percent = NumberAttribute(default=0)
-    summary = JSONAttribute(null=True)
+    summary = CompactJSONAttribute(null=True)
     # The lease this session holds on its connection until (epoch seconds), as it last renewed it: while more than
     # half is left, a call does not write the connection to renew it.
     lease_until = NumberAttribute(null=True)
@@ -201,7 +218,7 @@ class SyncRunModel(_Base):
     round_trips = NumberAttribute(default=0)
     requests = NumberAttribute(default=0)
     errors = ListAttribute(of=UnicodeAttribute, default=list)
-    counts = JSONAttribute(null=True)
+    counts = CompactJSONAttribute(null=True)
     # History is kept SYNC_RUN_RETENTION_DAYS (chalicelib/dal/sync_runs.py), then DynamoDB's TTL removes it;
     # optional so that runs written before the TTL existed stay readable (they are never expired).
     expires_at = TTLAttribute(null=True)
@@ -341,9 +358,11 @@ class OrderModel(_Base):
     connection_id = UnicodeAttribute()
     status = UnicodeAttribute()
     number = UnicodeAttribute()
-    # The canonical order: JSON while small; zlib-compressed (`document_z`) past a few KB, and kept in the
-    # payloads table (`document_ref`) when even that would crowd the 400 KB item (see dal/orders.py).
-    document = JSONAttribute(null=True)
+    # The canonical order: compressed against a dictionary (`document_z`, dal/order_documents.py: a typical order's
+    # item stays under 1 KB, one write unit a write), kept in the payloads table (`document_ref`) when even that
+    # would crowd the 400 KB item (see dal/orders.py). Items stored before may hold inline JSON (`document`) or a
+    # plain zlib stream in `document_z`: both still read.
+    document = CompactJSONAttribute(null=True)
     document_z = BinaryAttribute(null=True, legacy_encoding=False)
     document_ref = UnicodeAttribute(null=True)
     digest = UnicodeAttribute()
@@ -354,15 +373,15 @@ class OrderModel(_Base):
     txn_type = UnicodeAttribute(null=True)
     ref_number = UnicodeAttribute(null=True)
     external_guid = UnicodeAttribute()
-    error = JSONAttribute(null=True)
+    error = CompactJSONAttribute(null=True)
     attempts = NumberAttribute(default=0)
     synced_at = UTCDateTimeAttribute(null=True)
-    changed_after_sync = JSONAttribute(null=True)
+    changed_after_sync = CompactJSONAttribute(null=True)
     # A newer version of the order came while it was in flight (`changed_after_sync`): the write that makes it
     # synced keeps it in the open index until its refunds are looked at (dal/orders.py `document_change`).
     later_waiting = BooleanAttribute(null=True)
     # The QuickBooks documents posted for the order so far: {"SalesOrder": TxnID, "Invoice": ..., "CreditMemo:<refund>": ...}
-    documents = JSONAttribute(null=True)
+    documents = CompactJSONAttribute(null=True)
     # The total QuickBooks recorded for the order's invoice (Subtotal + SalesTaxTotal of its add's answer), when it
     # said: its payments never exceed it (chalicelib/orders/quickbooks/payments.py).
     invoice_total = UnicodeAttribute(null=True)
@@ -370,7 +389,7 @@ class OrderModel(_Base):
     # flight (not an index key, so a claim does not rewrite the open index).
     claimed_at = UnicodeAttribute(null=True)
     # The ids of the order rules that changed the order when it was last posted (chalicelib/sync/order_rules.py).
-    rules = JSONAttribute(null=True)
+    rules = CompactJSONAttribute(null=True)
     # QuickBooks may hold a document of this order that is not recorded here (an answer never arrived, or a
     # merchant's retry): look it up by RefNumber and ExternalGUID before posting anything again.
     verify = BooleanAttribute(null=True)

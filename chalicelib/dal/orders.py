@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.dal import channels, cursors, payloads
+from chalicelib.dal import channels, cursors, order_documents, payloads
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import OrderModel
 
@@ -31,12 +30,8 @@ STATUSES = (PENDING, IN_FLIGHT, SYNCED, FAILED)
 # is queued again: harmless if the message is still on the queue, and it rescues an order whose message was lost).
 Outcome = Literal["new", "changed", "unchanged", "waiting", "in_quickbooks", "changed_after_sync", "refunded"]
 UNREADABLE = "unreadable"  # error code of an order the store sent that cannot be read
-# A document is kept as JSON up to INLINE_JSON_BYTES, compressed in the item up to INLINE_COMPRESSED_BYTES, and
-# beyond that in the payloads table: an order item stays far below DynamoDB's 400 KB whatever the order holds.
-# Compressed early: every write of the item (stored, claimed, settled) costs a write unit per KB of the whole item,
-# and an order's JSON shrinks to about a third.
-INLINE_JSON_BYTES = 600
-INLINE_COMPRESSED_BYTES = 100_000
+# An order's document: compressed in the item from its first write, in the payloads table when very large; items
+# stored before (inline JSON, plain zlib) still read (dal/order_documents.py: a write unit per KB of the item).
 # The same order sent again while it waits is queued again when its last message is older than this (a message for
 # it is then likely lost; sooner, it is almost surely still on the queue, and a re-read fetch window stays quiet).
 REQUEUE_AFTER = timedelta(seconds=60)
@@ -88,7 +83,7 @@ def _order(m: OrderModel) -> StoredOrder:
         connection_id=m.connection_id,
         status=m.status,
         number=m.number,
-        document=_document_of(m),
+        document=order_documents.read(m),
         digest=m.digest,
         received_at=m.received_at,
         updated_at=m.updated_at,
@@ -111,36 +106,6 @@ def _order(m: OrderModel) -> StoredOrder:
     )
 
 
-def _document_of(m: OrderModel) -> dict[str, Any]:
-    if m.document is not None:
-        return dict(m.document)
-    if m.document_z is not None:
-        return dict(json.loads(zlib.decompress(bytes(m.document_z))))
-    if m.document_ref:
-        return dict(json.loads(payloads.get(m.document_ref)))
-    return {}
-
-
-def _packed(channel_id: str, order_id: str, digest: str, document: dict[str, Any]) -> dict[str, Any]:
-    """The document's storage attributes: inline JSON, compressed bytes, or a payload key (written here)."""
-    text = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
-    if len(text) <= INLINE_JSON_BYTES:
-        return {"document": document, "document_z": None, "document_ref": None}
-    packed = zlib.compress(text, 6)
-    if len(packed) <= INLINE_COMPRESSED_BYTES:
-        return {"document": None, "document_z": packed, "document_ref": None}
-    key = f"order#{channel_id}#{hashlib.sha256(order_id.encode()).hexdigest()[:32]}#{digest}"
-    payloads.put(key, text)
-    return {"document": None, "document_z": None, "document_ref": key}
-
-
-def _document_actions(packed: dict[str, Any]) -> list[Any]:
-    return [
-        getattr(OrderModel, name).set(value) if value is not None else getattr(OrderModel, name).remove()
-        for name, value in packed.items()
-    ]
-
-
 def _now_key() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -148,6 +113,21 @@ def _now_key() -> str:
 def _still_open(connection_id: str) -> list[Any]:
     """Actions that keep an order in the connection's open-orders index, as just queued."""
     return [OrderModel.open_connection.set(connection_id), OrderModel.queued_at.set(_now_key())]
+
+
+def _left_open(connection_id: str) -> list[Any]:
+    """Actions that keep an order in the connection's open-orders index as it is: it stays with the job that holds
+    it, no new queue message carries it, so its `queued_at` (the index's range key: the time of its last message)
+    stays, and the index entry is not rewritten (a delete and a put, two write units, for nothing the sweep
+    needs). An order that somehow has no entry gets one, as just queued."""
+    return [
+        OrderModel.open_connection.set(OrderModel.open_connection | connection_id),
+        OrderModel.queued_at.set(OrderModel.queued_at | _now_key()),
+    ]
+
+
+def _reopened(connection_id: str, *, new_message: bool) -> list[Any]:
+    return _still_open(connection_id) if new_message else _left_open(connection_id)
 
 
 def _closed() -> list[Any]:
@@ -167,7 +147,7 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
     """Store an order idempotently. New or changed-before-sync orders become pending (the caller queues
     them); a change to an order already in QuickBooks (or on its way) is recorded, never re-posted."""
     now = datetime.now(UTC)
-    packed = _packed(channel_id, incoming.order_id, incoming.digest, incoming.document)
+    packed = order_documents.stored(channel_id, incoming.order_id, incoming.digest, incoming.document)
     model = OrderModel(
         channel_id,
         incoming.order_id,
@@ -210,7 +190,7 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
     try:
         OrderModel(channel_id, incoming.order_id).update(
             actions=[
-                *_document_actions(packed),
+                *order_documents.update_actions(packed),
                 OrderModel.digest.set(incoming.digest),
                 OrderModel.number.set(incoming.number),
                 OrderModel.updated_at.set(now),
@@ -221,7 +201,7 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
             ],
             condition=OrderModel.status.is_in(PENDING, FAILED),
         )
-        _forget_document(current.document_ref, packed)
+        order_documents.forget(current.document_ref, packed)
         return "changed"
     except UpdateError as exc:
         if not condition_failed(exc):
@@ -265,11 +245,6 @@ def later_change(order: StoredOrder) -> tuple[dict[str, Any], str] | None:
 
 def _queued_before(queued_at: str | None, moment: datetime) -> bool:
     return queued_at is None or queued_at < moment.isoformat()
-
-
-def _forget_document(old_ref: str | None, packed: dict[str, Any]) -> None:
-    if old_ref and old_ref != packed.get("document_ref"):
-        payloads.delete(old_ref)
 
 
 def get(channel_id: str, order_id: str) -> StoredOrder | None:
@@ -506,11 +481,14 @@ def document_change(
     warning: dict[str, Any] | None = None,
     keep_open: bool = False,
     invoice_total: str | None = None,
+    new_message: bool = True,
 ) -> Change:
     """Record a document QuickBooks saved for the order. `complete`: it was the last one the order needs
     (synced, see `_synced` for `keep_open`); otherwise the order goes back to pending for its next document. The
     first sale document is the order's TxnID. `warning`: something the merchant should check although the sale is
     recorded. `invoice_total`: the total QuickBooks recorded for the order's invoice (this document), when it said.
+    `new_message`: a new queue message will carry the order to its next document (else it stays with the job that
+    holds it, and its open-orders index entry is left as it is: `_left_open`).
     """
     documents = {**order.documents, label: txn_id}
     actions: list[Any] = [
@@ -533,7 +511,7 @@ def document_change(
         OrderModel.status.set(PENDING),
         OrderModel.message_set_id.remove(),
         OrderModel.attempts.set(0),
-        *_still_open(order.connection_id),
+        *_reopened(order.connection_id, new_message=new_message),
     ]
     return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
 
@@ -568,6 +546,7 @@ def record_document(
     ref_number: str | None,
     complete: bool,
     warning: dict[str, Any] | None = None,
+    new_message: bool = True,
 ) -> bool:
     return document_change(
         InFlight.of(order),
@@ -578,6 +557,7 @@ def record_document(
         ref_number=ref_number,
         complete=complete,
         warning=warning,
+        new_message=new_message,
     ).write()
 
 
@@ -620,7 +600,9 @@ def queue_refunds(order: StoredOrder, document: dict[str, Any], digest: str) -> 
         order.channel_id,
         order.order_id,
         [
-            *_document_actions(_packed(order.channel_id, order.order_id, digest, document)),
+            *order_documents.update_actions(
+                order_documents.stored(order.channel_id, order.order_id, digest, document)
+            ),
             OrderModel.digest.set(digest),
             OrderModel.status.set(PENDING),
             OrderModel.attempts.set(0),
@@ -650,24 +632,37 @@ def mark_failed(order: StoredOrder, message_set_id: str | None, error: dict[str,
 
 
 def pending_change(
-    order: InFlight, message_set_id: str, error: dict[str, Any] | None, *, verify: bool
+    order: InFlight,
+    message_set_id: str,
+    error: dict[str, Any] | None,
+    *,
+    verify: bool,
+    new_message: bool = True,
 ) -> Change:
     """in_flight (in this set) -> pending. `verify`: QuickBooks may hold what the set carried for this order
-    (no answer settled it), so it is looked up before it is posted again."""
+    (no answer settled it), so it is looked up before it is posted again. `new_message`: a new queue message will
+    carry it (else it stays with the job that holds it: `_left_open`)."""
     actions: list[Any] = [
         OrderModel.status.set(PENDING),
         OrderModel.message_set_id.remove(),
         OrderModel.verify.set(verify),
-        *_still_open(order.connection_id),
+        *_reopened(order.connection_id, new_message=new_message),
     ]
     actions.append(OrderModel.error.set(error) if error else OrderModel.error.remove())
     return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
 
 
 def back_to_pending(
-    order: StoredOrder, message_set_id: str, error: dict[str, Any] | None, *, verify: bool
+    order: StoredOrder,
+    message_set_id: str,
+    error: dict[str, Any] | None,
+    *,
+    verify: bool,
+    new_message: bool = True,
 ) -> bool:
-    return pending_change(InFlight.of(order), message_set_id, error, verify=verify).write()
+    return pending_change(
+        InFlight.of(order), message_set_id, error, verify=verify, new_message=new_message
+    ).write()
 
 
 def retry(order: StoredOrder) -> bool:

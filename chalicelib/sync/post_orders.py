@@ -467,14 +467,15 @@ class PostOrders:
                     txn_type=kind,
                     ref_number=None,
                     complete=len(remaining) == 1,
+                    new_message=False,  # its next document: in this job (left_over)
                 )
                 if len(remaining) > 1:
                     left_over.append(p)
                 continue
             size = sum(len(etree.tostring(e)) for e in (*adds, *item_adds, *sale))
             if out.sales and used + size > ctx.message_set_bytes:
-                # Over the size budget: this order waits for the next message set.
-                orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
+                # Over the size budget: this order waits for the next message set (of this job).
+                orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify, new_message=False)
                 left_over.append(p)
                 continue
             used += size

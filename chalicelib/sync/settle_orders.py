@@ -170,7 +170,7 @@ def apply_message_set(
         if order is None:
             continue
         plans.append(_plan(entry, order, stored, by_id.get(entry["request_id"]), record["id"], ctx, absent,
-                           add_failed_transiently))  # fmt: skip
+                           add_failed_transiently, requeue_pending))  # fmt: skip
     written = orders.write_changes([p.change for p in plans])
     kept_open = _keep_open_where_changed(plans, written)
     again: list[tuple[str, str]] = []
@@ -231,7 +231,10 @@ def _plan(
     ctx: JobContext,
     absent: frozenset[str],
     add_failed_transiently: bool,
+    requeue_pending: bool,
 ) -> _Outcome:
+    """What becomes of one order of the set. What goes back to pending "again" stays with this job (its open-orders
+    index entry left as it is), unless `requeue_pending` queues it in a new message."""
     settled = _settled(rs, entry) if rs is not None else None
     if settled is not None:
         complete = bool(entry.get("complete", True))
@@ -252,6 +255,7 @@ def _plan(
                 keep_open=keep_open,
                 # What the invoice holds, which its payments never exceed (docs/accounting/paid-invoices.md).
                 invoice_total=_invoice_total(rs, entry) if rs is not None else None,
+                new_message=requeue_pending,
             )
             for keep_open in ((False, True) if complete else (False,))
         ]
@@ -268,7 +272,7 @@ def _plan(
         # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in
         # QuickBooks; look it up before posting it again (unless a lookup just said it is not).
         verify = rs is not None or entry["request_id"] not in absent
-        change = orders.pending_change(order, set_id, None, verify=verify)
+        change = orders.pending_change(order, set_id, None, verify=verify, new_message=requeue_pending)
         return _Outcome(entry, change, "again", "orders_to_verify" if verify else "orders_retried")
     error = status_error(rs)
     if add_failed_transiently and rs.status_code == INVALID_REFERENCE:

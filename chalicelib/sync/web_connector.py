@@ -27,6 +27,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.qbwc.hresults import explain_hresult
 from chalicelib.qbwc.params import parse_version
 from chalicelib.qbxml.responses import (
+    MessageSetResponse,
     UnsupportedQuickBooksVersion,
     choose_qbxml_version,
     parse_hcp_response,
@@ -60,9 +61,9 @@ SERVER_VERSION = "Ledgerbridge 0.1.0"
 # push the connection or the session past DynamoDB's 400 KB item limit (and leave the session hanging).
 EXCERPT_CHARS = 1_000
 MAX_ERRORS_KEPT = 20  # problems listed on one session (the rest are counted)
-# A request waiting for its answer is kept in the ticket as text up to an eighth of this, compressed up to half of
-# it, and in the payloads table beyond.
-INLINE_REQUEST_BYTES = 64_000
+# A request waiting for its answer is kept in the ticket compressed up to this many bytes, else in the payloads table:
+# the ticket is written at least twice a round trip, at a write unit per KB each time, the payload once.
+INLINE_REQUEST_BYTES = 2_048
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
 RECOMMENDED_WEB_CONNECTOR = (2, 3, 0, 0)
 QBXML_CEILING = "13.0"
@@ -270,21 +271,29 @@ class WebConnectorService:
         else:
             standing_channels = None
 
-        # The ticket is written before the lease is taken: a lease never points at a missing session,
-        # and a ticket whose lease was not won is refused by every later call.
+        # The ticket is written before the lease is taken: a lease never points at a missing session, and a ticket
+        # whose lease was not won is never handed out. It carries the lease about to be taken, so the session's first
+        # calls renew nothing.
         ticket = secrets.token_urlsafe(SESSION_TICKET_BYTES)
-        tickets.create(ticket, conn.connection_id, conn.tenant_id, self.settings.ticket_ttl_seconds, now)
+        lease_until = ts + self.settings.session_lease_seconds
+        tickets.create(
+            ticket,
+            conn.connection_id,
+            conn.tenant_id,
+            self.settings.ticket_ttl_seconds,
+            now,
+            lease_until=lease_until,
+        )
         # Taking the lease records the sign-in too (one write).
         if not connections.acquire_session(
             conn.connection_id,
             ticket,
             ts,
-            ts + self.settings.session_lease_seconds,
+            lease_until,
             signed_in_at=now,
             standing_channels=standing_channels,
         ):
             return AuthResult(refusal, "busy")
-        sync_runs.start(conn.connection_id, ticket, now)
         logger.info("authenticate: session opened", extra={"connection_id": conn.connection_id})
         return AuthResult(ticket, "")
 
@@ -309,7 +318,6 @@ class WebConnectorService:
             # version with 0x80040423), and its country.
             session.qbxml_version = bounded_version(conn.qbxml_version or QBXML_CEILING, major, minor)
             session.country = country_of(country) or (conn.company or {}).get("country") or "US"
-            session.company_file_path = company_file or conn.company_file_path
         if session.pending is not None:
             # The Web Connector asked again without answering the last request (a retry after a timeout):
             # send the same message set again; it is only queries or carries its own error-recovery id.
@@ -339,7 +347,7 @@ class WebConnectorService:
             request = runner.next_request(job["state"], ctx)
             if request is not None:
                 session.round_trips += 1
-                session.pending = self._keep_request(session, request, job["job_id"], now)
+                self._keep_request(session, request)
                 tickets.save(session)
                 return request
             self._finish_job(session, queue)
@@ -375,7 +383,20 @@ class WebConnectorService:
             self._note_error(session, explained)
             tickets.save(session)
             return -1
+        # A set the answer settles is cleared with the lease's release when the answer ends the session (one write).
+        with connections.holding_set_clears() as held:
+            return self._apply_answer(session, parsed, queue, now, held)
+
+    def _apply_answer(
+        self,
+        session: Session,
+        parsed: MessageSetResponse,
+        queue: WorkQueue,
+        now: datetime,
+        held: connections.HeldClears,
+    ) -> int:
         job = session.job
+        assert job is not None
         runner = RUNNERS[job["kind"]]
         try:
             applied = runner.apply(job["state"], parsed, self._context(session, now))
@@ -393,7 +414,7 @@ class WebConnectorService:
             tickets.save(session)
             return -1
         job["state"] = applied.state
-        session.pending = None
+        session.drop_pending()
         _add_counts(session, applied.counts)
         for error in applied.errors:
             self._note_error(session, error)
@@ -403,7 +424,19 @@ class WebConnectorService:
         else:
             queue.set_visibility_many(job["receipts"], self.settings.job_visibility_seconds)
         session.percent = self._percent(session, queue)
-        tickets.save(session)
+        if session.percent == 100:
+            # Nothing is left, and on 100 the Web Connector's next call is closeConnection (100: "no more requests
+            # to be processed for this session"; the call sequence ledgerbridge/simulators/webconnector.py models):
+            # the session ends here, in this call's one ticket write, and closeConnection only reads it for the
+            # summary. A sendRequestXML that came anyway would find the session closed and get "".
+            self._end(session, self._outcome(session))
+        else:
+            held.flush()
+            if session.round_trips == 1:
+                # A session that goes on past its first round trip shows in the history as running from now on; one
+                # that ends with it (most) is recorded once, as it ends.
+                sync_runs.start(session.connection_id, session.ticket, session.created_at)
+            tickets.save(session)
         return session.percent
 
     # --- errors and the end of a session -----------------------------------------------------------
@@ -432,7 +465,7 @@ class WebConnectorService:
         if session is None:
             return "OK"
         if session.open:
-            self._end(session, "failed" if session.summary.get("errors") else "completed")
+            self._end(session, self._outcome(session))
         return self._summary_text(session)
 
     # --- interactive mode (not used: everything happens unattended) ------------------------------
@@ -475,26 +508,20 @@ class WebConnectorService:
             return f"This QuickBooks version is too old for Ledgerbridge: {exc}"
         except QbxmlParseError as exc:
             return f"The Web Connector sent company information Ledgerbridge could not read ({exc})."
-        company = {
-            "company_name": info.company_name,
-            "legal_company_name": info.legal_company_name,
-            "product_name": info.product_name,
-            "major_version": info.major_version,
-            "minor_version": info.minor_version,
-            "country": info.country,
-            "supported_qbxml_versions": list(info.supported_qbxml_versions),
-            "file_mode": info.file_mode,
-            "is_sample_company": info.is_sample_company,
-            # Multicurrency (docs/accounting/multicurrency.md): stored with the rest, written only when changed.
-            "multicurrency": info.multicurrency,
-            "home_currency": info.home_currency,
-        }
-        first = connections.record_company(conn, company, company_file, version, now)
-        if conn.last_error:
-            connections.clear_error(conn.connection_id)
+        # What the code reads of it (connections.CompanyInfo); multicurrency: docs/accounting/multicurrency.md.
+        company = connections.CompanyInfo(
+            company_name=info.company_name,
+            product_name=info.product_name,
+            country=info.country,
+            supported_qbxml_versions=list(info.supported_qbxml_versions),
+            multicurrency=info.multicurrency,
+            home_currency=info.home_currency,
+        )
+        first = connections.record_company(
+            conn, company, company_file, version, now, clear_last_error=bool(conn.last_error)
+        )
         session.qbxml_version = version
         session.country = info.country or "US"
-        session.company_file_path = company_file
         if first:
             self.queue_for(conn.connection_id).send(new_job(REFRESH_COMPANY_LISTS, conn.connection_id, now))
         return None
@@ -585,13 +612,13 @@ class WebConnectorService:
             done.append(RUNNERS[session.job["kind"]].title)
             session.jobs_done += 1
         session.job = None
-        session.pending = None
+        session.drop_pending()
 
     def _release_job(self, session: Session, queue: WorkQueue) -> None:
         if session.job is not None:
             queue.set_visibility_many(session.job["receipts"], 0)
         session.job = None
-        session.pending = None
+        session.drop_pending()
 
     def _percent(self, session: Session, queue: WorkQueue) -> int:
         if session.job is None:
@@ -625,7 +652,11 @@ class WebConnectorService:
     def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
         self._release_job(session, self.queue_for(session.connection_id))
         connections.release_session(
-            session.connection_id, session.ticket, queue_drained_at=session.queue_drained_at
+            session.connection_id,
+            session.ticket,
+            queue_drained_at=session.queue_drained_at,
+            # the clear of a set the call's answer settled, when it is held (receive_response_xml)
+            clearing_set=connections.take_held_clear(session.connection_id),
         )
         session.state = state
         tickets.save(session)
@@ -641,6 +672,10 @@ class WebConnectorService:
             counts=dict(session.summary.get("counts", {})),
         )
 
+    @staticmethod
+    def _outcome(session: Session) -> str:
+        return "failed" if session.summary.get("errors") else "completed"
+
     def _abandon(self, ticket: str, why: str) -> None:
         """End a session whose Web Connector stopped answering; its job goes back to the queue."""
         session = tickets.get(ticket)
@@ -654,24 +689,26 @@ class WebConnectorService:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
 
     @staticmethod
-    def _keep_request(session: Session, request: str, job_id: str, now: datetime) -> dict[str, Any]:
-        """The pending request as the session keeps it: inline when small, else in the payloads table."""
-        pending: dict[str, Any] = {"job_id": job_id, "sent_at": now.isoformat()}
+    def _keep_request(session: Session, request: str) -> None:
+        """Keep the request sent until its answer comes (read again only if the Web Connector asks again without
+        answering): compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
+        when even that is over INLINE_REQUEST_BYTES. `pending` says a request waits (and where a large one is)."""
+        session.pending = {}
         data = request.encode()
-        packed = zlib.compress(data, 6) if len(data) > INLINE_REQUEST_BYTES // 8 else b""
-        if len(data) <= INLINE_REQUEST_BYTES // 8:
-            pending["request"] = request
-        elif len(packed) <= INLINE_REQUEST_BYTES // 2:
-            # qbXML compresses about tenfold: a 100-order set stays in the ticket (no payload write and read).
-            pending["request_z"] = base64.b64encode(packed).decode("ascii")
+        packed = zlib.compress(data, 6)
+        if len(packed) <= INLINE_REQUEST_BYTES:
+            session.pending_request = packed
         else:
             key = f"request#{session.ticket}#{session.round_trips}"
             payloads.put(key, data, expires_at=session.expires_at)
-            pending["request_ref"] = key
-        return pending
+            session.pending["request_ref"] = key
+            session.pending_request = None
 
     @staticmethod
     def _pending_request(session: Session) -> str | None:
+        if session.pending_request is not None:
+            return zlib.decompress(session.pending_request).decode()
+        # A ticket written before requests were kept compressed has the request as text or base64.
         pending = session.pending or {}
         if "request" in pending:
             return str(pending["request"])
