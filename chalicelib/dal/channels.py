@@ -143,12 +143,15 @@ def update(
 
 
 def delete(tenant_id: str, channel_id: str) -> None:
+    existing = get(channel_id)
     try:
         ChannelModel(channel_id).delete(condition=ChannelModel.tenant_id == tenant_id)
     except DeleteError as exc:
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
         raise
+    if existing is not None:
+        connections.note_channels_changed(existing.connection_id)  # what a warm container kept of it goes
 
 
 def take_fetch_lease(channel_id: str, run_id: str, now: float, seconds: int) -> bool:

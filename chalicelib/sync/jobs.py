@@ -64,6 +64,9 @@ class JobContext:
     # The company file's information as the connection holds it (country, multicurrency...), read with the
     # connection at the start of the call; None where no connection was read (it is read when needed).
     company: dict[str, Any] | None = None
+    # The connection's channels_version as read with it at the start of the call: the key under which a warm
+    # container keeps the connection's channels and the tenant's rules (sync/kept_settings.py); None: read them.
+    channels_version: int | None = None
 
 
 @dataclass

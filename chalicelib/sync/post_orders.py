@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from lxml import etree
@@ -40,7 +41,7 @@ from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.requests import ADDED_LIST_ENTRY_INCLUDE, added_transaction_include, answer_only
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.rules import PostingExtras
-from chalicelib.sync import customer_emails, line_lists, order_rules, summary_channels
+from chalicelib.sync import customer_emails, kept_settings, line_lists, order_rules, summary_channels
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext, packed_json, unpacked_json
@@ -300,7 +301,11 @@ class PostOrders:
                 )
                 continue
             if current.channel_id not in channel_settings:
-                channel = channels.get(current.channel_id)
+                channel = kept_settings.kept(
+                    ("channel", ctx.connection_id, current.channel_id),
+                    ctx.channels_version,
+                    partial(channels.get, current.channel_id),
+                )
                 channel_settings[current.channel_id] = (
                     (settings_of(channel), channel.kind) if channel else None
                 )
@@ -318,7 +323,11 @@ class PostOrders:
                 self._hand_over(current, settings, ctx)
                 continue
             if rules is None:
-                rules = order_rules.for_tenant(current.tenant_id)
+                rules = kept_settings.kept(
+                    ("rules", ctx.connection_id, current.tenant_id),
+                    ctx.channels_version,
+                    partial(order_rules.for_tenant, current.tenant_id),
+                )
             try:
                 ruled = rules.apply(parse_order(current.document), settings, current.channel_id, store_kind)
                 if ruled.skip_reason:

@@ -422,6 +422,9 @@ def _change(tenant_id: str, change: Callable[[list[Rule]], list[Rule]]) -> RuleL
             saved = repo.save(tenant_id, [rule_to_json(r) for r in rules], version=current.version)
         except repo.VersionConflict:
             continue
+        # What a warm container kept of the old rules is keyed on each connection's channels_version.
+        for connection in connections.list_for_tenant(tenant_id):
+            connections.note_channels_changed(connection.connection_id)
         return RuleListView(tuple(rules), saved.version)
     raise Conflict("The rules were being changed by someone else at the same time; try again.")
 

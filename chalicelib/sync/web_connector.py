@@ -329,7 +329,12 @@ class WebConnectorService:
             self._release_job(session, self.queue_for(session.connection_id))
         queue = self.queue_for(session.connection_id)
         refreshed = conn.lists_refreshed_at.isoformat() if conn.lists_refreshed_at else None
-        ctx = replace(self._context(session, now), lists_refreshed_at=refreshed, company=conn.company)
+        ctx = replace(
+            self._context(session, now),
+            lists_refreshed_at=refreshed,
+            company=conn.company,
+            channels_version=conn.channels_version,
+        )
         while True:
             if session.job is None:
                 unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
