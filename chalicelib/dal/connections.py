@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -496,25 +496,28 @@ def _message_set_key(connection_id: str, message_set_id: str) -> str:
     return f"set#{connection_id}#{message_set_id}"
 
 
-def record_unresolved_set(connection_id: str, ticket: str, message_set: dict[str, Any]) -> bool:
+def record_unresolved_set(
+    connection_id: str, ticket: str, message_set: dict[str, Any], *, also: Sequence[payloads.Payload] = ()
+) -> bool:
     """Note the message set about to be sent: until its answer is applied its outcome is unknown.
 
     Only the live session may do it, and only when no other set is unresolved. The record (the set's orders and
     requests: tens of KB for a hundred orders) is kept in the payloads table, written before its id is set here,
-    so the connection item stays small and every other write to it cheap."""
+    so the connection item stays small and every other write to it cheap. `also`: payloads written in the same
+    call as the record (the request that carries the set, kept for a resend); removed with it when refused."""
     key = _message_set_key(connection_id, message_set["id"])
-    payloads.put(
-        key,
-        json.dumps(message_set, separators=(",", ":")).encode(),
-        expires_at=datetime.now(UTC) + MESSAGE_SET_KEPT,
+    record = payloads.Payload(
+        key, json.dumps(message_set, separators=(",", ":")).encode(), datetime.now(UTC) + MESSAGE_SET_KEPT
     )
+    payloads.put_many([record, *also])
     recorded = _update(
         connection_id,
         [ConnectionModel.unresolved_set_id.set(message_set["id"])],
         (ConnectionModel.active_ticket == ticket) & ConnectionModel.unresolved_set_id.does_not_exist(),
     )
     if not recorded:
-        payloads.delete(key)
+        for payload in (record, *also):
+            payloads.delete(payload.key)
     return recorded
 
 

@@ -166,7 +166,7 @@ class TicketModel(_Base):
     job = CompactJSONAttribute(null=True)
     pending = CompactJSONAttribute(null=True)
     # The request waiting for its answer, zlib-compressed (qbXML shrinks to about a third): kept here up to 2 KB,
-    # in the payloads table beyond (chalicelib/sync/web_connector.py, INLINE_REQUEST_BYTES).
+    # in the payloads table beyond (chalicelib/sync/jobs.py, INLINE_REQUEST_BYTES).
     pending_request = BinaryAttribute(null=True, legacy_encoding=False)
     last_error = UnicodeAttribute(null=True)
     round_trips = NumberAttribute(default=0)

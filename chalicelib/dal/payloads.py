@@ -9,6 +9,8 @@ same code runs on DynamoDB in AWS and on the embedded stack.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.dal.models import PayloadModel
@@ -20,14 +22,34 @@ class PayloadMissing(LookupError):
     """No whole payload under that key (expired, or never written whole)."""
 
 
+@dataclass(frozen=True)
+class Payload:
+    """One payload to store: its key, its bytes, and when DynamoDB may remove it (TTL)."""
+
+    key: str
+    data: bytes
+    expires_at: datetime | None = None
+
+
 def put(key: str, data: bytes, *, expires_at: datetime | None = None) -> int:
     """Store `data` under `key` (replacing it); returns the number of parts written."""
-    packed = zlib.compress(data, 6)
-    chunks = [packed[i : i + PART_BYTES] for i in range(0, len(packed), PART_BYTES)] or [b""]
+    return put_many([Payload(key, data, expires_at)])
+
+
+def put_many(items: Sequence[Payload]) -> int:
+    """Store several payloads in as few calls as DynamoDB allows (one BatchWriteItem for up to 25 parts); returns
+    the number of parts written. Every part is written before this returns, so each key names a whole payload."""
+    written = 0
     with PayloadModel.batch_write() as batch:
-        for n, chunk in enumerate(chunks):
-            batch.save(PayloadModel(key, n, parts=len(chunks), data=chunk, expires_at=expires_at))
-    return len(chunks)
+        for item in items:
+            packed = zlib.compress(item.data, 6)
+            chunks = [packed[i : i + PART_BYTES] for i in range(0, len(packed), PART_BYTES)] or [b""]
+            for n, chunk in enumerate(chunks):
+                batch.save(
+                    PayloadModel(item.key, n, parts=len(chunks), data=chunk, expires_at=item.expires_at)
+                )
+            written += len(chunks)
+    return written
 
 
 def get(key: str) -> bytes:

@@ -22,6 +22,37 @@ READ_INVENTORY = "read_inventory"
 READ_SALES = "read_sales_for_shipstation"
 WRITE_TRACKING = "write_tracking"
 
+# A request waiting for its answer is kept in the ticket compressed up to this many bytes, else in the payloads table:
+# the ticket is written at least twice a round trip, at a write unit per KB each time, the payload once.
+INLINE_REQUEST_BYTES = 2_048
+
+
+def request_key(ticket: str, round_trip: int) -> str:
+    """The payloads key of the request a session's `round_trip` sends, when it is kept there."""
+    return f"request#{ticket}#{round_trip}"
+
+
+def fits_inline(request: str) -> bool:
+    """Whether the request, compressed, is small enough to be kept in the ticket."""
+    return len(zlib.compress(request.encode(), 6)) <= INLINE_REQUEST_BYTES
+
+
+@dataclass(frozen=True)
+class RequestSlot:
+    """Where the request this call sends is kept for a resend when it is too big for the ticket."""
+
+    key: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class KeptRequest:
+    """A request its job has already kept (under `key` in the payloads table, written in the same call as what the
+    job records of it), so the session does not write it again."""
+
+    text: str
+    key: str
+
 
 def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[str, Any]:
     return {
@@ -67,6 +98,9 @@ class JobContext:
     # The connection's channels_version as read with it at the start of the call: the key under which a warm
     # container keeps the connection's channels and the tenant's rules (sync/kept_settings.py); None: read them.
     channels_version: int | None = None
+    # Where this call's request is kept when it is too big for the ticket (a job recording its set may write it
+    # in the same call and return a KeptRequest); None: the session keeps it.
+    request_slot: RequestSlot | None = None
 
 
 @dataclass
@@ -94,8 +128,9 @@ class JobRunner(Protocol):
         """The initial state of a job made of the queue messages' bodies (each with its `receipt`)."""
         ...
 
-    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
-        """The next message set to send, or None when the job has nothing left to ask."""
+    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | KeptRequest | None:
+        """The next message set to send (a KeptRequest when the job has kept it for a resend itself), or None
+        when the job has nothing left to ask."""
         ...
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied: ...

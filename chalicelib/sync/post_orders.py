@@ -23,7 +23,7 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.dal import channels, connections, mappings, orders
+from chalicelib.dal import channels, connections, mappings, orders, payloads
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
@@ -44,7 +44,15 @@ from chalicelib.rules import PostingExtras
 from chalicelib.sync import customer_emails, kept_settings, line_lists, order_rules, summary_channels
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
-from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext, packed_json, unpacked_json
+from chalicelib.sync.jobs import (
+    Applied,
+    ForeignAnswer,
+    JobContext,
+    KeptRequest,
+    fits_inline,
+    packed_json,
+    unpacked_json,
+)
 from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
 from chalicelib.sync.recover_orders import (
     RECOVER_MESSAGE_SET,
@@ -123,7 +131,7 @@ class PostOrders:
         refs = dict.fromkeys(ref for m in messages for ref in order_refs(m))
         return {"step": "prepare", "refs": [{"channel_id": c, "order_id": o} for c, o in refs]}
 
-    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
+    def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | KeptRequest | None:
         """The job's next message set: orders to verify are looked up first; the others are posted. Orders the
         set has no room for, or that come back to be posted again, stay in the job for its next round trip."""
         while state["step"] == "prepare" and state["refs"]:
@@ -143,7 +151,7 @@ class PostOrders:
             if to_verify:
                 # Look these up in QuickBooks first; the others wait for the next message set of this job.
                 state["refs"] = [_ref(p) for p in prepared if not p.stored.verify] + state["refs"]
-                request = self._verify(to_verify, state, ctx)
+                request: str | KeptRequest | None = self._verify(to_verify, state, ctx)
             else:
                 request = self._post(prepared, state, ctx)
             if request is not None:
@@ -151,7 +159,9 @@ class PostOrders:
         state["step"] = "done"
         return None
 
-    def _post(self, prepared: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> str | None:
+    def _post(
+        self, prepared: list[_Prepared], state: dict[str, Any], ctx: JobContext
+    ) -> str | KeptRequest | None:
         set_id = _new_set_id()
         claimed = self._claim(prepared, set_id)
         if not claimed:
@@ -167,7 +177,13 @@ class PostOrders:
         }
         if not batch.sales:
             return None
-        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
+        request = render_message_set(
+            requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
+        )
+        # A set too big for the ticket is kept for a resend in the same call as its record (one write, not two).
+        slot = ctx.request_slot if ctx.request_slot is not None and not fits_inline(request) else None
+        also = [payloads.Payload(slot.key, request.encode(), slot.expires_at)] if slot else []
+        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, also=also):
             # Another session holds the connection now, or a set is unresolved: these go back as they were.
             for p, _, _ in batch.sales:
                 orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
@@ -176,9 +192,7 @@ class PostOrders:
         state["step"] = "sent"
         state["message_set_id"] = set_id
         state["message_set_z"] = packed_json(record)
-        return render_message_set(
-            requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
-        )
+        return KeptRequest(request, slot.key) if slot else request
 
     @staticmethod
     def _claim(prepared: list[_Prepared], set_id: str) -> list[_Prepared]:

@@ -38,6 +38,7 @@ from chalicelib.settings import Settings, get_settings
 from chalicelib.sync.company_lists import RefreshCompanyLists
 from chalicelib.sync.inventory import ReadInventory
 from chalicelib.sync.jobs import (
+    INLINE_REQUEST_BYTES,
     READ_INVENTORY,
     READ_SALES,
     REFRESH_COMPANY_LISTS,
@@ -46,7 +47,10 @@ from chalicelib.sync.jobs import (
     ForeignAnswer,
     JobContext,
     JobRunner,
+    KeptRequest,
+    RequestSlot,
     new_job,
+    request_key,
 )
 from chalicelib.sync.orders import POST_ORDER, order_refs
 from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
@@ -61,9 +65,6 @@ SERVER_VERSION = "Ledgerbridge 0.1.0"
 # push the connection or the session past DynamoDB's 400 KB item limit (and leave the session hanging).
 EXCERPT_CHARS = 1_000
 MAX_ERRORS_KEPT = 20  # problems listed on one session (the rest are counted)
-# A request waiting for its answer is kept in the ticket compressed up to this many bytes, else in the payloads table:
-# the ticket is written at least twice a round trip, at a write unit per KB each time, the payload once.
-INLINE_REQUEST_BYTES = 2_048
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
 RECOMMENDED_WEB_CONNECTOR = (2, 3, 0, 0)
 QBXML_CEILING = "13.0"
@@ -334,6 +335,9 @@ class WebConnectorService:
             lists_refreshed_at=refreshed,
             company=conn.company,
             channels_version=conn.channels_version,
+            request_slot=RequestSlot(
+                request_key(session.ticket, session.round_trips + 1), session.expires_at
+            ),
         )
         while True:
             if session.job is None:
@@ -349,12 +353,12 @@ class WebConnectorService:
             job = session.job
             assert job is not None
             runner = RUNNERS[job["kind"]]
-            request = runner.next_request(job["state"], ctx)
-            if request is not None:
+            next_request = runner.next_request(job["state"], ctx)
+            if next_request is not None:
                 session.round_trips += 1
-                self._keep_request(session, request)
+                text = self._keep_request(session, next_request)
                 tickets.save(session)
-                return request
+                return text
             self._finish_job(session, queue)
 
     # --- receiveResponseXML -----------------------------------------------------------------------
@@ -694,20 +698,26 @@ class WebConnectorService:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
 
     @staticmethod
-    def _keep_request(session: Session, request: str) -> None:
+    def _keep_request(session: Session, request: str | KeptRequest) -> str:
         """Keep the request sent until its answer comes (read again only if the Web Connector asks again without
         answering): compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
-        when even that is over INLINE_REQUEST_BYTES. `pending` says a request waits (and where a large one is)."""
+        when even that is over INLINE_REQUEST_BYTES (unless its job kept it there already, with its set's record:
+        one write instead of two). `pending` says a request waits (and where a large one is). Returns its text."""
         session.pending = {}
+        if isinstance(request, KeptRequest):
+            session.pending["request_ref"] = request.key
+            session.pending_request = None
+            return request.text
         data = request.encode()
         packed = zlib.compress(data, 6)
         if len(packed) <= INLINE_REQUEST_BYTES:
             session.pending_request = packed
         else:
-            key = f"request#{session.ticket}#{session.round_trips}"
+            key = request_key(session.ticket, session.round_trips)
             payloads.put(key, data, expires_at=session.expires_at)
             session.pending["request_ref"] = key
             session.pending_request = None
+        return request
 
     @staticmethod
     def _pending_request(session: Session) -> str | None:

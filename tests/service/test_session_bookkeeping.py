@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.dal import connections, payloads, sync_runs, tickets
-from chalicelib.dal.models import ConnectionModel, SyncRunModel, TicketModel
+from chalicelib.dal.models import ConnectionModel, PayloadModel, SyncRunModel, TicketModel
 from chalicelib.settings import get_settings
 from chalicelib.sync import pairing, web_connector
 from chalicelib.sync.web_connector import WebConnectorService
@@ -377,6 +377,52 @@ def test_the_request_waiting_for_its_answer_is_kept_compact_and_sent_again_as_it
     assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
     service.close_connection(auth.ticket)
     assert len(company.transactions("SalesReceipt")) == orders
+
+
+def test_a_large_set_and_the_request_carrying_it_are_kept_in_one_write(api, store, monkeypatch):
+    """The set's record and the request kept for a resend go to the payloads table in one BatchWriteItem; the
+    request is still sent again as it was."""
+    _push(api, store, *(order(n) for n in range(10, 50)))
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    batches: list[list[str]] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def recording(client: Any, operation: str, params: Any) -> Any:
+        if operation == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                if table == PayloadModel.Meta.table_name:
+                    batches.append([r["PutRequest"]["Item"]["payload_key"]["S"] for r in requests])
+        return real(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    kept = TicketModel.get(auth.ticket, consistent_read=True)
+    request_ref = str((kept.pending or {})["request_ref"])
+    assert len(batches) == 1 and sorted(k.split("#")[0] for k in batches[0]) == ["request", "set"]
+    assert request_ref in batches[0]
+    assert payloads.get(request_ref).decode() == request
+    assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
+    assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
+    assert len(company.transactions("SalesReceipt")) == 40
+
+
+def test_a_set_record_refused_takes_the_payloads_written_with_it(api, store):
+    """Another session holds the connection: neither the set's record nor what was written with it stays."""
+    connection_id = store["conn"]["id"]
+    conn = connections.get(connection_id)
+    assert conn is not None
+    now = conn.created_at.timestamp()
+    assert connections.acquire_session(connection_id, "holder", now, now + 180, signed_in_at=conn.created_at)
+    request = payloads.Payload("request#other#1", b"<QBXML/>" * 1000, None)
+    refused = connections.record_unresolved_set(connection_id, "other", {"id": "lbrefused"}, also=[request])
+    assert not refused
+    for key in (f"set#{connection_id}#lbrefused", "request#other#1"):
+        with pytest.raises(payloads.PayloadMissing):
+            payloads.get(key)
 
 
 def test_a_ticket_written_before_requests_were_compressed_still_sends_its_request_again(api, store):
