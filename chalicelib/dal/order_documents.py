@@ -32,6 +32,7 @@ from typing import Any
 
 from chalicelib.dal import payloads
 from chalicelib.dal.models import OrderModel
+from chalicelib.dal.updates import Action, remove, set_to
 
 # Compressed in the item up to this size, in the payloads table beyond: an order item stays far below DynamoDB's
 # 400 KB whatever the order holds.
@@ -112,10 +113,10 @@ def stored(channel_id: str, order_id: str, digest: str, document: dict[str, Any]
     return {"document": None, "document_z": None, "document_ref": key}
 
 
-def update_actions(attributes: dict[str, Any]) -> list[Any]:
+def update_actions(attributes: dict[str, Any]) -> list[Action]:
     """The update actions that store `stored`'s attributes (those it leaves out are removed)."""
     return [
-        getattr(OrderModel, name).set(value) if value is not None else getattr(OrderModel, name).remove()
+        set_to(getattr(OrderModel, name), value) if value is not None else remove(getattr(OrderModel, name))
         for name, value in attributes.items()
     ]
 

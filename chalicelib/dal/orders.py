@@ -17,12 +17,24 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, TransactWriteError
 
-from chalicelib.dal import channels, cursors, order_documents, payloads
+from chalicelib.dal import channels, cursors, order_documents, payloads, updates
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import OrderModel
+from chalicelib.dal.updates import (
+    Action,
+    Condition,
+    Update,
+    absent,
+    add_to,
+    equals,
+    key_of,
+    one_of,
+    remove,
+    set_if_absent,
+    set_to,
+)
 
 PENDING, IN_FLIGHT, SYNCED, FAILED = "pending", "in_flight", "synced", "failed"
 STATUSES = (PENDING, IN_FLIGHT, SYNCED, FAILED)
@@ -110,28 +122,28 @@ def _now_key() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _still_open(connection_id: str) -> list[Any]:
+def _still_open(connection_id: str) -> list[Action]:
     """Actions that keep an order in the connection's open-orders index, as just queued."""
-    return [OrderModel.open_connection.set(connection_id), OrderModel.queued_at.set(_now_key())]
+    return [set_to(OrderModel.open_connection, connection_id), set_to(OrderModel.queued_at, _now_key())]
 
 
-def _left_open(connection_id: str) -> list[Any]:
+def _left_open(connection_id: str) -> list[Action]:
     """Actions that keep an order in the connection's open-orders index as it is: it stays with the job that holds
     it, no new queue message carries it, so its `queued_at` (the index's range key: the time of its last message)
     stays, and the index entry is not rewritten (a delete and a put, two write units, for nothing the sweep
     needs). An order that somehow has no entry gets one, as just queued."""
     return [
-        OrderModel.open_connection.set(OrderModel.open_connection | connection_id),
-        OrderModel.queued_at.set(OrderModel.queued_at | _now_key()),
+        set_if_absent(OrderModel.open_connection, connection_id),
+        set_if_absent(OrderModel.queued_at, _now_key()),
     ]
 
 
-def _reopened(connection_id: str, *, new_message: bool) -> list[Any]:
+def _reopened(connection_id: str, *, new_message: bool) -> list[Action]:
     return _still_open(connection_id) if new_message else _left_open(connection_id)
 
 
-def _closed() -> list[Any]:
-    return [OrderModel.open_connection.remove(), OrderModel.queued_at.remove()]
+def _closed() -> list[Action]:
+    return [remove(OrderModel.open_connection), remove(OrderModel.queued_at)]
 
 
 @dataclass(frozen=True)
@@ -181,31 +193,29 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
             and _transition(
                 channel_id,
                 incoming.order_id,
-                [OrderModel.queued_at.set(now.isoformat())],
-                (OrderModel.status == PENDING) & (OrderModel.digest == incoming.digest),
+                [set_to(OrderModel.queued_at, now.isoformat())],
+                equals(OrderModel.status, PENDING) & equals(OrderModel.digest, incoming.digest),
             )
         ):
             return "waiting"
         return "unchanged"
-    try:
-        OrderModel(channel_id, incoming.order_id).update(
-            actions=[
-                *order_documents.update_actions(packed),
-                OrderModel.digest.set(incoming.digest),
-                OrderModel.number.set(incoming.number),
-                OrderModel.updated_at.set(now),
-                OrderModel.status.set(PENDING),
-                OrderModel.error.remove(),
-                OrderModel.attempts.set(0),
-                *_still_open(connection_id),
-            ],
-            condition=OrderModel.status.is_in(PENDING, FAILED),
-        )
+    if _transition(
+        channel_id,
+        incoming.order_id,
+        [
+            *order_documents.update_actions(packed),
+            set_to(OrderModel.digest, incoming.digest),
+            set_to(OrderModel.number, incoming.number),
+            set_to(OrderModel.updated_at, now),
+            set_to(OrderModel.status, PENDING),
+            remove(OrderModel.error),
+            set_to(OrderModel.attempts, 0),
+            *_still_open(connection_id),
+        ],
+        one_of(OrderModel.status, PENDING, FAILED),
+    ):
         order_documents.forget(current.document_ref, packed)
         return "changed"
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
     # Kept whole (a new refund in it is posted once the order is in QuickBooks: see `later_change`).
     change: dict[str, Any] = {"received_at": now.isoformat(), "digest": incoming.digest}
     if len(json.dumps(incoming.document)) <= CHANGED_AFTER_SYNC_KEPT_BYTES:
@@ -214,16 +224,19 @@ def upsert(tenant_id: str, connection_id: str, channel_id: str, incoming: Incomi
         key = f"later#{channel_id}#{hashlib.sha256(incoming.order_id.encode()).hexdigest()[:32]}#{incoming.digest}"
         payloads.put(key, json.dumps(incoming.document, separators=(",", ":")).encode())
         change["document_ref"] = key
-    recorded: list[Any] = [OrderModel.changed_after_sync.set(change), OrderModel.updated_at.set(now)]
+    recorded: list[Action] = [
+        set_to(OrderModel.changed_after_sync, change),
+        set_to(OrderModel.updated_at, now),
+    ]
     # On its way to QuickBooks: marked, so that the write that makes it synced keeps it in the open index until
     # the newer version's refunds are looked at (a crash after that write cannot leave them waiting).
     if not _transition(
         channel_id,
         incoming.order_id,
-        [*recorded, OrderModel.later_waiting.set(True)],
-        OrderModel.status == IN_FLIGHT,
+        [*recorded, set_to(OrderModel.later_waiting, True)],
+        equals(OrderModel.status, IN_FLIGHT),
     ):
-        OrderModel(channel_id, incoming.order_id).update(actions=recorded)
+        _transition(channel_id, incoming.order_id, recorded, None)
     return "changed_after_sync"
 
 
@@ -324,27 +337,32 @@ def _tenant_start(tenant_id: str, channel_id: str, order_id: str) -> dict[str, A
     }
 
 
-def _transition(channel_id: str, order_id: str, actions: list[Any], condition: Any) -> bool:
-    try:
-        OrderModel(channel_id, order_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+def _transition(
+    channel_id: str, order_id: str, actions: Sequence[Action], condition: Condition | None
+) -> bool:
+    return Change(channel_id, order_id, actions, condition).write()
 
 
 @dataclass(frozen=True)
 class Change:
-    """One conditional update of an order, to be written alone or with others (`write_changes`)."""
+    """One conditional update of an order, to be written alone or with others (`write_changes`); None as the
+    condition: always written."""
 
     channel_id: str
     order_id: str
-    actions: list[Any]
-    condition: Any
+    actions: Sequence[Action]
+    condition: Condition | None
+
+    def update(self) -> Update:
+        return Update(
+            key_of(OrderModel.channel_id, self.channel_id, OrderModel.order_id, self.order_id),
+            tuple(self.actions),
+            self.condition,
+        )
 
     def write(self) -> bool:
-        return _transition(self.channel_id, self.order_id, self.actions, self.condition)
+        """Whether its condition held (and it was written)."""
+        return updates.write(_transactions(), OrderModel, self.update())
 
 
 WRITERS = 8  # conditional writes in flight at once, for a few changes
@@ -383,14 +401,13 @@ def _write_transactions(changes: Sequence[Change]) -> list[bool]:
         if not pending:
             return held
         try:
-            with TransactWrite(connection=_transactions()) as transaction:
-                for i in pending:
-                    change = changes[i]
-                    transaction.update(
-                        OrderModel(change.channel_id, change.order_id),
-                        actions=change.actions,
-                        condition=change.condition,
-                    )
+            table = OrderModel.Meta.table_name
+            _transactions().transact_write_items(
+                condition_check_items=(),
+                delete_items=(),
+                put_items=(),
+                update_items=[changes[i].update().kwargs(table) for i in pending],
+            )
         except TransactWriteError as exc:
             reasons = (
                 exc.cancellation_reasons if exc.cause_response_code == "TransactionCanceledException" else []
@@ -427,20 +444,20 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 def claim_change(order: StoredOrder, message_set_id: str, rule_ids: Sequence[str] = ()) -> Change:
     """pending -> in_flight in `message_set_id`; its condition fails when the order is not pending (any more).
     `rule_ids`: the order rules that changed what this set posts of it (kept on the order)."""
-    rules = [OrderModel.rules.set(list(rule_ids)) if rule_ids else OrderModel.rules.remove()]
+    rules = [set_to(OrderModel.rules, list(rule_ids)) if rule_ids else remove(OrderModel.rules)]
     return Change(
         order.channel_id,
         order.order_id,
         [
             *rules,
-            OrderModel.status.set(IN_FLIGHT),
-            OrderModel.message_set_id.set(message_set_id),
-            OrderModel.attempts.add(1),
+            set_to(OrderModel.status, IN_FLIGHT),
+            set_to(OrderModel.message_set_id, message_set_id),
+            add_to(OrderModel.attempts, 1),
             # From now until its answer is applied, QuickBooks may hold what this set sends.
-            OrderModel.verify.set(True),
-            OrderModel.claimed_at.set(_now_key()),  # the stranded-order sweep's clock (not an index key)
+            set_to(OrderModel.verify, True),
+            set_to(OrderModel.claimed_at, _now_key()),  # the stranded-order sweep's clock (not an index key)
         ],
-        (OrderModel.status == PENDING) & (OrderModel.digest == order.digest),
+        equals(OrderModel.status, PENDING) & equals(OrderModel.digest, order.digest),
     )
 
 
@@ -465,8 +482,8 @@ class InFlight:
         )
 
 
-def _in_set(message_set_id: str) -> Any:
-    return (OrderModel.status == IN_FLIGHT) & (OrderModel.message_set_id == message_set_id)
+def _in_set(message_set_id: str) -> Condition:
+    return equals(OrderModel.status, IN_FLIGHT) & equals(OrderModel.message_set_id, message_set_id)
 
 
 def document_change(
@@ -491,32 +508,32 @@ def document_change(
     holds it, and its open-orders index entry is left as it is: `_left_open`).
     """
     documents = {**order.documents, label: txn_id}
-    actions: list[Any] = [
-        OrderModel.documents.set(documents),
-        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
-        OrderModel.verify.set(False),
+    actions: list[Action] = [
+        set_to(OrderModel.documents, documents),
+        set_to(OrderModel.error, warning) if warning else remove(OrderModel.error),
+        set_to(OrderModel.verify, False),
     ]
     if invoice_total is not None:
-        actions.append(OrderModel.invoice_total.set(invoice_total))
+        actions.append(set_to(OrderModel.invoice_total, invoice_total))
     if not order.has_txn_id:
         actions += [
-            OrderModel.txn_id.set(txn_id),
-            OrderModel.txn_type.set(txn_type),
-            OrderModel.ref_number.set(ref_number or ""),
+            set_to(OrderModel.txn_id, txn_id),
+            set_to(OrderModel.txn_type, txn_type),
+            set_to(OrderModel.ref_number, ref_number or ""),
         ]
     if complete:
-        actions += [OrderModel.status.set(SYNCED), OrderModel.synced_at.set(datetime.now(UTC))]
+        actions += [set_to(OrderModel.status, SYNCED), set_to(OrderModel.synced_at, datetime.now(UTC))]
         return _synced(order, actions, message_set_id, keep_open=keep_open)
     actions += [
-        OrderModel.status.set(PENDING),
-        OrderModel.message_set_id.remove(),
-        OrderModel.attempts.set(0),
+        set_to(OrderModel.status, PENDING),
+        remove(OrderModel.message_set_id),
+        set_to(OrderModel.attempts, 0),
         *_reopened(order.connection_id, new_message=new_message),
     ]
     return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
 
 
-def _synced(order: InFlight, actions: list[Any], message_set_id: str, *, keep_open: bool) -> Change:
+def _synced(order: InFlight, actions: list[Action], message_set_id: str, *, keep_open: bool) -> Change:
     """The write that makes an order of the set synced. It leaves the open index only when no newer version of
     the order came while it was in flight (`later_waiting`); when one did, its condition fails and the caller
     writes it again with `keep_open`: synced, still in the open index, until the newer version's refunds are
@@ -525,14 +542,14 @@ def _synced(order: InFlight, actions: list[Any], message_set_id: str, *, keep_op
         return Change(
             order.channel_id,
             order.order_id,
-            [*actions, OrderModel.later_waiting.remove(), *_still_open(order.connection_id)],
+            [*actions, remove(OrderModel.later_waiting), *_still_open(order.connection_id)],
             _in_set(message_set_id),
         )
     return Change(
         order.channel_id,
         order.order_id,
         [*actions, *_closed()],
-        _in_set(message_set_id) & OrderModel.later_waiting.does_not_exist(),
+        _in_set(message_set_id) & absent(OrderModel.later_waiting),
     )
 
 
@@ -573,9 +590,9 @@ def record_complete(order: StoredOrder, message_set_id: str) -> Completed:
     """in_flight -> synced for an order whose documents are all in QuickBooks already (see `_synced`)."""
     flight = InFlight.of(order)
     actions = [
-        OrderModel.status.set(SYNCED),
-        OrderModel.synced_at.set(datetime.now(UTC)),
-        OrderModel.verify.set(False),
+        set_to(OrderModel.status, SYNCED),
+        set_to(OrderModel.synced_at, datetime.now(UTC)),
+        set_to(OrderModel.verify, False),
     ]
     if _synced(flight, list(actions), message_set_id, keep_open=False).write():
         return Completed.CLOSED
@@ -590,7 +607,7 @@ def close_synced(order: StoredOrder) -> bool:
         order.channel_id,
         order.order_id,
         _closed(),
-        (OrderModel.status == SYNCED) & (OrderModel.digest == order.digest),
+        equals(OrderModel.status, SYNCED) & equals(OrderModel.digest, order.digest),
     )
 
 
@@ -603,13 +620,13 @@ def queue_refunds(order: StoredOrder, document: dict[str, Any], digest: str) -> 
             *order_documents.update_actions(
                 order_documents.stored(order.channel_id, order.order_id, digest, document)
             ),
-            OrderModel.digest.set(digest),
-            OrderModel.status.set(PENDING),
-            OrderModel.attempts.set(0),
-            OrderModel.updated_at.set(datetime.now(UTC)),
+            set_to(OrderModel.digest, digest),
+            set_to(OrderModel.status, PENDING),
+            set_to(OrderModel.attempts, 0),
+            set_to(OrderModel.updated_at, datetime.now(UTC)),
             *_still_open(order.connection_id),
         ],
-        (OrderModel.status == SYNCED) & (OrderModel.digest == order.digest),
+        equals(OrderModel.status, SYNCED) & equals(OrderModel.digest, order.digest),
     )
 
 
@@ -618,12 +635,12 @@ def failed_change(
 ) -> Change:
     """-> failed. From a set in flight, QuickBooks' own answer refused the document (nothing was saved);
     without one, the order failed before anything was sent (its `verify` stays as it was)."""
-    actions: list[Any] = [OrderModel.status.set(FAILED), OrderModel.error.set(error), *_closed()]
+    actions: list[Action] = [set_to(OrderModel.status, FAILED), set_to(OrderModel.error, error), *_closed()]
     if message_set_id:
-        actions.append(OrderModel.verify.set(False))
+        actions.append(set_to(OrderModel.verify, False))
         condition = _in_set(message_set_id)
     else:
-        condition = OrderModel.status == PENDING
+        condition = equals(OrderModel.status, PENDING)
     return Change(channel_id, order_id, actions, condition)
 
 
@@ -642,13 +659,13 @@ def pending_change(
     """in_flight (in this set) -> pending. `verify`: QuickBooks may hold what the set carried for this order
     (no answer settled it), so it is looked up before it is posted again. `new_message`: a new queue message will
     carry it (else it stays with the job that holds it: `_left_open`)."""
-    actions: list[Any] = [
-        OrderModel.status.set(PENDING),
-        OrderModel.message_set_id.remove(),
-        OrderModel.verify.set(verify),
+    actions: list[Action] = [
+        set_to(OrderModel.status, PENDING),
+        remove(OrderModel.message_set_id),
+        set_to(OrderModel.verify, verify),
         *_reopened(order.connection_id, new_message=new_message),
     ]
-    actions.append(OrderModel.error.set(error) if error else OrderModel.error.remove())
+    actions.append(set_to(OrderModel.error, error) if error else remove(OrderModel.error))
     return Change(order.channel_id, order.order_id, actions, _in_set(message_set_id))
 
 
@@ -672,12 +689,12 @@ def retry(order: StoredOrder) -> bool:
         order.channel_id,
         order.order_id,
         [
-            OrderModel.status.set(PENDING),
-            OrderModel.attempts.set(0),
-            OrderModel.verify.set(True),
+            set_to(OrderModel.status, PENDING),
+            set_to(OrderModel.attempts, 0),
+            set_to(OrderModel.verify, True),
             *_still_open(order.connection_id),
         ],
-        OrderModel.status == FAILED,
+        equals(OrderModel.status, FAILED),
     )
 
 
@@ -699,8 +716,8 @@ def mark_queued(order: StoredOrder) -> bool:
     return _transition(
         order.channel_id,
         order.order_id,
-        [OrderModel.queued_at.set(_now_key())],
-        (OrderModel.status == PENDING) & (OrderModel.digest == order.digest),
+        [set_to(OrderModel.queued_at, _now_key())],
+        equals(OrderModel.status, PENDING) & equals(OrderModel.digest, order.digest),
     )
 
 
@@ -743,13 +760,13 @@ def record_unreadable(
         channel_id,
         order_id,
         [
-            OrderModel.status.set(FAILED),
-            OrderModel.error.set(error),
-            OrderModel.digest.set(""),
-            OrderModel.updated_at.set(now),
+            set_to(OrderModel.status, FAILED),
+            set_to(OrderModel.error, error),
+            set_to(OrderModel.digest, ""),
+            set_to(OrderModel.updated_at, now),
             *_closed(),
         ],
-        OrderModel.status.is_in(PENDING, FAILED),
+        one_of(OrderModel.status, PENDING, FAILED),
     )
 
 

@@ -38,6 +38,7 @@ from chalicelib.dal import orders
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import MappingModel, OrderModel
 from chalicelib.dal.orders import StoredOrder
+from chalicelib.dal.updates import Action, begins_with, equals, one_of, remove, set_to
 
 SUMMARY_DOCUMENT = "Summary:"  # documents key prefix of an order carried by a daily summary
 WAITING_TXN_TYPE = "DailySummary"  # txn_type of an order handed to a day not posted yet
@@ -281,35 +282,35 @@ def release_job(connection_id: str, channel_id: str) -> None:
 def handed_over_change(order: StoredOrder, ref_number: str) -> orders.Change:
     """A pending order is now the day's to post: it leaves the open index (no queue message waits for it), and
     until it has a document of its own it shows the day's RefNumber."""
-    actions: list[Any] = [
-        OrderModel.open_connection.remove(),
-        OrderModel.queued_at.remove(),
-        OrderModel.error.remove(),
+    actions: list[Action] = [
+        remove(OrderModel.open_connection),
+        remove(OrderModel.queued_at),
+        remove(OrderModel.error),
     ]
     if order.txn_id is None:
-        actions += [OrderModel.txn_type.set(WAITING_TXN_TYPE), OrderModel.ref_number.set(ref_number)]
+        actions += [set_to(OrderModel.txn_type, WAITING_TXN_TYPE), set_to(OrderModel.ref_number, ref_number)]
     return orders.Change(
         order.channel_id,
         order.order_id,
         actions,
-        (OrderModel.status == orders.PENDING) & (OrderModel.digest == order.digest),
+        equals(OrderModel.status, orders.PENDING) & equals(OrderModel.digest, order.digest),
     )
 
 
 def released_change(order: StoredOrder, connection_id: str) -> orders.Change:
     """A pending order waiting for its day is posted one by one again (its channel stopped summarising): back in
     the open index as just queued, without the day's RefNumber it showed."""
-    actions: list[Any] = [
-        OrderModel.open_connection.set(connection_id),
-        OrderModel.queued_at.set(datetime.now(UTC).isoformat()),
+    actions: list[Action] = [
+        set_to(OrderModel.open_connection, connection_id),
+        set_to(OrderModel.queued_at, datetime.now(UTC).isoformat()),
     ]
     if order.txn_type == WAITING_TXN_TYPE:
-        actions += [OrderModel.txn_type.remove(), OrderModel.ref_number.remove()]
+        actions += [remove(OrderModel.txn_type), remove(OrderModel.ref_number)]
     return orders.Change(
         order.channel_id,
         order.order_id,
         actions,
-        (OrderModel.status == orders.PENDING) & (OrderModel.digest == order.digest),
+        equals(OrderModel.status, orders.PENDING) & equals(OrderModel.digest, order.digest),
     )
 
 
@@ -356,29 +357,29 @@ def posted_change(
         for k, v in order.documents.items()
         if not k.startswith(SUMMARY_DOCUMENT) or keep_refs is None or k[len(SUMMARY_DOCUMENT) :] in keep_refs
     }
-    actions: list[Any] = [
-        OrderModel.status.set(orders.SYNCED),
-        OrderModel.synced_at.set(datetime.now(UTC)),
-        OrderModel.documents.set({**kept, **documents}),
-        OrderModel.verify.set(False),
-        OrderModel.attempts.set(0),
-        OrderModel.error.set(warning) if warning else OrderModel.error.remove(),
-        OrderModel.open_connection.remove(),
-        OrderModel.queued_at.remove(),
+    actions: list[Action] = [
+        set_to(OrderModel.status, orders.SYNCED),
+        set_to(OrderModel.synced_at, datetime.now(UTC)),
+        set_to(OrderModel.documents, {**kept, **documents}),
+        set_to(OrderModel.verify, False),
+        set_to(OrderModel.attempts, 0),
+        set_to(OrderModel.error, warning) if warning else remove(OrderModel.error),
+        remove(OrderModel.open_connection),
+        remove(OrderModel.queued_at),
     ]
     if order.txn_id is None or primary:
         actions += [
-            OrderModel.txn_id.set(txn_id),
-            OrderModel.txn_type.set(txn_type),
-            OrderModel.ref_number.set(ref_number),
+            set_to(OrderModel.txn_id, txn_id),
+            set_to(OrderModel.txn_type, txn_type),
+            set_to(OrderModel.ref_number, ref_number),
         ]
     return orders.Change(
         order.channel_id,
         order.order_id,
         actions,
         # failed too: the order failed with its day's reason (a setting since fixed), not its own
-        OrderModel.status.is_in(orders.PENDING, orders.SYNCED, orders.FAILED)
-        & OrderModel.digest.startswith(digest_prefix),
+        one_of(OrderModel.status, orders.PENDING, orders.SYNCED, orders.FAILED)
+        & begins_with(OrderModel.digest, digest_prefix),
     )
 
 

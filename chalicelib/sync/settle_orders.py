@@ -13,9 +13,10 @@ QuickBooks echoes it, the set's `newMessageSetID`; anything else is a `ForeignAn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from chalicelib.aws import WorkQueue
@@ -104,8 +105,9 @@ class _Outcome:
     error: str | None = None
     txn_id: str | None = None  # the document QuickBooks saved for it
     # When `change` makes it synced: the same, keeping it in the open index, written when `change` fails because a
-    # newer version of the order came while it was in flight (its refunds are looked at next).
-    reopen: orders.Change | None = None
+    # newer version of the order came while it was in flight (its refunds are looked at next). Built only then:
+    # building a change's update actions is most of a settle's own CPU.
+    reopen: Callable[[], orders.Change] | None = None
 
 
 @dataclass
@@ -213,7 +215,7 @@ def _keep_open_where_changed(plans: list[_Outcome], written: list[bool]) -> list
     ]
     if not retry:
         return []
-    reopened = orders.write_changes([r for n in retry if (r := plans[n].reopen) is not None])
+    reopened = orders.write_changes([r() for n in retry if (r := plans[n].reopen) is not None])
     kept: list[tuple[str, str]] = []
     for n, held in zip(retry, reopened, strict=True):
         if held:
@@ -242,31 +244,28 @@ def _plan(
             entry.get("total") if "total" in entry else (stored.document.get("total") if stored else None)
         )
         warning = _total_difference(expected, entry, settled.total)
-        changes = [
-            orders.document_change(
-                order,
-                set_id,
-                label=entry.get("label", entry["txn_type"]),
-                txn_id=settled.txn_id,
-                txn_type=entry["txn_type"],
-                ref_number=settled.ref_number,
-                complete=complete,
-                warning=warning,
-                keep_open=keep_open,
-                # What the invoice holds, which its payments never exceed (docs/accounting/paid-invoices.md).
-                invoice_total=_invoice_total(rs, entry) if rs is not None else None,
-                new_message=requeue_pending,
-            )
-            for keep_open in ((False, True) if complete else (False,))
-        ]
+        change_of = partial(
+            orders.document_change,
+            order,
+            set_id,
+            label=entry.get("label", entry["txn_type"]),
+            txn_id=settled.txn_id,
+            txn_type=entry["txn_type"],
+            ref_number=settled.ref_number,
+            complete=complete,
+            warning=warning,
+            # What the invoice holds, which its payments never exceed (docs/accounting/paid-invoices.md).
+            invoice_total=_invoice_total(rs, entry) if rs is not None else None,
+            new_message=requeue_pending,
+        )
         return _Outcome(
             entry,
-            changes[0],
+            change_of(keep_open=False),
             "done" if complete else "again",  # not complete: its next document is posted next
             "orders_synced" if complete else "documents_posted",
             error=warning["message"] if warning else None,
             txn_id=settled.txn_id,
-            reopen=changes[1] if complete else None,
+            reopen=partial(change_of, keep_open=True) if complete else None,
         )
     if rs is None or rs.ok:
         # QuickBooks' answer does not say what became of it (no answer, or OK without the TxnID): it may be in
