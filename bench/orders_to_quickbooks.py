@@ -17,6 +17,10 @@ the Web Connector runs). Figures per N and run:
   own XML handling and moto are outside: moto runs in its own process), next to the CPU lxml alone takes to
   parse and serialise the same qbXML (each round trip's request and response documents, timed apart);
 * bytes per round trip: the qbXML request + response, and the four SOAP bodies on the wire;
+* sendRequestXML and receiveResponseXML p99 wall time, and the same less the time spent waiting on moto (each
+  AWS call's wall time less the CPU this process spent in it, from botocore's before-call/after-call events):
+  the service's own latency, apart from an endpoint that answers a 100-item TransactWriteItems in hundreds of
+  milliseconds where DynamoDB takes tens; the mean wait per round trip on moto's slowest calls says which;
 * AWS calls per order, push and drain together: DynamoDB writes (PutItem, UpdateItem, DeleteItem, one per
   item of BatchWriteItem and of TransactWriteItems), DynamoDB reads, SQS calls. They are counted by a
   botocore event hook (`before-parameter-build.<service>`) registered on every botocore client the process
@@ -145,9 +149,27 @@ class AwsCalls:
     def __init__(self) -> None:
         self.calls: Counter[tuple[str, str]] = Counter()
         self.dynamodb_writes = 0
+        # Seconds spent waiting on the AWS endpoint (moto here): each call's wall time less the CPU this process
+        # spent in it (botocore serialising and parsing), so a round trip's wall time splits into the service's
+        # own and the endpoint's.
+        self.waited = 0.0
+        self.waited_by_operation: Counter[tuple[str, str]] = Counter()
 
     def install(self) -> None:
-        hook_every_client({"before-parameter-build": self._seen})
+        hook_every_client(
+            {"before-parameter-build": self._seen, "before-call": self._started, "after-call": self._ended}
+        )
+
+    def _started(self, context: dict[str, Any], **_: Any) -> None:
+        context["bench_started"] = (time.perf_counter(), time.process_time())
+
+    def _ended(self, context: dict[str, Any], model: Any, **_: Any) -> None:
+        started = context.pop("bench_started", None)
+        if started is not None:
+            wall, cpu = started
+            waited = max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
+            self.waited += waited
+            self.waited_by_operation[(model.service_model.service_name, model.name)] += waited
 
     def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
@@ -258,6 +280,8 @@ class Tally:
     round_trip_aws_calls: int = 0  # AWS calls made inside sendRequestXML and receiveResponseXML
     round_trip_calls_by_operation: Counter[str] = field(default_factory=Counter)
     wall_ms_by_method: dict[str, list[float]] = field(default_factory=dict)
+    own_ms_by_method: dict[str, list[float]] = field(default_factory=dict)  # wall less the wait on moto
+    round_trip_wait_ms_by_operation: Counter[str] = field(default_factory=Counter)
     server_cpu: float = 0.0
     cpu_by_method: dict[str, float] = field(default_factory=dict)
     lxml_cpu: float = 0.0
@@ -295,15 +319,26 @@ class WebConnector:
             "SOAPAction": f'"http://developer.intuit.com/{method}"',
         }
         calls_before = self.aws_calls.total() if self.aws_calls else 0
+        waited_before = self.aws_calls.waited if self.aws_calls else 0.0
         by_operation_before = Counter(self.aws_calls.calls) if self.aws_calls else Counter()
+        waited_by_operation_before = (
+            Counter(self.aws_calls.waited_by_operation) if self.aws_calls else Counter()
+        )
         start, wall = time.process_time(), time.perf_counter()
         response = self.client.http.post("/qbwc", headers=headers, body=body)
         spent = time.process_time() - start
-        tally.wall_ms_by_method.setdefault(method, []).append((time.perf_counter() - wall) * 1000)
+        wall_ms = (time.perf_counter() - wall) * 1000
+        tally.wall_ms_by_method.setdefault(method, []).append(wall_ms)
+        waited_ms = ((self.aws_calls.waited if self.aws_calls else 0.0) - waited_before) * 1000
+        tally.own_ms_by_method.setdefault(method, []).append(wall_ms - waited_ms)
         if self.aws_calls and method in ("sendRequestXML", "receiveResponseXML"):
             tally.round_trip_aws_calls += self.aws_calls.total() - calls_before
             for (service, operation), count in (self.aws_calls.calls - by_operation_before).items():
                 tally.round_trip_calls_by_operation[f"{method[:4]} {service}.{operation}"] += count
+            for (service, operation), waited in (
+                self.aws_calls.waited_by_operation - waited_by_operation_before
+            ).items():
+                tally.round_trip_wait_ms_by_operation[f"{method[:4]} {service}.{operation}"] += waited * 1000
         tally.server_cpu += spent
         tally.cpu_by_method[method] = tally.cpu_by_method.get(method, 0.0) + spent
         if response.status_code != 200:
@@ -480,6 +515,13 @@ def measure_size(
             else {},
             "send_p99_ms": _p99(tally.wall_ms_by_method.get("sendRequestXML", [])),
             "receive_p99_ms": _p99(tally.wall_ms_by_method.get("receiveResponseXML", [])),
+            "moto_wait_ms_per_round_trip_by_operation": {
+                op: round(ms / rt, 1) for op, ms in tally.round_trip_wait_ms_by_operation.most_common(6)
+            }
+            if rt
+            else {},
+            "send_own_p99_ms": _p99(tally.own_ms_by_method.get("sendRequestXML", [])),
+            "receive_own_p99_ms": _p99(tally.own_ms_by_method.get("receiveResponseXML", [])),
             "dynamodb_writes_per_order": round((after["dynamodb_writes"] - before["dynamodb_writes"]) / n, 2),
             "dynamodb_reads_per_order": round((after["dynamodb_reads"] - before["dynamodb_reads"]) / n, 2),
             "sqs_calls_per_order": round((after["sqs_calls"] - before["sqs_calls"]) / n, 2),
@@ -609,6 +651,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         f"{op} {v:g}" for op, v in f["aws_calls_per_round_trip_by_operation"].items()
                     )
                     print(f"  {run}: AWS calls per round trip by call: {calls}")
+                    print(
+                        f"  {run}: p99 less the wait on moto (the service's own time): sendRequestXML "
+                        f"{f['send_own_p99_ms']:.0f} ms, receiveResponseXML {f['receive_own_p99_ms']:.0f} ms; "
+                        "mean wait per round trip on moto's slowest calls (ms): "
+                        + ", ".join(
+                            f"{op} {v:g}" for op, v in f["moto_wait_ms_per_round_trip_by_operation"].items()
+                        )
+                    )
                 sys.stdout.flush()
     if len(results) > 1:
         print(f"growth from N={results[0]['n']} to N={results[-1]['n']} (per-order figures, last / first):")

@@ -2,8 +2,9 @@
 
 Runs the real handler (SOAP parse -> use case -> DynamoDB/SQS on an embedded moto server -> SOAP render)
 through Chalice's in-process gateway, driving whole Web Connector sessions whose QuickBooks side is the
-company simulator (its time is not counted). Prints p50/p99 per method, then the cold import time of
-`app.py` against a bare Chalice app, each a median of fresh interpreters.
+company simulator (its time is not counted). Prints p50/p99 per method and the AWS calls each makes (mean and
+most; counted by the orders benchmark's botocore hook on every client), then the cold import time of `app.py`
+against a bare Chalice app, each a median of fresh interpreters. `--items` is the company's list size.
 
     .venv/bin/python bench/soap_calls.py [--sessions 5] [--items 2000] [--page 100] [--imports 5]
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _free_port() -> int:
@@ -76,8 +78,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]]:
+def measure_calls(
+    sessions: int, items: int, page: int
+) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
+    """Seconds per call, and AWS calls per call, by SOAP method."""
     _configure_env(page)
+    from orders_to_quickbooks import AwsCalls  # the call counter both benchmarks use
+
+    aws_calls = AwsCalls()
+    aws_calls.install()  # before the service makes its clients
     from chalice.test import Client
     from moto.server import ThreadedMotoServer
 
@@ -105,6 +114,7 @@ def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]
     _, password = pairing.new_password(tenant.tenant_id, conn.connection_id)
     company = CompanySimulator.open(Path(tempfile.mkdtemp()) / "company.json", generated_items=items)
     timings: dict[str, list[float]] = {"authenticate": [], "sendRequestXML": [], "receiveResponseXML": []}
+    calls_made: dict[str, list[int]] = {method: [] for method in timings}
 
     with Client(app) as client:
 
@@ -114,11 +124,13 @@ def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]
                 "Content-Type": "text/xml; charset=utf-8",
                 "SOAPAction": f'"http://developer.intuit.com/{method}"',
             }
+            before = aws_calls.total()
             start = time.perf_counter()
             response = client.http.post("/qbwc", headers=headers, body=body)
             elapsed = time.perf_counter() - start
             if method in timings:
                 timings[method].append(elapsed)
+                calls_made[method].append(aws_calls.total() - before)
             assert response.status_code == 200, response.body
             return result_text(response.body)
 
@@ -155,7 +167,7 @@ def measure_calls(sessions: int, items: int, page: int) -> dict[str, list[float]
             call("closeConnection", ticket=ticket)
             company.end_session()
     server.stop()
-    return timings
+    return timings, calls_made
 
 
 IMPORT_SNIPPET = {
@@ -190,18 +202,28 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
-    timings = measure_calls(args.sessions, args.items, args.page)
+    timings, calls_made = measure_calls(args.sessions, args.items, args.page)
     imports = measure_imports(args.imports)
     figures: dict[str, object] = {}
     print(
         f"SOAP calls through the in-process gateway ({args.sessions} sessions, {args.items} generated items, "
         f"page {args.page}; DynamoDB and SQS on moto over loopback)"
     )
-    print(f"{'method':<22}{'calls':>7}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'method':<22}{'calls':>7}{'p50 ms':>10}{'p99 ms':>10}{'AWS/call':>10}{'AWS max':>9}")
     for method, values in timings.items():
         p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
-        figures[method] = {"calls": len(values), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
-        print(f"{method:<22}{len(values):>7}{p50:>10.2f}{p99:>10.2f}")
+        made = calls_made[method]
+        mean_calls = statistics.mean(made) if made else 0.0
+        figures[method] = {
+            "calls": len(values),
+            "p50_ms": round(p50, 2),
+            "p99_ms": round(p99, 2),
+            "aws_calls_mean": round(mean_calls, 2),
+            "aws_calls_max": max(made, default=0),
+        }
+        print(
+            f"{method:<22}{len(values):>7}{p50:>10.2f}{p99:>10.2f}{mean_calls:>10.1f}{max(made, default=0):>9}"
+        )
     ratio = imports["app.py"] / imports["bare Chalice"]
     figures["cold_import"] = {k: round(v * 1000, 1) for k, v in imports.items()} | {"ratio": round(ratio, 2)}
     print(

@@ -34,4 +34,6 @@ def test_soap_calls_benchmark_prints_its_figures():
     assert figures["authenticate"]["calls"] == 1
     assert figures["sendRequestXML"]["calls"] >= 4 and figures["receiveResponseXML"]["calls"] >= 4
     assert figures["cold_import"]["ratio"] > 0
+    for method in ("authenticate", "sendRequestXML", "receiveResponseXML"):  # each reads its ticket at least
+        assert 1 <= figures[method]["aws_calls_mean"] <= figures[method]["aws_calls_max"]
     assert "p99 ms" in done.stdout

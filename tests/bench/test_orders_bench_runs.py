@@ -51,5 +51,14 @@ def test_orders_benchmark_prints_its_figures():
         assert f["aws_calls_per_round_trip"] >= 1  # a round trip claims and settles its orders at least
         assert f["qbxml_bytes_per_order"] * 30 >= f["qbxml_bytes_per_round_trip"] * f["round_trips"] - 30
         assert f["send_p99_ms"] > 0 and f["receive_p99_ms"] > 0
+        # the service's own time is the wall time less the wait on moto: less, never more
+        assert (
+            0 < f["send_own_p99_ms"] <= f["send_p99_ms"]
+            and 0 < f["receive_own_p99_ms"] <= f["receive_p99_ms"]
+        )
+        waits = f["moto_wait_ms_per_round_trip_by_operation"]
+        assert (
+            waits and all(v >= 0 for v in waits.values()) and any("TransactWriteItems" in op for op in waits)
+        )
     assert size["new_customers"] >= 1
     assert "trips/ord" in done.stdout and "N=30" in done.stdout
