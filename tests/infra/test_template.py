@@ -292,7 +292,7 @@ Call = tuple[str, str, dict[str, Any]]  # (service, client method, keyword argum
 
 
 class _Recorder:
-    """Stands in for a boto3 client: records each call, answers just enough for chalicelib.aws. A method
+    """Stands in for a botocore client: records each call, answers just enough for chalicelib.aws. A method
     named in `missing` fails once with ResourceNotFoundException (the update-else-create paths)."""
 
     def __init__(self, service: str, calls: list[Call], missing: set[str]) -> None:
