@@ -13,6 +13,11 @@ from typing import Any
 
 from orders_to_quickbooks import hook_every_client  # the botocore hook on every client the process makes
 
+from ledgerbridge.item_sizes import (  # DynamoDB's rules, shared with the tests
+    item_size,
+    write_units,
+)
+
 # "Amazon DynamoDB Pricing" / "DynamoDB item sizes" in the developer guide: per item and per index entry.
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100
 
@@ -22,39 +27,6 @@ DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"
 
 # ------------------------------------------------------------------------------------------------
 # item sizes and capacity units
-
-
-def value_size(value: dict[str, Any]) -> int:
-    """Bytes of one DynamoDB-JSON value, by the Developer Guide's "Item sizes and formats"."""
-    (kind, v), *_ = value.items()
-    if kind == "S":
-        return len(str(v).encode())
-    if kind == "N":
-        digits = len(str(v).lstrip("-").replace(".", "").lstrip("0")) or 1
-        return math.ceil(digits / 2) + 1
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("SS", "BS"):
-        return sum(len(x) if isinstance(x, bytes) else len(str(x).encode()) for x in v)
-    if kind == "NS":
-        return sum(value_size({"N": x}) for x in v)
-    if kind == "L":
-        return 3 + sum(value_size(x) + 1 for x in v)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + value_size(x) + 1 for k, x in v.items())
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def item_size(item: dict[str, Any] | None, names: set[str] | None = None) -> int:
-    if not item:
-        return 0
-    return sum(len(k.encode()) + value_size(v) for k, v in item.items() if names is None or k in names)
-
-
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
 
 
 @dataclass(frozen=True)

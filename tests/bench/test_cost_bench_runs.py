@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import subprocess
 import sys
 from types import ModuleType
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tests.paths import REPO
 
@@ -29,7 +26,6 @@ def _cost_module() -> ModuleType:
 
 
 cost = _cost_module()
-meter = sys.modules["aws_meter"]  # bench/aws_meter.py, which bench/cost.py imports: the item-size rules
 
 
 def test_cost_benchmark_prints_a_bill_that_adds_up():
@@ -97,20 +93,6 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
     assert out["authenticate_dynamodb_calls"] <= 2
     assert out["idle_poll_calls"]["sqs:GetQueueAttributes"] == 1  # the queue's count, once per poll
     assert "aim: <= $0.20 per merchant-month" in done.stdout
-
-
-@given(st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=200), max_size=10))
-def test_an_items_size_is_its_names_and_string_values_in_utf8(item: dict[str, str]) -> None:
-    wire = {k: {"S": v} for k, v in item.items()}
-    expected = sum(len(k.encode()) + len(v.encode()) for k, v in item.items())
-    assert meter.item_size(wire) == expected
-    assert meter.write_units(expected) == max(1, math.ceil(expected / 1024))
-
-
-@given(st.integers(min_value=-(10**30), max_value=10**30))
-def test_a_numbers_size_grows_with_its_digits(n: int) -> None:
-    digits = len(str(abs(n))) if n else 1
-    assert meter.value_size({"N": str(n)}) == math.ceil(digits / 2) + 1
 
 
 def test_alarms_are_billed_per_metric_they_watch_and_every_metric_written_counts() -> None:

@@ -6,7 +6,6 @@ index entry; the settle only removes the order from the open index."""
 from __future__ import annotations
 
 import json
-import math
 import uuid
 import zlib
 from datetime import UTC, datetime
@@ -23,28 +22,10 @@ from chalicelib.dal.models import OrderModel
 from chalicelib.dal.order_documents import DocumentFormat
 from chalicelib.dal.orders import Incoming
 from chalicelib.orders.quickbooks.identity import order_guid
+from ledgerbridge.item_sizes import item_size
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "orders"
 WRITE_UNIT_BYTES = 1024  # a write unit covers 1 KB of the item (DynamoDB Developer Guide, "Item sizes")
-
-
-def _value_bytes(value: dict[str, Any]) -> int:
-    """Bytes of one DynamoDB-JSON value, by the Developer Guide's "Item sizes and formats" (numbers: about a
-    byte per two digits and one more)."""
-    (kind, v), *_ = value.items()
-    if kind == "S":
-        return len(str(v).encode())
-    if kind == "N":
-        return math.ceil((len(str(v).lstrip("-").replace(".", "").lstrip("0")) or 1) / 2) + 1
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(_value_bytes(x) + 1 for x in v)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + _value_bytes(x) + 1 for k, x in v.items())
-    raise AssertionError(f"unexpected DynamoDB type {kind}")
 
 
 def _raw(channel_id: str, order_id: str) -> dict[str, Any]:
@@ -54,10 +35,6 @@ def _raw(channel_id: str, order_id: str) -> dict[str, Any]:
         ConsistentRead=True,
     )["Item"]
     return item
-
-
-def _bytes(item: dict[str, Any]) -> int:
-    return sum(len(k.encode()) + _value_bytes(v) for k, v in item.items())
 
 
 def _ids() -> tuple[str, str, str]:
@@ -145,7 +122,7 @@ def test_a_store_order_stays_within_one_write_unit_from_push_to_settle(
     claimed = _raw(channel, order_id)
     _settle(channel, order_id, str(claimed["message_set_id"]["S"]))
     settled = _raw(channel, order_id)
-    sizes = [_bytes(pushed), _bytes(claimed), _bytes(settled)]
+    sizes = [item_size(pushed), item_size(claimed), item_size(settled)]
     assert max(sizes) <= WRITE_UNIT_BYTES, sizes
 
 
@@ -158,7 +135,7 @@ def test_the_marketplace_fixture_order_stays_within_one_write_unit(aws: str) -> 
     assert orders.write_changes([orders.claim_change(stored, "lb" + uuid.uuid4().hex[:20])]) == [True]
     claimed = _raw(channel, order_id)
     _settle(channel, order_id, str(claimed["message_set_id"]["S"]))
-    assert max(_bytes(claimed), _bytes(_raw(channel, order_id))) <= WRITE_UNIT_BYTES
+    assert max(item_size(claimed), item_size(_raw(channel, order_id))) <= WRITE_UNIT_BYTES
 
 
 def test_a_new_order_is_stored_compressed_from_its_first_write(aws: str) -> None:

@@ -10,7 +10,6 @@ digits)."""
 from __future__ import annotations
 
 import json
-import math
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from chalicelib.dal.models import ConnectionModel, PayloadModel, SyncRunModel, T
 from chalicelib.settings import get_settings
 from chalicelib.sync import pairing, web_connector
 from chalicelib.sync.web_connector import WebConnectorService
+from ledgerbridge.item_sizes import item_size
 from tests.service.test_post_orders import order, session
 from tests.service.test_web_connector_session import run_rounds
 
@@ -47,27 +47,6 @@ FULL_COMPANY = {
     "multicurrency": False,
     "home_currency": None,
 }
-
-
-def value_size(value: dict[str, Any]) -> int:
-    ((kind, v),) = value.items()
-    if kind == "S":
-        return len(str(v).encode())
-    if kind == "N":
-        return math.ceil(len(str(v).lstrip("-").replace(".", "").lstrip("0") or "0") / 2) + 1
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(value_size(x) + 1 for x in v)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + value_size(x) + 1 for k, x in v.items())
-    raise AssertionError(f"unexpected type {kind}")
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
 @dataclass
