@@ -22,6 +22,7 @@ from ledgerbridge.item_sizes import (  # DynamoDB's rules, shared with the tests
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100
 
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+DYNAMODB_ITEM_WRITES = {"BatchWriteItem", "TransactWriteItems"}  # a write unit charge per item they write
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
 
@@ -178,7 +179,7 @@ class AwsCost:
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
         self.calls[(service, operation)] += 1
-        if service == "dynamodb" and (operation in DYNAMODB_WRITES or operation.endswith("WriteItems")):
+        if service == "dynamodb" and (operation in DYNAMODB_WRITES or operation in DYNAMODB_ITEM_WRITES):
             touched = [
                 (table, key, self.capacity.current(table, key) if table else None)
                 for table, key in self._writes(operation, params)

@@ -9,7 +9,8 @@ import importlib.util
 import json
 import subprocess
 import sys
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,43 @@ def test_alarms_are_billed_per_metric_they_watch_and_every_metric_written_counts
     # The function alarms sum one metric per function: more billed metrics than alarms.
     assert cost._alarm_metrics() > cost._count_in_template("AWS::CloudWatch::Alarm")
     assert cost._custom_metrics() >= len(BusinessMetric)
+
+
+class _Tables:
+    """Stands in for the meter's uncounted view of the tables: a payloads-like table with no index, empty before."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def table(self, name: str) -> Any:
+        return sys.modules["aws_meter"].Table(name, ("payload_key", "part"), ())
+
+    def key_of(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: item[k] for k in ("payload_key", "part")}
+
+    def current(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        return self.items.get(key["payload_key"]["S"])
+
+    def write_cost(self, table: str, before: Any, after: Any) -> int:
+        return sys.modules["aws_meter"].Capacity.write_cost(self, table, before, after)
+
+
+@pytest.mark.parametrize("operation", ["PutItem", "BatchWriteItem", "TransactWriteItems"])
+def test_every_kind_of_write_is_billed_by_the_size_of_what_it_writes(operation: str) -> None:
+    meter = sys.modules["aws_meter"]
+    tables = _Tables()
+    aws = meter.AwsCost(tables)
+    item = {"payload_key": {"S": "set#c#1"}, "part": {"N": "0"}, "data": {"B": b"x" * 1500}}
+    params: dict[str, Any] = {
+        "PutItem": {"TableName": "payloads", "Item": item},
+        "BatchWriteItem": {"RequestItems": {"payloads": [{"PutRequest": {"Item": item}}]}},
+        "TransactWriteItems": {"TransactItems": [{"Put": {"TableName": "payloads", "Item": item}}]},
+    }[operation]
+    model = SimpleNamespace(name=operation, service_model=SimpleNamespace(service_name="dynamodb"))
+    context: dict[str, Any] = {}
+    aws._before(params=params, model=model, context=context)
+    tables.items["set#c#1"] = item  # what the call wrote
+    aws._after(parsed={}, context=context)
+    units = 2 * (2 if operation == "TransactWriteItems" else 1)  # 1.5 KB: two units; a transaction twice that
+    assert aws.wru == units
+    assert aws.wru_by_write == {f"payloads {operation}": units}
