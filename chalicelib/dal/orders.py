@@ -390,6 +390,7 @@ def write_changes(changes: Sequence[Change]) -> list[bool]:
         return held
     if len(changes) <= 1:
         return [c.write() for c in changes]
+    _transactions().client  # noqa: B018 - made once here, not by each of the pool's threads at once
     with ThreadPoolExecutor(max_workers=min(WRITERS, len(changes))) as pool:
         return list(pool.map(Change.write, changes))
 

@@ -53,10 +53,16 @@ def put_many(items: Sequence[Payload]) -> int:
 
 
 def get(key: str) -> bytes:
+    """The whole payload under `key`. Parts past the count its first part gives are left over from a larger payload
+    once kept under the same key (a put writes its own parts, it does not delete others): they are not read."""
     parts = sorted(PayloadModel.query(key, consistent_read=True), key=lambda m: int(m.part))
-    if not parts or len(parts) != int(parts[0].parts):
+    if not parts:
         raise PayloadMissing(key)
-    return zlib.decompress(b"".join(bytes(m.data) for m in parts))
+    count = int(parts[0].parts)
+    whole = [m for m in parts if int(m.part) < count]
+    if len(whole) != count or any(int(m.parts) != count for m in whole):
+        raise PayloadMissing(key)
+    return zlib.decompress(b"".join(bytes(m.data) for m in whole))
 
 
 def delete(key: str) -> None:

@@ -9,8 +9,9 @@ and nothing is read back.
 
 The values are serialised by the attribute itself (`attribute.serialize`, typed by `attribute.attr_type`, as
 PynamoDB's `Value` does), the names are the attributes' names in the item (`attr_name`), and a value that
-serialises to nothing removes the attribute (as PynamoDB's `set` does). tests/unit/dal/test_updates.py checks
-that each expression says what PynamoDB's says for the same actions and condition, and does the same to an item.
+serialises to nothing (an empty set) removes the attribute, as PynamoDB's `set` does. None is refused: PynamoDB
+would write a NULL, which no caller means (`remove` says it). tests/service/test_item_updates.py checks that, for any
+item, actions and condition, these updates do to the item what PynamoDB's do, alone and in a transaction.
 
     change = Update(
         key_of(OrderModel.channel_id, channel_id, OrderModel.order_id, order_id),
@@ -71,7 +72,7 @@ class Action:
 
 def _typed(attribute: Attribute[Any], value: Any) -> dict[str, Any] | None:
     if value is None:
-        return None
+        raise ValueError(f"{_name(attribute)}: no value (remove it instead)")
     serialized = attribute.serialize(value)
     return None if serialized is None else {attribute.attr_type: serialized}
 
@@ -84,8 +85,7 @@ def _name(attribute: Attribute[Any]) -> str:
 
 
 def set_to(attribute: Attribute[Any], value: Any) -> Action:
-    """SET the attribute to `value`; a value that is nothing (None, or what the attribute serialises to nothing)
-    removes it."""
+    """SET the attribute to `value`; a value the attribute serialises to nothing (an empty set) removes it."""
     typed = _typed(attribute, value)
     if typed is None:
         return Action(Clause.REMOVE, _name(attribute))

@@ -1,6 +1,7 @@
 """Order updates written as DynamoDB expressions directly (`chalicelib/dal/updates.py`) do to an item what PynamoDB's
-expression objects do: for any item, actions and condition, the same held-or-not and the same item after, on the
-embedded DynamoDB (moto). The orders' claims and settles go through them."""
+expression objects do: for any item (or none), actions and condition, the same held-or-not and the same item after,
+on the embedded DynamoDB (moto), written alone (UpdateItem) or in a transaction (TransactWriteItems). The orders'
+claims and settles go through them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.dal import orders, updates
 from chalicelib.dal.conditions import condition_failed
@@ -141,32 +143,57 @@ def raw_item(order_id: str) -> dict[str, Any]:
 
 
 def seed(order_id: str, attributes: dict[str, Any]) -> None:
-    OrderModel("ch_updates", order_id).update(
-        actions=[getattr(OrderModel, name).set(value) for name, value in attributes.items()]
-        or [OrderModel.number.set("1")]
-    )
+    """Exactly this item (no item at all when empty): nothing of an earlier example stays."""
+    OrderModel("ch_updates", order_id).delete()
+    if attributes:
+        OrderModel("ch_updates", order_id).update(
+            actions=[getattr(OrderModel, name).set(value) for name, value in attributes.items()]
+        )
+
+
+def by_pynamodb(actions: list, condition: Any, *, in_transaction: bool) -> bool:
+    model = OrderModel("ch_updates", "by-pynamodb")
+    try:
+        if in_transaction:
+            with TransactWrite(connection=orders._transactions()) as transaction:
+                transaction.update(model, actions=actions, condition=condition)
+        else:
+            model.update(actions=actions, condition=condition)
+    except (UpdateError, TransactWriteError) as exc:
+        assert condition_failed(exc), exc
+        return False
+    return True
+
+
+def direct(change: Update, *, in_transaction: bool) -> bool:
+    if not in_transaction:
+        return updates.write(orders._transactions(), OrderModel, change)
+    try:
+        orders._transactions().transact_write_items(
+            condition_check_items=(),
+            delete_items=(),
+            put_items=(),
+            update_items=[change.kwargs(OrderModel.Meta.table_name)],
+        )
+    except TransactWriteError as exc:
+        assert condition_failed(exc), exc
+        return False
+    return True
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(item=items(), actions=action_lists(), terms=conditions())
-def test_a_direct_update_does_what_pynamodb_s_does(item, actions, terms):
+@given(item=items(), actions=action_lists(), terms=conditions(), in_transaction=st.booleans())
+def test_a_direct_update_does_what_pynamodb_s_does(item, actions, terms, in_transaction):
     seed("by-pynamodb", item)
     seed("direct", item)
-    pyn_actions, pyn_condition = pynamodb_form(actions, terms)
-    try:
-        OrderModel("ch_updates", "by-pynamodb").update(actions=pyn_actions, condition=pyn_condition)
-        pynamodb_held = True
-    except UpdateError as exc:
-        assert condition_failed(exc), exc
-        pynamodb_held = False
+    pynamodb_held = by_pynamodb(*pynamodb_form(actions, terms), in_transaction=in_transaction)
     direct_actions, direct_condition = direct_form(actions, terms)
     change = Update(
         key_of(OrderModel.channel_id, "ch_updates", OrderModel.order_id, "direct"),
         tuple(direct_actions),
         direct_condition,
     )
-    held = updates.write(orders._transactions(), OrderModel, change)
-    assert held == pynamodb_held
+    assert direct(change, in_transaction=in_transaction) == pynamodb_held
     assert raw_item("direct") == raw_item("by-pynamodb")
 
 
@@ -195,8 +222,9 @@ def test_the_expression_names_each_attribute_once_and_asks_nothing_back():
     assert params["Key"] == {"channel_id": {"S": "ch"}, "order_id": {"S": "o1"}}
 
 
-def test_a_value_that_is_nothing_removes_and_a_comparison_with_nothing_is_refused():
-    assert updates.set_to(OrderModel.error, None) == updates.remove(OrderModel.error)
+def test_none_is_refused_where_pynamodb_would_write_a_null():
+    with pytest.raises(ValueError, match="error"):
+        updates.set_to(OrderModel.error, None)
     with pytest.raises(ValueError, match="error"):
         updates.equals(OrderModel.error, None)
     with pytest.raises(ValueError, match="attempts"):
