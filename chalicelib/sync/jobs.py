@@ -32,9 +32,11 @@ def request_key(ticket: str, round_trip: int) -> str:
     return f"request#{ticket}#{round_trip}"
 
 
-def fits_inline(request: str) -> bool:
-    """Whether the request, compressed, is small enough to be kept in the ticket."""
-    return len(zlib.compress(request.encode(), 6)) <= INLINE_REQUEST_BYTES
+def inline_request(request: str) -> bytes | None:
+    """The request compressed, when that is small enough to be kept in the ticket; None: it goes to the payloads
+    table (the one rule for both the session and a job that keeps its request itself)."""
+    packed = zlib.compress(request.encode(), 6)
+    return packed if len(packed) <= INLINE_REQUEST_BYTES else None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from chalicelib.sync.jobs import (
     ForeignAnswer,
     JobContext,
     KeptRequest,
-    fits_inline,
+    inline_request,
     packed_json,
     unpacked_json,
 )
@@ -181,7 +181,7 @@ class PostOrders:
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
         # A set too big for the ticket is kept for a resend in the same call as its record (one write, not two).
-        slot = ctx.request_slot if ctx.request_slot is not None and not fits_inline(request) else None
+        slot = ctx.request_slot if ctx.request_slot is not None and inline_request(request) is None else None
         also = [payloads.Payload(slot.key, request.encode(), slot.expires_at)] if slot else []
         if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, also=also):
             # Another session holds the connection now, or a set is unresolved: these go back as they were.

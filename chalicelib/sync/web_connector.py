@@ -38,7 +38,6 @@ from chalicelib.settings import Settings, get_settings
 from chalicelib.sync.company_lists import RefreshCompanyLists
 from chalicelib.sync.inventory import ReadInventory
 from chalicelib.sync.jobs import (
-    INLINE_REQUEST_BYTES,
     READ_INVENTORY,
     READ_SALES,
     REFRESH_COMPANY_LISTS,
@@ -49,6 +48,7 @@ from chalicelib.sync.jobs import (
     JobRunner,
     KeptRequest,
     RequestSlot,
+    inline_request,
     new_job,
     request_key,
 )
@@ -701,20 +701,19 @@ class WebConnectorService:
     def _keep_request(session: Session, request: str | KeptRequest) -> str:
         """Keep the request sent until its answer comes (read again only if the Web Connector asks again without
         answering): compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
-        when even that is over INLINE_REQUEST_BYTES (unless its job kept it there already, with its set's record:
+        when even that is over jobs.INLINE_REQUEST_BYTES (unless its job kept it there already, with its set's record:
         one write instead of two). `pending` says a request waits (and where a large one is). Returns its text."""
         session.pending = {}
         if isinstance(request, KeptRequest):
             session.pending["request_ref"] = request.key
             session.pending_request = None
             return request.text
-        data = request.encode()
-        packed = zlib.compress(data, 6)
-        if len(packed) <= INLINE_REQUEST_BYTES:
+        packed = inline_request(request)
+        if packed is not None:
             session.pending_request = packed
         else:
             key = request_key(session.ticket, session.round_trips)
-            payloads.put(key, data, expires_at=session.expires_at)
+            payloads.put(key, request.encode(), expires_at=session.expires_at)
             session.pending["request_ref"] = key
             session.pending_request = None
         return request

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from chalicelib.dal import connections, payloads, sync_runs, tickets
 from chalicelib.dal.models import ConnectionModel, PayloadModel, SyncRunModel, TicketModel
 from chalicelib.settings import get_settings
-from chalicelib.sync import pairing, web_connector
+from chalicelib.sync import jobs, pairing
 from chalicelib.sync.web_connector import WebConnectorService
 from ledgerbridge.item_sizes import item_size
 from tests.service.test_post_orders import order, session
@@ -346,9 +346,9 @@ def test_the_request_waiting_for_its_answer_is_kept_compact_and_sent_again_as_it
     assert "request" not in (kept.pending or {}) and "request_z" not in (kept.pending or {})
     if kept.pending_request is not None:
         assert zlib.decompress(kept.pending_request).decode() == request
-        assert len(kept.pending_request) <= web_connector.INLINE_REQUEST_BYTES < len(request.encode())
+        assert len(kept.pending_request) <= jobs.INLINE_REQUEST_BYTES < len(request.encode())
     else:
-        assert len(zlib.compress(request.encode())) > web_connector.INLINE_REQUEST_BYTES
+        assert len(zlib.compress(request.encode())) > jobs.INLINE_REQUEST_BYTES
         assert payloads.get(str((kept.pending or {})["request_ref"])).decode() == request
     assert (kept.pending_request is not None) == (orders == 1)
     # asked again without answering: the same message set
