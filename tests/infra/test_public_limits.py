@@ -13,10 +13,8 @@ from chalice.test import Client
 from chalicelib.api.http import MAX_JSON_BYTES
 from chalicelib.observability import SERVICE
 from chalicelib.qbwc.soap import MAX_BODY_BYTES
-from tests.infra.test_template import _functions, _resources, chalice_app, infra, merged, merged_path
+from tests.infra.template_reading import _functions, _resources
 from tests.paths import REPO
-
-__all__ = ["chalice_app", "infra", "merged", "merged_path"]  # the fixtures, shared with test_template
 
 
 def _param_default(template: dict[str, Any], ref: Any) -> int:

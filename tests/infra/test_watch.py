@@ -22,17 +22,8 @@ from click.testing import CliRunner
 
 from chalicelib.observability import SERVICE, BusinessMetric, invocation, logger
 from chalicelib.settings import Settings, get_settings
-from tests.infra.test_template import (
-    PSEUDO,
-    _functions,
-    _resources,
-    _variables,
-    chalice_app,
-    merged,
-    merged_path,
-)
+from tests.infra.template_reading import PSEUDO, _functions, _resources, _variables
 
-__all__ = ["chalice_app", "merged", "merged_path"]  # the fixtures, from test_template
 NAMESPACE = "Ledgerbridge"
 # Metrics the code writes outside BusinessMetric's entry points (chalicelib/sync/web_connector.py).
 SYNC_METRICS = {"WebConnectorLoginFailed", "WebConnectorUnknownUser", "WebConnectorLoginSlowed"}

@@ -12,17 +12,9 @@ from typing import Any
 
 import boto3
 
-from tests.infra.test_template import (
-    _functions,
-    _resources,
-    _variables,
-    chalice_app,
-    merged,
-    merged_path,
-)
+from tests.infra.template_reading import _functions, _resources, _variables
 from tests.infra.test_watch import _deep
 
-__all__ = ["chalice_app", "merged", "merged_path"]  # the fixtures, from test_template
 DOMAIN = "qbwc.example.com"
 
 
