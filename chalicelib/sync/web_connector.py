@@ -185,8 +185,8 @@ class WebConnectorService:
         bits), so guessing is hopeless anyway, and locking the connection would let anyone who knows the
         user name keep the merchant's Web Connector out. A source past its free tries waits (refused without
         checking the password, so it costs the server one read); every other source, the owner's included,
-        is checked as usual. An unknown user name is refused at once (user names are random: no scrypt is
-        spent on them, and the answer is the same `nvu` with a throwaway ticket)."""
+        is checked as usual. An unknown user name is refused at once (user names are random: no password
+        check is spent on them, and the answer is the same `nvu` with a throwaway ticket)."""
         refusal = secrets.token_urlsafe(REFUSAL_TICKET_BYTES)  # a ticket nobody can use
         connection_id = connections.connection_id_from_username(username.strip())
         conn = connections.get(connection_id) if connection_id else None

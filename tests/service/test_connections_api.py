@@ -94,7 +94,7 @@ def test_password_is_shown_once_hashed_and_replaced(api):
     assert first["password"] != second["password"] and len(second["password"]) >= 24
     stored = connections.get(conn["id"])
     assert stored is not None and stored.password_hash is not None
-    assert second["password"] not in stored.password_hash and stored.password_hash.startswith("scrypt$")
+    assert second["password"] not in stored.password_hash and stored.password_hash.startswith("sha256$")
     assert verify_password(second["password"], stored.password_hash)
     assert not verify_password(first["password"], stored.password_hash)
     assert "password" not in json.dumps(api.json("GET", f"/api/v1/connections/{conn['id']}")).replace(

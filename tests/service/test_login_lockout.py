@@ -1,7 +1,7 @@
 """Wrong Web Connector passwords are slowed per source and never lock the merchant out.
 
 The clock is the test's (`WebConnectorService(clock=...)`); sources are documentation addresses (RFC 5737).
-`verify_password` is wrapped to count the scrypt checks the server spends.
+`verify_password` is wrapped to count the password checks the server spends.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def service(clock: Clock) -> WebConnectorService:
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every scrypt check the server makes (the password it checked)."""
+    """Every password check the server makes (the password it checked)."""
     seen: list[str] = []
     real = credentials.verify_password
 
@@ -118,7 +118,7 @@ def test_one_wrong_try_every_15_minutes_never_keeps_the_owner_out(
         assert owner_signs_in(service, paired) == ""
 
 
-def test_a_source_is_slowed_after_its_free_tries_without_costing_scrypt(
+def test_a_source_is_slowed_after_its_free_tries_without_a_password_check(
     service: WebConnectorService, paired: Paired, clock: Clock, checks: list[str]
 ) -> None:
     attacker = ATTACKERS[0]
@@ -127,7 +127,7 @@ def test_a_source_is_slowed_after_its_free_tries_without_costing_scrypt(
     assert len(checks) == FREE
     record = connections.source_failures(paired.connection_id, attacker)
     assert record is not None and record.failures == FREE and record.blocked_until is not None
-    # waiting: refused unchecked, whatever it sends (one read, no scrypt, nothing written)
+    # waiting: refused unchecked, whatever it sends (one read, no password check, nothing written)
     for _ in range(50):
         assert service.authenticate(paired.username, "again", source=attacker).status == "nvu"
     assert len(checks) == FREE
@@ -183,7 +183,7 @@ def test_an_unknown_user_name_is_refused_at_once(
     for name in ("lb-con_0000000000000000", "someone", "lb-", "lb-" + "x" * 500, ""):
         auth = service.authenticate(name, "anything", source=ATTACKERS[0])
         assert auth.status == "nvu" and len(auth.ticket) >= 16
-    assert checks == []  # no scrypt for a user that does not exist
+    assert checks == []  # no password check for a user that does not exist
 
 
 def test_wrong_passwords_and_slowed_sources_are_counted_as_metrics(
