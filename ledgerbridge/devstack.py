@@ -121,9 +121,10 @@ class EmbeddedAws:
     def __init__(self, state_dir: Path, port: int | None = None, *, journal: bool | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from ledgerbridge.moto_dynamodb import install
+        from ledgerbridge.moto_dynamodb import freeze_survivors, install
 
-        install()  # TransactWriteItems without whole-table copies (ledgerbridge/moto_dynamodb.py)
+        install()  # a faster DynamoDB (ledgerbridge/moto_dynamodb.py)
+        freeze_survivors()  # no pause of a second to walk every stored item again
         self.state_dir = state_dir
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"

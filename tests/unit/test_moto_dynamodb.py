@@ -1,0 +1,297 @@
+"""The embedded AWS's direct path for plain updates (`ledgerbridge/moto_dynamodb.py`) is moto's update, only faster.
+
+For generated update expressions (plain ones, and ones with paths, functions, sets and clauses the direct path
+leaves to moto), attribute names and values (numbers moto cannot add, empty names, key attributes, sets, maps)
+and items (absent, or holding numbers, strings, sets), the same update is applied by moto's own `update_item` to
+one table and by `moto_dynamodb.update_item` to its twin: both must leave the same item or raise the same error.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledgerbridge import moto_dynamodb
+
+REGION = "us-east-1"
+KEY = {"pk": {"S": "order-1"}, "sk": {"S": "line-1"}}
+ENVIRONMENT = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+)
+NAMES = ["status", "attempts", "verify", "a", "pk", "sk", ""]  # pk and sk are the key, "" is not a name
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[Any]:
+    saved = {k: os.environ.get(k) for k in ENVIRONMENT}
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+    ):  # moto in this process, not the tests' server
+        os.environ.pop(name, None)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    from moto import mock_aws
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    moto_dynamodb.install()
+    with mock_aws():
+        store = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+        for name in ("by_moto", "direct"):
+            store.create_table(
+                name,
+                schema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                throughput=None,
+                attr=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                global_indexes=None,
+                indexes=None,
+                streams=None,
+                billing_mode="PAY_PER_REQUEST",
+                sse_specification=None,
+                tags=[],
+                deletion_protection_enabled=False,
+                warm_throughput=None,
+            )
+        yield store
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+numbers = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+    st.sampled_from(["01", "1.50", "-0", "1e5", "abc", "", " 1", "NaN", "Infinity"]),
+)
+blobs = st.binary(max_size=12)
+scalars = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": n}, numbers),
+    st.builds(lambda b: {"B": b}, blobs),
+    st.builds(lambda b: {"B": base64.b64encode(b).decode()}, blobs),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.builds(lambda b: {"NULL": b}, st.booleans()),
+)
+attribute_values = st.one_of(
+    scalars,
+    st.builds(lambda xs: {"SS": xs}, st.lists(st.text(max_size=4), max_size=3, unique=True)),
+    st.builds(lambda xs: {"NS": xs}, st.lists(st.integers(0, 9).map(str), max_size=3, unique=True)),
+    st.builds(lambda xs: {"L": xs}, st.lists(scalars, max_size=2)),
+    st.builds(lambda m: {"M": m}, st.dictionaries(st.sampled_from(["x", "y"]), scalars, max_size=2)),
+    st.just({"S": "x", "N": "1"}),  # two types in one value
+)
+plain_actions = st.one_of(
+    st.tuples(st.just("SET"), st.integers(0, 4).map(lambda i: f"#{i} = :{i}")),
+    st.tuples(st.just("REMOVE"), st.integers(0, 4).map(lambda i: f"#{i}")),
+    st.tuples(st.just("ADD"), st.integers(0, 4).map(lambda i: f"#{i} :{i}")),
+)
+other_actions = st.sampled_from(
+    [
+        ("SET", "#0 = #1 + :0"),
+        ("SET", "#0 = if_not_exists(#0, :1)"),
+        ("SET", "#0.#1 = :0"),
+        ("SET", "#0[0] = :0"),
+        ("SET", "a = :0"),
+        ("SET", "#0 = :missing"),
+        ("SET", "#missing = :0"),
+        ("DELETE", "#0 :0"),
+        ("ADD", "#0 :0, #0 :1"),
+        ("SET", "#0 = :0 SET #1 = :1"),
+    ]
+)
+
+
+@st.composite
+def updates(draw: st.DrawFn) -> dict[str, Any]:
+    chosen = draw(st.lists(st.one_of(plain_actions, plain_actions, other_actions), min_size=1, max_size=5))
+    by_clause: dict[str, list[str]] = {}
+    for clause, text in chosen:
+        by_clause.setdefault(clause, []).append(text)
+    spacing = draw(st.sampled_from([" ", "  "]))
+    expression = spacing.join(
+        f"{draw(st.sampled_from([clause, clause.lower()]))} {', '.join(texts)}"
+        for clause, texts in by_clause.items()
+    )
+    names = draw(
+        st.dictionaries(st.sampled_from([f"#{i}" for i in range(5)]), st.sampled_from(NAMES), min_size=1)
+    )
+    values = draw(st.dictionaries(st.sampled_from([f":{i}" for i in range(5)]), attribute_values, min_size=1))
+    return {
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+stored_values = st.one_of(  # what an item can hold (moto refuses the rest when it is put)
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**6), 10**6)),
+    st.just({"N": "1.50"}),
+    st.builds(lambda b: {"B": b}, blobs),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda xs: {"SS": xs}, st.lists(st.text(max_size=4), min_size=1, max_size=3, unique=True)),
+    st.builds(
+        lambda xs: {"NS": xs}, st.lists(st.integers(0, 9).map(str), min_size=1, max_size=3, unique=True)
+    ),
+)
+items = st.one_of(
+    st.none(),
+    st.dictionaries(st.sampled_from(["status", "attempts", "verify", "a"]), stored_values, max_size=4),
+)
+
+
+def _apply(store: Any, table: str, op: dict[str, Any], direct: bool) -> tuple[str, Any]:
+    try:
+        if direct:
+            moto_dynamodb.update_item(store, table, dict(KEY), op)
+        else:
+            store.update_item(
+                table,
+                dict(KEY),
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=op.get("ExpressionAttributeNames"),
+                expression_attribute_values=op.get("ExpressionAttributeValues"),
+            )
+    except Exception as exc:
+        return "error", (type(exc).__name__, str(exc))
+    found = store.get_item(table, dict(KEY))
+    return "item", None if found is None else found.to_json()
+
+
+def _seed(store: Any, table: str, item: dict[str, Any] | None) -> None:
+    if store.get_item(table, dict(KEY)) is not None:
+        store.delete_item(table, dict(KEY))
+    if item is not None:
+        store.put_item(table, {**KEY, **copy.deepcopy(item)})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(op=updates(), item=items)
+def test_the_direct_path_leaves_what_moto_leaves(backend: Any, op: dict[str, Any], item: Any) -> None:
+    _seed(backend, "by_moto", item)
+    _seed(backend, "direct", item)
+    assert _apply(backend, "direct", copy.deepcopy(op), True) == _apply(
+        backend, "by_moto", copy.deepcopy(op), False
+    )
+
+
+def test_the_engines_claims_and_settles_take_the_direct_path(backend: Any) -> None:
+    """The shapes `chalicelib/dal/updates.py` writes for a claim and a settle are plain, so they are applied
+    directly (and still leave what moto leaves)."""
+    claim = {
+        "UpdateExpression": "SET #1 = :0, #2 = :1, #4 = :3, #5 = :4 REMOVE #0 ADD #3 :2",
+        "ExpressionAttributeNames": {
+            "#0": "rules",
+            "#1": "status",
+            "#2": "message_set_id",
+            "#3": "attempts",
+            "#4": "verify",
+            "#5": "claimed_at",
+        },
+        "ExpressionAttributeValues": {
+            ":0": {"S": "in_flight"},
+            ":1": {"S": "set-1"},
+            ":2": {"N": "1"},
+            ":3": {"BOOL": True},
+            ":4": {"S": "t"},
+        },
+    }
+    item = {"status": {"S": "pending"}, "rules": {"SS": ["r1"]}, "attempts": {"N": "2"}}
+    for table in ("by_moto", "direct"):
+        _seed(backend, table, item)
+    assert moto_dynamodb._plain_update(backend, "direct", dict(KEY), copy.deepcopy(claim))
+    by_moto = _apply(backend, "by_moto", copy.deepcopy(claim), False)
+    assert by_moto == ("item", backend.get_item("direct", dict(KEY)).to_json())
+    assert by_moto[1]["Attributes"]["attempts"] == {"N": "3"} and "rules" not in by_moto[1]["Attributes"]
+
+
+nested_values = st.recursive(
+    stored_values,
+    lambda inner: st.one_of(
+        st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3)),
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(min_size=1, max_size=4), inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+extra_values = st.one_of(
+    nested_values,
+    st.builds(lambda xs: {"BS": xs}, st.lists(blobs, min_size=1, max_size=3, unique=True)),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    attributes=st.dictionaries(st.text(min_size=1, max_size=6).filter(lambda n: n not in KEY), extra_values)
+)
+def test_items_read_back_answer_as_moto_answers_them(backend: Any, attributes: dict[str, Any]) -> None:
+    """GetItem, BatchGetItem and Query answer the same with the direct answers and with moto's serializer."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.put_item(TableName="direct", Item={**KEY, **attributes})
+
+    def read() -> list[Any]:
+        return [
+            client.get_item(TableName="direct", Key=KEY)["Item"],
+            client.batch_get_item(RequestItems={"direct": {"Keys": [KEY]}})["Responses"]["direct"],
+            client.query(
+                TableName="direct",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": KEY["pk"]},
+            )["Items"],
+        ]
+
+    with moto_dynamodb.generic_answers():
+        by_moto = read()
+    assert read() == by_moto
+    assert by_moto[0] == {**KEY, **attributes} or any("B" in v or "BS" in v for v in attributes.values())
+
+
+def test_survivors_of_a_full_collection_are_frozen_and_later_garbage_is_still_collected() -> None:
+    """`freeze_survivors` (in a process of its own: it changes the collector for the whole process)."""
+    script = """
+import gc, weakref
+from ledgerbridge.moto_dynamodb import freeze_survivors
+freeze_survivors(); freeze_survivors()  # once is enough
+kept = [[i] for i in range(1000)]
+assert gc.get_freeze_count() == 0
+gc.collect()
+frozen = gc.get_freeze_count()
+assert frozen >= 1000, frozen
+class Node:
+    pass
+a, b = Node(), Node(); a.other, b.other = b, a  # a cycle made after the freeze
+gone = weakref.ref(a); del a, b
+gc.collect(0)
+assert gone() is None
+print(gc.callbacks.count(gc.callbacks[-1]), frozen)
+"""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60, cwd=repo
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "1"
