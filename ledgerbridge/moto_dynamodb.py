@@ -345,14 +345,12 @@ def _plain_actions(expression: str) -> tuple[_Action, ...] | None:
     return tuple(actions)
 
 
-def _number(value: Any) -> Decimal | None:
-    if not isinstance(value, str):
-        return None
+def _is_number(value: Any) -> bool:
+    """A finite decimal number written as a string (what moto can add to)."""
     try:
-        number = Decimal(value)
+        return isinstance(value, str) and Decimal(value).is_finite()
     except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+        return False
 
 
 def _plain_update(backend: Any, table_name: str, key: dict[str, Any], op: dict[str, Any]) -> bool:
@@ -386,7 +384,7 @@ def _plain_update(backend: Any, table_name: str, key: dict[str, Any], op: dict[s
         if not isinstance(value, dict) or len(value) != 1:
             return False
         ((kind, raw),) = value.items()
-        if kind not in _PLAIN_VALUE_TYPES or (kind == "N" and _number(raw) is None):
+        if kind not in _PLAIN_VALUE_TYPES or (kind == "N" and not _is_number(raw)):
             return False
         if kind in ("S", "B") and not isinstance(raw, str):
             return False
@@ -402,7 +400,7 @@ def _plain_update(backend: Any, table_name: str, key: dict[str, Any], op: dict[s
     for clause, name, given in writes:
         if clause == "ADD" and given is not None:
             current = item.attrs.get(name)
-            if current is not None and (current.type != "N" or _number(current.value) is None):
+            if current is not None and (current.type != "N" or not _is_number(current.value)):
                 return False
             try:  # moto's own sum (an absent number counts as 0, as in its AddExecutor)
                 total = (current if current is not None else DynamoType({"N": "0"})) + given
