@@ -26,12 +26,13 @@ local stack. So:
 
 - the parsed update expression is kept by its text (`UpdateExpressionParser.make`; moto's validator deep-copies the
   tree before changing it, and its other callers only read it), and so are the tokens of a condition expression;
-- an update whose expression is plain top-level actions (`SET #n = :v`, `REMOVE #n`, `ADD #n :v` on numbers, the
-  only shapes `chalicelib/dal/updates.py` writes) on an item that exists is applied directly (`_plain_update`),
-  after moto's own parser has accepted the text. Anything else (a path, a function, a set, a key attribute, a
-  name used twice, a value moto would refuse, a stream on the table) goes to moto's `update_item` as before, so
-  every error is moto's own. `tests/unit/test_moto_dynamodb.py` checks, for generated expressions, values and
-  items, that both give the same item or the same error.
+- an update whose expression is plain top-level actions (`SET #n = :v`, `REMOVE #n`, `ADD #n :v` on numbers: the
+  claims and settles `chalicelib/dal/updates.py` writes) on an item that exists is applied directly
+  (`_plain_update`), after moto's own parser has accepted the text. Anything else (a path, a function such as
+  the `if_not_exists` of an order left open, a set, a key attribute, a name used twice, a value moto would
+  refuse, a stream on the table, an item near moto's size limit) goes to moto's `update_item` as before, so every
+  error is moto's own. `tests/unit/test_moto_dynamodb.py` checks, for generated expressions, values and items
+  (most of them taking the direct path, some at the size limit), that both give the same item or the same error.
 - an item read back (GetItem, BatchGetItem, Query) is turned into its JSON answer directly (`_attribute_value`):
   moto's generic serializer looked up each of the ten members of every attribute value through its alias rules,
   ~2.5 ms per order item, most of a 100-order BatchGetItem's 200 ms. Anything that is not plain DynamoDB JSON
@@ -171,7 +172,7 @@ def _attribute_value(value: dict[str, Any], base64: Callable[[Any], str]) -> dic
                 return None
             members = {}
             for name, member in held.items():
-                if type(member) is not dict:
+                if not name or type(member) is not dict:  # moto's serializer writes a "" member into its map
                     return None
                 inner = _attribute_value(member, base64)
                 if inner is None:

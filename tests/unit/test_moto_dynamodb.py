@@ -193,6 +193,81 @@ def test_the_direct_path_leaves_what_moto_leaves(backend: Any, op: dict[str, Any
     )
 
 
+PLAIN_NAMES = ["status", "attempts", "verify", "a", "b", "big"]
+plain_values = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**6), 10**6)),
+    st.sampled_from([{"N": "1.50"}, {"N": "-0"}, {"N": "01"}, {"N": "1e5"}]),
+    st.builds(lambda b: {"B": base64.b64encode(b).decode()}, blobs),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.sampled_from([1_000, 2_500]).map(lambda n: {"S": "x" * n}),  # enough to cross moto's size limit
+)
+
+
+@st.composite
+def plain_cases(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A plain update (each attribute once, every placeholder defined) on an item that exists, some of them near
+    moto's 405,000-byte item limit."""
+    names = draw(st.lists(st.sampled_from(PLAIN_NAMES), min_size=1, max_size=5, unique=True))
+    clauses: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for i, _ in enumerate(names):
+        clause = draw(st.sampled_from(["SET", "REMOVE", "ADD"]))
+        if clause == "SET":
+            clauses.setdefault("SET", []).append(f"#{i} = :{i}")
+            values[f":{i}"] = draw(plain_values)
+        elif clause == "REMOVE":
+            clauses.setdefault("REMOVE", []).append(f"#{i}")
+        else:
+            clauses.setdefault("ADD", []).append(f"#{i} :{i}")
+            values[f":{i}"] = draw(
+                st.builds(lambda n: {"N": str(n)}, st.integers(-50, 50)) | st.just({"N": "2.5"})
+            )
+    order = draw(st.permutations(list(clauses)))
+    op: dict[str, Any] = {
+        "UpdateExpression": " ".join(f"{c} {', '.join(clauses[c])}" for c in order),
+        "ExpressionAttributeNames": {f"#{i}": name for i, name in enumerate(names)},
+    }
+    if values:
+        op["ExpressionAttributeValues"] = values
+    item = draw(st.dictionaries(st.sampled_from(PLAIN_NAMES[:-1]), stored_values, max_size=4))
+    big = draw(st.sampled_from([0, 0, 200_000, 402_500, 403_500, 404_500]))
+    if big:
+        item["big"] = {"S": "y" * big}
+    return op, item
+
+
+def test_plain_updates_take_the_direct_path_and_leave_what_moto_leaves(backend: Any) -> None:
+    """Plain updates on items that exist: most are applied directly (not left to moto, which would make the
+    comparison moto against moto), and every one leaves the item, or raises the error, that moto's own does,
+    at moto's size limit too."""
+    taken: list[bool] = []
+
+    @settings(max_examples=300, deadline=None)
+    @given(case=plain_cases())
+    def check(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        op, item = case
+        _seed(backend, "by_moto", item)
+        _seed(backend, "direct", item)
+        by_moto = _apply(backend, "by_moto", copy.deepcopy(op), False)
+        try:
+            took = moto_dynamodb._plain_update(backend, "direct", dict(KEY), copy.deepcopy(op))
+        except Exception as exc:  # the direct path raises only what moto would
+            assert by_moto == ("error", (type(exc).__name__, str(exc)))
+            return
+        if not took:
+            direct = _apply(backend, "direct", copy.deepcopy(op), False)
+        else:
+            found = backend.get_item("direct", dict(KEY))
+            direct = ("item", found.to_json())
+        taken.append(took)
+        assert direct == by_moto
+
+    check()
+    assert sum(taken) >= 0.7 * len(taken), f"the direct path took {sum(taken)} of {len(taken)}"
+
+
 def test_the_engines_claims_and_settles_take_the_direct_path(backend: Any) -> None:
     """The shapes `chalicelib/dal/updates.py` writes for a claim and a settle are plain, so they are applied
     directly (and still leave what moto leaves)."""
@@ -221,13 +296,39 @@ def test_the_engines_claims_and_settles_take_the_direct_path(backend: Any) -> No
     by_moto = _apply(backend, "by_moto", copy.deepcopy(claim), False)
     assert by_moto == ("item", backend.get_item("direct", dict(KEY)).to_json())
     assert by_moto[1]["Attributes"]["attempts"] == {"N": "3"} and "rules" not in by_moto[1]["Attributes"]
+    settle = {
+        "UpdateExpression": "SET #0 = :0, #2 = :1, #3 = :2, #4 = :3, #6 = :5 REMOVE #1, #8, #9",
+        "ExpressionAttributeNames": {
+            "#0": "documents",
+            "#1": "error",
+            "#2": "verify",
+            "#3": "txn_id",
+            "#4": "txn_type",
+            "#6": "status",
+            "#8": "open_connection",
+            "#9": "queued_at",
+        },
+        "ExpressionAttributeValues": {
+            ":0": {"S": '{"SalesReceipt":"100-1"}'},
+            ":1": {"BOOL": False},
+            ":2": {"S": "100-1"},
+            ":3": {"S": "SalesReceipt"},
+            ":5": {"S": "synced"},
+        },
+    }
+    assert moto_dynamodb._plain_update(backend, "direct", dict(KEY), copy.deepcopy(settle))
+    by_moto = _apply(backend, "by_moto", copy.deepcopy(settle), False)
+    assert by_moto == ("item", backend.get_item("direct", dict(KEY)).to_json())
+    assert (
+        by_moto[1]["Attributes"]["status"] == {"S": "synced"} and "queued_at" not in by_moto[1]["Attributes"]
+    )
 
 
 nested_values = st.recursive(
     stored_values,
     lambda inner: st.one_of(
         st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3)),
-        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(min_size=1, max_size=4), inner, max_size=3)),
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=4), inner, max_size=3)),
     ),
     max_leaves=8,
 )
@@ -244,25 +345,54 @@ extra_values = st.one_of(
 def test_items_read_back_answer_as_moto_answers_them(
     answers_table: tuple[Any, str], attributes: dict[str, Any]
 ) -> None:
-    """GetItem, BatchGetItem and Query answer the same with the direct answers and with moto's serializer."""
+    """GetItem, BatchGetItem and Query answer the same with the direct answers and with moto's serializer (a map
+    member named "" included: moto's answer for it is one boto3 cannot read, and the direct path leaves it so)."""
     client, table = answers_table
     client.put_item(TableName=table, Item={**KEY, **attributes})
 
     def read() -> list[Any]:
-        return [
-            client.get_item(TableName=table, Key=KEY)["Item"],
-            client.batch_get_item(RequestItems={table: {"Keys": [KEY]}})["Responses"][table],
-            client.query(
-                TableName=table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": KEY["pk"]},
-            )["Items"],
-        ]
+        try:
+            return [
+                client.get_item(TableName=table, Key=KEY)["Item"],
+                client.batch_get_item(RequestItems={table: {"Keys": [KEY]}})["Responses"][table],
+                client.query(
+                    TableName=table,
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": KEY["pk"]},
+                )["Items"],
+            ]
+        except Exception as exc:  # what moto's answer makes of the client, compared as it is
+            return ["error", type(exc).__name__]
 
     with moto_dynamodb.generic_answers():
         by_moto = read()
     assert read() == by_moto
-    assert by_moto[0] == {**KEY, **attributes}
+    if not any(_names_empty_member(value) for value in attributes.values()):  # moto garbles those
+        assert by_moto[0] == {**KEY, **attributes}
+
+
+def _names_empty_member(value: dict[str, Any]) -> bool:
+    members = value.get("M", {})
+    return "" in members or any(_names_empty_member(v) for v in [*members.values(), *value.get("L", [])])
+
+
+def test_items_read_back_are_answered_directly(answers_table: tuple[Any, str], monkeypatch: Any) -> None:
+    """The direct answers are used (the comparison above would pass if they never were)."""
+    client, table = answers_table
+    answered: list[dict[str, Any]] = []
+    direct = moto_dynamodb._attribute_value
+
+    def counted(value: dict[str, Any], base64: Any) -> dict[str, Any] | None:
+        answer = direct(value, base64)
+        if answer is not None:
+            answered.append(value)
+        return answer
+
+    monkeypatch.setattr(moto_dynamodb, "_attribute_value", counted)
+    item = {**KEY, "n": {"N": "1.50"}, "m": {"M": {"x": {"L": [{"S": "a"}, {"B": b"\x00"}]}}}}
+    client.put_item(TableName=table, Item=item)
+    assert client.get_item(TableName=table, Key=KEY)["Item"] == item
+    assert {"N": "1.50"} in answered and {"S": "a"} in answered
 
 
 def test_survivors_of_a_full_collection_are_frozen_and_later_garbage_is_still_collected() -> None:
