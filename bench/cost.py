@@ -560,4 +560,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    from metric_lines import without_metric_lines  # the script's folder is on sys.path
+
+    with without_metric_lines():
+        main()

@@ -236,4 +236,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    main()
+    from metric_lines import without_metric_lines  # the script's folder is on sys.path
+
+    with without_metric_lines():
+        main()

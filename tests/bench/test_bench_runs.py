@@ -37,3 +37,23 @@ def test_soap_calls_benchmark_prints_its_figures():
     for method in ("authenticate", "sendRequestXML", "receiveResponseXML"):  # each reads its ticket at least
         assert 1 <= figures[method]["aws_calls_mean"] <= figures[method]["aws_calls_max"]
     assert "p99 ms" in done.stdout
+
+
+def test_the_services_metric_lines_are_dropped_and_everything_else_is_kept() -> None:
+    """The benchmarks print their figures without the service's metric lines (bench/metric_lines.py)."""
+    script = (
+        "import sys; sys.path.insert(0, 'bench')\n"
+        "from metric_lines import without_metric_lines\n"
+        "with without_metric_lines():\n"
+        "    print('figures 1')\n"
+        '    print(\'{"_aws": {"Timestamp": 1}, "Orders": [1]}\')\n'
+        "    sys.stdout.write('half ')\n"
+        "    print('line', flush=True)\n"
+        "    print('{\"_aws\": {}}', end='')\n"
+        "print('after')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "figures 1\nhalf line\nafter\n"
