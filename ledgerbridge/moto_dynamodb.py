@@ -33,6 +33,13 @@ local stack. So:
   refuse, a stream on the table, an item near moto's size limit) goes to moto's `update_item` as before, so every
   error is moto's own. `tests/unit/test_moto_dynamodb.py` checks, for generated expressions, values and items
   (most of them taking the direct path, some at the size limit), that both give the same item or the same error.
+Stricter than moto, as strict as DynamoDB: a secondary index's key attribute must have the type its table
+declares and may not be an empty string or binary ("Type mismatch for Index Key", "A value specified for a
+secondary index key is not supported", DynamoDB API Reference, PutItem and UpdateItem errors). moto checks only
+that a put leaves no such key empty; a put of the wrong type, and any update (plain or in a transaction), went
+through, so a write that AWS refuses could pass on the local stack. `_index_key_problem` is checked by every put,
+by the direct path before it writes, and after moto's own update (the item is put back as it was when refused).
+
 - an item read back (GetItem, BatchGetItem, Query) is turned into its JSON answer directly (`_attribute_value`):
   moto's generic serializer looked up each of the ten members of every attribute value through its alias rules,
   ~2.5 ms per order item, most of a 100-order BatchGetItem's 200 ms. Anything that is not plain DynamoDB JSON
@@ -64,6 +71,7 @@ def install() -> None:
     if getattr(DynamoDBBackend, _INSTALLED, False):
         return
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _check_index_keys(DynamoDBBackend)
     _keep_parsed_expressions()
     _answer_items_directly()
     setattr(DynamoDBBackend, _INSTALLED, True)
@@ -72,6 +80,74 @@ def install() -> None:
 def _moto(module: str) -> Any:
     """A moto module, typed loosely: the patches below reach into its internals."""
     return importlib.import_module(module)
+
+
+def _index_keys(table: Any) -> dict[str, tuple[str | None, str]]:
+    """Every secondary index's key attributes: name -> (the type the table declares, the index's name)."""
+    declared = {a["AttributeName"]: a["AttributeType"] for a in table.attr}
+    return {
+        part["AttributeName"]: (declared.get(part["AttributeName"]), index.name)
+        for index in [*table.global_indexes, *table.indexes]
+        for part in index.schema
+    }
+
+
+def _index_key_problem(table: Any, attributes: Any) -> str | None:
+    """What DynamoDB says of an item whose index key attribute has the wrong type or is empty; None when fine."""
+    for name, (kind, index) in _index_keys(table).items():
+        value = attributes.get(name)
+        if value is None or kind is None:
+            continue
+        if value.type != kind:
+            return (
+                "One or more parameter values were invalid: Type mismatch for Index Key "
+                f"{name} Expected: {kind} Actual: {value.type} IndexName: {index}"
+            )
+        if kind in ("S", "B") and len(value.value) == 0:
+            return (
+                "One or more parameter values are not valid. A value specified for a secondary index key is not "
+                "supported. The AttributeValue for a key attribute cannot contain an empty string value. "
+                f"IndexName: {index}, IndexKey: {name}"
+            )
+    return None
+
+
+def _check_index_keys(backend_class: Any) -> None:
+    """Puts and moto's own updates refuse what `_index_key_problem` names (see the module docstring)."""
+    exceptions = _moto("moto.dynamodb.exceptions")
+    dynamo_type = _moto("moto.dynamodb.models.dynamo_type").DynamoType
+    generic_put, generic_update = backend_class.put_item, backend_class.update_item
+
+    def put_item(self: Any, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        keys = {
+            n: dynamo_type(item_attrs[n]) for n in _index_keys(table) if isinstance(item_attrs.get(n), dict)
+        }
+        problem = _index_key_problem(table, keys) if keys else None
+        if problem:
+            raise exceptions.MockValidationException(problem)
+        return generic_put(self, table_name, item_attrs, *args, **kwargs)
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        keys = _index_keys(table)
+        expression = kwargs.get("update_expression", args[0] if args else None)
+        names = kwargs.get("expression_attribute_names", args[1] if len(args) > 1 else None) or {}
+        touched = expression and any(k in expression or k in names.values() for k in keys)
+        if not touched:  # no index key named: nothing to check (and no copy of the item)
+            return generic_update(self, table_name, key, *args, **kwargs)
+        before = copy.deepcopy(self.get_item(table_name, key))
+        item = generic_update(self, table_name, key, *args, **kwargs)
+        problem = _index_key_problem(table, item.attrs)
+        if problem:
+            if before is None:
+                self.delete_item(table_name, key)
+            else:
+                generic_put(self, table_name, before.to_json()["Attributes"])
+            raise exceptions.MockValidationException(problem)
+        return item
+
+    backend_class.put_item, backend_class.update_item = put_item, update_item
 
 
 def _keep_parsed_expressions() -> None:
@@ -417,6 +493,15 @@ def _plain_update(backend: Any, table_name: str, key: dict[str, Any], op: dict[s
     bound += sum(bytesize(name) + new.size() for name, new in results if new is not None)
     if bound > _MOTO_ITEM_SIZE_LIMIT:
         return False
+    after = dict(item.attrs)
+    for name, new in results:
+        if new is None:
+            after.pop(name, None)
+        else:
+            after[name] = new
+    problem = _index_key_problem(table, after)
+    if problem:
+        raise _moto("moto.dynamodb.exceptions").MockValidationException(problem)
     for name, new in results:
         if new is None:
             item.attrs.pop(name, None)
