@@ -25,6 +25,7 @@ from pynamodb.connection import base as pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.dal.wire import AttributeValuesParserFactory
 from chalicelib.settings import Settings
 
 
@@ -565,14 +566,18 @@ ALL_MODELS: tuple[type[_Base], ...] = (
 def share_service_descriptions() -> None:
     """PynamoDB makes a botocore session per model connection and per thread, and each session would read and parse
     DynamoDB's service description again (tens of milliseconds each, a Lambda's cold start paying it per model):
-    every session gets one loader instead, which parses each description once per process (idempotent)."""
+    every session gets one loader instead, which parses each description once per process (idempotent). Their
+    clients read answers with `wire.AttributeValuesParser` (botocore's parser, without a shape walk per attribute
+    value)."""
     if getattr(pynamodb_connection, "_ledgerbridge_shared_loader", False):
         return
     loader = botocore.session.get_session().get_component("data_loader")
+    parsers = AttributeValuesParserFactory()
 
     def get_session() -> botocore.session.Session:
         session = botocore.session.get_session()
         session.register_component("data_loader", loader)
+        session.register_component("response_parser_factory", parsers)
         return session
 
     pynamodb_connection.get_session = get_session  # type: ignore[attr-defined]

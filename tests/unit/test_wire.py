@@ -1,0 +1,186 @@
+"""`dal/wire.py`: DynamoDB answers read by `AttributeValuesParser` are exactly what botocore's own JSON parser makes of
+them, for attribute values in DynamoDB's usual form and for every other form (which it leaves to botocore)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.parsers import JSONParser
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.dal import wire
+from chalicelib.dal.wire import AttributeValuesParser, AttributeValuesParserFactory
+
+SERVICE = botocore.session.get_session().get_service_model("dynamodb")
+
+names = st.text(max_size=6)
+strings = st.text(max_size=12)
+base64_text = st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode())
+# Anything JSON can carry where DynamoDB puts a member: the other parser must handle what it does not expect.
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), strings)
+
+
+def usual_values(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
+    """Attribute values as DynamoDB sends them."""
+    leaves = st.one_of(
+        strings.map(lambda s: {"S": s}),
+        st.integers().map(lambda n: {"N": str(n)}),
+        base64_text.map(lambda b: {"B": b}),
+        st.lists(strings, max_size=3).map(lambda v: {"SS": v}),
+        st.lists(st.integers(), max_size=3).map(lambda v: {"NS": [str(n) for n in v]}),
+        st.lists(base64_text, max_size=3).map(lambda v: {"BS": v}),
+        st.just({"NULL": True}),
+        st.booleans().map(lambda b: {"BOOL": b}),
+    )
+    if depth == 0:
+        return leaves
+    inner = usual_values(depth - 1)
+    return st.one_of(
+        leaves,
+        st.dictionaries(names, inner, max_size=3).map(lambda m: {"M": m}),
+        st.lists(inner, max_size=3).map(lambda v: {"L": v}),
+    )
+
+
+def unusual_values(depth: int = 2) -> st.SearchStrategy[Any]:
+    """Attribute values in any other form: several members, none, a null or mistyped member, a member DynamoDB does
+    not define, a value that is not an object; nested under usual ones too."""
+    tags = st.sampled_from(["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL", "X", "__type"])
+    member = st.one_of(
+        json_scalars, st.lists(json_scalars, max_size=2), st.dictionaries(names, json_scalars, max_size=2)
+    )
+    flat = st.one_of(
+        json_scalars,
+        st.lists(json_scalars, max_size=2),
+        st.dictionaries(tags, member, max_size=3),
+    )
+    if depth == 0:
+        return flat
+    inner = st.one_of(usual_values(1), unusual_values(depth - 1))
+    return st.one_of(
+        flat,
+        st.dictionaries(names, inner, min_size=1, max_size=3).map(lambda m: {"M": m}),
+        st.lists(inner, min_size=1, max_size=3).map(lambda v: {"L": v}),
+    )
+
+
+def items(values: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(names, values, max_size=4)
+
+
+# (operation, how an answer carries items): every answer shape the service reads items from.
+ANSWERS = {
+    "GetItem": lambda item: {"Item": item},
+    "PutItem": lambda item: {"Attributes": item},
+    "UpdateItem": lambda item: {"Attributes": item},
+    "Query": lambda item: {"Items": [item, item], "Count": 2, "LastEvaluatedKey": item},
+    "Scan": lambda item: {"Items": [item], "Count": 1},
+    "BatchGetItem": lambda item: {
+        "Responses": {"orders": [item, item], "mappings": []},
+        "UnprocessedKeys": {"orders": {"Keys": [item]}},
+    },
+    "TransactGetItems": lambda item: {"Responses": [{"Item": item}, {}]},
+    "BatchWriteItem": lambda item: {"UnprocessedItems": {"orders": [{"PutRequest": {"Item": item}}]}},
+}
+
+
+def both(operation: str, body: Any, status: int = 200) -> tuple[Any, Any]:
+    shape = SERVICE.operation_model(operation).output_shape
+    answers = []
+    for parser in (JSONParser(), AttributeValuesParser()):
+        response = {"status_code": status, "headers": {}, "body": json.dumps(body).encode()}
+        try:
+            answers.append(("ok", parser.parse(response, shape)))
+        except Exception as exc:  # the two parsers must fail alike
+            answers.append(("error", type(exc).__name__))
+    return answers[0], answers[1]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operation=st.sampled_from(sorted(ANSWERS)), item=items(usual_values()))
+def test_usual_answers_read_as_botocore_reads_them(operation: str, item: dict[str, Any]) -> None:
+    stock, fast = both(operation, ANSWERS[operation](item))
+    assert fast == stock
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operation=st.sampled_from(sorted(ANSWERS)),
+    item=items(st.one_of(usual_values(1), unusual_values())),
+)
+def test_unusual_answers_are_botocores(operation: str, item: dict[str, Any]) -> None:
+    stock, fast = both(operation, ANSWERS[operation](item))
+    assert fast == stock
+
+
+@settings(max_examples=100, deadline=None)
+@given(item=items(st.one_of(usual_values(1), unusual_values(1))))
+def test_refused_transactions_carry_the_same_items(item: dict[str, Any]) -> None:
+    """A cancelled transaction names each refused item (ReturnValuesOnConditionCheckFailure): read alike."""
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled",
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed", "Item": item}, {"Code": "None"}],
+    }
+    stock, fast = both("TransactWriteItems", body, status=400)
+    assert fast == stock
+
+
+@given(value=usual_values())
+def test_usual_values_are_read_directly(value: dict[str, Any]) -> None:
+    """The usual form never falls back to botocore's walk, so the speed is there: binary comes back as bytes."""
+    read = wire.attribute_value(value)
+    tag = next(iter(value))
+    assert set(read) == {tag}
+    if tag == "B":
+        assert read["B"] == base64.b64decode(value["B"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"S": "a", "N": "1"},
+        {"S": None},
+        {"S": 1},
+        {"N": 1.5},
+        {"X": "a"},
+        {"BOOL": "true"},
+        {"SS": ["a", 1]},
+        {"M": {"a": {"Q": "1"}}},
+        {"L": [{"S": "a"}, "b"]},
+        ["S", "a"],
+        "a",
+    ],
+)
+def test_unusual_values_are_left_to_botocore(value: Any) -> None:
+    with pytest.raises(wire._Unusual):
+        wire.attribute_value(value)
+
+
+def test_the_factory_gives_it_for_json_only() -> None:
+    factory = AttributeValuesParserFactory()
+    assert type(factory.create_parser("json")) is AttributeValuesParser
+    assert not isinstance(factory.create_parser("query"), AttributeValuesParser)
+
+
+def test_the_services_dynamodb_clients_read_with_it(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PynamoDB read of the service goes through the direct reader (its clients' sessions carry the factory)."""
+    from chalicelib.dal import tenants
+
+    seen: list[Any] = []
+    direct = wire.attribute_value
+
+    def counted(value: Any) -> dict[str, Any]:
+        seen.append(value)
+        return direct(value)
+
+    monkeypatch.setattr(wire, "attribute_value", counted)
+    tenant = tenants.create_tenant("Wire test")
+    assert tenants.get_tenant(tenant.tenant_id) == tenant
+    assert {"S": tenant.tenant_id} in seen
