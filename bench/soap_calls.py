@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,9 +82,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure_calls(
-    sessions: int, items: int, page: int
-) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
-    """Seconds per call, and AWS calls per call, by SOAP method."""
+    sessions: int, items: int, page: int, cold_polls: int = 0
+) -> tuple[dict[str, list[float]], dict[str, list[int]], dict[str, float]]:
+    """Seconds per call, and AWS calls per call, by SOAP method; then the medians of `cold_polls` idle polls each
+    made by a fresh interpreter against the same moto (`measure_cold_poll`)."""
     _configure_env(page)
     from orders_to_quickbooks import AwsCalls  # the call counter both benchmarks use
 
@@ -167,8 +170,9 @@ def measure_calls(
                     break
             call("closeConnection", ticket=ticket)
             company.end_session()
+    cold = measure_cold_poll(cold_polls, conn.username, password) if cold_polls else {}
     server.stop()
-    return timings, calls_made
+    return timings, calls_made, cold
 
 
 IMPORT_SNIPPET = {
@@ -180,15 +184,12 @@ IMPORT_SNIPPET = {
 }
 
 
-def measure_imports(runs: int) -> dict[str, float]:
-    """Medians of `runs` fresh interpreters importing each snippet, and the median of the app/bare ratios taken
-    pair by pair (the two run in turn, so a drift in the machine's speed moves both sides of a ratio alike).
-
-    Every module is imported from compiled bytecode, as in Lambda, where the package carries its `.pyc` files
-    (ledgerbridge/package.py): one untimed run of each snippet writes them into a temporary pycache prefix, even
-    where PYTHONDONTWRITEBYTECODE is set, so the figure never counts compiling the app's sources."""
-    samples: dict[str, list[float]] = {name: [] for name in IMPORT_SNIPPET}
-    ratios: list[float] = []
+@contextmanager
+def bytecode_env() -> Iterator[dict[str, str]]:
+    """The environment of a timed fresh interpreter: every module imported from compiled bytecode, as in Lambda,
+    where the package carries its `.pyc` files (ledgerbridge/package.py). The first run of a snippet writes them
+    into a temporary pycache prefix, even where PYTHONDONTWRITEBYTECODE is set, so no figure counts compiling the
+    app's sources (call each snippet once untimed first)."""
     with tempfile.TemporaryDirectory(prefix="ledgerbridge-pycache-") as cache:
         env = {
             **os.environ,
@@ -197,23 +198,72 @@ def measure_imports(runs: int) -> dict[str, float]:
             "PYTHONPYCACHEPREFIX": cache,
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        yield env
 
-        def timed(snippet: str) -> float:
-            out = subprocess.run(
-                [sys.executable, "-c", snippet], cwd=REPO, env=env, capture_output=True, text=True, check=True
-            )
-            return float(out.stdout.strip())
 
+def run_snippet(snippet: str, env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", snippet, *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def measure_imports(runs: int) -> dict[str, float]:
+    """Medians of `runs` fresh interpreters importing each snippet from bytecode (`bytecode_env`), and the median
+    of the app/bare ratios taken pair by pair (the two run in turn, so a drift in the machine's speed moves both
+    sides of a ratio alike)."""
+    samples: dict[str, list[float]] = {name: [] for name in IMPORT_SNIPPET}
+    ratios: list[float] = []
+    with bytecode_env() as env:
         for snippet in IMPORT_SNIPPET.values():
-            timed(snippet)  # writes the bytecode
+            run_snippet(snippet, env)  # writes the bytecode
         for _ in range(runs):
-            pair = {name: timed(snippet) for name, snippet in IMPORT_SNIPPET.items()}
+            pair = {name: float(run_snippet(snippet, env)) for name, snippet in IMPORT_SNIPPET.items()}
             for name, value in pair.items():
                 samples[name].append(value)
             ratios.append(pair["app.py"] / pair["bare Chalice"])
     return {name: statistics.median(values) for name, values in samples.items()} | {
         "ratio": statistics.median(ratios)
     }
+
+
+# A Lambda's cold start on the most common call: a fresh interpreter imports the app, then answers a Web
+# Connector poll with nothing to do (authenticate answers "none"; closeConnection), then a second one warm.
+COLD_POLL_SNIPPET = """
+import json, sys, time
+from soap_calls import envelope, result_text
+start = time.perf_counter()
+from app import app
+figures = {"import app": time.perf_counter() - start}
+from chalice.test import Client
+client = Client(app)
+
+def call(name, method, **params):
+    began = time.perf_counter()
+    answer = client.http.post("/qbwc", headers={"Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": f'"http://developer.intuit.com/{method}"'}, body=envelope(method, params))
+    figures[name] = time.perf_counter() - began
+    assert answer.status_code == 200, answer.body
+    return result_text(answer.body)
+
+for poll in ("first", "second"):
+    ticket, status = call(f"{poll} authenticate", "authenticate", strUserName=sys.argv[1], strPassword=sys.argv[2])[:2]
+    assert status == "none", status
+    call(f"{poll} closeConnection", "closeConnection", ticket=ticket)
+print(json.dumps(figures))
+"""
+
+
+def measure_cold_poll(runs: int, username: str, password: str) -> dict[str, float]:
+    """Median seconds of each step of `COLD_POLL_SNIPPET` over `runs` fresh interpreters (from bytecode)."""
+    samples: dict[str, list[float]] = {}
+    with bytecode_env() as env:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(Path(__file__).resolve().parent)])
+        run_snippet(COLD_POLL_SNIPPET, env, username, password)  # writes the bytecode
+        for _ in range(runs):
+            for name, value in json.loads(run_snippet(COLD_POLL_SNIPPET, env, username, password)).items():
+                samples.setdefault(name, []).append(value)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -225,7 +275,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
-    timings, calls_made = measure_calls(args.sessions, args.items, args.page)
+    timings, calls_made, cold = measure_calls(args.sessions, args.items, args.page, cold_polls=args.imports)
     imports = measure_imports(args.imports)
     figures: dict[str, object] = {}
     print(
@@ -252,6 +302,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(
         f"cold import from bytecode (median of {args.imports}): app.py {imports['app.py'] * 1000:.0f} ms, "
         f"bare Chalice app {imports['bare Chalice'] * 1000:.0f} ms, ratio {ratio:.1f}x (median of the pairs)"
+    )
+    figures["cold_poll_ms"] = {k: round(v * 1000, 1) for k, v in cold.items()}
+    print(
+        f"idle poll by a fresh interpreter (median of {args.imports}, ms): "
+        + ", ".join(f"{k} {v * 1000:.0f}" for k, v in cold.items())
     )
     if args.json:
         print(json.dumps(figures))

@@ -7,6 +7,7 @@ embedded local stack. Nothing outside `dal/` imports this module.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import botocore.session
@@ -25,6 +26,7 @@ from pynamodb.connection import base as pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.aws import botocore_session
 from chalicelib.dal.wire import AttributeValuesParserFactory
 from chalicelib.settings import Settings
 
@@ -563,21 +565,38 @@ ALL_MODELS: tuple[type[_Base], ...] = (
 )
 
 
+class SharedSession(botocore.session.Session):  # type: ignore[misc]
+    """A thread's botocore session for every PynamoDB connection: the default credential chain only."""
+
+    def set_credentials(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(
+            "a PynamoDB connection given its own credentials would share them with every model: "
+            "use the default credential chain (the Lambda role, or AWS_* variables locally)"
+        )
+
+
 def share_service_descriptions() -> None:
-    """PynamoDB makes a botocore session per model connection and per thread, and each session would read and parse
-    DynamoDB's service description again (tens of milliseconds each, a Lambda's cold start paying it per model):
-    every session gets one loader instead, which parses each description once per process (idempotent). Their
-    clients read answers with `wire.AttributeValuesParser` (botocore's parser, without a shape walk per attribute
-    value)."""
+    """PynamoDB asks for a botocore session per model connection and per thread. Each new session would cost
+    ~5-10 ms to make (botocore registers its ~150 handlers) and would read and parse DynamoDB's service description
+    and the endpoint rules again (tens of milliseconds, a Lambda's cold start paying it per model). Instead each
+    thread gets one session (botocore makes clients safely from one thread per session), whose loader is the
+    process's (`aws.botocore_session()`'s, so SQS and DynamoDB parse the shared files once) and whose clients read
+    answers with `wire.AttributeValuesParser` (botocore's parser, without a shape walk per attribute value).
+    PynamoDB puts credentials on a session only when a connection is given its own; no model here is, and a
+    shared session refuses them rather than lend them to every model (idempotent)."""
     if getattr(pynamodb_connection, "_ledgerbridge_shared_loader", False):
         return
-    loader = botocore.session.get_session().get_component("data_loader")
+    loader = botocore_session().get_component("data_loader")
     parsers = AttributeValuesParserFactory()
+    threads = threading.local()
 
     def get_session() -> botocore.session.Session:
-        session = botocore.session.get_session()
-        session.register_component("data_loader", loader)
-        session.register_component("response_parser_factory", parsers)
+        session: botocore.session.Session | None = getattr(threads, "session", None)
+        if session is None:
+            session = SharedSession()
+            session.register_component("data_loader", loader)
+            session.register_component("response_parser_factory", parsers)
+            threads.session = session
         return session
 
     pynamodb_connection.get_session = get_session  # type: ignore[attr-defined]

@@ -34,6 +34,15 @@ def test_soap_calls_benchmark_prints_its_figures():
     assert figures["authenticate"]["calls"] == 1
     assert figures["sendRequestXML"]["calls"] >= 4 and figures["receiveResponseXML"]["calls"] >= 4
     assert figures["cold_import"]["ratio"] > 0
+    cold = figures["cold_poll_ms"]  # a fresh interpreter's idle poll: each step timed, the warm one too
+    assert set(cold) == {
+        "import app",
+        "first authenticate",
+        "first closeConnection",
+        "second authenticate",
+        "second closeConnection",
+    }
+    assert all(v > 0 for v in cold.values())
     for method in ("authenticate", "sendRequestXML", "receiveResponseXML"):  # each reads its ticket at least
         assert 1 <= figures[method]["aws_calls_mean"] <= figures[method]["aws_calls_max"]
     assert "p99 ms" in done.stdout
