@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import botocore.session
+from botocore.serialize import JSONSerializer
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -27,7 +28,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.aws import botocore_session
-from chalicelib.dal.wire import AttributeValuesParserFactory
+from chalicelib.dal.wire import AttributeValuesParserFactory, AttributeValuesSerializer
 from chalicelib.settings import Settings
 
 
@@ -566,7 +567,18 @@ ALL_MODELS: tuple[type[_Base], ...] = (
 
 
 class SharedSession(botocore.session.Session):  # type: ignore[misc]
-    """A thread's botocore session for every PynamoDB connection: the default credential chain only."""
+    """A thread's botocore session for every PynamoDB connection: the default credential chain only, and DynamoDB
+    clients that write requests with `wire.AttributeValuesSerializer` (botocore has no component for it: the client
+    keeps its serializer in `_serializer`, replaced only while it is botocore's plain JSON one)."""
+
+    def create_client(self, *args: Any, **kwargs: Any) -> Any:
+        client = super().create_client(*args, **kwargs)
+        if (
+            client.meta.service_model.service_name == "dynamodb"
+            and type(client._serializer) is JSONSerializer
+        ):
+            client._serializer = AttributeValuesSerializer()
+        return client
 
     def set_credentials(self, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError(

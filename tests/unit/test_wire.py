@@ -1,5 +1,6 @@
-"""`dal/wire.py`: DynamoDB answers read by `AttributeValuesParser` are exactly what botocore's own JSON parser makes of
-them, for attribute values in DynamoDB's usual form and for every other form (which it leaves to botocore)."""
+"""`dal/wire.py`: DynamoDB answers read by `AttributeValuesParser` and requests written by `AttributeValuesSerializer`
+are exactly what botocore's own JSON parser and serializer make of them, for attribute values in their usual form and
+for every other form (which they leave to botocore)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.parsers import JSONParser
+from botocore.serialize import JSONSerializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.dal import wire
-from chalicelib.dal.wire import AttributeValuesParser, AttributeValuesParserFactory
+from chalicelib.dal.wire import AttributeValuesParser, AttributeValuesParserFactory, AttributeValuesSerializer
 
 SERVICE = botocore.session.get_session().get_service_model("dynamodb")
 
@@ -183,4 +185,133 @@ def test_the_services_dynamodb_clients_read_with_it(aws: str, monkeypatch: pytes
     monkeypatch.setattr(wire, "attribute_value", counted)
     tenant = tenants.create_tenant("Wire test")
     assert tenants.get_tenant(tenant.tenant_id) == tenant
+    assert {"S": tenant.tenant_id} in seen
+
+
+def python_values(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
+    """Attribute values as PynamoDB hands them to botocore (binary as bytes)."""
+    leaves = st.one_of(
+        strings.map(lambda s: {"S": s}),
+        st.integers().map(lambda n: {"N": str(n)}),
+        st.binary(max_size=12).map(lambda b: {"B": b}),
+        st.lists(strings, max_size=3).map(lambda v: {"SS": v}),
+        st.lists(st.integers(), max_size=3).map(lambda v: {"NS": [str(n) for n in v]}),
+        st.lists(st.binary(max_size=6), max_size=3).map(lambda v: {"BS": v}),
+        st.just({"NULL": True}),
+        st.booleans().map(lambda b: {"BOOL": b}),
+    )
+    if depth == 0:
+        return leaves
+    inner = python_values(depth - 1)
+    return st.one_of(
+        leaves,
+        st.dictionaries(names, inner, max_size=3).map(lambda m: {"M": m}),
+        st.lists(inner, max_size=3).map(lambda v: {"L": v}),
+    )
+
+
+def odd_python_values(depth: int = 2) -> st.SearchStrategy[Any]:
+    """Anything else a caller could pass: binary as text, numbers as numbers, several members, unknown members,
+    bytearrays, non-text map names; nested under usual values too."""
+    tags = st.sampled_from(["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"])
+    member = st.one_of(
+        st.booleans(),
+        st.integers(-5, 5),
+        strings,
+        st.binary(max_size=4),
+        st.binary(max_size=4).map(bytearray),
+        st.lists(st.one_of(strings, st.binary(max_size=3), st.integers(-2, 2)), max_size=2),
+        st.dictionaries(st.one_of(names, st.integers(0, 3)), python_values(0), max_size=2),
+    )
+    flat = st.dictionaries(tags, member, min_size=1, max_size=2)
+    if depth == 0:
+        return flat
+    inner = st.one_of(python_values(1), odd_python_values(depth - 1))
+    return st.one_of(
+        flat,
+        st.dictionaries(names, inner, min_size=1, max_size=3).map(lambda m: {"M": m}),
+        st.lists(inner, min_size=1, max_size=3).map(lambda v: {"L": v}),
+    )
+
+
+# (operation, how a request carries attribute values): every request shape the service writes them in.
+REQUESTS = {
+    "GetItem": lambda item: {"TableName": "t", "Key": item},
+    "PutItem": lambda item: {
+        "TableName": "t",
+        "Item": item,
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": "k"},
+    },
+    "UpdateItem": lambda item: {"TableName": "t", "Key": item, "ExpressionAttributeValues": item},
+    "Query": lambda item: {"TableName": "t", "ExclusiveStartKey": item, "ExpressionAttributeValues": item},
+    "BatchGetItem": lambda item: {"RequestItems": {"t": {"Keys": [item, item], "ConsistentRead": True}}},
+    "BatchWriteItem": lambda item: {
+        "RequestItems": {"t": [{"PutRequest": {"Item": item}}, {"DeleteRequest": {"Key": item}}]}
+    },
+    "TransactWriteItems": lambda item: {
+        "TransactItems": [
+            {"Put": {"TableName": "t", "Item": item}},
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": item,
+                    "UpdateExpression": "SET a = :a",
+                    "ExpressionAttributeValues": item,
+                }
+            },
+            {"ConditionCheck": {"TableName": "t", "Key": item, "ConditionExpression": "attribute_exists(k)"}},
+        ],
+        "ClientRequestToken": "token",
+    },
+}
+
+
+def written(operation: str, params: dict[str, Any]) -> tuple[Any, Any]:
+    model = SERVICE.operation_model(operation)
+    outputs = []
+    for serializer in (JSONSerializer(), AttributeValuesSerializer()):
+        try:
+            outputs.append(("ok", serializer.serialize_to_request(params, model)))
+        except Exception as exc:  # the two serializers must fail alike
+            outputs.append(("error", type(exc).__name__))
+    return outputs[0], outputs[1]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operation=st.sampled_from(sorted(REQUESTS)), item=items(python_values()))
+def test_usual_requests_are_written_as_botocore_writes_them(operation: str, item: dict[str, Any]) -> None:
+    stock, fast = written(operation, REQUESTS[operation](item))
+    assert stock[0] == "ok"
+    assert fast == stock
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operation=st.sampled_from(sorted(REQUESTS)), item=items(st.one_of(python_values(1), odd_python_values()))
+)
+def test_unusual_requests_are_botocores(operation: str, item: dict[str, Any]) -> None:
+    stock, fast = written(operation, REQUESTS[operation](item))
+    assert fast == stock
+
+
+@given(value=python_values())
+def test_usual_request_values_are_written_directly(value: dict[str, Any]) -> None:
+    written_value = wire.attribute_value_out(value)
+    assert wire.attribute_value(json.loads(json.dumps(written_value))) == value  # and read back as they were
+
+
+def test_the_services_dynamodb_clients_write_with_it(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PynamoDB write of the service goes through the direct writer (its clients are given the serializer)."""
+    from chalicelib.dal import tenants
+
+    seen: list[Any] = []
+    direct = wire.attribute_value_out
+
+    def counted(value: Any) -> dict[str, Any]:
+        seen.append(value)
+        return direct(value)
+
+    monkeypatch.setattr(wire, "attribute_value_out", counted)
+    tenant = tenants.create_tenant("Wire writer test")
     assert {"S": tenant.tenant_id} in seen
