@@ -18,6 +18,7 @@ The DynamoDB clients PynamoDB makes get both through their botocore session (`mo
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from botocore.parsers import JSONParser, ResponseParserFactory
@@ -37,49 +38,12 @@ _STRING_SETS = frozenset(("SS", "NS"))
 
 
 class _Unusual(Exception):
-    """An attribute value not in DynamoDB's usual form: botocore's own parser reads it."""
+    """An attribute value not in its usual form: botocore's own code converts it."""
 
 
-def attribute_value(value: Any) -> dict[str, Any]:
-    """One attribute value as botocore's parser returns it; `_Unusual` for anything that is not a single member of
-    the JSON type DynamoDB sends for it."""
-    if type(value) is not dict or len(value) != 1:
-        raise _Unusual
-    for tag, member in value.items():
-        if tag in _AS_SENT:
-            if type(member) is not str:
-                raise _Unusual
-            return {tag: member}
-        if tag == "M":
-            if type(member) is not dict:
-                raise _Unusual
-            return {"M": {name: attribute_value(v) for name, v in member.items()}}
-        if tag == "L":
-            if type(member) is not list:
-                raise _Unusual
-            return {"L": [attribute_value(v) for v in member]}
-        if tag in _FLAGS:
-            if type(member) is not bool:
-                raise _Unusual
-            return {tag: member}
-        if tag == "B":
-            if type(member) is not str:
-                raise _Unusual
-            return {"B": base64.b64decode(member)}
-        if tag in _STRING_SETS:
-            if type(member) is not list or any(type(s) is not str for s in member):
-                raise _Unusual
-            return {tag: list(member)}
-        if tag == "BS":
-            if type(member) is not list or any(type(s) is not str for s in member):
-                raise _Unusual
-            return {"BS": [base64.b64decode(s) for s in member]}
-    raise _Unusual
-
-
-def attribute_value_out(value: Any) -> dict[str, Any]:
-    """One attribute value of a request as botocore's serializer writes it; `_Unusual` for anything that is not a
-    single member of the Python type PynamoDB gives it (str for S and N, bytes for B, and so on)."""
+def _converted(value: Any, binary_type: type, binary: Callable[[Any], Any]) -> dict[str, Any]:
+    """One attribute value with its binary members (`binary_type`) converted by `binary`, everything else as it is;
+    `_Unusual` for anything that is not a single member of the expected type."""
     if type(value) is not dict or len(value) != 1:
         raise _Unusual
     for tag, member in value.items():
@@ -90,28 +54,44 @@ def attribute_value_out(value: Any) -> dict[str, Any]:
         if tag == "M":
             if type(member) is not dict or any(type(name) is not str for name in member):
                 raise _Unusual
-            return {"M": {name: attribute_value_out(v) for name, v in member.items()}}
+            return {"M": {name: _converted(v, binary_type, binary) for name, v in member.items()}}
         if tag == "L":
             if type(member) is not list:
                 raise _Unusual
-            return {"L": [attribute_value_out(v) for v in member]}
+            return {"L": [_converted(v, binary_type, binary) for v in member]}
         if tag in _FLAGS:
             if type(member) is not bool:
                 raise _Unusual
             return {tag: member}
         if tag == "B":
-            if type(member) is not bytes:
+            if type(member) is not binary_type:
                 raise _Unusual
-            return {"B": base64.b64encode(member).decode()}
+            return {"B": binary(member)}
         if tag in _STRING_SETS:
             if type(member) is not list or any(type(s) is not str for s in member):
                 raise _Unusual
             return {tag: list(member)}
         if tag == "BS":
-            if type(member) is not list or any(type(s) is not bytes for s in member):
+            if type(member) is not list or any(type(s) is not binary_type for s in member):
                 raise _Unusual
-            return {"BS": [base64.b64encode(s).decode() for s in member]}
+            return {"BS": [binary(s) for s in member]}
     raise _Unusual
+
+
+def _base64_text(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def attribute_value(value: Any) -> dict[str, Any]:
+    """One attribute value of an answer as botocore's parser returns it (binary decoded from base64); `_Unusual`
+    for anything that is not a single member of the JSON type DynamoDB sends for it."""
+    return _converted(value, str, base64.b64decode)
+
+
+def attribute_value_out(value: Any) -> dict[str, Any]:
+    """One attribute value of a request as botocore's serializer writes it (binary encoded as base64); `_Unusual`
+    for anything that is not a single member of the Python type PynamoDB gives it (str for S and N, bytes for B)."""
+    return _converted(value, bytes, _base64_text)
 
 
 class AttributeValuesSerializer(JSONSerializer):  # type: ignore[misc]

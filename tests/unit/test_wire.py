@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -27,21 +28,24 @@ base64_text = st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode())
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), strings)
 
 
-def usual_values(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
-    """Attribute values as DynamoDB sends them."""
+def usual_values(
+    depth: int = 3, binary: st.SearchStrategy[Any] = base64_text
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Attribute values as DynamoDB sends them (binary as base64 text), or, given `binary=st.binary()`, as
+    PynamoDB hands them to botocore."""
     leaves = st.one_of(
         strings.map(lambda s: {"S": s}),
         st.integers().map(lambda n: {"N": str(n)}),
-        base64_text.map(lambda b: {"B": b}),
+        binary.map(lambda b: {"B": b}),
         st.lists(strings, max_size=3).map(lambda v: {"SS": v}),
         st.lists(st.integers(), max_size=3).map(lambda v: {"NS": [str(n) for n in v]}),
-        st.lists(base64_text, max_size=3).map(lambda v: {"BS": v}),
+        st.lists(binary, max_size=3).map(lambda v: {"BS": v}),
         st.just({"NULL": True}),
         st.booleans().map(lambda b: {"BOOL": b}),
     )
     if depth == 0:
         return leaves
-    inner = usual_values(depth - 1)
+    inner = usual_values(depth - 1, binary)
     return st.one_of(
         leaves,
         st.dictionaries(names, inner, max_size=3).map(lambda m: {"M": m}),
@@ -63,7 +67,11 @@ def unusual_values(depth: int = 2) -> st.SearchStrategy[Any]:
     )
     if depth == 0:
         return flat
-    inner = st.one_of(usual_values(1), unusual_values(depth - 1))
+    return flat_or_nested(flat, st.one_of(usual_values(1), unusual_values(depth - 1)))
+
+
+def flat_or_nested(flat: st.SearchStrategy[Any], inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`flat`, or `inner` values under a map or a list."""
     return st.one_of(
         flat,
         st.dictionaries(names, inner, min_size=1, max_size=3).map(lambda m: {"M": m}),
@@ -91,16 +99,21 @@ ANSWERS = {
 }
 
 
+def outcome(attempt: Callable[[], Any]) -> tuple[str, Any]:
+    """("ok", what it made) or ("error", the exception's type): botocore's way and the direct one must fail alike."""
+    try:
+        return ("ok", attempt())
+    except Exception as exc:
+        return ("error", type(exc).__name__)
+
+
 def both(operation: str, body: Any, status: int = 200) -> tuple[Any, Any]:
     shape = SERVICE.operation_model(operation).output_shape
-    answers = []
-    for parser in (JSONParser(), AttributeValuesParser()):
-        response = {"status_code": status, "headers": {}, "body": json.dumps(body).encode()}
-        try:
-            answers.append(("ok", parser.parse(response, shape)))
-        except Exception as exc:  # the two parsers must fail alike
-            answers.append(("error", type(exc).__name__))
-    return answers[0], answers[1]
+
+    def parsed(parser: JSONParser) -> Any:
+        return parser.parse({"status_code": status, "headers": {}, "body": json.dumps(body).encode()}, shape)
+
+    return outcome(lambda: parsed(JSONParser())), outcome(lambda: parsed(AttributeValuesParser()))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,43 +184,9 @@ def test_the_factory_gives_it_for_json_only() -> None:
     assert not isinstance(factory.create_parser("query"), AttributeValuesParser)
 
 
-def test_the_services_dynamodb_clients_read_with_it(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A PynamoDB read of the service goes through the direct reader (its clients' sessions carry the factory)."""
-    from chalicelib.dal import tenants
-
-    seen: list[Any] = []
-    direct = wire.attribute_value
-
-    def counted(value: Any) -> dict[str, Any]:
-        seen.append(value)
-        return direct(value)
-
-    monkeypatch.setattr(wire, "attribute_value", counted)
-    tenant = tenants.create_tenant("Wire test")
-    assert tenants.get_tenant(tenant.tenant_id) == tenant
-    assert {"S": tenant.tenant_id} in seen
-
-
 def python_values(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
     """Attribute values as PynamoDB hands them to botocore (binary as bytes)."""
-    leaves = st.one_of(
-        strings.map(lambda s: {"S": s}),
-        st.integers().map(lambda n: {"N": str(n)}),
-        st.binary(max_size=12).map(lambda b: {"B": b}),
-        st.lists(strings, max_size=3).map(lambda v: {"SS": v}),
-        st.lists(st.integers(), max_size=3).map(lambda v: {"NS": [str(n) for n in v]}),
-        st.lists(st.binary(max_size=6), max_size=3).map(lambda v: {"BS": v}),
-        st.just({"NULL": True}),
-        st.booleans().map(lambda b: {"BOOL": b}),
-    )
-    if depth == 0:
-        return leaves
-    inner = python_values(depth - 1)
-    return st.one_of(
-        leaves,
-        st.dictionaries(names, inner, max_size=3).map(lambda m: {"M": m}),
-        st.lists(inner, max_size=3).map(lambda v: {"L": v}),
-    )
+    return usual_values(depth, binary=st.binary(max_size=12))
 
 
 def odd_python_values(depth: int = 2) -> st.SearchStrategy[Any]:
@@ -226,12 +205,7 @@ def odd_python_values(depth: int = 2) -> st.SearchStrategy[Any]:
     flat = st.dictionaries(tags, member, min_size=1, max_size=2)
     if depth == 0:
         return flat
-    inner = st.one_of(python_values(1), odd_python_values(depth - 1))
-    return st.one_of(
-        flat,
-        st.dictionaries(names, inner, min_size=1, max_size=3).map(lambda m: {"M": m}),
-        st.lists(inner, min_size=1, max_size=3).map(lambda v: {"L": v}),
-    )
+    return flat_or_nested(flat, st.one_of(python_values(1), odd_python_values(depth - 1)))
 
 
 # (operation, how a request carries attribute values): every request shape the service writes them in.
@@ -269,13 +243,10 @@ REQUESTS = {
 
 def written(operation: str, params: dict[str, Any]) -> tuple[Any, Any]:
     model = SERVICE.operation_model(operation)
-    outputs = []
-    for serializer in (JSONSerializer(), AttributeValuesSerializer()):
-        try:
-            outputs.append(("ok", serializer.serialize_to_request(params, model)))
-        except Exception as exc:  # the two serializers must fail alike
-            outputs.append(("error", type(exc).__name__))
-    return outputs[0], outputs[1]
+    return (
+        outcome(lambda: JSONSerializer().serialize_to_request(params, model)),
+        outcome(lambda: AttributeValuesSerializer().serialize_to_request(params, model)),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -301,17 +272,20 @@ def test_usual_request_values_are_written_directly(value: dict[str, Any]) -> Non
     assert wire.attribute_value(json.loads(json.dumps(written_value))) == value  # and read back as they were
 
 
-def test_the_services_dynamodb_clients_write_with_it(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A PynamoDB write of the service goes through the direct writer (its clients are given the serializer)."""
+@pytest.mark.parametrize("direct", ["attribute_value_out", "attribute_value"])
+def test_the_services_dynamodb_clients_use_it(aws: str, monkeypatch: pytest.MonkeyPatch, direct: str) -> None:
+    """A PynamoDB write and read of the service go through the direct writer and reader (the shared session gives
+    its DynamoDB clients the serializer, and its parser factory the parser)."""
     from chalicelib.dal import tenants
 
     seen: list[Any] = []
-    direct = wire.attribute_value_out
+    original = getattr(wire, direct)
 
     def counted(value: Any) -> dict[str, Any]:
         seen.append(value)
-        return direct(value)
+        return original(value)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(wire, "attribute_value_out", counted)
-    tenant = tenants.create_tenant("Wire writer test")
+    monkeypatch.setattr(wire, direct, counted)
+    tenant = tenants.create_tenant(f"Wire test {direct}")
+    assert tenants.get_tenant(tenant.tenant_id) == tenant
     assert {"S": tenant.tenant_id} in seen
