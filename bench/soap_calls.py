@@ -170,8 +170,10 @@ def measure_calls(
                     break
             call("closeConnection", ticket=ticket)
             company.end_session()
-    cold = measure_cold_poll(cold_polls, conn.username, password) if cold_polls else {}
-    server.stop()
+    try:
+        cold = measure_cold_poll(cold_polls, conn.username, password) if cold_polls else {}
+    finally:
+        server.stop()
     return timings, calls_made, cold
 
 
@@ -202,10 +204,14 @@ def bytecode_env() -> Iterator[dict[str, str]]:
 
 
 def run_snippet(snippet: str, env: dict[str, str], *args: str) -> str:
+    """The last line the snippet printed; raises with its error output when it fails."""
     out = subprocess.run(
-        [sys.executable, "-c", snippet, *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", snippet, *args], check=False, cwd=REPO, env=env, capture_output=True, text=True
     )
-    return out.stdout.strip().splitlines()[-1]
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"snippet failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+    return lines[-1]
 
 
 def measure_imports(runs: int) -> dict[str, float]:
@@ -217,8 +223,11 @@ def measure_imports(runs: int) -> dict[str, float]:
     with bytecode_env() as env:
         for snippet in IMPORT_SNIPPET.values():
             run_snippet(snippet, env)  # writes the bytecode
-        for _ in range(runs):
-            pair = {name: float(run_snippet(snippet, env)) for name, snippet in IMPORT_SNIPPET.items()}
+        for run in range(runs):
+            order = list(IMPORT_SNIPPET.items())[
+                :: 1 if run % 2 == 0 else -1
+            ]  # each side first in half the pairs
+            pair = {name: float(run_snippet(snippet, env)) for name, snippet in order}
             for name, value in pair.items():
                 samples[name].append(value)
             ratios.append(pair["app.py"] / pair["bare Chalice"])
@@ -230,25 +239,29 @@ def measure_imports(runs: int) -> dict[str, float]:
 # A Lambda's cold start on the most common call: a fresh interpreter imports the app, then answers a Web
 # Connector poll with nothing to do (authenticate answers "none"; closeConnection), then a second one warm.
 COLD_POLL_SNIPPET = """
-import json, sys, time
-from soap_calls import envelope, result_text
+import time
 start = time.perf_counter()
 from app import app
 figures = {"import app": time.perf_counter() - start}
+import json, sys
 from chalice.test import Client
+from soap_calls import envelope, result_text
 client = Client(app)
 
 def call(name, method, **params):
+    body = envelope(method, params)
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"http://developer.intuit.com/{method}"'}
     began = time.perf_counter()
-    answer = client.http.post("/qbwc", headers={"Content-Type": "text/xml; charset=utf-8",
-        "SOAPAction": f'"http://developer.intuit.com/{method}"'}, body=envelope(method, params))
+    answer = client.http.post("/qbwc", headers=headers, body=body)
     figures[name] = time.perf_counter() - began
-    assert answer.status_code == 200, answer.body
+    if answer.status_code != 200:
+        raise SystemExit(f"{method}: HTTP {answer.status_code}: {answer.body[:500]!r}")
     return result_text(answer.body)
 
 for poll in ("first", "second"):
     ticket, status = call(f"{poll} authenticate", "authenticate", strUserName=sys.argv[1], strPassword=sys.argv[2])[:2]
-    assert status == "none", status
+    if status != "none":
+        raise SystemExit(f"an idle poll was expected; authenticate answered {status!r}")
     call(f"{poll} closeConnection", "closeConnection", ticket=ticket)
 print(json.dumps(figures))
 """
@@ -258,7 +271,9 @@ def measure_cold_poll(runs: int, username: str, password: str) -> dict[str, floa
     """Median seconds of each step of `COLD_POLL_SNIPPET` over `runs` fresh interpreters (from bytecode)."""
     samples: dict[str, list[float]] = {}
     with bytecode_env() as env:
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(Path(__file__).resolve().parent)])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), str(Path(__file__).resolve().parent), *filter(None, [env.get("PYTHONPATH")])]
+        )
         run_snippet(COLD_POLL_SNIPPET, env, username, password)  # writes the bytecode
         for _ in range(runs):
             for name, value in json.loads(run_snippet(COLD_POLL_SNIPPET, env, username, password)).items():

@@ -12,6 +12,7 @@ from typing import Any
 
 import botocore.session
 from botocore.serialize import JSONSerializer
+from botocore.validate import ParamValidationDecorator
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -566,25 +567,43 @@ ALL_MODELS: tuple[type[_Base], ...] = (
 )
 
 
+OWN_CREDENTIALS_REFUSED = (
+    "a PynamoDB connection given its own credentials would share them with every model: "
+    "use the default credential chain (the Lambda role, or AWS_* variables locally)"
+)
+_threads = threading.local()  # each thread's SharedSession
+
+
 class SharedSession(botocore.session.Session):  # type: ignore[misc]
     """A thread's botocore session for every PynamoDB connection: the default credential chain only, and DynamoDB
     clients that write requests with `wire.AttributeValuesSerializer` (botocore has no component for it: the client
-    keeps its serializer in `_serializer`, replaced only while it is botocore's plain JSON one)."""
+    keeps its serializer in `_serializer`, inside a validating wrapper when parameter validation is on; while it is
+    botocore's plain JSON one, its class becomes the subclass, so whatever botocore or a `creating-serializer`
+    handler set on it stays)."""
+
+    refused = False  # a connection tried to put its own credentials on it
 
     def create_client(self, *args: Any, **kwargs: Any) -> Any:
+        if self.refused:
+            raise RuntimeError(OWN_CREDENTIALS_REFUSED)
         client = super().create_client(*args, **kwargs)
-        if (
-            client.meta.service_model.service_name == "dynamodb"
-            and type(client._serializer) is JSONSerializer
-        ):
-            client._serializer = AttributeValuesSerializer()
+        serializer = client._serializer
+        if isinstance(
+            serializer, ParamValidationDecorator
+        ):  # parameter validation on: it wraps the serializer
+            serializer = serializer._serializer
+        if client.meta.service_model.service_name == "dynamodb" and type(serializer) is JSONSerializer:
+            serializer.__class__ = AttributeValuesSerializer
         return client
 
     def set_credentials(self, *args: Any, **kwargs: Any) -> None:
-        raise RuntimeError(
-            "a PynamoDB connection given its own credentials would share them with every model: "
-            "use the default credential chain (the Lambda role, or AWS_* variables locally)"
-        )
+        """Refused, and for good: PynamoDB keeps the session it asked credentials of, so this one makes no client
+        any more (the connection fails at each call, never with the default chain's credentials); the thread's
+        other connections get a new session."""
+        self.refused = True
+        if getattr(_threads, "session", None) is self:
+            _threads.session = None
+        raise RuntimeError(OWN_CREDENTIALS_REFUSED)
 
 
 def share_service_descriptions() -> None:
@@ -600,15 +619,14 @@ def share_service_descriptions() -> None:
         return
     loader = botocore_session().get_component("data_loader")
     parsers = AttributeValuesParserFactory()
-    threads = threading.local()
 
     def get_session() -> botocore.session.Session:
-        session: botocore.session.Session | None = getattr(threads, "session", None)
+        session: botocore.session.Session | None = getattr(_threads, "session", None)
         if session is None:
             session = SharedSession()
             session.register_component("data_loader", loader)
             session.register_component("response_parser_factory", parsers)
-            threads.session = session
+            _threads.session = session
         return session
 
     pynamodb_connection.get_session = get_session  # type: ignore[attr-defined]

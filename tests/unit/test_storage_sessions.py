@@ -8,6 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.config import Config
 from pynamodb.connection import Connection
 
 import chalicelib.dal  # noqa: F401  (configures the models, and with them the shared sessions)
@@ -36,8 +37,54 @@ def test_every_session_shares_the_process_loader() -> None:
     assert {id(s.get_component("data_loader")) for s in sessions} == {id(loader)}  # type: ignore[attr-defined]
 
 
-def test_a_connection_with_its_own_credentials_is_refused() -> None:
-    """They would be set on the thread's shared session, and so lent to every model."""
-    connection = Connection(region="us-east-1", aws_access_key_id="AKIA", aws_secret_access_key="secret")
-    with pytest.raises(RuntimeError, match="credential"):
-        connection.session  # noqa: B018 - the property makes the session
+def test_a_connection_with_its_own_credentials_is_refused_for_good() -> None:
+    """They would be set on the thread's shared session, and so lent to every model; and PynamoDB keeps the session
+    it asked, so the connection must keep failing rather than fall back to the default chain's credentials."""
+
+    def own_credentials_then_another() -> tuple[object, object, object]:
+        own = Connection(region="us-east-1", aws_access_key_id="AKIA", aws_secret_access_key="secret")
+        with pytest.raises(RuntimeError, match="credential"):
+            own.session  # noqa: B018 - the property asks for the session and sets the credentials on it
+        with pytest.raises(RuntimeError, match="credential"):
+            own.client  # noqa: B018 - the same session again: it makes no client
+        other = Connection(region="us-east-1")
+        return own.session, other.session, other.client  # the thread's other connections get a new session
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread of its own: the refused session stays there
+        refused, fresh, client = pool.submit(own_credentials_then_another).result()
+    assert fresh is not refused
+    assert client.meta.service_model.service_name == "dynamodb"  # type: ignore[attr-defined]
+
+
+def test_dynamodb_clients_write_with_the_direct_serializer_keeping_its_settings() -> None:
+    """The serializer's class is swapped on the client botocore made, so what a `creating-serializer` handler set
+    (here the timestamp precision) stays."""
+    from botocore.serialize import TIMESTAMP_PRECISION_MILLISECOND
+
+    from chalicelib.dal.models import SharedSession
+    from chalicelib.dal.wire import AttributeValuesSerializer
+
+    session = SharedSession()
+
+    def millisecond(serializer_kwargs: dict[str, str], **_: object) -> None:
+        serializer_kwargs["timestamp_precision"] = TIMESTAMP_PRECISION_MILLISECOND
+
+    session.register("creating-serializer.dynamodb", millisecond)
+    for validation in (
+        False,
+        True,
+    ):  # PynamoDB turns it off; on, botocore wraps the serializer in its validator
+        client = session.create_client(
+            "dynamodb",
+            region_name="us-east-1",
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+            config=Config(parameter_validation=validation),
+        )
+        serializer = client._serializer._serializer if validation else client._serializer
+        assert type(serializer) is AttributeValuesSerializer
+        assert serializer._timestamp_precision == TIMESTAMP_PRECISION_MILLISECOND
+    sqs = session.create_client(
+        "sqs", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    assert type(sqs._serializer._serializer) is not AttributeValuesSerializer

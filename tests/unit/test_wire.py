@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import botocore.parsers
 import botocore.session
 import pytest
 from botocore.parsers import JSONParser
@@ -178,6 +179,19 @@ def test_unusual_values_are_left_to_botocore(value: Any) -> None:
         wire.attribute_value(value)
 
 
+def test_a_blob_parser_set_on_the_factory_reads_binary_as_botocores_does() -> None:
+    body = {"Item": {"b": {"B": "YQ=="}, "m": {"M": {"bs": {"BS": ["Yg=="]}}}}}
+    answers = []
+    for factory in (botocore.parsers.ResponseParserFactory(), AttributeValuesParserFactory()):
+        factory.set_parser_defaults(blob_parser=lambda text: ("custom", text))
+        response = {"status_code": 200, "headers": {}, "body": json.dumps(body).encode()}
+        answers.append(
+            factory.create_parser("json").parse(response, SERVICE.operation_model("GetItem").output_shape)
+        )
+    assert answers[1] == answers[0]
+    assert answers[1]["Item"]["b"] == {"B": ("custom", "YQ==")}
+
+
 def test_the_factory_gives_it_for_json_only() -> None:
     factory = AttributeValuesParserFactory()
     assert type(factory.create_parser("json")) is AttributeValuesParser
@@ -281,9 +295,9 @@ def test_the_services_dynamodb_clients_use_it(aws: str, monkeypatch: pytest.Monk
     seen: list[Any] = []
     original = getattr(wire, direct)
 
-    def counted(value: Any) -> dict[str, Any]:
+    def counted(value: Any, *binary: Any) -> dict[str, Any]:
         seen.append(value)
-        return original(value)  # type: ignore[no-any-return]
+        return original(value, *binary)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(wire, direct, counted)
     tenant = tenants.create_tenant(f"Wire test {direct}")
