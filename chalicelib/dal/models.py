@@ -588,9 +588,7 @@ class SharedSession(botocore.session.Session):  # type: ignore[misc]
             raise RuntimeError(OWN_CREDENTIALS_REFUSED)
         client = super().create_client(*args, **kwargs)
         serializer = client._serializer
-        if isinstance(
-            serializer, ParamValidationDecorator
-        ):  # parameter validation on: it wraps the serializer
+        if isinstance(serializer, ParamValidationDecorator):  # parameter validation is on
             serializer = serializer._serializer
         if client.meta.service_model.service_name == "dynamodb" and type(serializer) is JSONSerializer:
             serializer.__class__ = AttributeValuesSerializer
