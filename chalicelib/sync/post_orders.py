@@ -45,6 +45,7 @@ from chalicelib.sync import customer_emails, kept_settings, line_lists, order_ru
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import (
+    RECOVER_MESSAGE_SET,
     Applied,
     ForeignAnswer,
     JobContext,
@@ -54,12 +55,7 @@ from chalicelib.sync.jobs import (
     unpacked_json,
 )
 from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
-from chalicelib.sync.recover_orders import (
-    RECOVER_MESSAGE_SET,
-    RecoverMessageSet,
-    found_documents,
-    lookup_requests,
-)
+from chalicelib.sync.recover_orders import RecoverMessageSet, found_documents, lookup_requests
 from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error, requeue
 
 __all__ = ["RECOVER_MESSAGE_SET", "PostOrders", "RecoverMessageSet", "documents_needed"]

@@ -26,10 +26,9 @@ from lxml import etree
 from chalicelib.qbxml.message_set import render_error_recovery_query, render_message_set
 from chalicelib.qbxml.posted import QUERY_BY_REF
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
-from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
+from chalicelib.sync.jobs import RECOVER_MESSAGE_SET, Applied, ForeignAnswer, JobContext
 from chalicelib.sync.settle_orders import apply_message_set, check_belongs
 
-RECOVER_MESSAGE_SET = "recover_message_set"
 NO_STORED_STATUS = 9002  # "No stored response was found." (Intuit's status-code table)
 LOOKUP_FIELDS = ("TxnID", "RefNumber", "ExternalGUID")
 

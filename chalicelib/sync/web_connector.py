@@ -9,13 +9,14 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 from __future__ import annotations
 
 import base64
+import importlib
 import secrets
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import credentials
 from chalicelib.aws import QueuedJob, WorkQueue
@@ -23,6 +24,7 @@ from chalicelib.dal import connections, payloads, sync_runs, tickets
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.tickets import Session
 from chalicelib.errors import InvalidInput
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger, metrics
 from chalicelib.qbwc.hresults import explain_hresult
 from chalicelib.qbwc.params import parse_version
@@ -35,11 +37,10 @@ from chalicelib.qbxml.responses import (
 )
 from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
-from chalicelib.sync.company_lists import RefreshCompanyLists
-from chalicelib.sync.inventory import ReadInventory
 from chalicelib.sync.jobs import (
     READ_INVENTORY,
     READ_SALES,
+    RECOVER_MESSAGE_SET,
     REFRESH_COMPANY_LISTS,
     WRITE_TRACKING,
     Applied,
@@ -53,12 +54,14 @@ from chalicelib.sync.jobs import (
     request_key,
 )
 from chalicelib.sync.orders import POST_ORDER, order_refs
-from chalicelib.sync.post_orders import RECOVER_MESSAGE_SET, PostOrders, RecoverMessageSet
-from chalicelib.sync.shipstation_outbound import ReadSalesForShipStation, WriteTracking
 from chalicelib.sync.standing_jobs import queue_standing_jobs
 from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
 from chalicelib.sync.summary_channels import POST_SUMMARIES
-from chalicelib.sync.summary_transactions import PostSummaryTransactions
+
+if TYPE_CHECKING:
+    from chalicelib.sync import recover_orders
+else:  # loaded when a set needs recovering (as the job runners are: `JobRunners`)
+    recover_orders = lazy_module("chalicelib.sync.recover_orders")
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
@@ -81,15 +84,41 @@ SLOWED_MESSAGE = (
     "enter it in the Web Connector: the new password is let in at once."
 )
 
-RUNNERS: dict[str, JobRunner] = {
-    REFRESH_COMPANY_LISTS: RefreshCompanyLists(),
-    POST_ORDER: PostOrders(),
-    RECOVER_MESSAGE_SET: RecoverMessageSet(),
-    READ_INVENTORY: ReadInventory(),
-    READ_SALES: ReadSalesForShipStation(),
-    WRITE_TRACKING: WriteTracking(),
-    POST_SUMMARIES: PostSummaryTransactions(),
-}
+
+class JobRunners(Mapping[str, JobRunner]):
+    """The job runners by kind, each made (its module imported) when a job of its kind first runs: a cold
+    container's idle poll loads none of them (~15-30 ms of imports). Runners keep no state, so two threads making
+    the same one at once is harmless."""
+
+    def __init__(self, classes: dict[str, str]) -> None:
+        self._classes = classes  # kind -> "module:class"
+        self._made: dict[str, JobRunner] = {}
+
+    def __getitem__(self, kind: str) -> JobRunner:
+        runner = self._made.get(kind)
+        if runner is None:
+            module, _, name = self._classes[kind].partition(":")  # KeyError for an unknown kind, as a dict's
+            runner = self._made[kind] = getattr(importlib.import_module(module), name)()
+        return runner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+
+RUNNERS = JobRunners(
+    {
+        REFRESH_COMPANY_LISTS: "chalicelib.sync.company_lists:RefreshCompanyLists",
+        POST_ORDER: "chalicelib.sync.post_orders:PostOrders",
+        RECOVER_MESSAGE_SET: "chalicelib.sync.recover_orders:RecoverMessageSet",
+        READ_INVENTORY: "chalicelib.sync.inventory:ReadInventory",
+        READ_SALES: "chalicelib.sync.shipstation_outbound:ReadSalesForShipStation",
+        WRITE_TRACKING: "chalicelib.sync.shipstation_outbound:WriteTracking",
+        POST_SUMMARIES: "chalicelib.sync.summary_transactions:PostSummaryTransactions",
+    }
+)
 
 
 # Session tickets and the throwaway tickets of refusals differ in length, so closing a refusal reads nothing.
@@ -344,7 +373,7 @@ class WebConnectorService:
                 unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
                 if unresolved is not None:
                     # A message set whose answer never arrived: learn its fate before sending anything.
-                    session.job = RecoverMessageSet.job_for(unresolved)
+                    session.job = recover_orders.RecoverMessageSet.job_for(unresolved)
                 elif not self._take_job(session, queue, ctx):
                     session.queue_drained_at = time.time()  # written to the connection with the session's end
                     session.last_error = None

@@ -43,6 +43,38 @@ def test_the_first_soap_call_loads_the_web_connector_engine():
     assert "chalicelib.sync.web_connector" in loaded
 
 
+JOB_RUNNER_MODULES = (
+    "chalicelib.sync.company_lists",
+    "chalicelib.sync.inventory",
+    "chalicelib.sync.post_orders",
+    "chalicelib.sync.recover_orders",
+    "chalicelib.sync.shipstation_outbound",
+    "chalicelib.sync.summary_transactions",
+)
+
+
+def test_the_web_connector_engine_loads_a_job_runner_only_when_a_job_of_its_kind_runs():
+    """An idle poll (the commonest call of a cold container) needs none of them."""
+    loaded = _modules_after("import app\nimport chalicelib.sync.web_connector")
+    assert not loaded & set(JOB_RUNNER_MODULES)
+    loaded = _modules_after(
+        "import app\nfrom chalicelib.sync.web_connector import RUNNERS\nRUNNERS['read_inventory']"
+    )
+    assert "chalicelib.sync.inventory" in loaded
+    assert "chalicelib.sync.summary_transactions" not in loaded
+
+
+def test_every_job_kind_has_its_runner_made_once():
+    from chalicelib.sync.web_connector import RUNNERS
+
+    assert len(RUNNERS) == 7
+    for kind in RUNNERS:
+        runner = RUNNERS[kind]
+        assert runner.kind == kind
+        assert RUNNERS[kind] is runner
+    assert RUNNERS.get("no_such_kind") is None
+
+
 def test_a_lazy_module_reads_and_patches_the_real_module(monkeypatch):
     name = "chalicelib.orders.quickbooks.identity"
     monkeypatch.delitem(sys.modules, name, raising=False)
