@@ -9,13 +9,13 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import credentials
@@ -59,9 +59,21 @@ from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, reque
 from chalicelib.sync.summary_channels import POST_SUMMARIES
 
 if TYPE_CHECKING:
-    from chalicelib.sync import recover_orders
-else:  # loaded when a set needs recovering (as the job runners are: `JobRunners`)
+    from chalicelib.sync import (
+        company_lists,
+        inventory,
+        post_orders,
+        recover_orders,
+        shipstation_outbound,
+        summary_transactions,
+    )
+else:  # each loaded when a job of its kind first runs (`JobRunners`), or a set needs recovering
+    company_lists = lazy_module("chalicelib.sync.company_lists")
+    inventory = lazy_module("chalicelib.sync.inventory")
+    post_orders = lazy_module("chalicelib.sync.post_orders")
     recover_orders = lazy_module("chalicelib.sync.recover_orders")
+    shipstation_outbound = lazy_module("chalicelib.sync.shipstation_outbound")
+    summary_transactions = lazy_module("chalicelib.sync.summary_transactions")
 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
@@ -90,15 +102,15 @@ class JobRunners(Mapping[str, JobRunner]):
     container's idle poll loads none of them (~15-30 ms of imports). Runners keep no state, so two threads making
     the same one at once is harmless."""
 
-    def __init__(self, classes: dict[str, str]) -> None:
-        self._classes = classes  # kind -> "module:class"
+    def __init__(self, classes: dict[str, tuple[ModuleType, str]]) -> None:
+        self._classes = classes  # kind -> (the runner's lazily loaded module, its class's name)
         self._made: dict[str, JobRunner] = {}
 
     def __getitem__(self, kind: str) -> JobRunner:
         runner = self._made.get(kind)
         if runner is None:
-            module, _, name = self._classes[kind].partition(":")  # KeyError for an unknown kind, as a dict's
-            runner = self._made[kind] = getattr(importlib.import_module(module), name)()
+            module, name = self._classes[kind]  # KeyError for an unknown kind, as a dict's
+            runner = self._made[kind] = getattr(module, name)()
         return runner
 
     def __iter__(self) -> Iterator[str]:
@@ -110,13 +122,13 @@ class JobRunners(Mapping[str, JobRunner]):
 
 RUNNERS = JobRunners(
     {
-        REFRESH_COMPANY_LISTS: "chalicelib.sync.company_lists:RefreshCompanyLists",
-        POST_ORDER: "chalicelib.sync.post_orders:PostOrders",
-        RECOVER_MESSAGE_SET: "chalicelib.sync.recover_orders:RecoverMessageSet",
-        READ_INVENTORY: "chalicelib.sync.inventory:ReadInventory",
-        READ_SALES: "chalicelib.sync.shipstation_outbound:ReadSalesForShipStation",
-        WRITE_TRACKING: "chalicelib.sync.shipstation_outbound:WriteTracking",
-        POST_SUMMARIES: "chalicelib.sync.summary_transactions:PostSummaryTransactions",
+        REFRESH_COMPANY_LISTS: (company_lists, "RefreshCompanyLists"),
+        POST_ORDER: (post_orders, "PostOrders"),
+        RECOVER_MESSAGE_SET: (recover_orders, "RecoverMessageSet"),
+        READ_INVENTORY: (inventory, "ReadInventory"),
+        READ_SALES: (shipstation_outbound, "ReadSalesForShipStation"),
+        WRITE_TRACKING: (shipstation_outbound, "WriteTracking"),
+        POST_SUMMARIES: (summary_transactions, "PostSummaryTransactions"),
     }
 )
 
