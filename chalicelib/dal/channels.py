@@ -110,7 +110,9 @@ def get_for_tenant(tenant_id: str, channel_id: str) -> Channel:
 
 
 def list_for_tenant(tenant_id: str) -> list[Channel]:
-    return sorted((_channel(m) for m in ChannelModel.by_tenant.query(tenant_id)), key=lambda c: c.created_at)
+    keys = [m.channel_id for m in ChannelModel.by_tenant.query(tenant_id)]  # a keys-only index
+    found = [_channel(m) for m in ChannelModel.batch_get(keys, consistent_read=True)] if keys else []
+    return sorted((c for c in found if c.tenant_id == tenant_id), key=lambda c: c.created_at)
 
 
 def update(

@@ -230,9 +230,12 @@ class SyncRunModel(_Base):
 
 
 class ChannelsByTenant(GlobalSecondaryIndex["ChannelModel"]):  # type: ignore[no-untyped-call]
+    """Keys only: a channel is written on every fetch (its lease, bookmark and last run), and an index holding
+    every attribute would cost each of those writes twice over."""
+
     class Meta:
         index_name = "by_tenant"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     channel_id = UnicodeAttribute(range_key=True)
@@ -250,17 +253,17 @@ class ChannelModel(_Base):
     connection_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     name = UnicodeAttribute()
-    settings = JSONAttribute()
+    settings = CompactJSONAttribute()
     created_at = UTCDateTimeAttribute()
     # Fetching from the store (connector channels): how often, what the credentials look like masked,
     # the bookmark (highest updated_at stored), the run holding the channel, and the last run's outcome.
     every_minutes = NumberAttribute(default=15)
-    credentials_mask = JSONAttribute(null=True)
+    credentials_mask = CompactJSONAttribute(null=True)
     store_name = UnicodeAttribute(null=True)
     bookmark = UTCDateTimeAttribute(null=True)
     fetch_run_id = UnicodeAttribute(null=True)
     fetch_lease_until = NumberAttribute(null=True)
-    last_fetch = JSONAttribute(null=True)
+    last_fetch = CompactJSONAttribute(null=True)
     # QuickBooks outbound: how far the inventory and sales reads got (QuickBooks' own TimeModified), when the
     # last full inventory pass ran, the shipments bookmark, and when each standing job was last queued (a job
     # is queued at most once at a time).
@@ -271,7 +274,7 @@ class ChannelModel(_Base):
     inventory_job_at = NumberAttribute(null=True)
     sales_job_at = NumberAttribute(null=True)
     tracking_job_at = NumberAttribute(null=True)
-    last_push = JSONAttribute(null=True)
+    last_push = CompactJSONAttribute(null=True)
     by_tenant = ChannelsByTenant()
 
 
