@@ -60,6 +60,8 @@ from orders_to_quickbooks import (  # the moto server and the Web Connector driv
     moto_process,
 )
 
+from ledgerbridge.package import stage_architecture  # the deployed functions' architecture
+
 REPO = Path(__file__).resolve().parents[1]
 
 # ------------------------------------------------------------------------------------------------
@@ -77,9 +79,12 @@ MERCHANTS_PER_DEPLOYMENT = 100  # what the deployment pays once is shared among 
 # ------------------------------------------------------------------------------------------------
 # list prices, us-east-1, in dollars (no free tier counted)
 
-# "AWS Lambda Pricing": requests and duration (x86; arm64 is 20% less per GB-s).
+# "AWS Lambda Pricing": requests and duration, by the functions' architecture (.chalice/config.json's prod stage;
+# arm64 is 20% less per GB-s than x86_64).
 LAMBDA_PER_REQUEST = 0.20 / 1_000_000
-LAMBDA_PER_GB_SECOND = 0.0000166667
+LAMBDA_PER_GB_SECOND_BY_ARCHITECTURE = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+LAMBDA_ARCHITECTURE = stage_architecture("prod")
+LAMBDA_PER_GB_SECOND = LAMBDA_PER_GB_SECOND_BY_ARCHITECTURE[LAMBDA_ARCHITECTURE]
 LAMBDA_MEMORY_GB = 512 / 1024  # .chalice/config.json lambda_memory_size
 # "Amazon API Gateway Pricing": REST APIs, first 333 million requests a month; HTTP APIs (the Web Connector's
 # front door, chalicelib/api/web_connector_gateway.py), first 300 million a month, each request metered in
@@ -511,7 +516,7 @@ def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
     auth_dynamodb = sum(n for (s, _), n in auth.items() if s == "dynamodb") / polls
     by_op = ", ".join(f"{s}:{op} {c / polls:g}" for (s, op), c in sorted(auth.items()))
     print(f"  of which authenticate (answering none): {auth_dynamodb:g} DynamoDB calls ({by_op})")
-    print(f"{'service':<24}{'dollars':>10}  quantities")
+    print(f"{'service':<24}{'dollars':>10}  quantities (Lambda priced for {LAMBDA_ARCHITECTURE})")
     for name, line in lines.items():
         quantities = ", ".join(f"{k} {v:,.4g}" for k, v in line.items() if k != "$")
         print(f"{name:<24}{line['$']:>10.4f}  {quantities}")

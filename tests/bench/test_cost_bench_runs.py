@@ -80,6 +80,12 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
     assert front_door["metered"] >= front_door["requests"]
     assert front_door["$"] == pytest.approx(front_door["metered"] * cost.API_GATEWAY_HTTP_PER_REQUEST)
     lam = bill["Lambda"]
+    # priced for the deployed functions' architecture (arm64: 20% less per GB-s than x86_64)
+    assert cost.LAMBDA_ARCHITECTURE == "arm64"
+    assert (
+        pytest.approx(0.8 * cost.LAMBDA_PER_GB_SECOND_BY_ARCHITECTURE["x86_64"], rel=1e-4)
+        == cost.LAMBDA_PER_GB_SECOND
+    )
     assert lam["requests"] == pytest.approx(
         gateway["requests"] + front_door["requests"] + cost.FETCHES_PER_MONTH * cost.CHANNELS
     )

@@ -160,6 +160,16 @@ def test_environment_names_what_the_app_reads(merged: dict[str, Any]) -> None:
             assert f'"{name}"' in source, f"{name} is not a setting the app reads"
 
 
+def test_every_function_runs_on_arm64(merged: dict[str, Any]) -> None:
+    """Graviton: 20% less per GB-second (bench/cost.py prices it); the zip's native libraries are checked to
+    match at packaging (tests/infra/test_package_architecture.py)."""
+    functions = _functions(merged)
+    assert functions
+    assert {name: f["Properties"].get("Architectures") for name, f in functions.items()} == {
+        name: ["arm64"] for name in functions
+    }
+
+
 def test_long_running_functions_have_the_long_timeout(merged: dict[str, Any], chalice_app: Any) -> None:
     assert merged["Resources"]["APIHandler"]["Properties"]["Timeout"] == 29  # API Gateway's limit
     for name in LONG_RUNNING:
