@@ -115,9 +115,8 @@ CLOUDWATCH_DASHBOARD_MONTH = 3.00
 CLOUDWATCH_LOGS_PER_GB = 0.50
 CLOUDWATCH_LOGS_STORED_PER_GB_MONTH = 0.03
 LOG_BYTES_PER_INVOCATION = 600  # START/END/REPORT lines and the INFO line an entry point writes (estimate)
-# The custom metrics the code writes (one each: the only dimension is `service`): the business figures
-# (chalicelib/observability.py) and the two the sign-in writes of its own (chalicelib/sync/web_connector.py).
-CUSTOM_METRIC_NAMES = ("WebConnectorUnknownUser", "WebConnectorLoginSlowed")
+# The custom metrics the code writes (one each: the only dimension is `service`) are chalicelib/observability.py's
+# BusinessMetric, every one of them (tests/unit/test_metric_names.py), each billed for the whole month.
 DLQ_WATCH_PER_MONTH = MINUTES_PER_MONTH // 5  # the dead_letter_watch Lambda, every 5 minutes
 
 
@@ -377,7 +376,7 @@ def _alarm_metrics() -> int:
 def _custom_metrics() -> int:
     from chalicelib.observability import BusinessMetric
 
-    return len({m.value for m in BusinessMetric} | set(CUSTOM_METRIC_NAMES))
+    return len({m.value for m in BusinessMetric})
 
 
 def deployment_month(kms_used: bool) -> float:

@@ -5,9 +5,11 @@ Why a scheduled check: the per-connection work queues and their `-dlq`s are crea
 (`WorkQueue.create` in chalicelib/aws.py), so a static template cannot name them, and a CloudWatch alarm can
 neither use a SEARCH expression nor (in a Metrics Insights query) match queue names by prefix. Every 5 minutes
 `dead_letter_watch` lists the deployment's queues by its prefix (`ListQueues`, one call per 1,000 queues),
-reads each dead-letter queue's `ApproximateNumberOfMessages` and writes two metrics: `DeadLetterMessages`
-(the sum) and `DeadLetterQueuesWithMessages`. The `DeadLetters` alarm of infra/template.yaml fires on the
-first; it treats a missing data point as breaching, so a watch that stops running alarms too.
+reads each dead-letter queue's `ApproximateNumberOfMessages` and writes one metric, `DeadLetterMessages` (the
+sum), and a log line per queue with messages (which queues: `ledgerbridge dlq list` says the same). The
+`DeadLetters` alarm of infra/template.yaml fires on the metric; it treats a missing data point as breaching, so a
+watch that stops running alarms too. (A custom metric costs $0.30 a month whether read or not: a count of the
+queues with messages, shown nowhere, was one.)
 
 A dead-letter queue is any queue of the deployment whose name ends in `-dlq`; its messages came from the
 queue of the same name without that suffix (`<prefix>conn-<id>-dlq` from `<prefix>conn-<id>`,
@@ -119,7 +121,6 @@ def watch(settings: Settings | None = None) -> list[DeadLetterQueue]:
     total = sum(q.messages + q.in_flight for q in queues)
     # written even when zero (unlike `count`): the alarm needs a data point every period
     metrics.add_metric(name=BusinessMetric.DEAD_LETTER_MESSAGES.value, unit="Count", value=total)
-    metrics.add_metric(name=BusinessMetric.DEAD_LETTER_QUEUES.value, unit="Count", value=len(waiting))
     for queue in waiting:
         logger.warning(
             "dead letters waiting",

@@ -25,7 +25,7 @@ from chalicelib.dal.connections import Connection
 from chalicelib.dal.tickets import Session
 from chalicelib.errors import InvalidInput
 from chalicelib.lazy import lazy_module
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import BusinessMetric, count, logger
 from chalicelib.qbwc.hresults import explain_hresult
 from chalicelib.qbwc.params import parse_version
 from chalicelib.qbxml.responses import (
@@ -235,7 +235,7 @@ class WebConnectorService:
             logger.info(
                 "authenticate: unknown user name", extra={"username": username[:64], "source": source}
             )
-            metrics.add_metric(name="WebConnectorUnknownUser", unit="Count", value=1)
+            count(BusinessMetric.LOGIN_FAILED)
             return AuthResult(refusal, "nvu")
         now = self.clock()
         ts = now.timestamp()
@@ -251,7 +251,7 @@ class WebConnectorService:
                 "authenticate: source slowed after wrong passwords",
                 extra={"connection_id": conn.connection_id, "source": source, "failures": earlier.failures},
             )
-            metrics.add_metric(name="WebConnectorLoginSlowed", unit="Count", value=1)
+            count(BusinessMetric.LOGIN_FAILED)
             return AuthResult(refusal, "nvu")
         if not credentials.verify_password(password, conn.password_hash):
             backoff = connections.Backoff(
@@ -270,7 +270,7 @@ class WebConnectorService:
                 "authenticate: wrong password",
                 extra={"connection_id": conn.connection_id, "source": source, "failures": counted.failures},
             )
-            metrics.add_metric(name="WebConnectorLoginFailed", unit="Count", value=1)
+            count(BusinessMetric.LOGIN_FAILED)
             return AuthResult(refusal, "nvu")
         if earlier is not None or conn.failed_logins:
             connections.clear_failed_logins(conn.connection_id, source if earlier is not None else None)
