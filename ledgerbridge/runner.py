@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule, StorePushQueue
-from chalicelib.dal import channels
+from chalicelib.dal import channel_fetches, channels
 from chalicelib.events import fetch as handlers
 from chalicelib.observability import logger
 from chalicelib.sync.store_push import StorePushFailed, handle_push
@@ -39,7 +39,7 @@ class LocalRunner:
             previous = self.fired.get(schedule.name)
             if previous is None:
                 channel = channels.get(schedule.channel_id)
-                never_ran = channel is not None and channel.last_fetch is None
+                never_ran = channel is not None and channel_fetches.get(channel).last_fetch is None
                 self.fired[schedule.name] = moment
                 if never_ran:
                     found.append(schedule)

@@ -49,9 +49,7 @@ def create_channel() -> Response:
 @rest_route(bp, "/api/v1/channels", ["GET"])
 def list_channels() -> Response:
     tenant = tenant_of(bp.current_request)
-    return json_response(
-        {"channels": [channels.channel_view(c) for c in repo.list_for_tenant(tenant.tenant_id)]}
-    )
+    return json_response({"channels": channels.channel_views(repo.list_for_tenant(tenant.tenant_id))})
 
 
 @rest_route(bp, "/api/v1/channels/{channel_id}", ["GET"])

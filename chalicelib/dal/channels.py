@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from chalicelib.dal import connections
+from chalicelib.dal import channel_fetches, connections
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import ChannelModel
 from chalicelib.errors import NotFound
@@ -27,9 +27,10 @@ class Channel:
     every_minutes: int = 15
     credentials_mask: dict[str, str] | None = None
     store_name: str | None = None
-    bookmark: datetime | None = None
-    fetch_run_id: str | None = None
-    last_fetch: dict[str, Any] | None = None
+    # The bookmark and last fetch outcome kept on the channel item before fetching moved to its own item
+    # (chalicelib/dal/channel_fetches.py, which falls back on them): never current, never written.
+    legacy_bookmark: datetime | None = None
+    legacy_last_fetch: dict[str, Any] | None = None
     inventory_cursor: datetime | None = None
     inventory_full_at: datetime | None = None
     sales_cursor: datetime | None = None
@@ -49,9 +50,8 @@ def _channel(m: ChannelModel) -> Channel:
         every_minutes=int(m.every_minutes or 15),
         credentials_mask=m.credentials_mask,
         store_name=m.store_name,
-        bookmark=m.bookmark,
-        fetch_run_id=m.fetch_run_id,
-        last_fetch=m.last_fetch,
+        legacy_bookmark=m.bookmark,
+        legacy_last_fetch=m.last_fetch,
         inventory_cursor=m.inventory_cursor,
         inventory_full_at=m.inventory_full_at,
         sales_cursor=m.sales_cursor,
@@ -152,57 +152,9 @@ def delete(tenant_id: str, channel_id: str) -> None:
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
         raise
+    channel_fetches.delete(channel_id)
     if existing is not None:
         connections.note_channels_changed(existing.connection_id)  # what a warm container kept of it goes
-
-
-def take_fetch_lease(channel_id: str, run_id: str, now: float, seconds: int) -> bool:
-    """Hold the channel for one fetch run (a run never overlaps another of the same channel). The holder
-    may take it again (renewal); anyone may take it once it has lapsed (the holder crashed)."""
-    try:
-        ChannelModel(channel_id).update(
-            actions=[
-                ChannelModel.fetch_run_id.set(run_id),
-                ChannelModel.fetch_lease_until.set(int(now + seconds)),
-            ],
-            condition=ChannelModel.channel_id.exists()
-            & (
-                ChannelModel.fetch_lease_until.does_not_exist()
-                | (ChannelModel.fetch_lease_until < int(now))
-                | (ChannelModel.fetch_run_id == run_id)
-            ),
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-
-
-def advance_bookmark(channel_id: str, run_id: str, bookmark: datetime) -> bool:
-    """Move the bookmark forward (never back) after a page is stored, while holding the lease."""
-    try:
-        ChannelModel(channel_id).update(
-            actions=[ChannelModel.bookmark.set(bookmark)],
-            condition=(ChannelModel.fetch_run_id == run_id)
-            & (ChannelModel.bookmark.does_not_exist() | (ChannelModel.bookmark < bookmark)),
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-
-
-def release_fetch_lease(channel_id: str, run_id: str, last_fetch: dict[str, Any] | None) -> None:
-    actions: list[Any] = [ChannelModel.fetch_run_id.remove(), ChannelModel.fetch_lease_until.remove()]
-    if last_fetch is not None:
-        actions.append(ChannelModel.last_fetch.set(last_fetch))
-    try:
-        ChannelModel(channel_id).update(actions=actions, condition=ChannelModel.fetch_run_id == run_id)
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
 
 
 def list_for_connection(tenant_id: str, connection_id: str) -> list[Channel]:

@@ -10,7 +10,8 @@ from typing import Any
 from chalicelib.aws import ChannelSchedules, ChannelSecrets, WorkQueue
 from chalicelib.channels import CHANNEL_KINDS, spec
 from chalicelib.channels.base import ConnectorError, ConnectorSpec, HttpOptions
-from chalicelib.dal import channels, company_lists, connections, summary_days
+from chalicelib.dal import channel_fetches, channels, company_lists, connections, summary_days
+from chalicelib.dal.channel_fetches import FetchState
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.company_lists import CachedRecord
 from chalicelib.errors import BadRequest
@@ -427,7 +428,10 @@ def first_since(channel: Channel) -> datetime:
     return channel.created_at
 
 
-def channel_view(channel: Channel) -> dict[str, Any]:
+def channel_view(channel: Channel, fetching: FetchState | None = None) -> dict[str, Any]:
+    """The channel as the API shows it, with where its fetching stands (read here unless given)."""
+    if fetching is None:
+        fetching = channel_fetches.get(channel)
     return {
         "id": channel.channel_id,
         "name": channel.name,
@@ -438,7 +442,13 @@ def channel_view(channel: Channel) -> dict[str, Any]:
         "mode": "pull" if pulls(channel.kind, channel.credentials_mask or {}) else "push",
         "credentials": channel.credentials_mask or {},
         "store_name": channel.store_name,
-        "bookmark": channel.bookmark.isoformat() if channel.bookmark else None,
-        "last_fetch": channel.last_fetch,
+        "bookmark": fetching.bookmark.isoformat() if fetching.bookmark else None,
+        "last_fetch": fetching.last_fetch,
         "created_at": channel.created_at.isoformat(),
     }
+
+
+def channel_views(found: list[Channel]) -> list[dict[str, Any]]:
+    """`channel_view` of each (their fetching read at once)."""
+    fetching = channel_fetches.get_many(found)
+    return [channel_view(c, fetching[c.channel_id]) for c in found]

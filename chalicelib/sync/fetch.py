@@ -26,7 +26,7 @@ from chalicelib.channels.base import (
     RetriableError,
     Window,
 )
-from chalicelib.dal import channels, fetch_runs
+from chalicelib.dal import channel_fetches, channels, fetch_runs
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.fetch_runs import FetchRun
 from chalicelib.errors import BadRequest, Conflict
@@ -84,12 +84,13 @@ def scheduled_fetch(channel_id: str, budget: Budget, *, now: datetime | None = N
         return None
     run_id = fetch_runs.new_run_id(moment)
     settings = get_settings()
-    if not channels.take_fetch_lease(channel_id, run_id, time.time(), settings.fetch_lease_seconds):
+    state = channel_fetches.take_lease(channel, run_id, time.time(), settings.fetch_lease_seconds)
+    if state is None:
         logger.info("previous fetch still running; this firing is skipped", extra={"channel_id": channel_id})
         return None
     since = (
-        channel.bookmark - timedelta(seconds=settings.fetch_overlap_seconds)
-        if channel.bookmark
+        state.bookmark - timedelta(seconds=settings.fetch_overlap_seconds)
+        if state.bookmark
         else first_since(channel)
     )
     run = fetch_runs.create(
@@ -171,7 +172,7 @@ def continue_run(channel_id: str, run_id: str, budget: Budget) -> FetchRun | Non
         return None
     if run.state in FINISHED:
         return run
-    if not channels.take_fetch_lease(channel_id, run_id, time.time(), get_settings().fetch_lease_seconds):
+    if channel_fetches.take_lease(channel, run_id, time.time(), get_settings().fetch_lease_seconds) is None:
         if run.state != "waiting":
             run = fetch_runs.save_progress(
                 run,
@@ -219,7 +220,7 @@ def _run_pages(channel: Channel, run: FetchRun, budget: Budget) -> FetchRun:
             error="An internal error stopped this run; it has been logged. The next run goes on from here.",
             ended=True,
         )
-        channels.release_fetch_lease(channel.channel_id, run.run_id, summary(failed))
+        channel_fetches.release_lease(channel.channel_id, run.run_id, summary(failed))
         raise
 
 
@@ -272,7 +273,7 @@ def _pages(channel: Channel, run: FetchRun, budget: Budget) -> FetchRun:
                 newest = max(o.updated_at for o in page.orders)
                 checkpoint = max(checkpoint, newest) if checkpoint else newest
                 if run.trigger == "schedule":
-                    channels.advance_bookmark(channel.channel_id, run.run_id, newest)
+                    channel_fetches.advance_bookmark(channel.channel_id, run.run_id, newest)
             token = page.next_token
             if token is None:
                 state = "done"
@@ -286,9 +287,7 @@ def _pages(channel: Channel, run: FetchRun, budget: Budget) -> FetchRun:
                 page_token=token,
                 total=total,
             )
-            channels.take_fetch_lease(
-                channel.channel_id, run.run_id, time.time(), settings.fetch_lease_seconds
-            )
+            channel_fetches.take_lease(channel, run.run_id, time.time(), settings.fetch_lease_seconds)
     except FatalError as exc:
         state, error = "failed", exc.message
     except RetriableError as exc:
@@ -305,7 +304,7 @@ def _pages(channel: Channel, run: FetchRun, budget: Budget) -> FetchRun:
         error=error,
         ended=ended,
     )
-    channels.release_fetch_lease(channel.channel_id, run.run_id, summary(run) if ended else None)
+    channel_fetches.release_lease(channel.channel_id, run.run_id, summary(run) if ended else None)
     log = logger.warning if error else logger.info
     log(
         "fetch run stopped",

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.aws import ChannelSchedules, FetchQueue, Schedule
-from chalicelib.dal import channels
+from chalicelib.dal import channel_fetches, channels
+from chalicelib.dal.channel_fetches import FetchState
 from chalicelib.dal.channels import Channel
 from chalicelib.errors import NotFound
 from chalicelib.sync.channels import has_task, settings_of
@@ -28,8 +29,8 @@ def _name(channel: Channel) -> str:
     return f"{text[0].upper()}{text[1:]} from {channel.name}"
 
 
-def _task(channel: Channel, schedule: Schedule | None, now: datetime) -> dict[str, Any]:
-    last = channel.last_fetch or None
+def _task(channel: Channel, fetching: FetchState, schedule: Schedule | None, now: datetime) -> dict[str, Any]:
+    last = fetching.last_fetch or None
     return {
         "id": channel.channel_id,
         "channel_id": channel.channel_id,
@@ -42,18 +43,20 @@ def _task(channel: Channel, schedule: Schedule | None, now: datetime) -> dict[st
         "last_result": {"state": last["state"], "counts": last.get("counts", {}), "error": last.get("error")}
         if last
         else None,
-        "running": channel.fetch_run_id is not None,
+        "running": fetching.running,
     }
 
 
 def list_tasks(tenant_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
     moment = now or datetime.now(UTC)
     schedules = ChannelSchedules()
-    return [
-        _task(c, schedules.get(c.channel_id), moment)
+    tasked = [
+        c
         for c in channels.list_for_tenant(tenant_id)
         if has_task(c.kind, c.credentials_mask or {}, settings_of(c))
     ]
+    fetching = channel_fetches.get_many(tasked)
+    return [_task(c, fetching[c.channel_id], schedules.get(c.channel_id), moment) for c in tasked]
 
 
 def get_task(tenant_id: str, task_id: str) -> dict[str, Any]:
@@ -62,7 +65,9 @@ def get_task(tenant_id: str, task_id: str) -> dict[str, Any]:
         raise NotFound(
             f"no task {task_id} (the channel has nothing to fetch on a schedule: it pushes its orders, or only receives quantities)"
         )
-    return _task(channel, ChannelSchedules().get(channel.channel_id), datetime.now(UTC))
+    return _task(
+        channel, channel_fetches.get(channel), ChannelSchedules().get(channel.channel_id), datetime.now(UTC)
+    )
 
 
 def set_paused(tenant_id: str, task_id: str, paused: bool) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib.aws import ChannelSchedules, ChannelSecrets, FetchQueue
+from chalicelib.dal import channel_fetches, fetch_runs, orders
 from chalicelib.dal import channels as channel_repo
-from chalicelib.dal import fetch_runs, orders
 from chalicelib.sync import fetch
 from ledgerbridge.fakes.custom_store import FakeCustomStore
 from ledgerbridge.runner import LocalRunner
@@ -206,7 +206,7 @@ def test_a_scheduled_run_stores_new_orders_and_queues_them_once(api, connection,
     assert first.state == "done"
     assert first.counts["fetched"] == 7 and first.counts["new"] == 7
     assert sum(queued_orders(connection["id"]).values()) == 7
-    bookmark = channel_repo.get(channel["id"]).bookmark
+    bookmark = fetching(channel["id"]).bookmark
     assert bookmark == datetime.fromisoformat(
         max(o["updated_at"] for o in store.orders.values()).replace("Z", "+00:00")
     )
@@ -244,13 +244,13 @@ def test_the_bookmark_moves_after_each_stored_page_and_a_crash_leaves_no_gap(
     monkeypatch.setattr(fetch, "store_orders", crash_on_third_page)
     with pytest.raises(SystemExit):
         run(channel["id"])
-    after_crash = channel_repo.get(channel["id"])
+    after_crash = fetching(channel["id"])
     stored = sorted(store.orders.values(), key=lambda o: o["updated_at"])
     assert after_crash.bookmark == datetime.fromisoformat(stored[5]["updated_at"].replace("Z", "+00:00"))
     assert run(channel["id"]) is None  # the crashed run's lease still holds the channel
 
     monkeypatch.setattr(fetch, "store_orders", real_store_orders)
-    monkeypatch.setattr(channel_repo, "take_fetch_lease", _lease_after_expiry(channel_repo.take_fetch_lease))
+    monkeypatch.setattr(channel_fetches, "take_lease", _lease_after_expiry(channel_fetches.take_lease))
     resumed = run(channel["id"])
     assert resumed.state == "done"
     assert resumed.since < after_crash.bookmark  # from the bookmark, minus the overlap
@@ -260,9 +260,14 @@ def test_the_bookmark_moves_after_each_stored_page_and_a_crash_leaves_no_gap(
     assert len(queued) == 10 and set(queued.values()) == {1}  # every order once: no duplicate
 
 
+def fetching(channel_id: str) -> channel_fetches.FetchState:
+    """Where the channel's fetching stands (its own item, chalicelib/dal/channel_fetches.py)."""
+    return channel_fetches.get(channel_repo.get(channel_id))
+
+
 def _lease_after_expiry(take):
-    def take_later(channel_id, run_id, now, seconds):
-        return take(channel_id, run_id, now + 10_000, seconds)
+    def take_later(channel, run_id, now, seconds):
+        return take(channel, run_id, now + 10_000, seconds)
 
     return take_later
 
@@ -271,14 +276,14 @@ def test_runs_of_one_channel_never_overlap(api, connection, store):
     store.add_orders(3)
     channel = make_channel(api, connection, store)
     backdate(channel["id"])
-    assert channel_repo.take_fetch_lease(channel["id"], "run_someone_else", time.time(), 900)
+    assert channel_fetches.take_lease(channel_repo.get(channel["id"]), "run_someone_else", time.time(), 900)
     assert run(channel["id"]) is None
     resync = fetch.start_resync(
         api.tenant_id, channel["id"], datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC)
     )
     waiting = fetch.continue_run(channel["id"], resync.run_id, fetch.Budget.seconds(30))
     assert waiting.state == "waiting" and waiting.counts == {}
-    channel_repo.release_fetch_lease(channel["id"], "run_someone_else", None)
+    channel_fetches.release_lease(channel["id"], "run_someone_else", None)
     assert fetch.continue_run(channel["id"], resync.run_id, fetch.Budget.seconds(30)).state == "done"
 
 
@@ -318,7 +323,7 @@ def test_a_store_that_rejects_the_credentials_fails_the_run_in_plain_words(api, 
     assert result.error == "Your store's API rejected the user name and password."
     (task,) = api.json("GET", "/api/v1/tasks")["tasks"]
     assert task["last_result"]["error"] == result.error
-    assert channel_repo.get(channel["id"]).fetch_run_id is None  # the lease is given back
+    assert fetching(channel["id"]).run_id is None  # the lease is given back
 
 
 def test_a_store_that_keeps_failing_ends_the_run_for_later_without_moving_the_bookmark(
@@ -332,7 +337,7 @@ def test_a_store_that_keeps_failing_ends_the_run_for_later_without_moving_the_bo
     result = run(channel["id"])
     assert result.state == "retry_later"
     assert "server error (HTTP 503)" in result.error
-    assert channel_repo.get(channel["id"]).bookmark is None
+    assert fetching(channel["id"]).bookmark is None
 
 
 # --- resync --------------------------------------------------------------------------------------
@@ -420,19 +425,19 @@ def test_the_local_runner_fires_due_schedules_like_scheduler(api, connection, st
     clock = {"now": schedule.start + timedelta(seconds=1)}
     runner = LocalRunner(clock=lambda: clock["now"])
     runner.tick()  # never ran: fires at once
-    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 2
+    assert fetching(channel["id"]).last_fetch["counts"]["new"] == 2
     store.add_order()
     clock["now"] += timedelta(minutes=2)
     runner.tick()  # not due yet
-    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 2
+    assert fetching(channel["id"]).last_fetch["counts"]["new"] == 2
     clock["now"] += timedelta(minutes=3)
     runner.tick()
-    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 1
+    assert fetching(channel["id"]).last_fetch["counts"]["new"] == 1
     api.json("POST", f"/api/v1/tasks/{channel['id']}/pause")
     store.add_order()
     clock["now"] += timedelta(minutes=5)
     runner.tick()  # paused: not fired
-    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 1
+    assert fetching(channel["id"]).last_fetch["counts"]["new"] == 1
 
 
 def test_run_now_runs_the_task_once_through_the_fetch_queue(api, connection, store, other_api):
@@ -447,7 +452,7 @@ def test_run_now_runs_the_task_once_through_the_fetch_queue(api, connection, sto
     task = api.json("POST", f"/api/v1/tasks/{channel['id']}/run", expect=202)
     assert task["id"] == channel["id"]
     runner.tick()  # not due by the schedule: run by the queued "run now"
-    assert channel_repo.get(channel["id"]).last_fetch["counts"]["new"] == 3
+    assert fetching(channel["id"]).last_fetch["counts"]["new"] == 3
 
 
 def test_pausing_never_sends_scheduler_a_start_date_in_the_past(api, connection, store):
@@ -478,7 +483,7 @@ def test_an_unexpected_error_fails_the_run_and_frees_the_channel(api, connection
         run(channel["id"])
     (failed,) = fetch_runs.latest(channel["id"])
     assert failed.state == "failed" and "internal error" in failed.error
-    assert channel_repo.get(channel["id"]).fetch_run_id is None
+    assert fetching(channel["id"]).run_id is None
 
 
 def test_a_queued_resync_that_keeps_failing_gives_up_with_the_reason(api, connection, store, monkeypatch):
