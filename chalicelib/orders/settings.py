@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import Any, Literal
 
 from chalicelib.validation import EARLIEST, LATEST, text_problem
@@ -182,6 +183,40 @@ def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
     data["directions"] = list(s.directions)
     data["start_date"] = s.start_date.isoformat() if s.start_date else None
     return data
+
+
+# A job keeps its channel's settings in its state (read once when it starts), and the state is written into the
+# session's ticket at every round trip, a write unit per KB. Whole, the settings are ~1.4 KB of mostly unset
+# values; kept compact they are only the values that differ from a channel saved with nothing set, and the names
+# the stored settings lack (a channel saved before a setting existed reads it as that version did).
+_LACKING = "~lacking"
+
+
+@cache
+def _unset_settings() -> dict[str, Any]:
+    """(Never changed by its callers: they build new dicts from it.)"""
+    import json
+
+    unset: dict[str, Any] = json.loads(json.dumps(settings_to_json(ChannelSettings())))
+    return unset
+
+
+def compact_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored settings (as JSON gives them back) in the fewest values `full_settings` makes them again from."""
+    unset = _unset_settings()
+    compact = {name: value for name, value in stored.items() if name not in unset or unset[name] != value}
+    lacking = sorted(name for name in unset if name not in stored)
+    if lacking:
+        compact[_LACKING] = lacking
+    return compact
+
+
+def full_settings(compact: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored settings `compact_settings` was given, equal to them."""
+    lacking = set(compact.get(_LACKING, ()))
+    full = {name: value for name, value in _unset_settings().items() if name not in lacking}
+    full.update((name, value) for name, value in compact.items() if name != _LACKING)
+    return full
 
 
 class SettingsInvalid(ValueError):

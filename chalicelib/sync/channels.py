@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from datetime import time as day_time
 from typing import Any
@@ -20,6 +21,8 @@ from chalicelib.orders.quickbooks.list_adds import customer_list_problems
 from chalicelib.orders.settings import (
     ChannelSettings,
     SettingsInvalid,
+    compact_settings,
+    full_settings,
     parse_settings,
     settings_from_json,
     settings_to_json,
@@ -417,6 +420,18 @@ def delete_channel(tenant_id: str, channel_id: str) -> None:
 
 def settings_of(channel: Channel) -> ChannelSettings:
     return settings_from_json(channel.settings)
+
+
+def settings_for_job(channel: Channel) -> dict[str, Any]:
+    """What a job keeps of its channel's settings in its state (read once, when it starts): `job_settings` reads it."""
+    return {"settings_compact": compact_settings(channel.settings)}
+
+
+def job_settings(state: Mapping[str, Any]) -> ChannelSettings:
+    """The channel's settings a job kept (`settings_for_job`; a job started before kept them whole)."""
+    if "settings" in state:
+        return settings_from_json(state["settings"])
+    return settings_from_json(full_settings(state["settings_compact"]))
 
 
 def first_since(channel: Channel) -> datetime:

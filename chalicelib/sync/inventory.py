@@ -19,11 +19,11 @@ from typing import Any
 from chalicelib.aws import StorePushQueue
 from chalicelib.dal import channels, stock_levels
 from chalicelib.dal.stock_levels import REFUSED, UNMATCHED, StockLevel
-from chalicelib.orders.settings import ChannelSettings, settings_from_json
+from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.inventory import inventory_levels, item_inventory_query, item_sites_query, site_levels
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.responses import MessageSetResponse
-from chalicelib.sync.channels import settings_of
+from chalicelib.sync.channels import job_settings, settings_for_job, settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext, channel_id_of
 
 PHASES = ("inventory", "assembly", "site", "done")
@@ -74,7 +74,7 @@ class ReadInventory:
         state.update(
             tenant_id=channel.tenant_id,
             channel_name=channel.name,
-            settings=channel.settings,  # as the job started: read once, not per round trip
+            **settings_for_job(channel),  # as the job started: read once, not per round trip
             full=full,
             # After the newest TimeModified already read (QuickBooks keeps whole seconds): an edit landing
             # in that very second after the read is caught by the next full pass.
@@ -93,7 +93,7 @@ class ReadInventory:
         page = ctx.inventory_page_size
         iterator = "Continue" if state["iterator_id"] else "Start"
         if phase == "site":
-            site = settings_from_json(state["settings"]).inventory_site
+            site = job_settings(state).inventory_site
             request = item_sites_query(
                 phase, site=site, iterator=iterator, iterator_id=state["iterator_id"], max_returned=page
             )
@@ -121,7 +121,7 @@ class ReadInventory:
             state["errors"] += 1
             state["phase"] = "done"
         else:
-            entries = self._entries(phase, rs, settings_from_json(state["settings"]), state)
+            entries = self._entries(phase, rs, job_settings(state), state)
             read, changed = (
                 len(rs.rets),
                 self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx),

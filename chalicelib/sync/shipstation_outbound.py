@@ -34,12 +34,12 @@ from chalicelib.dal.outbound_sales import (
     TRACKING_WRITTEN,
     OutboundSale,
 )
-from chalicelib.orders.settings import ChannelSettings, settings_from_json
+from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.to_shipstation import SaleNotShippable, shipment_memo, to_shipstation
 from chalicelib.qbxml.message_set import render_message_set
 from chalicelib.qbxml.responses import MessageSetResponse
 from chalicelib.qbxml.sales import AddedLine, QbSale, sale_mod, sale_query, sales
-from chalicelib.sync.channels import first_since, settings_of
+from chalicelib.sync.channels import first_since, job_settings, settings_for_job, settings_of
 from chalicelib.sync.jobs import READ_SALES, WRITE_TRACKING, Applied, JobContext, channel_id_of
 
 STATUS_EDIT_SEQUENCE_STALE = 3200
@@ -81,14 +81,14 @@ class ReadSalesForShipStation:
             started=True,
             tenant_id=channel.tenant_id,
             channel_name=channel.name,
-            settings=channel.settings,  # as the job started: read once, not per round trip
+            **settings_for_job(channel),  # as the job started: read once, not per round trip
         )
         return state
 
     def next_request(self, state: dict[str, Any], ctx: JobContext) -> str | None:
         if state["phase"] == "done":
             return None
-        kind = settings_from_json(state["settings"]).shipstation_source
+        kind = job_settings(state).shipstation_source
         request = sale_query(
             "sales",
             kind=kind,
@@ -115,7 +115,7 @@ class ReadSalesForShipStation:
             for sale in found:
                 if state["newest"] is None or sale.time_modified.isoformat() > state["newest"]:
                     state["newest"] = sale.time_modified.isoformat()
-            settings = settings_from_json(state["settings"])
+            settings = job_settings(state)
             staged = self._stage(
                 state["channel_id"], state["tenant_id"], settings, found, ctx.now, ctx.connection_id
             )
