@@ -86,6 +86,7 @@ class RefreshCompanyLists:
     kind = REFRESH_COMPANY_LISTS
     title = "refresh company lists"
     batch_size = 1
+    rebuilds_request = True  # queries only, rendered from the state
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         return {

@@ -48,6 +48,7 @@ class ReadInventory:
     kind = READ_INVENTORY
     title = "read inventory"
     batch_size = 1
+    rebuilds_request = True  # queries only, rendered from the state
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         channel_id = channel_id_of(messages)

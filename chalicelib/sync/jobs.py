@@ -126,6 +126,9 @@ class JobRunner(Protocol):
     title: str
     # How many queue messages one job gathers (a batch of orders is many messages; a list refresh is one).
     batch_size: int
+    # True when the job only asks (queries) and `next_request` renders the same request from the same state: a
+    # resend renders it again, so the session keeps no copy of it (the ticket is written at a unit per KB).
+    rebuilds_request: bool
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         """The initial state of a job made of the queue messages' bodies (each with its `receipt`)."""

@@ -122,6 +122,7 @@ class PostOrders:
     kind = POST_ORDER
     title = "post orders"
     batch_size = 100
+    rebuilds_request = False  # adds, and a claimed set: the request sent is kept for a resend
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         refs = dict.fromkeys(ref for m in messages for ref in order_refs(m))

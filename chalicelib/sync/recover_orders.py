@@ -90,6 +90,7 @@ class RecoverMessageSet:
     kind = RECOVER_MESSAGE_SET
     title = "recover a message set whose answer was lost"
     batch_size = 0  # never taken from the queue: started by the session when the connection has one
+    rebuilds_request = False  # queries of a set recorded before: the request sent is kept for a resend
 
     @staticmethod
     def job_for(record: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class ReadSalesForShipStation:
     kind = READ_SALES
     title = "read sales for ShipStation"
     batch_size = 1
+    rebuilds_request = True  # queries only, rendered from the state
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         channel_id = channel_id_of(messages)
@@ -246,6 +247,7 @@ class WriteTracking:
     kind = WRITE_TRACKING
     title = "write tracking to QuickBooks"
     batch_size = 1
+    rebuilds_request = False  # modifies sales: the request sent is kept for a resend
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         channel_id = channel_id_of(messages)

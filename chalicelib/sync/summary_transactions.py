@@ -106,6 +106,7 @@ class PostSummaryTransactions:
     kind = POST_SUMMARIES
     title = "post daily summaries"
     batch_size = 1
+    rebuilds_request = False  # adds: the request sent is kept for a resend
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:
         return {"channel_id": channel_id_of(messages), "step": "lookup", "days": [], "done_days": []}

@@ -360,15 +360,6 @@ class WebConnectorService:
             # version with 0x80040423), and its country.
             session.qbxml_version = bounded_version(conn.qbxml_version or QBXML_CEILING, major, minor)
             session.country = country_of(country) or (conn.company or {}).get("country") or "US"
-        if session.pending is not None:
-            # The Web Connector asked again without answering the last request (a retry after a timeout):
-            # send the same message set again; it is only queries or carries its own error-recovery id.
-            request = self._pending_request(session)
-            if request is not None:
-                tickets.save(session)
-                return request
-            # The kept request is gone (it expired): hand the job back; an order set it carried is recovered.
-            self._release_job(session, self.queue_for(session.connection_id))
         queue = self.queue_for(session.connection_id)
         refreshed = conn.lists_refreshed_at.isoformat() if conn.lists_refreshed_at else None
         ctx = replace(
@@ -380,6 +371,15 @@ class WebConnectorService:
                 request_key(session.ticket, session.round_trips + 1), session.expires_at
             ),
         )
+        if session.pending is not None:
+            # The Web Connector asked again without answering the last request (a retry after a timeout):
+            # send the same message set again; it is only queries or carries its own error-recovery id.
+            request = self._pending_request(session, ctx)
+            if request is not None:
+                tickets.save(session)
+                return request
+            # The kept request is gone (it expired): hand the job back; an order set it carried is recovered.
+            self._release_job(session, queue)
         while True:
             if session.job is None:
                 unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
@@ -397,7 +397,7 @@ class WebConnectorService:
             next_request = runner.next_request(job["state"], ctx)
             if next_request is not None:
                 session.round_trips += 1
-                text = self._keep_request(session, next_request)
+                text = self._keep_request(session, next_request, rebuilt=runner.rebuilds_request)
                 tickets.save(session)
                 return text
             self._finish_job(session, queue)
@@ -739,12 +739,17 @@ class WebConnectorService:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
 
     @staticmethod
-    def _keep_request(session: Session, request: str | KeptRequest) -> str:
+    def _keep_request(session: Session, request: str | KeptRequest, *, rebuilt: bool = False) -> str:
         """Keep the request sent until its answer comes (read again only if the Web Connector asks again without
-        answering): compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
+        answering): nothing but a mark when the job renders it again from its state (`rebuilt`: queries only);
+        else compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
         when even that is over jobs.INLINE_REQUEST_BYTES (unless its job kept it there already, with its set's record:
         one write instead of two). `pending` says a request waits (and where a large one is). Returns its text."""
         session.pending = {}
+        if rebuilt and isinstance(request, str):
+            session.pending["rebuilt"] = True
+            session.pending_request = None
+            return request
         if isinstance(request, KeptRequest):
             session.pending["request_ref"] = request.key
             session.pending_request = None
@@ -760,7 +765,11 @@ class WebConnectorService:
         return request
 
     @staticmethod
-    def _pending_request(session: Session) -> str | None:
+    def _pending_request(session: Session, ctx: JobContext) -> str | None:
+        if (session.pending or {}).get("rebuilt") and session.job is not None:
+            # rendered again from the job's state, as unchanged as the request it sent (no answer applied since)
+            again = RUNNERS[session.job["kind"]].next_request(session.job["state"], ctx)
+            return again if isinstance(again, str) else None
         if session.pending_request is not None:
             return zlib.decompress(session.pending_request).decode()
         # A ticket written before requests were kept compressed has the request as text or base64.

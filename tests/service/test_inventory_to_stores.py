@@ -259,3 +259,40 @@ def test_directions_must_fit_the_channel_kind(company, shop):
     refused = company.api.call("POST", "/api/v1/channels", body)
     assert refused.status_code == 400
     assert "settings.inventory_site" in json.loads(refused.body)["details"]["fields"]
+
+
+def test_a_query_only_job_keeps_no_copy_of_its_request_and_sends_the_same_one_again(company, shop):
+    """An inventory read renders its request from its state (jobs.JobRunner.rebuilds_request): the ticket keeps a
+    mark, not the request, so it stays under a kilobyte (a write unit a write) with the job's compact settings;
+    a Web Connector asking again without answering gets the very same request."""
+    from chalicelib.dal import tickets
+    from chalicelib.dal.models import TicketModel
+    from ledgerbridge.item_sizes import item_size
+
+    names = company.company.add_inventory_items(30, prefix="INK-", quantity=lambda n: n)
+    for name in names:
+        shop.add_variant(name, quantity=0)
+    company.channel("shopify", shopify_credentials(shop), inventory_site="", subtract_sales_orders=True)
+    company.clock.advance(1)
+    auth = company.service.authenticate(company.conn["username"], company.password)
+    assert auth.status == ""
+    first = company.service.send_request_xml(auth.ticket, company.company.hcp_response(), "", "US", "13", "0")
+    assert "ItemInventoryQueryRq" in first
+    kept = tickets.get(auth.ticket)
+    assert kept is not None and kept.pending == {"rebuilt": True} and kept.pending_request is None
+    assert "settings" not in kept.job["state"] and kept.job["state"]["settings_compact"]
+    stored = TicketModel.get(auth.ticket, consistent_read=True).serialize()
+    assert item_size(stored) < 1024, item_size(stored)
+
+    again = company.service.send_request_xml(auth.ticket, "", "", "US", "13", "0")
+    assert again == first  # the same request, rendered again from the unchanged state
+    answer = company.company.process(again)
+    assert 0 < company.service.receive_response_xml(auth.ticket, answer, "", "") <= 100
+    percents = run_rounds(company.service, auth.ticket, company.company, limit=50)
+    assert not percents or percents[-1] == 100
+    company.service.close_connection(auth.ticket)
+    company.company.end_session()
+    levels = company.levels(company.api.json("GET", "/api/v1/channels")["channels"][-1]["id"])
+    ink = {sku: level for sku, level in levels.items() if sku.startswith("INK-")}
+    assert set(ink) == set(names)  # every item read, the answer to the resent request applied once
+    assert all(level["quantity"] == int(sku.removeprefix("INK-")) for sku, level in ink.items())
