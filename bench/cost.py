@@ -11,7 +11,11 @@ gateway, three phases are measured:
   "none", closeConnection: the Web Connector's calls per run; closeConnection is counted although it may not
   follow "none", to be on the dear side);
 * idle fetches: the schedule of a pulling channel (a custom store over loopback with no new orders) firing
-  `fetch.scheduled_fetch`, the code the `fetch_channel` Lambda runs.
+  `fetch.scheduled_fetch`, the code the `fetch_channel` Lambda runs;
+* inventory polls (`--inventory-polls`, a separate line, not the aim's month): the same merchant also pushing
+  QuickBooks quantities to a store (a WooCommerce fake), so every poll is a session (the standing inventory
+  read); measured on quiet polls (nothing changed: nothing to push; the hourly full pass is not in it) and
+  priced as the month with its idle polls replaced by them.
 
 Every AWS call is counted by a botocore event hook on every client the process creates (as in
 bench/orders_to_quickbooks.py). DynamoDB capacity is computed, not taken from moto: a write costs
@@ -27,6 +31,7 @@ The figures are scaled to the month and priced at the list prices below (us-east
 deployment pays once (alarms, dashboard, the dead-letter watch) is divided among MERCHANTS_PER_DEPLOYMENT.
 
     .venv/bin/python bench/cost.py [--orders 60] [--per-session 1] [--idle-polls 20] [--idle-fetches 10]
+                                   [--inventory-polls 5] [--inventory-items 50]
 """
 
 from __future__ import annotations
@@ -334,6 +339,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fetches = gateway.figures() - before
         fetches.requests, fetches.lambda_ms = args.idle_fetches, fetch_ms
 
+        inventory, inventory_wru = (
+            inventory_polls(args, rest, gateway, wc, company, conn["id"])
+            if args.inventory_polls
+            else (None, {})
+        )
+
     figures = {
         "orders": orders,
         "idle": idle,
@@ -346,8 +357,67 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "n_orders": args.orders,
         "secrets_per_channel": secrets_per_channel,
         "order_wru_by_write": wru_by_write,
+        "inventory": inventory,
+        "inventory_polls": args.inventory_polls,
+        "inventory_wru_by_write": inventory_wru,
     }
     return figures
+
+
+def inventory_polls(
+    args: argparse.Namespace, rest: Any, gateway: Gateway, wc: Any, company: Any, connection_id: str
+) -> tuple[Figures, dict[str, float]]:
+    """The same merchant also pushes QuickBooks quantities to a store (a WooCommerce fake): the inventory read is a
+    standing job, so every poll is a session. Measured on quiet polls: an incremental read with nothing changed
+    since the first pass, so nothing to push (a push would be the store_push Lambda's, not priced here: the bench
+    stops if one comes). The hourly full pass (every item read again) is not in the figure. Returns the polls'
+    figures and their write units by table and call."""
+    from chalicelib.aws import StorePushQueue
+    from chalicelib.sync.store_push import handle_push
+    from ledgerbridge.fakes.woocommerce import FakeWooCommerce
+
+    def pushes(expected: bool) -> None:
+        queue = StorePushQueue()
+        while (job := queue.take()) is not None:
+            if not expected:
+                raise RuntimeError(f"a quiet inventory poll queued a store push: {job.body}")
+            handle_push(job.body)
+            queue.done(job.receipt_handle)
+
+    with FakeWooCommerce() as woo:
+        names = company.add_inventory_items(
+            args.inventory_items, prefix="SKU-", quantity=lambda k: k % 50 + 1
+        )
+        for name in names:
+            woo.add_product(name, quantity=0)
+        rest(
+            "POST",
+            "/api/v1/channels",
+            {
+                "connection_id": connection_id,
+                "kind": "woocommerce",
+                "name": "Stock",
+                "settings": {"directions": ["inventory_to_store"]},
+                "credentials": {
+                    "store_url": woo.base_url,
+                    "consumer_key": woo.consumer_key,
+                    "consumer_secret": woo.consumer_secret,
+                },
+            },
+            expect=201,
+        )
+        wc.session(Tally())  # the first pass reads every item: setup, not the month
+        pushes(expected=True)
+        before, wru_before = gateway.figures(), Counter(gateway.cost.wru_by_write)
+        for _ in range(args.inventory_polls):
+            if wc.session(Tally()) != "":
+                raise RuntimeError("an inventory poll was expected to open a session")
+            pushes(expected=False)
+        by_write = {
+            what: units / args.inventory_polls
+            for what, units in (gateway.cost.wru_by_write - wru_before).most_common()
+        }
+        return gateway.figures() - before, by_write
 
 
 # ------------------------------------------------------------------------------------------------
@@ -485,6 +555,13 @@ def bill(figures: dict[str, Any]) -> dict[str, dict[str, float]]:
     return lines
 
 
+def with_inventory(figures: dict[str, Any]) -> dict[str, dict[str, float]] | None:
+    """The month's bill when the month's idle polls are inventory sessions instead (None: not measured)."""
+    if figures.get("inventory") is None:
+        return None
+    return bill({**figures, "idle": figures["inventory"], "idle_polls": figures["inventory_polls"]})
+
+
 def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
     idle: Figures = figures["idle"]
     orders: Figures = figures["orders"]
@@ -529,6 +606,17 @@ def report(figures: dict[str, Any], lines: dict[str, dict[str, float]]) -> None:
     if variable < AIM_DOLLARS:
         print(f"  the aim holds from {math.ceil(fixed / (AIM_DOLLARS - variable))} merchants per deployment")
     print(f"aim: <= ${AIM_DOLLARS:.2f} per merchant-month: {'met' if total <= AIM_DOLLARS else 'NOT met'}")
+    inventory: Figures | None = figures.get("inventory")
+    if inventory is not None:
+        polls = figures["inventory_polls"]
+        dearer = (with_inventory(figures) or {})["total"]["$"]
+        by_write = ", ".join(f"{what} {units:g}" for what, units in figures["inventory_wru_by_write"].items())
+        print(
+            f"the same merchant also pushing QuickBooks quantities to one store (every poll a session: the standing "
+            f"inventory read; quiet polls, nothing changed): ${dearer:.4f} a month (+${dearer - total:.4f}); "
+            f"a poll: {inventory.wru / polls:g} WRU ({by_write}), {inventory.dynamodb_calls() / polls:g} DynamoDB calls, "
+            f"{inventory.requests / polls:g} Lambda invocations"
+        )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -537,6 +625,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--per-session", type=int, default=1, help="orders a store brings at a time")
     parser.add_argument("--idle-polls", type=int, default=20)
     parser.add_argument("--idle-fetches", type=int, default=10)
+    parser.add_argument(
+        "--inventory-polls",
+        type=int,
+        default=5,
+        help="quiet polls of a merchant who also pushes inventory (0: none)",
+    )
+    parser.add_argument("--inventory-items", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print the bill as JSON too (last line)")
     args = parser.parse_args(argv)
@@ -557,6 +652,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         / figures["idle_polls"],
         "idle_poll_calls": {f"{s}:{op}": c / figures["idle_polls"] for (s, op), c in idle.calls.items()},
         "aim": AIM_DOLLARS,
+        "with_inventory": with_inventory(figures),
     }
     if args.json:
         print(json.dumps(output))

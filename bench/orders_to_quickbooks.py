@@ -363,47 +363,53 @@ class WebConnector:
     def drain(self, tally: Tally) -> None:
         """Sessions until the service has no work ("none")."""
         for _ in range(100):
-            ticket, status = self.call(
-                tally, "authenticate", strUserName=self.username, strPassword=self.password
-            )[:2]
-            if status == "none":
+            if self.session(tally) == "none":
                 return
-            if status != "":
-                raise RuntimeError(f"authenticate answered {status!r}")
-            tally.sessions += 1
-            for n in range(100_000):
-                request = self.call(
-                    tally,
-                    "sendRequestXML",
-                    ticket=ticket,
-                    strHCPResponse=self.company.hcp_response() if n == 0 else "",
-                    strCompanyFileName=self.company.company_file,
-                    qbXMLCountry="US",
-                    qbXMLMajorVers="13",
-                    qbXMLMinorVers="0",
-                )[0]
-                if not request:
-                    break
-                response = self.company.process(request)
-                tally.round_trips += 1
-                tally.request_bytes += len(request.encode())
-                tally.response_bytes += len(response.encode())
-                tally.lxml_cpu += lxml_roundtrip([request, response])
-                percent = int(
-                    self.call(
-                        tally, "receiveResponseXML", ticket=ticket, response=response, hresult="", message=""
-                    )[0]
-                )
-                if percent < 0:
-                    raise RuntimeError(
-                        "receiveResponseXML answered -1: "
-                        + self.call(tally, "getLastError", ticket=ticket)[0]
-                    )
-                if percent >= 100:
-                    break
-            self.call(tally, "closeConnection", ticket=ticket)
-            self.company.end_session()
         raise RuntimeError("the Web Connector never ran out of work")
+
+    def session(self, tally: Tally) -> str:
+        """One Web Connector run: authenticate, then (when it opens a session) every round trip and
+        closeConnection. Returns authenticate's status ("" for a session)."""
+        ticket, status = self.call(
+            tally, "authenticate", strUserName=self.username, strPassword=self.password
+        )[:2]
+        if status == "none":
+            return status
+        if status != "":
+            raise RuntimeError(f"authenticate answered {status!r}")
+        tally.sessions += 1
+        for n in range(100_000):
+            request = self.call(
+                tally,
+                "sendRequestXML",
+                ticket=ticket,
+                strHCPResponse=self.company.hcp_response() if n == 0 else "",
+                strCompanyFileName=self.company.company_file,
+                qbXMLCountry="US",
+                qbXMLMajorVers="13",
+                qbXMLMinorVers="0",
+            )[0]
+            if not request:
+                break
+            response = self.company.process(request)
+            tally.round_trips += 1
+            tally.request_bytes += len(request.encode())
+            tally.response_bytes += len(response.encode())
+            tally.lxml_cpu += lxml_roundtrip([request, response])
+            percent = int(
+                self.call(
+                    tally, "receiveResponseXML", ticket=ticket, response=response, hresult="", message=""
+                )[0]
+            )
+            if percent < 0:
+                raise RuntimeError(
+                    "receiveResponseXML answered -1: " + self.call(tally, "getLastError", ticket=ticket)[0]
+                )
+            if percent >= 100:
+                break
+        self.call(tally, "closeConnection", ticket=ticket)
+        self.company.end_session()
+        return status
 
 
 # ------------------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
             "4",
             "--idle-fetches",
             "2",
+            "--inventory-polls",
+            "2",
+            "--inventory-items",
+            "10",
             "--json",
         ],
         cwd=REPO,
@@ -100,6 +104,11 @@ def test_cost_benchmark_prints_a_bill_that_adds_up():
     assert out["authenticate_dynamodb_calls"] <= 2
     assert out["idle_poll_calls"]["sqs:GetQueueAttributes"] == 1  # the queue's count, once per poll
     assert "aim: <= $0.20 per merchant-month" in done.stdout
+    # the same month with a store's quantities pushed from QuickBooks: every poll a session, dearer than idle
+    inventory = out["with_inventory"]
+    assert inventory["total"]["$"] > bill["total"]["$"]
+    assert inventory["DynamoDB"]["WRU"] > bill["DynamoDB"]["WRU"]
+    assert "also pushing QuickBooks quantities to one store" in done.stdout
 
 
 def test_alarms_are_billed_per_metric_they_watch_and_every_metric_written_counts() -> None:
