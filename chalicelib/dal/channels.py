@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from chalicelib.dal import channel_fetches, connections
+from chalicelib.dal import channel_fetches, channel_outbound, connections
 from chalicelib.dal.conditions import condition_failed
 from chalicelib.dal.models import ChannelModel
 from chalicelib.errors import NotFound
@@ -31,11 +31,13 @@ class Channel:
     # (chalicelib/dal/channel_fetches.py, which falls back on them): never current, never written.
     legacy_bookmark: datetime | None = None
     legacy_last_fetch: dict[str, Any] | None = None
-    inventory_cursor: datetime | None = None
-    inventory_full_at: datetime | None = None
-    sales_cursor: datetime | None = None
-    shipments_bookmark: datetime | None = None
-    last_push: dict[str, Any] | None = None
+    # What the channel item kept of the QuickBooks outbound work before it moved to its own item
+    # (chalicelib/dal/channel_outbound.py, which falls back on them): never current, never written.
+    legacy_inventory_cursor: datetime | None = None
+    legacy_inventory_full_at: datetime | None = None
+    legacy_sales_cursor: datetime | None = None
+    legacy_shipments_bookmark: datetime | None = None
+    legacy_last_push: dict[str, Any] | None = None
 
 
 def _channel(m: ChannelModel) -> Channel:
@@ -52,11 +54,11 @@ def _channel(m: ChannelModel) -> Channel:
         store_name=m.store_name,
         legacy_bookmark=m.bookmark,
         legacy_last_fetch=m.last_fetch,
-        inventory_cursor=m.inventory_cursor,
-        inventory_full_at=m.inventory_full_at,
-        sales_cursor=m.sales_cursor,
-        shipments_bookmark=m.shipments_bookmark,
-        last_push=m.last_push,
+        legacy_inventory_cursor=m.inventory_cursor,
+        legacy_inventory_full_at=m.inventory_full_at,
+        legacy_sales_cursor=m.sales_cursor,
+        legacy_shipments_bookmark=m.shipments_bookmark,
+        legacy_last_push=m.last_push,
     )
 
 
@@ -153,75 +155,10 @@ def delete(tenant_id: str, channel_id: str) -> None:
             raise NotFound(f"no channel {channel_id}") from exc
         raise
     channel_fetches.delete(channel_id)
+    channel_outbound.delete(channel_id)
     if existing is not None:
         connections.note_channels_changed(existing.connection_id)  # what a warm container kept of it goes
 
 
 def list_for_connection(tenant_id: str, connection_id: str) -> list[Channel]:
     return [c for c in list_for_tenant(tenant_id) if c.connection_id == connection_id]
-
-
-# The standing QuickBooks jobs of a channel, queued on each Web Connector run: at most one of each at a time.
-STANDING_JOBS = {
-    "inventory": ChannelModel.inventory_job_at,
-    "sales": ChannelModel.sales_job_at,
-    "tracking": ChannelModel.tracking_job_at,
-}
-
-
-def claim_standing_job(channel_id: str, which: str, now: float, stale_seconds: int) -> bool:
-    """Mark the channel's `which` job as queued unless one is queued already (one that has been queued for
-    `stale_seconds` is presumed lost: its message went to the dead-letter queue)."""
-    attr = STANDING_JOBS[which]
-    try:
-        ChannelModel(channel_id).update(
-            actions=[attr.set(int(now))],
-            condition=ChannelModel.channel_id.exists()
-            & (attr.does_not_exist() | (attr < int(now - stale_seconds))),
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-
-
-def release_standing_job(channel_id: str, which: str) -> None:
-    try:
-        ChannelModel(channel_id).update(
-            actions=[STANDING_JOBS[which].remove()], condition=ChannelModel.channel_id.exists()
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-
-
-def record_inventory_pass(channel_id: str, cursor: datetime | None, full_at: datetime | None) -> None:
-    """After an inventory read: QuickBooks' newest TimeModified seen, and when the last full pass ended."""
-    actions: list[Any] = []
-    if cursor is not None:
-        actions.append(ChannelModel.inventory_cursor.set(cursor))
-    if full_at is not None:
-        actions.append(ChannelModel.inventory_full_at.set(full_at))
-    if actions:
-        _update_if_exists(channel_id, actions)
-
-
-def record_sales_cursor(channel_id: str, cursor: datetime) -> None:
-    _update_if_exists(channel_id, [ChannelModel.sales_cursor.set(cursor)])
-
-
-def record_shipments_bookmark(channel_id: str, bookmark: datetime) -> None:
-    _update_if_exists(channel_id, [ChannelModel.shipments_bookmark.set(bookmark)])
-
-
-def record_push(channel_id: str, summary: dict[str, Any]) -> None:
-    _update_if_exists(channel_id, [ChannelModel.last_push.set(summary)])
-
-
-def _update_if_exists(channel_id: str, actions: list[Any]) -> None:
-    try:
-        ChannelModel(channel_id).update(actions=actions, condition=ChannelModel.channel_id.exists())
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise

@@ -26,7 +26,7 @@ from chalicelib.channels.base import (
     RetriableError,
     Window,
 )
-from chalicelib.dal import channel_fetches, channels, fetch_runs
+from chalicelib.dal import channel_fetches, channel_outbound, channels, fetch_runs
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.fetch_runs import FetchRun
 from chalicelib.errors import BadRequest, Conflict
@@ -109,7 +109,8 @@ def fetch_shipments(channel: Channel, now: datetime) -> dict[str, int]:
     """ShipStation's shipments created since the channel's shipments bookmark (less the overlap): each one
     for a sale Ledgerbridge sent waits for the next Web Connector run to write its tracking."""
     overlap = timedelta(seconds=get_settings().fetch_overlap_seconds)
-    since = (channel.shipments_bookmark or first_since(channel)) - overlap  # recording is idempotent
+    bookmark = channel_outbound.get(channel).shipments_bookmark
+    since = (bookmark or first_since(channel)) - overlap  # recording is idempotent
     counts: Counter[str] = Counter()
     error = None
     try:
@@ -121,11 +122,11 @@ def fetch_shipments(channel: Channel, now: datetime) -> dict[str, int]:
             token = page.next_token
             if token is None:
                 break
-        channels.record_shipments_bookmark(channel.channel_id, now)
+        channel_outbound.record_shipments_bookmark(channel.channel_id, now)
     except (FatalError, RetriableError) as exc:
         error = exc.message  # the bookmark stays: the next run reads the same shipments again
     summary_ = {"what": "shipments", "at": now.isoformat(), "counts": dict(counts), "error": error}
-    channels.record_push(channel.channel_id, summary_)
+    channel_outbound.record_push(channel.channel_id, summary_)
     (logger.warning if error else logger.info)(
         "shipments read", extra={"channel_id": channel.channel_id, **summary_}
     )

@@ -17,7 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from chalicelib.aws import StorePushQueue
-from chalicelib.dal import channels, stock_levels
+from chalicelib.dal import channel_outbound, channels, stock_levels
 from chalicelib.dal.stock_levels import REFUSED, UNMATCHED, StockLevel
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.qbxml.inventory import inventory_levels, item_inventory_query, item_sites_query, site_levels
@@ -64,13 +64,15 @@ class ReadInventory:
             "errors": 0,
         }
         if channel is None or not settings_of(channel).moves("inventory_to_store"):
-            channels.release_standing_job(channel_id, "inventory")
+            channel_outbound.release_standing_job(channel_id, "inventory")
             return state
         settings = settings_of(channel)
+        outbound = channel_outbound.get(channel)
         full = (
-            channel.inventory_cursor is None
-            or channel.inventory_full_at is None
-            or ctx.now - channel.inventory_full_at >= timedelta(minutes=settings.full_inventory_every_minutes)
+            outbound.inventory_cursor is None
+            or outbound.inventory_full_at is None
+            or ctx.now - outbound.inventory_full_at
+            >= timedelta(minutes=settings.full_inventory_every_minutes)
         )
         state.update(
             tenant_id=channel.tenant_id,
@@ -80,8 +82,8 @@ class ReadInventory:
             # After the newest TimeModified already read (QuickBooks keeps whole seconds): an edit landing
             # in that very second after the read is caught by the next full pass.
             since=None
-            if full or channel.inventory_cursor is None
-            else (channel.inventory_cursor + timedelta(seconds=1)).isoformat(),
+            if full or outbound.inventory_cursor is None
+            else (outbound.inventory_cursor + timedelta(seconds=1)).isoformat(),
             phase="site" if settings.inventory_site else "inventory",
             started_at=ctx.now.isoformat(),
         )
@@ -226,8 +228,8 @@ class ReadInventory:
         if state.get("started_at") and not state["errors"]:
             newest = datetime.fromisoformat(state["newest"]) if state.get("newest") else None
             full_at = datetime.fromisoformat(state["started_at"]) if state.get("full") else None
-            channels.record_inventory_pass(channel_id, newest, full_at)
-        channels.release_standing_job(channel_id, "inventory")
+            channel_outbound.record_inventory_pass(channel_id, newest, full_at)
+        channel_outbound.release_standing_job(channel_id, "inventory")
         if state.get("started_at") and stock_levels.pending(channel_id, 1):
             StorePushQueue().send({"channel_id": channel_id, "what": "inventory"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.dal import channels, outbound_sales, stock_levels
+from chalicelib.dal import channel_outbound, channels, outbound_sales, stock_levels
 from chalicelib.dal.outbound_sales import OutboundSale
 from chalicelib.dal.stock_levels import StockLevel
 
@@ -45,13 +45,13 @@ def sale_view(sale: OutboundSale) -> dict[str, Any]:
 def inventory_page(
     tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> dict[str, Any]:
-    channel = channels.get_for_tenant(tenant_id, channel_id)
+    outbound = channel_outbound.get(channels.get_for_tenant(tenant_id, channel_id))
     found, cursor = stock_levels.list_levels(tenant_id, channel_id, status=status, limit=limit, after=after)
     return {
         "channel_id": channel_id,
         "counts": stock_levels.status_counts(channel_id),
-        "last_full_pass": _iso(channel.inventory_full_at),
-        "last_push": channel.last_push,
+        "last_full_pass": _iso(outbound.inventory_full_at),
+        "last_push": outbound.last_push,
         "levels": [level_view(level) for level in found],
         "next": cursor,
     }
@@ -60,13 +60,13 @@ def inventory_page(
 def shipstation_page(
     tenant_id: str, channel_id: str, *, status: str | None, limit: int, after: str | None
 ) -> dict[str, Any]:
-    channel = channels.get_for_tenant(tenant_id, channel_id)
+    outbound = channel_outbound.get(channels.get_for_tenant(tenant_id, channel_id))
     found, cursor = outbound_sales.list_sales(tenant_id, channel_id, status=status, limit=limit, after=after)
     return {
         "channel_id": channel_id,
-        "sales_cursor": _iso(channel.sales_cursor),
-        "shipments_bookmark": _iso(channel.shipments_bookmark),
-        "last_push": channel.last_push,
+        "sales_cursor": _iso(outbound.sales_cursor),
+        "shipments_bookmark": _iso(outbound.shipments_bookmark),
+        "last_push": outbound.last_push,
         "sales": [sale_view(s) for s in found],
         "next": cursor,
     }

@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib.aws import StorePushQueue
 from chalicelib.channels.shipstation import Shipment
-from chalicelib.dal import channels, mappings, outbound_sales
+from chalicelib.dal import channel_outbound, channels, mappings, outbound_sales
 from chalicelib.dal.channels import Channel
 from chalicelib.dal.mappings import NOT_FOR_SHIPSTATION
 from chalicelib.dal.outbound_sales import (
@@ -73,9 +73,9 @@ class ReadSalesForShipStation:
             "errors": 0,
         }
         if channel is None or not settings_of(channel).moves("quickbooks_to_shipstation"):
-            channels.release_standing_job(channel_id, "sales")
+            channel_outbound.release_standing_job(channel_id, "sales")
             return state
-        since = channel.sales_cursor or first_since(channel)
+        since = channel_outbound.get(channel).sales_cursor or first_since(channel)
         state.update(
             phase="read",
             since=since.isoformat(),
@@ -225,8 +225,8 @@ class ReadSalesForShipStation:
     def _finish(state: dict[str, Any]) -> None:
         channel_id = state["channel_id"]
         if state.get("started") and state.get("newest") and not state["errors"]:
-            channels.record_sales_cursor(channel_id, datetime.fromisoformat(state["newest"]))
-        channels.release_standing_job(channel_id, "sales")
+            channel_outbound.record_sales_cursor(channel_id, datetime.fromisoformat(state["newest"]))
+        channel_outbound.release_standing_job(channel_id, "sales")
         if state.get("started") and outbound_sales.pending(channel_id, PUSH, 1):
             StorePushQueue().send({"channel_id": channel_id, "what": "sales"})
 
@@ -254,7 +254,7 @@ class WriteTracking:
         channel = channels.get(channel_id)
         waiting = outbound_sales.pending(channel_id, TRACK, TRACKING_BATCH) if channel else []
         if not waiting:
-            channels.release_standing_job(channel_id, "tracking")
+            channel_outbound.release_standing_job(channel_id, "tracking")
         settings = settings_of(channel) if channel else None
         return {
             "channel_id": channel_id,
@@ -397,7 +397,7 @@ class WriteTracking:
                 state["phase"] = "done"
         done = state["phase"] == "done"
         if done:
-            channels.release_standing_job(channel_id, "tracking")
+            channel_outbound.release_standing_job(channel_id, "tracking")
         return Applied(
             state=state,
             done=done,

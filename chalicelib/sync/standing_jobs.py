@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.aws import WorkQueue
-from chalicelib.dal import channels, outbound_sales
+from chalicelib.dal import channel_outbound, channels, outbound_sales
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.outbound_sales import TRACK
 from chalicelib.sync.channels import settings_of
@@ -60,7 +60,7 @@ def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> St
             if outbound_sales.pending(channel.channel_id, TRACK, 1):
                 wanted.append(("tracking", WRITE_TRACKING))
         for which, kind in wanted:
-            if channels.claim_standing_job(channel.channel_id, which, now.timestamp(), STALE_SECONDS):
+            if channel_outbound.claim_standing_job(channel.channel_id, which, now.timestamp(), STALE_SECONDS):
                 jobs.append(new_job(kind, conn.connection_id, now, channel_id=channel.channel_id))
     if jobs:
         queue.send_many(jobs)

@@ -19,7 +19,7 @@ from chalicelib.channels.base import (
     StockUpdate,
     inventory_target,
 )
-from chalicelib.dal import channels, outbound_sales, stock_levels
+from chalicelib.dal import channel_outbound, channels, outbound_sales, stock_levels
 from chalicelib.dal.outbound_sales import PUSH
 from chalicelib.dal.stock_levels import PUSHED, REFUSED, UNCHANGED, UNMATCHED, Settlement
 from chalicelib.observability import logger
@@ -138,7 +138,7 @@ def _record(
         "error": error,
         "retrying": retrying,
     }
-    channels.record_push(channel_id, summary)
+    channel_outbound.record_push(channel_id, summary)
     (logger.warning if error else logger.info)("store push", extra={"channel_id": channel_id, **summary})
 
 
