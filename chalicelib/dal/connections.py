@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -492,39 +492,43 @@ def record_lists_refreshed(connection_id: str, at: datetime) -> None:
 MESSAGE_SET_KEPT = timedelta(days=30)
 
 
-def _message_set_key(connection_id: str, message_set_id: str) -> str:
+def message_set_key(connection_id: str, message_set_id: str) -> str:
     return f"set#{connection_id}#{message_set_id}"
 
 
+# The field of a set's record that carries the request sending the set (kept for a Web Connector that asks again).
+SET_REQUEST_FIELD = "request"
+
+
 def record_unresolved_set(
-    connection_id: str, ticket: str, message_set: dict[str, Any], *, also: Sequence[payloads.Payload] = ()
+    connection_id: str, ticket: str, message_set: dict[str, Any], *, request: str | None = None
 ) -> bool:
     """Note the message set about to be sent: until its answer is applied its outcome is unknown.
 
     Only the live session may do it, and only when no other set is unresolved. The record (the set's orders and
     requests: tens of KB for a hundred orders) is kept in the payloads table, written before its id is set here,
-    so the connection item stays small and every other write to it cheap. `also`: payloads written in the same
-    call as the record (the request that carries the set, kept for a resend); removed with it when refused."""
-    key = _message_set_key(connection_id, message_set["id"])
-    record = payloads.Payload(
-        key, json.dumps(message_set, separators=(",", ":")).encode(), datetime.now(UTC) + MESSAGE_SET_KEPT
+    so the connection item stays small and every other write to it cheap. `request`, the qbXML that sends the set,
+    is kept in the same record (`SET_REQUEST_FIELD`), compressed with it: one payload item for both, and the
+    session's ticket keeps neither. Refused, the record is removed."""
+    key = message_set_key(connection_id, message_set["id"])
+    kept = message_set if request is None else {**message_set, SET_REQUEST_FIELD: request}
+    payloads.put(
+        key, json.dumps(kept, separators=(",", ":")).encode(), expires_at=datetime.now(UTC) + MESSAGE_SET_KEPT
     )
-    payloads.put_many([record, *also])
     recorded = _update(
         connection_id,
         [ConnectionModel.unresolved_set_id.set(message_set["id"])],
         (ConnectionModel.active_ticket == ticket) & ConnectionModel.unresolved_set_id.does_not_exist(),
     )
     if not recorded:
-        for payload in (record, *also):
-            payloads.delete(payload.key)
+        payloads.delete(key)
     return recorded
 
 
 def message_set_record(connection_id: str, message_set_id: str) -> dict[str, Any] | None:
     """The record of a message set `record_unresolved_set` kept, or None when it is no longer kept."""
     try:
-        found: dict[str, Any] = json.loads(payloads.get(_message_set_key(connection_id, message_set_id)))
+        found: dict[str, Any] = json.loads(payloads.get(message_set_key(connection_id, message_set_id)))
     except payloads.PayloadMissing:
         return None
     return found

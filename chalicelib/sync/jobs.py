@@ -41,20 +41,14 @@ def inline_request(request: str) -> bytes | None:
 
 
 @dataclass(frozen=True)
-class RequestSlot:
-    """Where the request this call sends is kept for a resend when it is too big for the ticket."""
-
-    key: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class KeptRequest:
     """A request its job has already kept (under `key` in the payloads table, written in the same call as what the
-    job records of it), so the session does not write it again."""
+    job records of it), so the session does not write it again. With `field`, the payload is a JSON object and the
+    request is its `field` (a message set's record carries the request that sends it)."""
 
     text: str
     key: str
+    field: str | None = None
 
 
 def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[str, Any]:
@@ -101,9 +95,6 @@ class JobContext:
     # The connection's channels_version as read with it at the start of the call: the key under which a warm
     # container keeps the connection's channels and the tenant's rules (sync/kept_settings.py); None: read them.
     channels_version: int | None = None
-    # Where this call's request is kept when it is too big for the ticket (a job recording its set may write it
-    # in the same call and return a KeptRequest); None: the session keeps it.
-    request_slot: RequestSlot | None = None
 
 
 @dataclass

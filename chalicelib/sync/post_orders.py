@@ -23,7 +23,7 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.dal import channels, connections, mappings, orders, payloads
+from chalicelib.dal import channels, connections, mappings, orders
 from chalicelib.dal.orders import StoredOrder
 from chalicelib.orders import to_quickbooks as qb
 from chalicelib.orders.model import Order, OrderInvalid, parse_order
@@ -50,8 +50,6 @@ from chalicelib.sync.jobs import (
     ForeignAnswer,
     JobContext,
     KeptRequest,
-    inline_request,
-    packed_json,
     unpacked_json,
 )
 from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
@@ -177,10 +175,9 @@ class PostOrders:
         request = render_message_set(
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
-        # A set too big for the ticket is kept for a resend in the same call as its record (one write, not two).
-        slot = ctx.request_slot if ctx.request_slot is not None and inline_request(request) is None else None
-        also = [payloads.Payload(slot.key, request.encode(), slot.expires_at)] if slot else []
-        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, also=also):
+        # The request is kept for a resend in the set's record (one payload item, compressed together), so the
+        # ticket carries neither: it stays under 1 KB, a write unit at each of its writes.
+        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, request=request):
             # Another session holds the connection now, or a set is unresolved: these go back as they were.
             for p, _, _ in batch.sales:
                 orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
@@ -188,8 +185,7 @@ class PostOrders:
             return None
         state["step"] = "sent"
         state["message_set_id"] = set_id
-        state["message_set_z"] = packed_json(record)
-        return KeptRequest(request, slot.key) if slot else request
+        return _kept_with_record(request, set_id, ctx)
 
     @staticmethod
     def _claim(prepared: list[_Prepared], set_id: str) -> list[_Prepared]:
@@ -198,7 +194,7 @@ class PostOrders:
         written = orders.write_changes([orders.claim_change(p.stored, set_id, p.rule_ids) for p in prepared])
         return [p for p, held in zip(prepared, written, strict=True) if held]
 
-    def _verify(self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> str | None:
+    def _verify(self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> KeptRequest | None:
         """A round trip of queries by RefNumber for the next document of each order to verify. Recorded as the
         connection's unresolved set (a lookup set: no error recovery), so a lost answer is looked up again."""
         set_id = _new_set_id()
@@ -241,17 +237,17 @@ class PostOrders:
             "orders": entries,
             "request_ids": [e["request_id"] for e in entries],
         }
-        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record):
+        request = render_message_set(
+            lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
+        )
+        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, request=request):
             for p in claimed:
                 orders.back_to_pending(p.stored, set_id, None, verify=True)
             _give_back([_ref(p) for p in claimed], state, ctx)
             return None
         state["step"] = "verify"
         state["message_set_id"] = set_id
-        state["message_set_z"] = packed_json(record)
-        return render_message_set(
-            lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
-        )
+        return _kept_with_record(request, set_id, ctx)
 
     def _entry(
         self, p: _Prepared, needed: list[tuple[str, str]], prefix: str, ctx: JobContext
@@ -598,8 +594,8 @@ class PostOrders:
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
         if state["step"] == customer_emails.LOOKUP_STEP:  # read-only: nothing was claimed or recorded
             return customer_emails.apply_lookup(state, response)
-        # The set's record as the session kept it (compressed in the ticket: no read), else as recorded on the
-        # connection's behalf in the payloads table.
+        # The set's record as recorded on the connection's behalf in the payloads table (a session started before
+        # kept it in its ticket, compressed).
         record = (
             unpacked_json(state["message_set_z"])
             if "message_set_z" in state
@@ -744,3 +740,9 @@ class _ItemIndex:
             elif folded not in added:
                 missing.add(key)
         return items, missing
+
+
+def _kept_with_record(request: str, set_id: str, ctx: JobContext) -> KeptRequest:
+    """The request sent, as its set's record keeps it (connections.record_unresolved_set)."""
+    key = connections.message_set_key(ctx.connection_id, set_id)
+    return KeptRequest(request, key, field=connections.SET_REQUEST_FIELD)

@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from chalicelib.dal.connections import SET_REQUEST_FIELD
 from chalicelib.qbxml.message_set import render_error_recovery_query, render_message_set
 from chalicelib.qbxml.posted import QUERY_BY_REF
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
@@ -94,11 +95,13 @@ class RecoverMessageSet:
 
     @staticmethod
     def job_for(record: dict[str, Any]) -> dict[str, Any]:
+        # the request that sent the set is not needed to learn its fate: the session's ticket does not carry it
+        kept = {name: value for name, value in record.items() if name != SET_REQUEST_FIELD}
         return {
             "kind": RECOVER_MESSAGE_SET,
             "job_id": record["id"],
             "receipts": [],
-            "state": {"record": record, "step": "lookup" if record.get("lookup_only") else "status"},
+            "state": {"record": kept, "step": "lookup" if record.get("lookup_only") else "status"},
         }
 
     def start(self, messages: list[dict[str, Any]], ctx: JobContext) -> dict[str, Any]:

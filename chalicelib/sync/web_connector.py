@@ -9,6 +9,7 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 import zlib
@@ -48,7 +49,6 @@ from chalicelib.sync.jobs import (
     JobContext,
     JobRunner,
     KeptRequest,
-    RequestSlot,
     inline_request,
     new_job,
     request_key,
@@ -367,9 +367,6 @@ class WebConnectorService:
             lists_refreshed_at=refreshed,
             company=conn.company,
             channels_version=conn.channels_version,
-            request_slot=RequestSlot(
-                request_key(session.ticket, session.round_trips + 1), session.expires_at
-            ),
         )
         if session.pending is not None:
             # The Web Connector asked again without answering the last request (a retry after a timeout):
@@ -752,6 +749,8 @@ class WebConnectorService:
             return request
         if isinstance(request, KeptRequest):
             session.pending["request_ref"] = request.key
+            if request.field is not None:
+                session.pending["request_field"] = request.field
             session.pending_request = None
             return request.text
         packed = inline_request(request)
@@ -779,9 +778,13 @@ class WebConnectorService:
         if "request_z" in pending:
             return zlib.decompress(base64.b64decode(str(pending["request_z"]))).decode()
         try:
-            return payloads.get(str(pending.get("request_ref"))).decode()
+            kept = payloads.get(str(pending.get("request_ref")))
         except payloads.PayloadMissing:
             return None
+        if "request_field" in pending:  # a message set's record, carrying the request that sends it
+            request = json.loads(kept).get(str(pending["request_field"]))
+            return str(request) if request is not None else None
+        return kept.decode()
 
     @staticmethod
     def _summary_text(session: Session) -> str:

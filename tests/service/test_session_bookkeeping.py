@@ -27,7 +27,7 @@ from chalicelib.dal.models import ConnectionModel, PayloadModel, SyncRunModel, T
 from chalicelib.settings import get_settings
 from chalicelib.sync import jobs, pairing
 from chalicelib.sync.web_connector import WebConnectorService
-from ledgerbridge.item_sizes import item_size
+from ledgerbridge.item_sizes import item_size, write_units
 from tests.service.test_post_orders import order, session
 from tests.service.test_web_connector_session import run_rounds
 
@@ -332,36 +332,13 @@ def test_a_connection_with_long_names_a_session_and_an_unresolved_set_stays_unde
 
 
 @pytest.mark.parametrize("orders", [1, 40])
-def test_the_request_waiting_for_its_answer_is_kept_compact_and_sent_again_as_it_was(api, store, orders):
-    """Compressed in the ticket when small (one order's set), else in the payloads table: the ticket, written at
-    least twice a round trip, does not carry a large request each time."""
+def test_a_set_and_the_request_carrying_it_are_kept_in_one_payload_write_and_sent_again_as_they_were(
+    api, store, monkeypatch, orders
+):
+    """The set's record and the request that sends it go to the payloads table together, in one item (compressed
+    together: one write unit for a one-order set); the ticket keeps neither, so it stays under 1 KB. Asked again
+    without an answer, the session sends the same request, read back from the record."""
     _push(api, store, *(order(n) for n in range(10, 10 + orders)))
-    service, company = store["service"], store["company"]
-    auth = service.authenticate(store["conn"]["username"], store["password"])
-    request = service.send_request_xml(
-        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
-    )
-    assert request.count("<SalesReceiptAdd>") == orders
-    kept = TicketModel.get(auth.ticket, consistent_read=True)
-    assert "request" not in (kept.pending or {}) and "request_z" not in (kept.pending or {})
-    if kept.pending_request is not None:
-        assert zlib.decompress(kept.pending_request).decode() == request
-        assert len(kept.pending_request) <= jobs.INLINE_REQUEST_BYTES < len(request.encode())
-    else:
-        assert len(zlib.compress(request.encode())) > jobs.INLINE_REQUEST_BYTES
-        assert payloads.get(str((kept.pending or {})["request_ref"])).decode() == request
-    assert (kept.pending_request is not None) == (orders == 1)
-    # asked again without answering: the same message set
-    assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
-    assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
-    service.close_connection(auth.ticket)
-    assert len(company.transactions("SalesReceipt")) == orders
-
-
-def test_a_large_set_and_the_request_carrying_it_are_kept_in_one_write(api, store, monkeypatch):
-    """The set's record and the request kept for a resend go to the payloads table in one BatchWriteItem; the
-    request is still sent again as it was."""
-    _push(api, store, *(order(n) for n in range(10, 50)))
     service, company = store["service"], store["company"]
     auth = service.authenticate(store["conn"]["username"], store["password"])
     batches: list[list[str]] = []
@@ -379,29 +356,62 @@ def test_a_large_set_and_the_request_carrying_it_are_kept_in_one_write(api, stor
         auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
     )
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", real)
+    assert request.count("<SalesReceiptAdd>") == orders
+    assert len(batches) == 1 and {k.split("#")[0] for k in batches[0]} == {"set"}  # the record alone
     kept = TicketModel.get(auth.ticket, consistent_read=True)
-    request_ref = str((kept.pending or {})["request_ref"])
-    assert len(batches) == 1 and sorted(k.split("#")[0] for k in batches[0]) == ["request", "set"]
-    assert request_ref in batches[0]
-    assert payloads.get(request_ref).decode() == request
+    assert kept.pending_request is None and "message_set_z" not in (kept.job or {})["state"]
+    record = json.loads(payloads.get(str((kept.pending or {})["request_ref"])))
+    assert record[connections.SET_REQUEST_FIELD] == request and record["id"] in request
+    assert item_size(kept.serialize()) < KB  # the ticket: a write unit at each of its writes
+    # compressed together, the two cost no more write units than kept as two items
+    parts = list(PayloadModel.query(batches[0][0], consistent_read=True))
+    together = sum(write_units(item_size(p.serialize())) for p in parts)
+    overhead = item_size(parts[0].serialize()) - len(parts[0].data)
+    alone = {k: v for k, v in record.items() if k != connections.SET_REQUEST_FIELD}
+    apart = write_units(overhead + len(zlib.compress(json.dumps(alone, separators=(",", ":")).encode(), 6)))
+    apart += write_units(overhead + len(zlib.compress(request.encode(), 6)))
+    assert together <= apart
+    # asked again without answering: the same message set
     assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
     assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
-    assert len(company.transactions("SalesReceipt")) == 40
+    service.close_connection(auth.ticket)
+    assert len(company.transactions("SalesReceipt")) == orders
 
 
-def test_a_set_record_refused_takes_the_payloads_written_with_it(api, store):
-    """Another session holds the connection: neither the set's record nor what was written with it stays."""
+def test_a_set_record_refused_is_not_kept(api, store):
+    """Another session holds the connection: the set's record (and the request in it) does not stay."""
     connection_id = store["conn"]["id"]
     conn = connections.get(connection_id)
     assert conn is not None
     now = conn.created_at.timestamp()
     assert connections.acquire_session(connection_id, "holder", now, now + 180, signed_in_at=conn.created_at)
-    request = payloads.Payload("request#other#1", b"<QBXML/>" * 1000, None)
-    refused = connections.record_unresolved_set(connection_id, "other", {"id": "lbrefused"}, also=[request])
+    refused = connections.record_unresolved_set(
+        connection_id, "other", {"id": "lbrefused"}, request="<QBXML/>" * 1000
+    )
     assert not refused
-    for key in (f"set#{connection_id}#lbrefused", "request#other#1"):
-        with pytest.raises(payloads.PayloadMissing):
-            payloads.get(key)
+    with pytest.raises(payloads.PayloadMissing):
+        payloads.get(f"set#{connection_id}#lbrefused")
+
+
+def test_a_ticket_that_kept_its_set_and_request_itself_still_settles_and_resends(api, store):
+    """A session started before sets carried their request kept the set's record compressed in its job and the
+    request compressed in the ticket: both still read."""
+    _push(api, store, order(41))
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    old = tickets.get(auth.ticket)
+    assert old is not None and old.job is not None
+    record = connections.message_set_record(store["conn"]["id"], old.job["state"]["message_set_id"])
+    assert record is not None
+    old.job["state"]["message_set_z"] = jobs.packed_json(record)
+    old.pending, old.pending_request = {}, zlib.compress(request.encode())
+    assert tickets.save(old)
+    assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
+    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
+    assert len(company.transactions("SalesReceipt")) == 1
 
 
 def test_a_ticket_written_before_requests_were_compressed_still_sends_its_request_again(api, store):
