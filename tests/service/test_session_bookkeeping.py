@@ -393,41 +393,46 @@ def test_a_set_record_refused_is_not_kept(api, store):
         payloads.get(f"set#{connection_id}#lbrefused")
 
 
-def test_a_ticket_that_kept_its_set_and_request_itself_still_settles_and_resends(api, store):
-    """A session started before sets carried their request kept the set's record compressed in its job and the
-    request compressed in the ticket: both still read."""
-    _push(api, store, order(41))
+def _first_request(api: Any, store: dict[str, Any], *docs: dict[str, Any]) -> tuple[Any, Any, str, str]:
+    """Push the orders, open a session and send its first request: (service, company, ticket, request)."""
+    _push(api, store, *docs)
     service, company = store["service"], store["company"]
     auth = service.authenticate(store["conn"]["username"], store["password"])
     request = service.send_request_xml(
         auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
     )
-    old = tickets.get(auth.ticket)
+    return service, company, auth.ticket, request
+
+
+def _resent_and_settled(service: Any, company: Any, ticket: str, request: str) -> None:
+    """Asked again without an answer, the session sends the same request; its answer ends the session."""
+    assert service.send_request_xml(ticket, "", company.company_file, "US", "13", "0") == request
+    assert service.receive_response_xml(ticket, company.process(request), "", "") == 100
+
+
+def test_a_ticket_that_kept_its_set_and_request_itself_still_settles_and_resends(api, store):
+    """A session started before sets carried their request kept the set's record compressed in its job and the
+    request compressed in the ticket: both still read."""
+    service, company, ticket, request = _first_request(api, store, order(41))
+    old = tickets.get(ticket)
     assert old is not None and old.job is not None
     record = connections.message_set_record(store["conn"]["id"], old.job["state"]["message_set_id"])
     assert record is not None
     old.job["state"]["message_set_z"] = jobs.packed_json(record)
     old.pending, old.pending_request = {}, zlib.compress(request.encode())
     assert tickets.save(old)
-    assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
-    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
+    _resent_and_settled(service, company, ticket, request)
     assert len(company.transactions("SalesReceipt")) == 1
 
 
 def test_a_ticket_written_before_requests_were_compressed_still_sends_its_request_again(api, store):
-    _push(api, store, order(40))
-    service, company = store["service"], store["company"]
-    auth = service.authenticate(store["conn"]["username"], store["password"])
-    request = service.send_request_xml(
-        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
-    )
-    old = tickets.get(auth.ticket)
+    service, company, ticket, request = _first_request(api, store, order(40))
+    old = tickets.get(ticket)
     assert old is not None and old.pending is not None
     old.pending = {**old.pending, "request": request}  # the request as text, as tickets kept it before
     old.pending_request = None
     assert tickets.save(old)
-    assert service.send_request_xml(auth.ticket, "", company.company_file, "US", "13", "0") == request
-    assert service.receive_response_xml(auth.ticket, company.process(request), "", "") == 100
+    _resent_and_settled(service, company, ticket, request)
     assert len(company.transactions("SalesReceipt")) == 1
 
 
