@@ -67,14 +67,22 @@ def get_many(channels: Sequence[Channel]) -> dict[str, FetchState]:
 def take_lease(channel: Channel, run_id: str, now: float, seconds: int) -> FetchState | None:
     """Hold the channel for one fetch run (a run never overlaps another of the same channel). The holder may take
     it again (renewal); anyone may take it once it has lapsed (the holder crashed). None when another run holds
-    it; else the state as taken (the bookmark to go on from)."""
+    it; else the state as taken (the bookmark to go on from). The first lease of a channel fetched before the move
+    copies the bookmark and last outcome its channel item kept, so the bookmark goes on only forward from there."""
     model = ChannelFetchModel(channel.channel_id)
+    actions: list[Any] = [
+        ChannelFetchModel.run_id.set(run_id),
+        ChannelFetchModel.lease_until.set(int(now + seconds)),
+    ]
+    if channel.legacy_bookmark is not None:
+        actions.append(ChannelFetchModel.bookmark.set(ChannelFetchModel.bookmark | channel.legacy_bookmark))
+    if channel.legacy_last_fetch is not None:
+        actions.append(
+            ChannelFetchModel.last_fetch.set(ChannelFetchModel.last_fetch | channel.legacy_last_fetch)
+        )
     try:
         model.update(
-            actions=[
-                ChannelFetchModel.run_id.set(run_id),
-                ChannelFetchModel.lease_until.set(int(now + seconds)),
-            ],
+            actions=actions,
             condition=ChannelFetchModel.lease_until.does_not_exist()
             | (ChannelFetchModel.lease_until < int(now))
             | (ChannelFetchModel.run_id == run_id),
@@ -84,6 +92,21 @@ def take_lease(channel: Channel, run_id: str, now: float, seconds: int) -> Fetch
             return None
         raise
     return _state(model, channel)
+
+
+def renew_lease(channel_id: str, run_id: str, now: float, seconds: int) -> bool:
+    """The holder keeps the channel longer (between pages). False when it no longer holds it (its lease lapsed and
+    another run took it, or the channel was deleted: nothing is written then)."""
+    try:
+        ChannelFetchModel(channel_id).update(
+            actions=[ChannelFetchModel.lease_until.set(int(now + seconds))],
+            condition=ChannelFetchModel.run_id == run_id,
+        )
+        return True
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
 
 
 def advance_bookmark(channel_id: str, run_id: str, bookmark: datetime) -> bool:

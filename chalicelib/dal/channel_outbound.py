@@ -5,7 +5,11 @@ item per channel, written at each Web Connector run that queues a standing job a
 Channels read before this table existed kept their cursors, bookmark and last push on the channel item; until they
 are written here they are read from there (`Channel.legacy_*`). A standing job queued just before the upgrade has
 its mark on the channel item, which is not read: a second one may be queued once, which reads QuickBooks again
-and changes nothing (what it stages is keyed by item and by sale)."""
+and changes nothing (what it stages is keyed by item and by sale).
+
+A channel's item is deleted before the channel; later writes do not make it again, except the standing-job mark
+and the shipments bookmark, written right after the channel was read: a channel deleted in that instant can leave
+a small item behind, read by nothing (channel ids are never reused)."""
 
 from __future__ import annotations
 
@@ -84,22 +88,26 @@ def record_inventory_pass(channel_id: str, cursor: datetime | None, full_at: dat
     if full_at is not None:
         actions.append(ChannelOutboundModel.inventory_full_at.set(full_at))
     if actions:
-        ChannelOutboundModel(channel_id).update(actions=actions)
+        _update_existing(channel_id, actions)
 
 
 def record_sales_cursor(channel_id: str, cursor: datetime) -> None:
-    ChannelOutboundModel(channel_id).update(actions=[ChannelOutboundModel.sales_cursor.set(cursor)])
+    _update_existing(channel_id, [ChannelOutboundModel.sales_cursor.set(cursor)])
 
 
 def record_shipments_bookmark(channel_id: str, bookmark: datetime) -> None:
+    """Written by the channel's scheduled task, which has just read the channel: the item is made if need be."""
     ChannelOutboundModel(channel_id).update(actions=[ChannelOutboundModel.shipments_bookmark.set(bookmark)])
 
 
 def record_push(channel_id: str, summary: dict[str, Any]) -> None:
-    ChannelOutboundModel(channel_id).update(actions=[ChannelOutboundModel.last_push.set(summary)])
+    _update_existing(channel_id, [ChannelOutboundModel.last_push.set(summary)])
 
 
 def _update_existing(channel_id: str, actions: list[Any]) -> None:
+    """Only where the item exists: a job, a push or a read ends after the standing-job mark made it, so a channel
+    deleted meanwhile (its item with it) does not get one back. (A job queued by the code before the move finds no
+    item: what it would record is read again at the next run, which marks the job and makes the item.)"""
     try:
         ChannelOutboundModel(channel_id).update(
             actions=actions, condition=ChannelOutboundModel.channel_id.exists()

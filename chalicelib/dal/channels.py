@@ -148,16 +148,18 @@ def update(
 
 def delete(tenant_id: str, channel_id: str) -> None:
     existing = get(channel_id)
+    if existing is None or existing.tenant_id != tenant_id:
+        raise NotFound(f"no channel {channel_id}")
+    # its own small items first: a delete cut short after them can be repeated (the channel is still there)
+    channel_fetches.delete(channel_id)
+    channel_outbound.delete(channel_id)
     try:
         ChannelModel(channel_id).delete(condition=ChannelModel.tenant_id == tenant_id)
     except DeleteError as exc:
         if condition_failed(exc):
             raise NotFound(f"no channel {channel_id}") from exc
         raise
-    channel_fetches.delete(channel_id)
-    channel_outbound.delete(channel_id)
-    if existing is not None:
-        connections.note_channels_changed(existing.connection_id)  # what a warm container kept of it goes
+    connections.note_channels_changed(existing.connection_id)  # what a warm container kept of it goes
 
 
 def list_for_connection(tenant_id: str, connection_id: str) -> list[Channel]:

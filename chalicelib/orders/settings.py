@@ -190,6 +190,13 @@ def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
 # values; kept compact they are only the values that differ from a channel saved with nothing set, and the names
 # the stored settings lack (a channel saved before a setting existed reads it as that version did).
 _LACKING = "~lacking"
+_UNSET_VERSION = (
+    "~unset"  # which unset settings the compact form was made against (a deployment may change them)
+)
+
+
+class CompactSettingsStale(ValueError):
+    """Compact settings made against other unset values (another version of the code): read the channel again."""
 
 
 @cache
@@ -205,18 +212,31 @@ def compact_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
     """The stored settings (as JSON gives them back) in the fewest values `full_settings` makes them again from."""
     unset = _unset_settings()
     compact = {name: value for name, value in stored.items() if name not in unset or unset[name] != value}
+    compact.pop(_UNSET_VERSION, None)
     lacking = sorted(name for name in unset if name not in stored)
     if lacking:
         compact[_LACKING] = lacking
+    compact[_UNSET_VERSION] = _unset_version()
     return compact
 
 
 def full_settings(compact: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored settings `compact_settings` was given, equal to them."""
+    """The stored settings `compact_settings` was given, equal to them; CompactSettingsStale when the compact form
+    was made by a version of the code whose unset values differ."""
+    if compact.get(_UNSET_VERSION) != _unset_version():
+        raise CompactSettingsStale(str(compact.get(_UNSET_VERSION)))
     lacking = set(compact.get(_LACKING, ()))
     full = {name: value for name, value in _unset_settings().items() if name not in lacking}
-    full.update((name, value) for name, value in compact.items() if name != _LACKING)
+    full.update((name, value) for name, value in compact.items() if name not in (_LACKING, _UNSET_VERSION))
     return full
+
+
+@cache
+def _unset_version() -> str:
+    import json
+    import zlib
+
+    return format(zlib.crc32(json.dumps(_unset_settings(), sort_keys=True).encode()), "08x")
 
 
 class SettingsInvalid(ValueError):

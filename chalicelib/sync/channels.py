@@ -20,6 +20,7 @@ from chalicelib.orders.quickbooks.currency import QUICKBOOKS_CURRENCY_NAMES
 from chalicelib.orders.quickbooks.list_adds import customer_list_problems
 from chalicelib.orders.settings import (
     ChannelSettings,
+    CompactSettingsStale,
     SettingsInvalid,
     compact_settings,
     full_settings,
@@ -428,10 +429,17 @@ def settings_for_job(channel: Channel) -> dict[str, Any]:
 
 
 def job_settings(state: Mapping[str, Any]) -> ChannelSettings:
-    """The channel's settings a job kept (`settings_for_job`; a job started before kept them whole)."""
+    """The channel's settings a job kept (`settings_for_job`; a job started before kept them whole). Kept by another
+    version of the code with other unset values (a deployment during the job), they are read from the channel."""
     if "settings" in state:
         return settings_from_json(state["settings"])
-    return settings_from_json(full_settings(state["settings_compact"]))
+    try:
+        return settings_from_json(full_settings(state["settings_compact"]))
+    except CompactSettingsStale:
+        channel = channels.get(str(state.get("channel_id", "")))
+        if channel is None:
+            raise
+        return settings_of(channel)
 
 
 def first_since(channel: Channel) -> datetime:

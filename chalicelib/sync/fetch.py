@@ -288,7 +288,9 @@ def _pages(channel: Channel, run: FetchRun, budget: Budget) -> FetchRun:
                 page_token=token,
                 total=total,
             )
-            channel_fetches.take_lease(channel, run.run_id, time.time(), settings.fetch_lease_seconds)
+            channel_fetches.renew_lease(
+                channel.channel_id, run.run_id, time.time(), settings.fetch_lease_seconds
+            )
     except FatalError as exc:
         state, error = "failed", exc.message
     except RetriableError as exc:

@@ -2,7 +2,8 @@
 reading inventory for the store, reading sales for ShipStation, writing ShipStation's tracking back.
 
 They are queued when the Web Connector signs in, so `authenticate` sees work and opens a session. A
-channel has at most one of each queued at a time (a conditional write on the channel); one queued for
+channel has at most one of each queued at a time (a conditional write of the channel's `channel_outbound` item,
+chalicelib/dal/channel_outbound.py); one queued for
 over an hour is presumed lost (its message went to the dead-letter queue) and is queued again.
 
 Which channels have standing jobs is kept on the connection (`standing_channels`, as of its `channels_version`,

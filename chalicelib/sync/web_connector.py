@@ -744,7 +744,7 @@ class WebConnectorService:
         one write instead of two). `pending` says a request waits (and where a large one is). Returns its text."""
         session.pending = {}
         if rebuilt and isinstance(request, str):
-            session.pending["rebuilt"] = True
+            session.pending["rebuilt"] = zlib.crc32(request.encode())  # to check the one rendered again
             session.pending_request = None
             return request
         if isinstance(request, KeptRequest):
@@ -765,10 +765,18 @@ class WebConnectorService:
 
     @staticmethod
     def _pending_request(session: Session, ctx: JobContext) -> str | None:
-        if (session.pending or {}).get("rebuilt") and session.job is not None:
-            # rendered again from the job's state, as unchanged as the request it sent (no answer applied since)
+        pending = session.pending or {}
+        if "rebuilt" in pending and session.job is not None:
+            # rendered again from the job's state, as unchanged as the request it sent (no answer applied since);
+            # one that differs (a setting changed between the calls) is not sent: the job goes back to the queue
             again = RUNNERS[session.job["kind"]].next_request(session.job["state"], ctx)
-            return again if isinstance(again, str) else None
+            if isinstance(again, str) and zlib.crc32(again.encode()) == pending["rebuilt"]:
+                return again
+            logger.warning(
+                "a request rendered again differs from the one sent; its job goes back to the queue",
+                extra={"connection_id": session.connection_id, "kind": session.job["kind"]},
+            )
+            return None
         if session.pending_request is not None:
             return zlib.decompress(session.pending_request).decode()
         # A ticket written before requests were kept compressed has the request as text or base64.

@@ -86,8 +86,11 @@ def test_a_channel_fetched_before_the_move_goes_on_from_what_its_item_kept(aws: 
     assert channel_fetches.get_many([legacy])[channel.channel_id].bookmark == T0
 
     taken = channel_fetches.take_lease(legacy, "run_new", 1_800_000_000.0, LEASE)  # the old lease is not read
-    assert taken is not None and taken.bookmark == T0  # the run goes on from the old bookmark
+    assert taken is not None and taken.bookmark == T0  # the run goes on from the old bookmark, copied over
+    assert ChannelFetchModel.get(channel.channel_id, consistent_read=True).bookmark == T0
     assert channel_fetches.get(legacy).last_fetch == old_outcome  # until the run ends
+    # its first page, read from the bookmark less the overlap, does not move the bookmark back
+    assert not channel_fetches.advance_bookmark(channel.channel_id, "run_new", T0 - timedelta(minutes=5))
 
     assert channel_fetches.advance_bookmark(channel.channel_id, "run_new", T0 + timedelta(hours=1))
     channel_fetches.release_lease(channel.channel_id, "run_new", {"run_id": "run_new", "state": "done"})
@@ -109,10 +112,18 @@ def test_several_channels_are_read_at_once_each_with_its_own_state(aws: str) -> 
     assert channel_fetches.get_many([]) == {}
 
 
-def test_the_state_goes_with_its_channel(aws: str) -> None:
+def test_the_state_goes_with_its_channel_and_the_run_going_on_does_not_bring_it_back(aws: str) -> None:
     channel = new_channel()
     channel_fetches.take_lease(channel, "run_a", 1_800_000_000.0, LEASE)
+    assert channel_fetches.renew_lease(channel.channel_id, "run_a", 1_800_000_060.0, LEASE)
+    assert not channel_fetches.renew_lease(
+        channel.channel_id, "run_b", 1_800_000_060.0, LEASE
+    )  # not the holder
     channel_repo.delete(channel.tenant_id, channel.channel_id)
+    # the run goes on with its next page, then ends
+    assert not channel_fetches.renew_lease(channel.channel_id, "run_a", 1_800_000_120.0, LEASE)
+    assert not channel_fetches.advance_bookmark(channel.channel_id, "run_a", T0)
+    channel_fetches.release_lease(channel.channel_id, "run_a", {"state": "done"})
     with pytest.raises(ChannelFetchModel.DoesNotExist):
         ChannelFetchModel.get(channel.channel_id, consistent_read=True)
 

@@ -56,6 +56,7 @@ def test_releasing_writes_nothing_for_a_channel_without_an_item(aws: str) -> Non
 
 def test_what_the_jobs_record_reads_back(aws: str) -> None:
     channel = new_channel()
+    assert channel_outbound.claim_standing_job(channel.channel_id, "inventory", 1_800_000_000.0, STALE)
     channel_outbound.record_inventory_pass(channel.channel_id, T0, None)
     channel_outbound.record_inventory_pass(channel.channel_id, None, T0 + timedelta(minutes=1))
     channel_outbound.record_sales_cursor(channel.channel_id, T0 + timedelta(minutes=2))
@@ -94,10 +95,15 @@ def test_a_channel_read_before_the_move_goes_on_from_what_its_item_kept(aws: str
     assert stored.sales_cursor == T0  # the channel item is not written
 
 
-def test_the_state_goes_with_its_channel(aws: str) -> None:
+def test_the_state_goes_with_its_channel_and_what_ends_later_does_not_bring_it_back(aws: str) -> None:
     channel = new_channel()
     channel_outbound.claim_standing_job(channel.channel_id, "inventory", 1_800_000_000.0, STALE)
     channel_repo.delete(channel.tenant_id, channel.channel_id)
+    # a job, a push or a read that ends after the deletion
+    channel_outbound.release_standing_job(channel.channel_id, "inventory")
+    channel_outbound.record_inventory_pass(channel.channel_id, T0, T0)
+    channel_outbound.record_sales_cursor(channel.channel_id, T0)
+    channel_outbound.record_push(channel.channel_id, {"what": "inventory"})
     with pytest.raises(ChannelOutboundModel.DoesNotExist):
         ChannelOutboundModel.get(channel.channel_id, consistent_read=True)
 

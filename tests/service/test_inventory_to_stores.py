@@ -5,12 +5,13 @@ incremental by modified date with a periodic full pass), only changed quantities
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import replace
 
 import pytest
 
 from chalicelib.aws import StorePushQueue
-from chalicelib.dal import stock_levels
+from chalicelib.dal import stock_levels, sync_runs
 from chalicelib.settings import get_settings
 from chalicelib.sync import store_push
 from chalicelib.sync.web_connector import WebConnectorService
@@ -279,7 +280,8 @@ def test_a_query_only_job_keeps_no_copy_of_its_request_and_sends_the_same_one_ag
     first = company.service.send_request_xml(auth.ticket, company.company.hcp_response(), "", "US", "13", "0")
     assert "ItemInventoryQueryRq" in first
     kept = tickets.get(auth.ticket)
-    assert kept is not None and kept.pending == {"rebuilt": True} and kept.pending_request is None
+    assert kept is not None and kept.pending_request is None
+    assert kept.pending == {"rebuilt": zlib.crc32(first.encode())}  # a check of the request, not the request
     assert "settings" not in kept.job["state"] and kept.job["state"]["settings_compact"]
     stored = TicketModel.get(auth.ticket, consistent_read=True).serialize()
     assert item_size(stored) < 1024, item_size(stored)
@@ -294,5 +296,34 @@ def test_a_query_only_job_keeps_no_copy_of_its_request_and_sends_the_same_one_ag
     company.company.end_session()
     levels = company.levels(company.api.json("GET", "/api/v1/channels")["channels"][-1]["id"])
     ink = {sku: level for sku, level in levels.items() if sku.startswith("INK-")}
-    assert set(ink) == set(names)  # every item read, the answer to the resent request applied once
+    assert set(ink) == set(names)  # every item read
     assert all(level["quantity"] == int(sku.removeprefix("INK-")) for sku, level in ink.items())
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    read = company.company.count(["ItemInventory", "ItemInventoryAssembly"])
+    assert run.counts["inventory_items_read"] == read  # the answer to the resent request applied once
+
+
+def test_a_request_rendered_again_that_differs_is_not_sent_and_its_job_starts_again(
+    company, shop, monkeypatch
+):
+    """The resend of a query-only job checks what it renders against what was sent (a setting changed between the
+    calls): a different one is not sent as the same; the job goes back to the queue and is taken again."""
+    from chalicelib.dal import tickets
+    from chalicelib.sync import inventory
+
+    company.company.add_inventory_items(5, prefix="PEN-", quantity=lambda n: n)
+    company.channel("shopify", shopify_credentials(shop))
+    company.clock.advance(1)
+    auth = company.service.authenticate(company.conn["username"], company.password)
+    first = company.service.send_request_xml(auth.ticket, company.company.hcp_response(), "", "US", "13", "0")
+    real = inventory.ReadInventory.next_request
+    monkeypatch.setattr(
+        inventory.ReadInventory,
+        "next_request",
+        lambda self, state, ctx: (real(self, state, ctx) or "").replace("<MaxReturned>", "<MaxReturned>1"),
+    )
+    again = company.service.send_request_xml(auth.ticket, "", "", "US", "13", "0")
+    assert again != first and "ItemInventoryQueryRq" in again
+    kept = tickets.get(auth.ticket)
+    assert kept is not None and kept.round_trips == 2  # a new request of the job taken again, not a resend
+    assert kept.pending == {"rebuilt": zlib.crc32(again.encode())}

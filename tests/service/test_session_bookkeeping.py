@@ -418,11 +418,34 @@ def test_a_ticket_that_kept_its_set_and_request_itself_still_settles_and_resends
     assert old is not None and old.job is not None
     record = connections.message_set_record(store["conn"]["id"], old.job["state"]["message_set_id"])
     assert record is not None
+    record.pop(connections.SET_REQUEST_FIELD)  # as it was recorded then, and only in the ticket:
+    payloads.delete(connections.message_set_key(store["conn"]["id"], record["id"]))
     old.job["state"]["message_set_z"] = jobs.packed_json(record)
     old.pending, old.pending_request = {}, zlib.compress(request.encode())
     assert tickets.save(old)
     _resent_and_settled(service, company, ticket, request)
     assert len(company.transactions("SalesReceipt")) == 1
+
+
+def test_a_large_request_of_a_job_that_keeps_none_goes_to_the_payloads_table_and_is_sent_again(aws):
+    """A job that neither keeps its request with a record nor renders it again (a daily summary's adds): its request
+    rides in the ticket compressed up to jobs.INLINE_REQUEST_BYTES, beyond that in the payloads table."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    session = tickets.Session("t" * 43, "con_big", "ten_big", now, now.replace(year=2027))
+    small = "<QBXML>" + "<ItemQueryRq/>" * 10 + "</QBXML>"
+    assert WebConnectorService._keep_request(session, small) == small
+    assert session.pending == {} and zlib.decompress(session.pending_request or b"").decode() == small
+    big = (
+        "<QBXML>"
+        + "".join(f"<Memo>{n:08d}-{n * 7919 % 100_003:06d}</Memo>" for n in range(4_000))
+        + "</QBXML>"
+    )
+    assert len(zlib.compress(big.encode())) > jobs.INLINE_REQUEST_BYTES
+    assert WebConnectorService._keep_request(session, big) == big
+    assert session.pending_request is None and session.pending == {
+        "request_ref": jobs.request_key(session.ticket, 0)
+    }
+    assert WebConnectorService._pending_request(session, None) == big  # type: ignore[arg-type]
 
 
 def test_a_ticket_written_before_requests_were_compressed_still_sends_its_request_again(api, store):

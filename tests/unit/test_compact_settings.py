@@ -39,7 +39,9 @@ def stored_settings(draw: Any) -> dict[str, Any]:
         stored[name] = draw(json_values)
     extra = draw(
         st.dictionaries(
-            st.text(min_size=1, max_size=10).filter(lambda n: n != "~lacking"), json_values, max_size=3
+            st.text(min_size=1, max_size=10).filter(lambda n: n not in ("~lacking", "~unset")),
+            json_values,
+            max_size=3,
         )
     )
     return {**stored, **extra}
@@ -88,3 +90,24 @@ def test_a_channel_saved_before_a_setting_existed_reads_as_it_did() -> None:
 def test_a_job_started_before_keeps_reading_the_whole_settings() -> None:
     stored = json.loads(json.dumps(settings_to_json(ChannelSettings(inventory_site="Shelf"))))
     assert job_settings({"settings": stored}).inventory_site == "Shelf"
+
+
+def test_settings_kept_by_another_version_are_read_from_the_channel(monkeypatch) -> None:
+    """A deployment during a job may change what unset means: the compact form says which version made it, and a
+    job whose form another version made reads its channel's settings instead of guessing."""
+    from chalicelib.orders.settings import CompactSettingsStale
+    from chalicelib.sync import channels as channel_use_cases
+
+    stored = json.loads(json.dumps(settings_to_json(ChannelSettings(inventory_site="Shelf"))))
+    kept = settings_for_job(channel(stored))["settings_compact"]
+    other = {**kept, "~unset": "00000000"}
+    try:
+        full_settings(other)
+        raise AssertionError("a form made by another version was read as this one's")
+    except CompactSettingsStale:
+        pass
+    now = json.loads(json.dumps(settings_to_json(ChannelSettings(inventory_site="Back room"))))
+    monkeypatch.setattr(channel_use_cases.channels, "get", lambda channel_id: channel(now))
+    state = {"channel_id": "chn_1", "settings_compact": other}
+    assert job_settings(state).inventory_site == "Back room"
+    assert job_settings({**state, "settings_compact": kept}).inventory_site == "Shelf"
