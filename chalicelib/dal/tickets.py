@@ -4,7 +4,7 @@ A ticket is written at most once per SOAP call and only when the call changed it
 writes nothing). Every write costs a unit per KB of the larger of the item before and after it, so the ticket keeps
 only what later calls read: where the request waiting for its answer is (`pending`), and the request itself
 compressed (`pending_request`) only when neither its job's record keeps it nor its job renders it again
-(chalicelib/sync/web_connector.py `_keep_request`)."""
+(chalicelib/sync/pending_requests.py)."""
 
 from __future__ import annotations
 

@@ -190,9 +190,8 @@ def settings_to_json(s: ChannelSettings) -> dict[str, Any]:
 # values; kept compact they are only the values that differ from a channel saved with nothing set, and the names
 # the stored settings lack (a channel saved before a setting existed reads it as that version did).
 _LACKING = "~lacking"
-_UNSET_VERSION = (
-    "~unset"  # which unset settings the compact form was made against (a deployment may change them)
-)
+# which unset settings the compact form was made against (a deployment may change them)
+_UNSET_VERSION = "~unset"
 
 
 class CompactSettingsStale(ValueError):

@@ -8,11 +8,8 @@ that died is taken over once its lease has run out, its unfinished job handed ba
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import credentials
 from chalicelib.aws import QueuedJob, WorkQueue
-from chalicelib.dal import connections, payloads, sync_runs, tickets
+from chalicelib.dal import connections, sync_runs, tickets
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.tickets import Session
 from chalicelib.errors import InvalidInput
@@ -38,6 +35,7 @@ from chalicelib.qbxml.responses import (
 )
 from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
+from chalicelib.sync import pending_requests
 from chalicelib.sync.jobs import (
     READ_INVENTORY,
     READ_SALES,
@@ -48,10 +46,7 @@ from chalicelib.sync.jobs import (
     ForeignAnswer,
     JobContext,
     JobRunner,
-    KeptRequest,
-    inline_request,
     new_job,
-    request_key,
 )
 from chalicelib.sync.orders import POST_ORDER, order_refs
 from chalicelib.sync.standing_jobs import queue_standing_jobs
@@ -371,7 +366,7 @@ class WebConnectorService:
         if session.pending is not None:
             # The Web Connector asked again without answering the last request (a retry after a timeout):
             # send the same message set again; it is only queries or carries its own error-recovery id.
-            request = self._pending_request(session, ctx)
+            request = pending_requests.sent_again(session, RUNNERS, ctx)
             if request is not None:
                 tickets.save(session)
                 return request
@@ -394,7 +389,7 @@ class WebConnectorService:
             next_request = runner.next_request(job["state"], ctx)
             if next_request is not None:
                 session.round_trips += 1
-                text = self._keep_request(session, next_request, rebuilt=runner.rebuilds_request)
+                text = pending_requests.keep(session, next_request, rebuilt=runner.rebuilds_request)
                 tickets.save(session)
                 return text
             self._finish_job(session, queue)
@@ -734,65 +729,6 @@ class WebConnectorService:
     @staticmethod
     def _error(code: str, message: str, at: datetime) -> dict[str, Any]:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
-
-    @staticmethod
-    def _keep_request(session: Session, request: str | KeptRequest, *, rebuilt: bool = False) -> str:
-        """Keep the request sent until its answer comes (read again only if the Web Connector asks again without
-        answering): nothing but a mark when the job renders it again from its state (`rebuilt`: queries only);
-        else compressed in the ticket (qbXML shrinks to about a third for one order), in the payloads table
-        when even that is over jobs.INLINE_REQUEST_BYTES (unless its job kept it there already, with its set's record:
-        one write instead of two). `pending` says a request waits (and where a large one is). Returns its text."""
-        session.pending = {}
-        if rebuilt and isinstance(request, str):
-            session.pending["rebuilt"] = zlib.crc32(request.encode())  # to check the one rendered again
-            session.pending_request = None
-            return request
-        if isinstance(request, KeptRequest):
-            session.pending["request_ref"] = request.key
-            if request.field is not None:
-                session.pending["request_field"] = request.field
-            session.pending_request = None
-            return request.text
-        packed = inline_request(request)
-        if packed is not None:
-            session.pending_request = packed
-        else:
-            key = request_key(session.ticket, session.round_trips)
-            payloads.put(key, request.encode(), expires_at=session.expires_at)
-            session.pending["request_ref"] = key
-            session.pending_request = None
-        return request
-
-    @staticmethod
-    def _pending_request(session: Session, ctx: JobContext) -> str | None:
-        pending = session.pending or {}
-        if "rebuilt" in pending and session.job is not None:
-            # rendered again from the job's state, as unchanged as the request it sent (no answer applied since);
-            # one that differs (a setting changed between the calls) is not sent: the job goes back to the queue
-            again = RUNNERS[session.job["kind"]].next_request(session.job["state"], ctx)
-            if isinstance(again, str) and zlib.crc32(again.encode()) == pending["rebuilt"]:
-                return again
-            logger.warning(
-                "a request rendered again differs from the one sent; its job goes back to the queue",
-                extra={"connection_id": session.connection_id, "kind": session.job["kind"]},
-            )
-            return None
-        if session.pending_request is not None:
-            return zlib.decompress(session.pending_request).decode()
-        # A ticket written before requests were kept compressed has the request as text or base64.
-        pending = session.pending or {}
-        if "request" in pending:
-            return str(pending["request"])
-        if "request_z" in pending:
-            return zlib.decompress(base64.b64decode(str(pending["request_z"]))).decode()
-        try:
-            kept = payloads.get(str(pending.get("request_ref")))
-        except payloads.PayloadMissing:
-            return None
-        if "request_field" in pending:  # a message set's record, carrying the request that sends it
-            request = json.loads(kept).get(str(pending["request_field"]))
-            return str(request) if request is not None else None
-        return kept.decode()
 
     @staticmethod
     def _summary_text(session: Session) -> str:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from chalicelib.dal import connections, payloads, sync_runs, tickets
 from chalicelib.dal.models import ConnectionModel, PayloadModel, SyncRunModel, TicketModel
 from chalicelib.settings import get_settings
-from chalicelib.sync import jobs, pairing
+from chalicelib.sync import jobs, pairing, pending_requests
 from chalicelib.sync.web_connector import WebConnectorService
 from ledgerbridge.item_sizes import item_size, write_units
 from tests.service.test_post_orders import order, session
@@ -433,7 +433,7 @@ def test_a_large_request_of_a_job_that_keeps_none_goes_to_the_payloads_table_and
     now = datetime(2026, 12, 1, tzinfo=UTC)
     session = tickets.Session("t" * 43, "con_big", "ten_big", now, now.replace(year=2027))
     small = "<QBXML>" + "<ItemQueryRq/>" * 10 + "</QBXML>"
-    assert WebConnectorService._keep_request(session, small) == small
+    assert pending_requests.keep(session, small) == small
     assert session.pending == {} and zlib.decompress(session.pending_request or b"").decode() == small
     big = (
         "<QBXML>"
@@ -441,11 +441,11 @@ def test_a_large_request_of_a_job_that_keeps_none_goes_to_the_payloads_table_and
         + "</QBXML>"
     )
     assert len(zlib.compress(big.encode())) > jobs.INLINE_REQUEST_BYTES
-    assert WebConnectorService._keep_request(session, big) == big
+    assert pending_requests.keep(session, big) == big
     assert session.pending_request is None and session.pending == {
         "request_ref": jobs.request_key(session.ticket, 0)
     }
-    assert WebConnectorService._pending_request(session, None) == big  # type: ignore[arg-type]
+    assert pending_requests.sent_again(session, {}, None) == big  # type: ignore[arg-type]
 
 
 def test_a_ticket_written_before_requests_were_compressed_still_sends_its_request_again(api, store):
