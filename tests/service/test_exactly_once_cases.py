@@ -15,6 +15,7 @@ per order document, and no order is pending, failed or in flight that QuickBooks
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import replace
 
 from lxml import etree
@@ -489,3 +490,63 @@ def test_a_refund_pushed_while_its_order_is_in_flight_is_posted_after_the_sale(a
         "SalesReceipt",
         "CreditMemo:r1",
     }
+
+
+# --- the process dies between two writes of sendRequestXML ----------------------------------------------------------
+
+
+VISIBILITY = 1
+
+
+class Killed(BaseException):
+    """The Lambda process ended mid-call (not an Exception: nothing in the service may catch it)."""
+
+
+def test_a_session_killed_after_recording_its_set_before_its_ticket_says_so_posts_once(
+    api, store, monkeypatch
+):
+    """sendRequestXML claims the orders, records the set (its request inside the record) and marks the connection,
+    then dies before the ticket's write. Whether QuickBooks got the request or not, the next session finds the
+    unresolved set on the connection, learns its fate from the record, and every order is posted once."""
+    from chalicelib.dal import tickets
+    from chalicelib.sync import web_connector
+
+    # the queue hides a message taken by a call for this long: a call killed before its ticket's write could not
+    # hand it back, so its orders wait for that (the default is minutes)
+    store["service"] = web_connector.WebConnectorService(
+        replace(store["service"].settings, job_visibility_seconds=VISIBILITY), clock=store["service"].clock
+    )
+    posted: list[dict] = []
+    real_save = tickets.save
+
+    def dies_once_the_set_is_recorded(session):
+        conn = connections.get(session.connection_id)
+        if conn is not None and conn.unresolved_set_id is not None and session.pending is not None:
+            raise Killed
+        return real_save(session)
+
+    for sent_to_quickbooks in (False, True):
+        docs = [order(n) for n in range(10 * sent_to_quickbooks, 10 * sent_to_quickbooks + 3)]
+        posted += docs
+        push(api, store, docs)
+        service, company = store["service"], store["company"]
+        auth = service.authenticate(store["conn"]["username"], store["password"])
+        monkeypatch.setattr(web_connector.tickets, "save", dies_once_the_set_is_recorded)
+        with contextlib.suppress(Killed):
+            service.send_request_xml(
+                auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+            )
+        monkeypatch.setattr(web_connector.tickets, "save", real_save)
+        conn = connections.get(store["conn"]["id"])
+        assert conn is not None and conn.unresolved_set_id is not None  # the set was recorded, then the kill
+        killed = tickets.get(auth.ticket)
+        assert killed is not None and killed.pending is None  # before the ticket said a request was sent
+        if sent_to_quickbooks:  # the request had reached QuickBooks before the kill (as a retried call would)
+            record = connections.message_set_record(conn.connection_id, conn.unresolved_set_id)
+            assert record is not None
+            company.process(record[connections.SET_REQUEST_FIELD])
+        company.end_session()
+        service.clock.advance(get_settings().session_lease_seconds + 1)
+        time.sleep(VISIBILITY + 0.5)  # the killed call's queue message comes back (no one could release it)
+        drain(store)
+        assert_exactly_once(api, store, posted)
