@@ -132,6 +132,18 @@ class Capacity:
         return total
 
 
+def _what_it_writes(operation: str, params: dict[str, Any]) -> str:
+    """A write's attributes in a line: an update's expression with its names filled in, a put's attribute names."""
+    if operation == "UpdateItem":
+        text = str(params.get("UpdateExpression", ""))
+        for placeholder, name in params.get("ExpressionAttributeNames", {}).items():
+            text = text.replace(placeholder, name)
+        return text
+    if operation == "PutItem":
+        return "put " + ",".join(sorted(params["Item"]))
+    return operation
+
+
 def _read_units(items: list[dict[str, Any]], consistent: bool) -> float:
     units = math.ceil(sum(item_size(i) for i in items) / 4096) or 1
     return units if consistent else units / 2
@@ -147,6 +159,8 @@ class AwsCost:
         self.rru = 0.0
         self.wru_by_write: Counter[str] = Counter()  # "table Operation" -> write units
         self.writes_by_write: Counter[str] = Counter()  # "table Operation" -> items written
+        # `--trace-writes`: every write as it happens (table, call, units, what it set), to see where units go
+        self.trace: list[str] | None = None
 
     def install(self) -> None:
         hook_every_client({"before-parameter-build": self._before, "after-call": self._after})
@@ -185,6 +199,8 @@ class AwsCost:
                 for table, key in self._writes(operation, params)
             ]
             context["cost_writes"] = (operation, touched)
+            if self.trace is not None:
+                context["cost_trace"] = _what_it_writes(operation, params)
         elif service == "dynamodb" and operation in DYNAMODB_READS:
             context["cost_read"] = (operation, dict(params))
 
@@ -202,6 +218,10 @@ class AwsCost:
                 self.wru += units
                 self.wru_by_write[f"{table.rsplit('-', 1)[-1]} {operation}"] += units
                 self.writes_by_write[f"{table.rsplit('-', 1)[-1]} {operation}"] += 1
+                if self.trace is not None:
+                    self.trace.append(
+                        f"{table.rsplit('-', 1)[-1]} {operation} {units} WRU: {context.get('cost_trace', '')}"
+                    )
         elif "cost_read" in context:
             operation, params = context.pop("cost_read")
             consistent = bool(params.get("ConsistentRead"))

@@ -31,7 +31,7 @@ The figures are scaled to the month and priced at the list prices below (us-east
 deployment pays once (alarms, dashboard, the dead-letter watch) is divided among MERCHANTS_PER_DEPLOYMENT.
 
     .venv/bin/python bench/cost.py [--orders 60] [--per-session 1] [--idle-polls 20] [--idle-fetches 10]
-                                   [--inventory-polls 5] [--inventory-items 50]
+                                   [--inventory-polls 5] [--inventory-items 50] [--trace-writes]
 """
 
 from __future__ import annotations
@@ -304,6 +304,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         writes_before = Counter(cost.writes_by_write)
         tally = Tally()
         for start in range(0, args.orders, args.per_session):
+            cost.trace = [] if args.trace_writes and start == args.per_session else None  # the second session
             rest(
                 "POST",
                 f"/api/v1/channels/{push_channel}/orders",
@@ -311,6 +312,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 expect=202,
             )
             wc.drain(tally)  # the sessions until authenticate answers "none" (that last call is in here too)
+            if cost.trace is not None:
+                print(
+                    f"the writes of a push of {args.per_session} order(s) and its session:",
+                    *cost.trace,
+                    sep="\n  ",
+                )
+                cost.trace = None
         orders = gateway.figures() - before
         writes = cost.writes_by_write - writes_before
         wru_by_write = {
@@ -633,6 +641,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--inventory-items", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--trace-writes", action="store_true", help="print every write of one order's push and session"
+    )
     parser.add_argument("--json", action="store_true", help="print the bill as JSON too (last line)")
     args = parser.parse_args(argv)
     port = _free_port()

@@ -129,6 +129,8 @@ class Connection:
     login_failures_until: float | None = None
     channels_version: int = 0
     standing_channels: dict[str, Any] | None = None
+    # When the live session signed in (epoch seconds; None for a session from before it was kept).
+    session_started: float | None = None
     # The item still holds the company information in full (written before it was kept compact): the next
     # session's `record_company` rewrites it.
     company_in_full: bool = False
@@ -181,7 +183,13 @@ def _connection(m: ConnectionModel) -> Connection:
         channels_version=int(m.channels_version or 0),
         standing_channels=m.standing_channels,
         company_in_full=_company_in_full(m.company),
+        session_started=_float(m.session_started),
     )
+
+
+def from_model(m: ConnectionModel) -> Connection:
+    """A connection read by another module's request (chalicelib/dal/tickets.py reads one with a ticket)."""
+    return _connection(m)
 
 
 def _float(value: Any) -> float | None:
@@ -375,6 +383,7 @@ def acquire_session(
     actions: list[Any] = [
         ConnectionModel.active_ticket.set(ticket),
         ConnectionModel.lease_until.set(lease_until),
+        ConnectionModel.session_started.set(now),
     ]
     if signed_in_at is not None:
         actions.append(ConnectionModel.last_contact_at.set(signed_in_at))
@@ -402,7 +411,11 @@ def release_session(
     """End the live session's lease; with it, when the session found the queue empty (epoch seconds), and the clear
     of the unresolved set `clearing_set` held by `holding_set_clears` (one write; should either condition not hold,
     each is written on its own, so the clear never depends on the lease)."""
-    actions: list[Any] = [ConnectionModel.active_ticket.remove(), ConnectionModel.lease_until.remove()]
+    actions: list[Any] = [
+        ConnectionModel.active_ticket.remove(),
+        ConnectionModel.lease_until.remove(),
+        ConnectionModel.session_started.remove(),
+    ]
     if queue_drained_at is not None:
         actions.append(ConnectionModel.queue_drained_at.set(queue_drained_at))
     held = ConnectionModel.active_ticket == ticket

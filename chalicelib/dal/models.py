@@ -129,6 +129,9 @@ class ConnectionModel(_Base):
     locked_until = NumberAttribute(null=True)
     active_ticket = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
+    # When the live session signed in (epoch seconds): its ticket item is first written by its first
+    # sendRequestXML, so until then the session is read from here (chalicelib/dal/tickets.py `read`).
+    session_started = NumberAttribute(null=True)
     last_contact_at = UTCDateTimeAttribute(null=True)
     connected_at = UTCDateTimeAttribute(null=True)
     # What the code reads of QuickBooks' company information, compact (chalicelib/dal/connections.py, CompanyInfo).
@@ -178,8 +181,8 @@ class TicketModel(_Base):
     jobs_done = NumberAttribute(default=0)
     percent = NumberAttribute(default=0)
     summary = CompactJSONAttribute(null=True)
-    # The lease this session holds on its connection until (epoch seconds), as it last renewed it: while more than
-    # half is left, a call does not write the connection to renew it.
+    # The lease as sign-in wrote it before sessions were read with their connection; no longer written (a session
+    # is live while its connection holds it), so a call of an older deployment always asks the connection.
     lease_until = NumberAttribute(null=True)
     # When the session found the connection's queue empty (epoch seconds, wall clock): written to the connection
     # with the session's end, not as it happens.
@@ -224,6 +227,9 @@ class SyncRunModel(_Base):
     requests = NumberAttribute(default=0)
     errors = ListAttribute(of=UnicodeAttribute, default=list)
     counts = CompactJSONAttribute(null=True)
+    # The titles of the jobs the session finished: with the above, what closeConnection tells the Web Connector
+    # of a session that ended with its last answer (the ticket is not written at the end).
+    jobs = ListAttribute(of=UnicodeAttribute, null=True)
     # History is kept SYNC_RUN_RETENTION_DAYS (chalicelib/dal/sync_runs.py), then DynamoDB's TTL removes it;
     # optional so that runs written before the TTL existed stay readable (they are never expired).
     expires_at = TTLAttribute(null=True)

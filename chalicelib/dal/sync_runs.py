@@ -25,6 +25,7 @@ class SyncRun:
     requests: int
     errors: list[str]
     counts: dict[str, Any]
+    jobs: list[str]
 
 
 def _run(m: SyncRunModel) -> SyncRun:
@@ -38,6 +39,7 @@ def _run(m: SyncRunModel) -> SyncRun:
         requests=int(m.requests or 0),
         errors=[str(e) for e in (m.errors or [])],
         counts=dict(m.counts or {}),
+        jobs=[str(j) for j in (m.jobs or [])],
     )
 
 
@@ -70,6 +72,7 @@ def finish(
     requests: int,
     errors: list[str],
     counts: dict[str, Any],
+    jobs: list[str] | None = None,
 ) -> None:
     SyncRunModel(
         connection_id,
@@ -82,8 +85,17 @@ def finish(
         requests=requests,
         errors=errors[-20:],
         counts=counts,
+        jobs=jobs or None,
         expires_at=_expires(started_at),
     ).save()
+
+
+def get(connection_id: str, ticket: str, started_at: datetime) -> SyncRun | None:
+    """The record of the session `ticket` that started at `started_at`, or None."""
+    try:
+        return _run(SyncRunModel.get(connection_id, _key(started_at, ticket), consistent_read=True))
+    except SyncRunModel.DoesNotExist:
+        return None
 
 
 def recent(connection_id: str, limit: int = 50) -> list[SyncRun]:

@@ -1,5 +1,12 @@
 """Web Connector sessions (tickets). Lambda keeps nothing between calls; all of it lives here.
 
+A ticket names its connection (`mint`: a random token, a dot, the connection id). Every call reads the ticket's
+item and its connection in one BatchGetItem (`read`): the connection says whether the session is still the live
+one (`active_ticket`, the lease), so the end of a session writes only the connection and the session's history,
+never the ticket; and a session's item is first written by the first call that changes it, not at sign-in (until
+then `read` builds the session from the connection that holds its ticket). Tickets from before (no connection in
+them) are read as before, then their connection.
+
 A ticket is written at most once per SOAP call and only when the call changed it (a call that changed nothing
 writes nothing). Every write costs a unit per KB of the larger of the item before and after it, so the ticket keeps
 only what later calls read: where the request waiting for its answer is (`pending`), and the request itself
@@ -8,14 +15,21 @@ compressed (`pending_request`) only when neither its job's record keeps it nor i
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.dal import connections
 from chalicelib.dal.conditions import condition_failed
-from chalicelib.dal.models import TicketModel
+from chalicelib.dal.models import ConnectionModel, TicketModel
+
+TICKET_MAX_CHARS = 128
+_SEPARATOR = "."  # never in a token_urlsafe token nor in a connection id (`con_` + hex)
+_BATCH_TRIES = 5  # a BatchGetItem may leave keys unprocessed (throttling): asked again
 
 
 class StaleSession(Exception):
@@ -42,7 +56,6 @@ class Session:
     jobs_done: int = 0
     percent: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
-    lease_until: float | None = None
     queue_drained_at: float | None = None
     version: int | None = None
     # The item as it was read or last written: a save that would write the same again writes nothing.
@@ -76,12 +89,104 @@ def _session(m: TicketModel) -> Session:
         jobs_done=int(m.jobs_done or 0),
         percent=int(m.percent or 0),
         summary=dict(m.summary or {}),
-        lease_until=float(m.lease_until) if m.lease_until is not None else None,
         queue_drained_at=float(m.queue_drained_at) if m.queue_drained_at is not None else None,
         version=m.version,
     )
     session.stored = _model(session).serialize()
     return session
+
+
+def mint(connection_id: str, token_bytes: int) -> str:
+    """A new session's ticket: `token_bytes` random bytes (URL-safe text), then the connection it belongs to. The
+    token is the secret; the connection id only tells a call where to look."""
+    return f"{secrets.token_urlsafe(token_bytes)}{_SEPARATOR}{connection_id}"
+
+
+def connection_of(ticket: str) -> str | None:
+    """The connection a ticket names, or None (a ticket from before tickets named one, or not a ticket)."""
+    token, separator, connection_id = ticket.rpartition(_SEPARATOR)
+    return connection_id if separator and token and connection_id else None
+
+
+@dataclass(frozen=True)
+class SessionRead:
+    """A ticket's session and its connection as one call read them. `session` is None for an unknown or expired
+    ticket; `connection` is None when the connection is gone (deleted), or was not read (an unknown ticket)."""
+
+    session: Session | None
+    connection: connections.Connection | None
+
+    @property
+    def live(self) -> bool:
+        """The session is open and its connection still holds it (the lease may have run out: nobody took it)."""
+        return (
+            self.session is not None
+            and self.session.open
+            and self.connection is not None
+            and holds(self.connection, self.session.ticket)
+        )
+
+
+def holds(conn: connections.Connection, ticket: str) -> bool:
+    # compare_digest takes ASCII text only: a ticket is whatever the caller sent
+    return conn.active_ticket is not None and hmac.compare_digest(
+        conn.active_ticket.encode(), ticket.encode()
+    )
+
+
+def read(ticket: str, *, ttl_seconds: int) -> SessionRead:
+    """The session of `ticket` and its connection, in one request for a ticket that names its connection.
+
+    A session whose item is not written yet (signed in, no call has changed it) is built from the connection
+    holding its ticket: it started when the connection says, and expires `ttl_seconds` after."""
+    if not ticket or len(ticket) > TICKET_MAX_CHARS:
+        return SessionRead(None, None)
+    connection_id = connection_of(ticket)
+    if connection_id is None:  # from before tickets named their connection
+        session = get(ticket)
+        return SessionRead(session, connections.get(session.connection_id) if session is not None else None)
+    ticket_item, connection_item = _read_both(ticket, connection_id)
+    conn = connections.from_model(ConnectionModel.from_raw_data(connection_item)) if connection_item else None
+    if ticket_item is not None:
+        model = TicketModel.from_raw_data(ticket_item)
+        if model.connection_id != connection_id or model.expires_at <= datetime.now(UTC):
+            return SessionRead(None, None)
+        return SessionRead(_session(model), conn)
+    if conn is None or not holds(conn, ticket):
+        return SessionRead(None, conn)
+    now = datetime.now(UTC)
+    started = datetime.fromtimestamp(conn.session_started, UTC) if conn.session_started is not None else now
+    if started + timedelta(seconds=ttl_seconds) <= now:
+        return SessionRead(None, conn)  # expired, as its item would have
+    return SessionRead(
+        Session(
+            ticket=ticket,
+            connection_id=conn.connection_id,
+            tenant_id=conn.tenant_id,
+            created_at=started,
+            expires_at=started + timedelta(seconds=ttl_seconds),
+        ),
+        conn,
+    )
+
+
+def _read_both(ticket: str, connection_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The raw items of the ticket and of its connection, read consistently in one BatchGetItem."""
+    tickets_table, connections_table = TicketModel.Meta.table_name, ConnectionModel.Meta.table_name
+    wanted: dict[str, Any] = {
+        tickets_table: {"Keys": [{"ticket": {"S": ticket}}], "ConsistentRead": True},
+        connections_table: {"Keys": [{"connection_id": {"S": connection_id}}], "ConsistentRead": True},
+    }
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(_BATCH_TRIES):
+        answer = TicketModel._get_connection().connection.dispatch("BatchGetItem", {"RequestItems": wanted})
+        for table, items in answer.get("Responses", {}).items():
+            for item in items:
+                found[table] = item
+        wanted = answer.get("UnprocessedKeys") or {}
+        if not wanted:
+            return found.get(tickets_table), found.get(connections_table)
+    raise RuntimeError("DynamoDB left a ticket's read unprocessed")  # throttled through every try
 
 
 def create(
@@ -90,18 +195,15 @@ def create(
     tenant_id: str,
     ttl_seconds: int,
     now: datetime,
-    *,
-    lease_until: float | None = None,
 ) -> Session:
-    """A new session. `lease_until` is the lease the caller is about to take for it: the session's first calls then
-    know they hold the connection without renewing (the ticket is handed out only once the lease is won)."""
+    """A session's item written at once (sessions are written by their first call that changes them; this is how
+    sign-in wrote them before, kept for the tests of tickets from then)."""
     session = Session(
         ticket=ticket,
         connection_id=connection_id,
         tenant_id=tenant_id,
         created_at=now,
         expires_at=now + timedelta(seconds=ttl_seconds),
-        lease_until=lease_until,
     )
     save(session)
     return session
@@ -138,7 +240,6 @@ def _model(session: Session) -> TicketModel:
         jobs_done=session.jobs_done,
         percent=session.percent,
         summary=session.summary or None,
-        lease_until=session.lease_until,
         queue_drained_at=session.queue_drained_at,
     )
     if session.version is not None:

@@ -83,6 +83,7 @@ NO_SESSION = (
     "This Web Connector session is no longer valid (it expired, ended, or a newer session replaced it). "
     "Nothing was lost: the next run starts a fresh session."
 )
+CONNECTION_DELETED = "This connection was deleted in Ledgerbridge."
 UNKNOWN_SOURCE = "unknown"
 WRONG_PASSWORD_MESSAGE = "A Web Connector at {source} sent a wrong password for this connection."  # noqa: S105
 SLOWED_MESSAGE = (
@@ -130,7 +131,9 @@ RUNNERS = JobRunners(
 
 # Session tickets and the throwaway tickets of refusals differ in length, so closing a refusal reads nothing.
 SESSION_TICKET_BYTES = 32
-SESSION_TICKET_CHARS = 43  # token_urlsafe(32)
+SESSION_TICKET_CHARS = (
+    43  # token_urlsafe(32); a session's ticket also names its connection (dal/tickets.py `mint`)
+)
 REFUSAL_TICKET_BYTES = 16  # token_urlsafe(16): 22 characters
 
 
@@ -308,20 +311,11 @@ class WebConnectorService:
         else:
             standing_channels = None
 
-        # The ticket is written before the lease is taken: a lease never points at a missing session, and a ticket
-        # whose lease was not won is never handed out. It carries the lease about to be taken, so the session's first
-        # calls renew nothing.
-        ticket = secrets.token_urlsafe(SESSION_TICKET_BYTES)
+        # The session is the lease: its ticket item is written by the first call that changes the session (until
+        # then dal/tickets.py `read` builds it from the connection holding the ticket), and a ticket whose lease was
+        # not won is never handed out. Taking the lease records the sign-in too (one write).
+        ticket = tickets.mint(conn.connection_id, SESSION_TICKET_BYTES)
         lease_until = ts + self.settings.session_lease_seconds
-        tickets.create(
-            ticket,
-            conn.connection_id,
-            conn.tenant_id,
-            self.settings.ticket_ttl_seconds,
-            now,
-            lease_until=lease_until,
-        )
-        # Taking the lease records the sign-in too (one write).
         if not connections.acquire_session(
             conn.connection_id,
             ticket,
@@ -338,13 +332,11 @@ class WebConnectorService:
     def send_request_xml(
         self, ticket: str, hcp_response: str, company_file: str, country: str, major: str, minor: str
     ) -> str:
-        session = self._live_session(ticket)
-        if session is None:
+        live = self._live_session(ticket)
+        if live is None:
             return ""
+        session, conn = live
         now = self.clock()
-        conn = connections.get(session.connection_id)
-        if conn is None:
-            return self._fail(session, "This connection was deleted in Ledgerbridge.")
         if hcp_response.strip():
             problem = self._record_company(session, conn, hcp_response, company_file, now)
             if problem:
@@ -396,9 +388,10 @@ class WebConnectorService:
 
     # --- receiveResponseXML -----------------------------------------------------------------------
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
-        session = self._live_session(ticket)
-        if session is None:
+        live = self._live_session(ticket)
+        if live is None:
             return -1
+        session, _ = live
         now = self.clock()
         queue = self.queue_for(session.connection_id)
         if hresult.strip():
@@ -469,8 +462,8 @@ class WebConnectorService:
         if session.percent == 100:
             # Nothing is left, and on 100 the Web Connector's next call is closeConnection (100: "no more requests
             # to be processed for this session"; the call sequence ledgerbridge/simulators/webconnector.py models):
-            # the session ends here, in this call's one ticket write, and closeConnection only reads it for the
-            # summary. A sendRequestXML that came anyway would find the session closed and get "".
+            # the session ends here, its lease given back, and closeConnection reads its history for the summary. A
+            # sendRequestXML that came anyway would find the session over (its connection no longer holds it): "".
             self._end(session, self._outcome(session))
         else:
             held.flush()
@@ -483,9 +476,10 @@ class WebConnectorService:
 
     # --- errors and the end of a session -----------------------------------------------------------
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
-        session = tickets.get(ticket)
+        found = self._read(ticket)
+        session = found.session
         explained = explain_hresult(hresult, message)
-        if session is None:
+        if session is None or not found.live:
             return "done"
         connections.record_error(session.connection_id, self._error(hresult.strip(), explained, self.clock()))
         session.last_error = explained
@@ -494,21 +488,34 @@ class WebConnectorService:
         return "done"
 
     def get_last_error(self, ticket: str) -> str:
-        session = tickets.get(ticket)
+        found = self._read(ticket)
+        session, conn = found.session, found.connection
         if session is None or session.state == "superseded":
             return NO_SESSION
+        if conn is None:
+            return CONNECTION_DELETED
+        if conn.active_ticket is not None and not found.live:
+            return NO_SESSION  # another session holds the connection now
         return session.last_error or "Ledgerbridge has no more work for this company file right now."
 
     def close_connection(self, ticket: str) -> str:
         if len(ticket) < SESSION_TICKET_CHARS:
             # The throwaway ticket of a "none", "busy" or "nvu" answer: there is no session to read or end.
             return "OK"
-        session = tickets.get(ticket)
+        found = self._read(ticket)
+        session = found.session
         if session is None:
             return "OK"
-        if session.open:
+        if found.live:
             self._end(session, self._outcome(session))
-        return self._summary_text(session)
+        else:  # over already (it ended with its last answer, or was replaced): what its history says
+            run = sync_runs.get(session.connection_id, session.ticket, session.created_at)
+            if run is not None:
+                return self._summary_text(run.round_trips, run.jobs, run.counts, run.errors)
+        summary = session.summary
+        return self._summary_text(
+            session.round_trips, summary.get("jobs", []), summary.get("counts", {}), summary.get("errors", [])
+        )
 
     # --- interactive mode (not used: everything happens unattended) ------------------------------
     def get_interactive_url(self, ticket: str, session_id: str) -> str:
@@ -521,24 +528,24 @@ class WebConnectorService:
         return "Ledgerbridge does not need interactive mode; nothing to do."
 
     # --- internals -------------------------------------------------------------------------------
-    def _live_session(self, ticket: str) -> Session | None:
-        session = tickets.get(ticket)
-        if session is None or not session.open:
+    def _read(self, ticket: str) -> tickets.SessionRead:
+        return tickets.read(ticket, ttl_seconds=self.settings.ticket_ttl_seconds)
+
+    def _live_session(self, ticket: str) -> tuple[Session, Connection] | None:
+        """The session and its connection (read in one request), when the connection still holds the session: its
+        lease renewed when less than half of it is left. A session that ended, or that another took over, is over
+        for every later call (its job, if any, was handed back by whoever ended it)."""
+        found = self._read(ticket)
+        session, conn = found.session, found.connection
+        if session is None or conn is None or not found.live:
             return None
         now = self.clock().timestamp()
         lease = self.settings.session_lease_seconds
-        if session.lease_until is not None and session.lease_until - now > lease / 2:
-            # More than half of the lease this session renewed is left: nobody can have taken the connection over
-            # (a takeover waits for the lease to run out), so the connection is not written to renew it.
-            return session
+        if conn.lease_until is not None and conn.lease_until - now > lease / 2:
+            return session, conn  # nobody can take the connection over before the lease runs out
         if not connections.renew_session(session.connection_id, ticket, now + lease):
-            self._release_job(session, self.queue_for(session.connection_id))
-            session.state = "superseded"
-            session.last_error = NO_SESSION
-            tickets.save(session)
             return None
-        session.lease_until = now + lease  # kept with the session when the call saves it
-        return session
+        return session, conn
 
     def _record_company(
         self, session: Session, conn: Connection, hcp: str, company_file: str, now: datetime
@@ -692,6 +699,9 @@ class WebConnectorService:
         return ""
 
     def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
+        """End the session: its job back to the queue, the lease given back, its history written. A closed session's
+        ticket is not written (the connection no longer holding it says it is over); a superseded one's is, so that
+        a call of it still running finds its ticket changed (`tickets.StaleSession`) before writing anything."""
         self._release_job(session, self.queue_for(session.connection_id))
         connections.release_session(
             session.connection_id,
@@ -701,7 +711,8 @@ class WebConnectorService:
             clearing_set=connections.take_held_clear(session.connection_id),
         )
         session.state = state
-        tickets.save(session)
+        if state != "closed":
+            tickets.save(session)
         sync_runs.finish(
             session.connection_id,
             session.ticket,
@@ -712,6 +723,7 @@ class WebConnectorService:
             requests=session.round_trips,
             errors=list(session.summary.get("errors", [])),
             counts=dict(session.summary.get("counts", {})),
+            jobs=list(session.summary.get("jobs", [])),
         )
 
     @staticmethod
@@ -720,8 +732,9 @@ class WebConnectorService:
 
     def _abandon(self, ticket: str, why: str) -> None:
         """End a session whose Web Connector stopped answering; its job goes back to the queue."""
-        session = tickets.get(ticket)
-        if session is None or not session.open:
+        found = self._read(ticket)
+        session = found.session
+        if session is None or not found.live:
             return
         self._note_error(session, f"Session {why}.")
         self._end(session, "abandoned", state="superseded")
@@ -731,15 +744,13 @@ class WebConnectorService:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
 
     @staticmethod
-    def _summary_text(session: Session) -> str:
-        jobs = session.summary.get("jobs", [])
-        records = session.summary.get("counts", {}).get("list_records")
-        parts = [f"{session.round_trips} round trip{'s' if session.round_trips != 1 else ''}"]
+    def _summary_text(round_trips: int, jobs: list[str], counts: dict[str, Any], errors: list[str]) -> str:
+        records = counts.get("list_records")
+        parts = [f"{round_trips} round trip{'s' if round_trips != 1 else ''}"]
         if jobs:
             parts.append("done: " + ", ".join(jobs))
         if records is not None:
             parts.append(f"{records} list records cached")
-        errors = session.summary.get("errors", [])
         if errors:
             parts.append(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: {errors[-1]}")
         return "Ledgerbridge: " + "; ".join(parts) + "."

@@ -540,7 +540,7 @@ def test_a_session_killed_after_recording_its_set_before_its_ticket_says_so_post
         conn = connections.get(store["conn"]["id"])
         assert conn is not None and conn.unresolved_set_id is not None  # the set was recorded, then the kill
         killed = tickets.get(auth.ticket)
-        assert killed is not None and killed.pending is None  # before the ticket said a request was sent
+        assert killed is None or killed.pending is None  # before the ticket said a request was sent
         if sent_to_quickbooks:  # the request had reached QuickBooks before the kill (as a retried call would)
             record = connections.message_set_record(conn.connection_id, conn.unresolved_set_id)
             assert record is not None

@@ -121,8 +121,8 @@ def _raw_connection(connection_id: str) -> dict[str, Any]:
 
 def test_a_one_order_session_keeps_its_books_in_few_small_writes(api, store, writes):
     """The usual session (one order): the connection is written three times (the lease taken, the unresolved set
-    recorded, the set cleared with the lease released), each under 1 KB; the ticket three times (created, request
-    kept, ended with the last answer); the sync run once; closeConnection writes nothing."""
+    recorded, the set cleared with the lease released), each under 1 KB; the ticket once (where the request waits
+    for its answer: not at sign-in, not at the end); the sync run once; closeConnection writes nothing."""
     _push(api, store, order(1))
     writes.seen.clear()
     service, company = store["service"], store["company"]
@@ -136,7 +136,7 @@ def test_a_one_order_session_keeps_its_books_in_few_small_writes(api, store, wri
 
     written = writes.count()
     assert written["connections UpdateItem"] == 3, written
-    assert written["tickets PutItem"] == 3, written
+    assert written["tickets PutItem"] == 1, written
     assert written["sync_runs PutItem"] == 1, written
     assert all(w.size_after < KB for w in writes.to(ConnectionModel)), [w.size_after for w in writes.seen]
     conn = connections.get(store["conn"]["id"])
@@ -463,14 +463,18 @@ def test_a_session_saved_unchanged_is_not_written(api, store, writes):
     service = store["service"]
     _push(api, store, order(50))
     auth = service.authenticate(store["conn"]["username"], store["password"])
-    read = tickets.get(auth.ticket)
+    assert tickets.get(auth.ticket) is None  # nothing written at sign-in
+    read = tickets.read(auth.ticket, ttl_seconds=service.settings.ticket_ttl_seconds).session
     assert read is not None
     writes.seen.clear()
-    assert tickets.save(read) is False
-    assert writes.to(TicketModel) == []
+    assert tickets.save(read) is True and tickets.save(read) is False  # written once, then nothing changed
+    assert len(writes.to(TicketModel)) == 1
+    read = tickets.read(auth.ticket, ttl_seconds=service.settings.ticket_ttl_seconds).session
+    assert read is not None and tickets.save(read) is False
+    assert len(writes.to(TicketModel)) == 1
     read.round_trips += 1
     assert tickets.save(read) is True and tickets.save(read) is False
-    assert len(writes.to(TicketModel)) == 1
+    assert len(writes.to(TicketModel)) == 2
     stored = tickets.get(auth.ticket)
     assert stored is not None and stored.round_trips == 1
     service.close_connection(auth.ticket)

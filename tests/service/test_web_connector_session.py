@@ -222,14 +222,21 @@ def test_out_of_order_and_unknown_tickets_lose_nothing(service, paired, company)
 
 def test_session_state_lives_in_dynamodb_with_a_ttl(service, paired, company):
     auth = service.authenticate(paired.username, paired.password)
-    stored = tickets.get(auth.ticket)
-    assert stored is not None and stored.connection_id == paired.connection_id
-    assert stored.expires_at > datetime.now(UTC) + timedelta(hours=23)
+    assert tickets.get(auth.ticket) is None  # signing in writes the lease only: the session is read from it
+    ttl = service.settings.ticket_ttl_seconds
+    signed_in = tickets.read(auth.ticket, ttl_seconds=ttl)
+    assert signed_in.live and signed_in.session is not None
+    assert signed_in.session.connection_id == paired.connection_id
+    assert signed_in.session.expires_at > datetime.now(UTC) + timedelta(hours=23)
     # A second service object (another Lambda) carries on the same session.
     other = WebConnectorService(service.settings, clock=service.clock)
     request = other.send_request_xml(
         auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
     )
+    stored = tickets.get(auth.ticket)  # the first call that changed the session wrote it
+    assert stored is not None and stored.connection_id == paired.connection_id
+    assert stored.created_at == signed_in.session.created_at
+    assert abs(stored.expires_at - signed_in.session.expires_at) < timedelta(seconds=1)  # TTL: whole seconds
     assert service.receive_response_xml(auth.ticket, company.process(request), "", "") > 0
 
 
