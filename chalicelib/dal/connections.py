@@ -513,33 +513,41 @@ def message_set_key(connection_id: str, message_set_id: str) -> str:
 SET_REQUEST_FIELD = "request"
 
 
-def record_unresolved_set(
-    connection_id: str, ticket: str, message_set: dict[str, Any], *, request: str | None = None
-) -> bool:
-    """Note the message set about to be sent: until its answer is applied its outcome is unknown.
+def record_message_set(
+    connection_id: str, message_set: dict[str, Any], *, request: str | None = None
+) -> None:
+    """Keep the record of the message set about to be sent: until its answer is applied its outcome is unknown.
 
-    Only the live session may do it, and only when no other set is unresolved. The record (the set's orders and
-    requests: tens of KB for a hundred orders) is kept in the payloads table, written before its id is set here,
-    so the connection item stays small and every other write to it cheap. `request`, the qbXML that sends the set,
-    is kept in the same record (`SET_REQUEST_FIELD`), compressed with it: one payload item for both, and the
-    session's ticket keeps neither. Refused, the record is removed."""
+    The record (the set's orders and requests: tens of KB for a hundred orders) is kept in the payloads table, so
+    the connection item stays small and every other write to it cheap. `request`, the qbXML that sends the set, is
+    kept in the same record (`SET_REQUEST_FIELD`), compressed with it: one payload item for both. While the session
+    that sends it lives, the set is named by that session's ticket (its pending request, saved before the request
+    leaves: the ticket's version fences a session taken over); a session that ends, or is taken over, without its
+    answer names it here (`mark_unresolved_set`)."""
     key = message_set_key(connection_id, message_set["id"])
     kept = message_set if request is None else {**message_set, SET_REQUEST_FIELD: request}
     payloads.put(
         key, json.dumps(kept, separators=(",", ":")).encode(), expires_at=datetime.now(UTC) + MESSAGE_SET_KEPT
     )
-    recorded = _update(
+
+
+def mark_unresolved_set(connection_id: str, ticket: str, message_set_id: str) -> bool:
+    """Name the set `ticket`'s session sent and will not settle as the connection's unresolved set (its fate is asked
+    of QuickBooks before anything else is sent). Only while that session holds the connection; False when another
+    set is unresolved already, which the session could not have sent past (see the Web Connector engine)."""
+    return _update(
         connection_id,
-        [ConnectionModel.unresolved_set_id.set(message_set["id"])],
-        (ConnectionModel.active_ticket == ticket) & ConnectionModel.unresolved_set_id.does_not_exist(),
+        [ConnectionModel.unresolved_set_id.set(message_set_id)],
+        (ConnectionModel.active_ticket == ticket)
+        & (
+            ConnectionModel.unresolved_set_id.does_not_exist()
+            | (ConnectionModel.unresolved_set_id == message_set_id)
+        ),
     )
-    if not recorded:
-        payloads.delete(key)
-    return recorded
 
 
 def message_set_record(connection_id: str, message_set_id: str) -> dict[str, Any] | None:
-    """The record of a message set `record_unresolved_set` kept, or None when it is no longer kept."""
+    """The record of a message set `record_message_set` kept, or None when it is no longer kept."""
     try:
         found: dict[str, Any] = json.loads(payloads.get(message_set_key(connection_id, message_set_id)))
     except payloads.PayloadMissing:
@@ -568,7 +576,8 @@ def clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
     ends (True then, as nothing but this set's own clear can have removed its id)."""
     held = _held_clears.get()
     if held is not None:
-        held.sets.append((connection_id, message_set_id))
+        if message_set_id == held.on_connection:
+            held.sets.append((connection_id, message_set_id))
         return True
     return _clear_unresolved_set(connection_id, message_set_id)
 
@@ -583,9 +592,13 @@ def _clear_unresolved_set(connection_id: str, message_set_id: str) -> bool:
 
 @dataclass
 class HeldClears:
-    """Clears of unresolved sets (connection id, set id) noted within `holding_set_clears`, not written yet."""
+    """Clears of unresolved sets (connection id, set id) noted within `holding_set_clears`, not written yet.
+
+    `on_connection`: the set the connection named when the call read it. A set settled in the call that is not that
+    one was its session's own, named only by the session's ticket: there is nothing to clear on the connection."""
 
     sets: list[tuple[str, str]] = field(default_factory=list)
+    on_connection: str | None = None
 
     def take(self, connection_id: str) -> str | None:
         """The held clear of `connection_id`'s set, for the caller to write with its own write of the connection
@@ -613,15 +626,16 @@ def take_held_clear(connection_id: str) -> str | None:
 
 
 @contextmanager
-def holding_set_clears() -> Iterator[HeldClears]:
+def holding_set_clears(on_connection: str | None) -> Iterator[HeldClears]:
     """Within it, `clear_unresolved_set` notes the clear instead of writing it, so that an answer that ends the
     session clears its set and releases the lease in one write of the connection instead of two. What is still held
     when the block ends (returning or raising) is written then.
 
     Only the clear is held, never the record of a set (written before its request leaves), and only within the one
     call: should the call die before writing it, the set stays unresolved and the next session asks QuickBooks about
-    it first (settling orders already settled changes nothing)."""
-    held = HeldClears()
+    it first (settling orders already settled changes nothing). `on_connection` is the connection's unresolved set
+    as the call read it (`HeldClears`)."""
+    held = HeldClears(on_connection=on_connection)
     token = _held_clears.set(held)
     try:
         yield held

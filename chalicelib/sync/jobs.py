@@ -44,11 +44,14 @@ def inline_request(request: str) -> bytes | None:
 class KeptRequest:
     """A request its job has already kept (under `key` in the payloads table, written in the same call as what the
     job records of it), so the session does not write it again. With `field`, the payload is a JSON object and the
-    request is its `field` (a message set's record carries the request that sends it)."""
+    request is its `field` (a message set's record carries the request that sends it). `message_set`: the id of the
+    set the request sends, whose fate is unknown until its answer is applied: the session's ticket names it while
+    the request waits (the engine names it on the connection if the session lets go of it unsettled)."""
 
     text: str
     key: str
     field: str | None = None
+    message_set: str | None = None
 
 
 def new_job(kind: str, connection_id: str, at: datetime, **params: Any) -> dict[str, Any]:

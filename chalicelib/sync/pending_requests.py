@@ -21,6 +21,15 @@ from chalicelib.dal.tickets import Session
 from chalicelib.observability import logger
 from chalicelib.sync.jobs import JobContext, JobRunner, KeptRequest, inline_request, request_key
 
+# The pending request's key naming the message set it sends, until its answer is applied (`KeptRequest.message_set`).
+UNSETTLED_SET = "set"
+
+
+def unsettled_set(session: Session) -> str | None:
+    """The message set the session's pending request sends, if it sends one (its fate unknown until its answer)."""
+    found = (session.pending or {}).get(UNSETTLED_SET)
+    return str(found) if found else None
+
 
 def keep(session: Session, request: str | KeptRequest, *, rebuilt: bool = False) -> str:
     """Keep the request the session sends now (`rebuilt`: its job renders it again); returns its text."""
@@ -33,6 +42,8 @@ def keep(session: Session, request: str | KeptRequest, *, rebuilt: bool = False)
         session.pending["request_ref"] = request.key
         if request.field is not None:
             session.pending["request_field"] = request.field
+        if request.message_set is not None:
+            session.pending[UNSETTLED_SET] = request.message_set
         session.pending_request = None
         return request.text
     packed = inline_request(request)

@@ -54,7 +54,7 @@ from chalicelib.sync.jobs import (
 )
 from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
 from chalicelib.sync.recover_orders import RecoverMessageSet, found_documents, lookup_requests
-from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error, requeue
+from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error
 
 __all__ = ["RECOVER_MESSAGE_SET", "PostOrders", "RecoverMessageSet", "documents_needed"]
 
@@ -176,13 +176,9 @@ class PostOrders:
             requests, version=ctx.qbxml_version, on_error="continueOnError", new_message_set_id=set_id
         )
         # The request is kept for a resend in the set's record (one payload item, compressed together), so the
-        # ticket carries neither: it stays under 1 KB, a write unit at each of its writes.
-        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, request=request):
-            # Another session holds the connection now, or a set is unresolved: these go back as they were.
-            for p, _, _ in batch.sales:
-                orders.back_to_pending(p.stored, set_id, None, verify=p.stored.verify)
-            _give_back([_ref(p) for p, _, _ in batch.sales], state, ctx)
-            return None
+        # ticket carries neither: it stays under 1 KB, a write unit at each of its writes. The ticket names the set
+        # (`KeptRequest.message_set`), saved before the request leaves.
+        connections.record_message_set(ctx.connection_id, record, request=request)
         state["step"] = "sent"
         state["message_set_id"] = set_id
         return _kept_with_record(request, set_id, ctx)
@@ -196,7 +192,7 @@ class PostOrders:
 
     def _verify(self, batch: list[_Prepared], state: dict[str, Any], ctx: JobContext) -> KeptRequest | None:
         """A round trip of queries by RefNumber for the next document of each order to verify. Recorded as the
-        connection's unresolved set (a lookup set: no error recovery), so a lost answer is looked up again."""
+        session's unsettled set (a lookup set: no error recovery), so a lost answer is looked up again."""
         set_id = _new_set_id()
         claimed = self._claim(batch, set_id)
         entries = []
@@ -240,11 +236,7 @@ class PostOrders:
         request = render_message_set(
             lookup_requests(entries), version=ctx.qbxml_version, on_error="continueOnError"
         )
-        if not connections.record_unresolved_set(ctx.connection_id, ctx.ticket, record, request=request):
-            for p in claimed:
-                orders.back_to_pending(p.stored, set_id, None, verify=True)
-            _give_back([_ref(p) for p in claimed], state, ctx)
-            return None
+        connections.record_message_set(ctx.connection_id, record, request=request)
         state["step"] = "verify"
         state["message_set_id"] = set_id
         return _kept_with_record(request, set_id, ctx)
@@ -690,12 +682,6 @@ def _ref(p: _Prepared) -> dict[str, Any]:
     return {"channel_id": p.stored.channel_id, "order_id": p.stored.order_id}
 
 
-def _give_back(refs: list[dict[str, Any]], state: dict[str, Any], ctx: JobContext) -> None:
-    """The job cannot go on (another session holds the connection now): its orders are queued again."""
-    requeue([(r["channel_id"], r["order_id"]) for r in refs + state["refs"]], ctx.connection_id)
-    state["refs"] = []
-
-
 class _ItemIndex:
     """The company's items as the cache and the mappings know them, to tell which a batch must add."""
 
@@ -743,6 +729,6 @@ class _ItemIndex:
 
 
 def _kept_with_record(request: str, set_id: str, ctx: JobContext) -> KeptRequest:
-    """The request sent, as its set's record keeps it (connections.record_unresolved_set)."""
+    """The request sent, as its set's record keeps it (connections.record_message_set), naming the set."""
     key = connections.message_set_key(ctx.connection_id, set_id)
-    return KeptRequest(request, key, field=connections.SET_REQUEST_FIELD)
+    return KeptRequest(request, key, field=connections.SET_REQUEST_FIELD, message_set=set_id)

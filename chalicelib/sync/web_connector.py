@@ -84,6 +84,7 @@ NO_SESSION = (
     "Nothing was lost: the next run starts a fresh session."
 )
 CONNECTION_DELETED = "This connection was deleted in Ledgerbridge."
+ABANDON_TRIES = 3  # a takeover racing a call of the session it replaces reads the session again
 UNKNOWN_SOURCE = "unknown"
 WRONG_PASSWORD_MESSAGE = "A Web Connector at {source} sent a wrong password for this connection."  # noqa: S105
 SLOWED_MESSAGE = (
@@ -281,6 +282,9 @@ class WebConnectorService:
             return AuthResult(refusal, "busy")
         if conn.active_ticket:
             self._abandon(conn.active_ticket, "replaced by a new session after it stopped answering")
+            # The abandoned session may have named the set it sent as the connection's unresolved set: the sweep
+            # below must see it (its orders are not stranded; they are asked about first).
+            conn = connections.get(conn.connection_id) or conn
 
         if conn.has_connected:
             queue = self.queue_for(conn.connection_id)
@@ -362,8 +366,10 @@ class WebConnectorService:
             if request is not None:
                 tickets.save(session)
                 return request
-            # The kept request is gone (it expired): hand the job back; an order set it carried is recovered.
+            # The kept request is gone (it expired): hand the job back; an order set it carried is recovered (the
+            # connection names it now: read again).
             self._release_job(session, queue)
+            conn = connections.get(session.connection_id) or conn
         while True:
             if session.job is None:
                 unresolved = connections.unresolved_set(conn) if conn.unresolved_set_id else None
@@ -391,7 +397,7 @@ class WebConnectorService:
         live = self._live_session(ticket)
         if live is None:
             return -1
-        session, _ = live
+        session, conn = live
         now = self.clock()
         queue = self.queue_for(session.connection_id)
         if hresult.strip():
@@ -419,7 +425,7 @@ class WebConnectorService:
             tickets.save(session)
             return -1
         # A set the answer settles is cleared with the lease's release when the answer ends the session (one write).
-        with connections.holding_set_clears() as held:
+        with connections.holding_set_clears(conn.unresolved_set_id) as held:
             return self._apply_answer(session, parsed, queue, now, held)
 
     def _apply_answer(
@@ -664,6 +670,16 @@ class WebConnectorService:
         session.drop_pending()
 
     def _release_job(self, session: Session, queue: WorkQueue) -> None:
+        unsettled = pending_requests.unsettled_set(session)
+        if unsettled is not None and not connections.mark_unresolved_set(
+            session.connection_id, session.ticket, unsettled
+        ):
+            # Not the live session any more (whoever took over named the set), or another set is unresolved, which
+            # this session could not have sent past: its orders stay marked in flight, looked up by the sweep.
+            logger.warning(
+                "a set left unsettled could not be named on the connection",
+                extra={"connection_id": session.connection_id, "message_set_id": unsettled},
+            )
         if session.job is not None:
             queue.set_visibility_many(session.job["receipts"], 0)
         session.job = None
@@ -699,9 +715,14 @@ class WebConnectorService:
         return ""
 
     def _end(self, session: Session, outcome: str, *, state: str = "closed") -> None:
-        """End the session: its job back to the queue, the lease given back, its history written. A closed session's
-        ticket is not written (the connection no longer holding it says it is over); a superseded one's is, so that
-        a call of it still running finds its ticket changed (`tickets.StaleSession`) before writing anything."""
+        """End the session: its job back to the queue (a set it sent and did not settle named on the connection),
+        the lease given back, its history written. A closed session's ticket is not written (the connection no
+        longer holding it says it is over); a superseded one's is, first: a call of it still running then cannot
+        save it (`tickets.StaleSession`), so no request of it leaves after this (a request leaves only once the
+        ticket naming its set is saved)."""
+        if state != "closed":
+            session.state = state
+            tickets.save(session)
         self._release_job(session, self.queue_for(session.connection_id))
         connections.release_session(
             session.connection_id,
@@ -711,8 +732,6 @@ class WebConnectorService:
             clearing_set=connections.take_held_clear(session.connection_id),
         )
         session.state = state
-        if state != "closed":
-            tickets.save(session)
         sync_runs.finish(
             session.connection_id,
             session.ticket,
@@ -731,13 +750,21 @@ class WebConnectorService:
         return "failed" if session.summary.get("errors") else "completed"
 
     def _abandon(self, ticket: str, why: str) -> None:
-        """End a session whose Web Connector stopped answering; its job goes back to the queue."""
-        found = self._read(ticket)
-        session = found.session
-        if session is None or not found.live:
+        """End a session whose Web Connector stopped answering; its job goes back to the queue, and a set it sent
+        and did not settle is named on the connection. Its ticket is written first: should a call of it still be
+        running, one of the two saves fails, and this one reads the session again (with what that call saved)."""
+        for _ in range(ABANDON_TRIES):
+            found = self._read(ticket)
+            session = found.session
+            if session is None or not found.live:
+                return
+            self._note_error(session, f"Session {why}.")
+            try:
+                self._end(session, "abandoned", state="superseded")
+            except tickets.StaleSession:
+                continue
             return
-        self._note_error(session, f"Session {why}.")
-        self._end(session, "abandoned", state="superseded")
+        raise tickets.StaleSession(ticket)
 
     @staticmethod
     def _error(code: str, message: str, at: datetime) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
+from datetime import timedelta
 
+import pytest
 from lxml import etree
 
 from chalicelib.aws import WorkQueue
@@ -502,14 +504,16 @@ class Killed(BaseException):
     """The Lambda process ended mid-call (not an Exception: nothing in the service may catch it)."""
 
 
-def test_a_session_killed_after_recording_its_set_before_its_ticket_says_so_posts_once(
+def test_a_session_killed_after_recording_its_set_before_its_ticket_names_it_posts_once(
     api, store, monkeypatch
 ):
-    """sendRequestXML claims the orders, records the set (its request inside the record) and marks the connection,
-    then dies before the ticket's write. Whether QuickBooks got the request or not, the next session finds the
-    unresolved set on the connection, learns its fate from the record, and every order is posted once."""
+    """sendRequestXML claims the orders and records the set (its request inside the record), then dies before the
+    ticket's write that names the set: the request never left, and nothing names the set. Its orders stay in flight
+    until the stranded-order sweep finds them (claimed longer ago than STALE_AFTER, here at once): back to pending,
+    marked to be verified, looked up in QuickBooks before anything is posted. As a stricter case, QuickBooks is also
+    given the request as though it had left: either way every order is posted once."""
     from chalicelib.dal import tickets
-    from chalicelib.sync import web_connector
+    from chalicelib.sync import pending_requests, stranded_orders, web_connector
 
     # the queue hides a message taken by a call for this long: a call killed before its ticket's write could not
     # hand it back, so its orders wait for that (the default is minutes)
@@ -518,10 +522,13 @@ def test_a_session_killed_after_recording_its_set_before_its_ticket_says_so_post
     )
     posted: list[dict] = []
     real_save = tickets.save
+    recorded: list[str] = []
+    stale_after = stranded_orders.STALE_AFTER
 
     def dies_once_the_set_is_recorded(session):
-        conn = connections.get(session.connection_id)
-        if conn is not None and conn.unresolved_set_id is not None and session.pending is not None:
+        set_id = pending_requests.unsettled_set(session)
+        if set_id is not None and connections.message_set_record(session.connection_id, set_id) is not None:
+            recorded.append(set_id)
             raise Killed
         return real_save(session)
 
@@ -537,16 +544,119 @@ def test_a_session_killed_after_recording_its_set_before_its_ticket_says_so_post
                 auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
             )
         monkeypatch.setattr(web_connector.tickets, "save", real_save)
+        assert recorded, "the kill did not come"
         conn = connections.get(store["conn"]["id"])
-        assert conn is not None and conn.unresolved_set_id is not None  # the set was recorded, then the kill
+        assert conn is not None and conn.unresolved_set_id is None  # nothing names the set
         killed = tickets.get(auth.ticket)
-        assert killed is None or killed.pending is None  # before the ticket said a request was sent
-        if sent_to_quickbooks:  # the request had reached QuickBooks before the kill (as a retried call would)
-            record = connections.message_set_record(conn.connection_id, conn.unresolved_set_id)
+        assert killed is None or killed.pending is None  # the ticket never said a request was sent
+        if sent_to_quickbooks:  # stricter than can happen: as though the request had reached QuickBooks
+            record = connections.message_set_record(conn.connection_id, recorded[-1])
             assert record is not None
             company.process(record[connections.SET_REQUEST_FIELD])
         company.end_session()
         service.clock.advance(get_settings().session_lease_seconds + 1)
         time.sleep(VISIBILITY + 0.5)  # the killed call's queue message comes back (no one could release it)
-        drain(store)
+        drain(store)  # the orders are in flight: left alone while their claim is young
+        monkeypatch.setattr(stranded_orders, "STALE_AFTER", timedelta(0))
+        drain(store)  # the sweep finds them stranded: verified, then posted where QuickBooks lacks them
+        monkeypatch.setattr(stranded_orders, "STALE_AFTER", stale_after)
         assert_exactly_once(api, store, posted)
+
+
+def _quiet_then_taken_over(store, monkeypatch, during_the_takeover):
+    """A session signs in and goes quiet past its lease; a new sign-in takes the connection over. Just as the
+    takeover writes the old session's ticket, `during_the_takeover(old_ticket)` runs (a call of the old session
+    still going). Returns the old ticket."""
+    from chalicelib.dal import tickets
+    from chalicelib.sync import web_connector
+
+    service, company = store["service"], store["company"]
+    old = service.authenticate(store["conn"]["username"], store["password"])
+    assert old.status == ""
+    service.clock.advance(get_settings().session_lease_seconds + 1)
+    real_save = tickets.save
+    raced: list[bool] = []
+
+    def racing_save(saved):
+        if saved.ticket == old.ticket and saved.state == "superseded" and not raced:
+            raced.append(True)
+            during_the_takeover(old.ticket)
+        return real_save(saved)
+
+    monkeypatch.setattr(web_connector.tickets, "save", racing_save)
+    taker = service.authenticate(store["conn"]["username"], store["password"])
+    monkeypatch.setattr(web_connector.tickets, "save", real_save)
+    assert raced and taker.status == ""
+    service.close_connection(taker.ticket)  # its Web Connector stops at once; the next run carries on
+    company.end_session()
+    return old.ticket
+
+
+def test_a_request_that_left_while_its_session_was_taken_over_is_asked_about_first(api, store, monkeypatch):
+    """The old session's sendRequestXML saves its ticket (naming the set) after the takeover read it and before the
+    takeover's own write: that write fails, the takeover reads the session again and names the set on the
+    connection. QuickBooks posts the request that left; its answer never comes back. The next session asks
+    QuickBooks about the set first: every order is posted once."""
+    docs = [order(n) for n in range(3)]
+    push(api, store, docs)
+    service, company = store["service"], store["company"]
+    sent: list[str] = []
+
+    def the_old_call_sends(ticket):
+        sent.append(
+            service.send_request_xml(ticket, company.hcp_response(), company.company_file, "US", "13", "0")
+        )
+
+    _quiet_then_taken_over(store, monkeypatch, the_old_call_sends)
+    assert sent and "SalesReceiptAdd" in sent[0]
+    company.process(sent[0])  # QuickBooks got it; the answer is lost with the replaced session
+    company.end_session()
+    conn = connections.get(store["conn"]["id"])
+    assert conn is not None and conn.unresolved_set_id is not None
+    assert len(company.transactions("SalesReceipt")) == 3
+    drain(store)
+    assert_exactly_once(api, store, docs)
+
+
+def test_a_request_of_a_session_taken_over_before_it_saved_never_leaves(api, store, monkeypatch):
+    """The takeover writes the old session's ticket first; the old session's sendRequestXML, reading the ticket before
+    that write and saving after it, fails (StaleSession) before its request leaves. Its orders were claimed into a
+    set nothing names: the sweep finds them (here at once) and they are posted once."""
+    from chalicelib.dal import tickets
+    from chalicelib.sync import stranded_orders, web_connector
+
+    # the queue hides a message taken by a call for this long: the failed call could not hand it back
+    store["service"] = web_connector.WebConnectorService(
+        replace(store["service"].settings, job_visibility_seconds=VISIBILITY), clock=store["service"].clock
+    )
+    docs = [order(n) for n in range(3)]
+    push(api, store, docs)
+    service, company = store["service"], store["company"]
+    real_read = tickets.read
+    outcome: list[object] = []
+
+    def the_old_call_reads_then_saves_late(ticket):
+        read_before = real_read(ticket, ttl_seconds=service.settings.ticket_ttl_seconds)
+        # as read when its lease was fresh (the call then stalled past it): no renewal, which would be refused
+        assert read_before.connection is not None
+        fresh = replace(read_before.connection, lease_until=service.clock().timestamp() + 3600)
+        outcome.append(replace(read_before, connection=fresh))
+
+    _quiet_then_taken_over(store, monkeypatch, the_old_call_reads_then_saves_late)
+    (read_before,) = outcome
+    assert read_before.live  # what the old call saw before the takeover's write
+    # The old call goes on with what it read: its save comes after the takeover's, and fails.
+    monkeypatch.setattr(web_connector.tickets, "read", lambda ticket, ttl_seconds: read_before)
+    with pytest.raises(tickets.StaleSession):
+        service.send_request_xml(
+            read_before.session.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+        )
+    monkeypatch.setattr(web_connector.tickets, "read", real_read)
+    company.end_session()
+    assert company.transactions("SalesReceipt") == []  # nothing left
+    conn = connections.get(store["conn"]["id"])
+    assert conn is not None and conn.unresolved_set_id is None
+    time.sleep(VISIBILITY + 0.5)  # the failed call's queue message comes back
+    monkeypatch.setattr(stranded_orders, "STALE_AFTER", timedelta(0))
+    drain(store)
+    assert_exactly_once(api, store, docs)

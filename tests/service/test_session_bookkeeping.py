@@ -120,9 +120,9 @@ def _raw_connection(connection_id: str) -> dict[str, Any]:
 
 
 def test_a_one_order_session_keeps_its_books_in_few_small_writes(api, store, writes):
-    """The usual session (one order): the connection is written three times (the lease taken, the unresolved set
-    recorded, the set cleared with the lease released), each under 1 KB; the ticket once (where the request waits
-    for its answer: not at sign-in, not at the end); the sync run once; closeConnection writes nothing."""
+    """The usual session (one order): the connection is written twice (the lease taken, then released), each under
+    1 KB; the ticket once (the request waiting for its answer and the set it sends: not at sign-in, not at the end);
+    the sync run once; closeConnection writes nothing."""
     _push(api, store, order(1))
     writes.seen.clear()
     service, company = store["service"], store["company"]
@@ -135,7 +135,7 @@ def test_a_one_order_session_keeps_its_books_in_few_small_writes(api, store, wri
     assert "1 round trip" in summary and "post orders" in summary
 
     written = writes.count()
-    assert written["connections UpdateItem"] == 3, written
+    assert written["connections UpdateItem"] == 2, written
     assert written["tickets PutItem"] == 1, written
     assert written["sync_runs PutItem"] == 1, written
     assert all(w.size_after < KB for w in writes.to(ConnectionModel)), [w.size_after for w in writes.seen]
@@ -187,17 +187,23 @@ def test_a_longer_session_shows_as_running_after_its_first_round_trip(api, store
     assert [r.outcome for r in runs] == ["completed"]
 
 
+def _left_unresolved(connection_id: str, ticket: str, record: dict[str, Any]) -> bool:
+    """A set recorded, then named on the connection by the session `ticket` letting go of it unsettled."""
+    connections.record_message_set(connection_id, record)
+    return connections.mark_unresolved_set(connection_id, ticket, record["id"])
+
+
 def _paired_with_set(store: dict[str, Any], ticket: str, set_id: str) -> str:
     connection_id = str(store["conn"]["id"])
     now = datetime.now(UTC).timestamp()
     assert connections.acquire_session(connection_id, ticket, now, now + 180)
-    assert connections.record_unresolved_set(connection_id, ticket, {"id": set_id, "orders": []})
+    assert _left_unresolved(connection_id, ticket, {"id": set_id, "orders": []})
     return connection_id
 
 
 def test_a_held_clear_is_written_with_the_release_or_on_its_own(api, store, writes):
     connection_id = _paired_with_set(store, "a" * 43, "lb" + "1" * 20)
-    with connections.holding_set_clears() as held:
+    with connections.holding_set_clears("lb" + "1" * 20) as held:
         assert connections.clear_unresolved_set(connection_id, "lb" + "1" * 20)
         conn = connections.get(connection_id)
         assert conn is not None and conn.unresolved_set_id == "lb" + "1" * 20  # not written yet
@@ -209,7 +215,7 @@ def test_a_held_clear_is_written_with_the_release_or_on_its_own(api, store, writ
 
     # the lease was taken over meanwhile: the set is cleared all the same, the other session keeps its lease
     _paired_with_set(store, "b" * 43, "lb" + "2" * 20)
-    with connections.holding_set_clears() as held:
+    with connections.holding_set_clears("lb" + "2" * 20) as held:
         connections.clear_unresolved_set(connection_id, "lb" + "2" * 20)
         assert not connections.release_session(connection_id, "c" * 43, clearing_set=held.take(connection_id))
     conn = connections.get(connection_id)
@@ -219,18 +225,54 @@ def test_a_held_clear_is_written_with_the_release_or_on_its_own(api, store, writ
 
 def test_a_held_clear_is_written_when_the_call_fails_or_goes_on(api, store):
     connection_id = _paired_with_set(store, "d" * 43, "lb" + "3" * 20)
-    with pytest.raises(RuntimeError), connections.holding_set_clears():
+    with pytest.raises(RuntimeError), connections.holding_set_clears("lb" + "3" * 20):
         connections.clear_unresolved_set(connection_id, "lb" + "3" * 20)
         raise RuntimeError("the call failed after settling")
     conn = connections.get(connection_id)
     assert conn is not None and conn.unresolved_set_id is None
-    assert connections.record_unresolved_set(connection_id, "d" * 43, {"id": "lb" + "4" * 20, "orders": []})
-    with connections.holding_set_clears() as held:
+    assert _left_unresolved(connection_id, "d" * 43, {"id": "lb" + "4" * 20, "orders": []})
+    with connections.holding_set_clears("lb" + "4" * 20) as held:
         connections.clear_unresolved_set(connection_id, "lb" + "4" * 20)
         held.flush()  # a session going on writes it before its next set is recorded
         conn = connections.get(connection_id)
         assert conn is not None and conn.unresolved_set_id is None
     assert connections.release_session(connection_id, "d" * 43)
+
+
+def test_a_set_the_connection_does_not_name_is_not_cleared_on_it(api, store, writes):
+    """A session's own set is named by its ticket only: settling it writes nothing to the connection, and a set the
+    connection does name (another one) stays."""
+    connection_id = _paired_with_set(store, "e" * 43, "lb" + "5" * 20)
+    writes.seen.clear()
+    with connections.holding_set_clears("lb" + "5" * 20) as held:
+        assert connections.clear_unresolved_set(
+            connection_id, "lb" + "6" * 20
+        )  # the session's own: nothing held
+        assert held.take(connection_id) is None
+    with connections.holding_set_clears(None) as held:
+        assert connections.clear_unresolved_set(connection_id, "lb" + "5" * 20)
+        assert held.take(connection_id) is None
+    assert writes.to(ConnectionModel) == []
+    conn = connections.get(connection_id)
+    assert conn is not None and conn.unresolved_set_id == "lb" + "5" * 20
+    assert connections.release_session(connection_id, "e" * 43, clearing_set="lb" + "5" * 20)
+
+
+def test_a_set_is_named_on_the_connection_only_by_the_session_holding_it(api, store):
+    connection_id = str(store["conn"]["id"])
+    now = datetime.now(UTC).timestamp()
+    assert connections.acquire_session(connection_id, "holder", now, now + 180)
+    assert not _left_unresolved(connection_id, "other", {"id": "lb" + "7" * 20})
+    assert _left_unresolved(connection_id, "holder", {"id": "lb" + "7" * 20})
+    assert _left_unresolved(
+        connection_id, "holder", {"id": "lb" + "7" * 20}
+    )  # naming it again changes nothing
+    assert not _left_unresolved(
+        connection_id, "holder", {"id": "lb" + "8" * 20}
+    )  # one unresolved set at a time
+    conn = connections.get(connection_id)
+    assert conn is not None and conn.unresolved_set_id == "lb" + "7" * 20
+    assert connections.release_session(connection_id, "holder", clearing_set="lb" + "7" * 20)
 
 
 # --- the company information ---------------------------------------------------------------------------------------
@@ -324,7 +366,7 @@ def test_a_connection_with_long_names_a_session_and_an_unresolved_set_stays_unde
     now = conn.created_at.timestamp()
     ticket = "t" * 43
     assert connections.acquire_session(connection_id, ticket, now, now + 180, signed_in_at=conn.created_at)
-    assert connections.record_unresolved_set(connection_id, ticket, {"id": "lb" + "0" * 20, "orders": []})
+    assert _left_unresolved(connection_id, ticket, {"id": "lb" + "0" * 20, "orders": []})
     assert item_size(_raw_connection(connection_id)) < KB
 
 
@@ -376,21 +418,6 @@ def test_a_set_and_the_request_carrying_it_are_kept_in_one_payload_write_and_sen
     assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
     service.close_connection(auth.ticket)
     assert len(company.transactions("SalesReceipt")) == orders
-
-
-def test_a_set_record_refused_is_not_kept(api, store):
-    """Another session holds the connection: the set's record (and the request in it) does not stay."""
-    connection_id = store["conn"]["id"]
-    conn = connections.get(connection_id)
-    assert conn is not None
-    now = conn.created_at.timestamp()
-    assert connections.acquire_session(connection_id, "holder", now, now + 180, signed_in_at=conn.created_at)
-    refused = connections.record_unresolved_set(
-        connection_id, "other", {"id": "lbrefused"}, request="<QBXML/>" * 1000
-    )
-    assert not refused
-    with pytest.raises(payloads.PayloadMissing):
-        payloads.get(f"set#{connection_id}#lbrefused")
 
 
 def _first_request(api: Any, store: dict[str, Any], *docs: dict[str, Any]) -> tuple[Any, Any, str, str]:
