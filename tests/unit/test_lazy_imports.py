@@ -14,6 +14,10 @@ from chalicelib.lazy import lazy_module
 ROOT = Path(__file__).resolve().parents[2]
 LOADED_ONLY_WHEN_USED = (
     "httpx",
+    "lxml",  # the SOAP parser and the qbXML building: the SOAP route's, not the REST API's
+    "chalicelib.xml_safety",
+    "chalicelib.qbwc.soap",
+    "chalicelib.qbwc.wsdl",
     "chalicelib.channels",
     "chalicelib.rules",
     "chalicelib.sync.web_connector",
@@ -41,6 +45,15 @@ def test_the_first_soap_call_loads_the_web_connector_engine():
         "import app\nfrom chalicelib.api import qbwc\nqbwc.metered_web_connector.MeteredWebConnector"
     )
     assert "chalicelib.sync.web_connector" in loaded
+
+
+def test_the_soap_machinery_loads_at_the_first_soap_route_and_answers():
+    loaded = _modules_after(
+        "import app\nfrom chalice.test import Client\n"
+        "answer = Client(app.app).http.get('/qbwc?wsdl')\n"
+        "assert answer.status_code == 200 and b'QBWebConnectorSvc' in answer.body, answer.body[:300]"
+    )
+    assert {"lxml.etree", "chalicelib.qbwc.soap", "chalicelib.qbwc.wsdl"} <= loaded
 
 
 JOB_RUNNER_MODULES = (
