@@ -6,6 +6,9 @@ from typing import Any
 
 from chalice.app import Chalice
 
+# The storage models, pointed at this deployment's tables, load with the app: botocore and PynamoDB are what
+# nearly every call needs first. The use cases and repositories behind the routes load on first use (lazy.py).
+import chalicelib.dal  # noqa: F401
 from chalicelib.api import (
     channels,
     connections,

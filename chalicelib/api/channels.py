@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import Fields, json_body, json_response, rest_route, tenant_of
-from chalicelib.dal import channels as repo
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.dal import channels as repo
     from chalicelib.dal import fetch_runs
     from chalicelib.sync import channels, fetch, orders, summary_channels
     from chalicelib.sync import resync as resyncs
 else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    repo = lazy_module("chalicelib.dal.channels")
     fetch_runs = lazy_module("chalicelib.dal.fetch_runs")
     channels = lazy_module("chalicelib.sync.channels")
     fetch = lazy_module("chalicelib.sync.fetch")

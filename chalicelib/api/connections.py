@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import Fields, json_body, json_response, public_base_url, rest_route, tenant_of
-from chalicelib.dal import connections, sync_runs
 from chalicelib.errors import BadRequest
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.dal import connections, sync_runs
     from chalicelib.sync import pairing
 else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
+    connections = lazy_module("chalicelib.dal.connections")
+    sync_runs = lazy_module("chalicelib.dal.sync_runs")
     pairing = lazy_module("chalicelib.sync.pairing")
 
 bp = Blueprint(__name__)

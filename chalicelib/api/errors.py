@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Final, NamedTuple, TypeVar
 
 from chalicelib.errors import (
     AppError,
@@ -23,7 +23,13 @@ from chalicelib.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
-from chalicelib.qbwc.soap import FaultCode, SoapFault
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.qbwc import soap
+    from chalicelib.qbwc.soap import FaultCode, SoapFault
+else:  # the SOAP machinery (and lxml) loads at the first SOAP call, not with every REST route (chalicelib/lazy.py)
+    soap = lazy_module("chalicelib.qbwc.soap")
 
 __all__ = ["INTERNAL_ERROR_BODY", "REST_STATUS", "SOAP_FAULT_CODE", "HttpError", "http_error", "soap_fault"]
 
@@ -81,4 +87,4 @@ def http_error(exc: AppError) -> tuple[HttpError, dict[str, object]]:
 
 def soap_fault(exc: AppError) -> SoapFault:
     """The SOAP fault for a domain error: `Client` unless the error says retrying later can work."""
-    return SoapFault(_nearest(SOAP_FAULT_CODE, exc) or "Client", exc.message)
+    return soap.SoapFault(_nearest(SOAP_FAULT_CODE, exc) or "Client", exc.message)

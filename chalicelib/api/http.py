@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Final
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import INTERNAL_ERROR_BODY, http_error
-from chalicelib.dal.tenants import Tenant
 from chalicelib.errors import AppError, InvalidInput, TooLarge
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
@@ -19,6 +18,7 @@ from chalicelib.settings import get_settings
 from chalicelib.validation import JsonRefused, decode_json, text_problem
 
 if TYPE_CHECKING:
+    from chalicelib.dal.tenants import Tenant
     from chalicelib.sync import tenancy
 else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
     tenancy = lazy_module("chalicelib.sync.tenancy")

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import Fields, json_body, json_response, rest_route, tenant_of
-from chalicelib.dal.tenants import ApiKey
 from chalicelib.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.dal.tenants import ApiKey
     from chalicelib.sync import tenancy
 else:  # loaded when a route that needs them runs (chalicelib/lazy.py)
     tenancy = lazy_module("chalicelib.sync.tenancy")

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.errors import http_error, soap_fault
 from chalicelib.api.http import MAX_JSON_BYTES, json_response
 from chalicelib.errors import TooLarge
-from chalicelib.qbwc.soap import FAULT_HTTP_STATUS, MAX_BODY_BYTES, render_fault
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.qbwc import soap
+else:  # read on the SOAP path only: a REST request never loads the SOAP machinery (chalicelib/lazy.py)
+    soap = lazy_module("chalicelib.qbwc.soap")
 
 bp = Blueprint(__name__)
 
@@ -28,7 +34,7 @@ IPV6_SOURCE_PREFIX = 64  # one IPv6 subscriber holds a /64: counting single addr
 
 def body_limit(path: str) -> int:
     """The largest body a route accepts: the SOAP endpoint's (qbXML answers are large), else the JSON API's."""
-    return MAX_BODY_BYTES if path == SOAP_PATH else MAX_JSON_BYTES
+    return soap.MAX_BODY_BYTES if path == SOAP_PATH else MAX_JSON_BYTES
 
 
 def source_of(request: Request) -> str:
@@ -61,11 +67,11 @@ def request_size_limit(event: Request, get_response: Callable[[Request], Respons
         return get_response(event)
     error = TooLarge(f"Request body is {size:,} bytes; the limit is {limit:,} bytes.")
     if event.path == SOAP_PATH:
-        fault = render_fault(soap_fault(error)).decode("utf-8")
+        fault = soap.render_fault(soap_fault(error)).decode("utf-8")
         headers: dict[str, str | list[str]] = {
             "Content-Type": "text/xml; charset=utf-8",
             "Cache-Control": "no-store",
         }
-        return Response(body=fault, status_code=FAULT_HTTP_STATUS, headers=headers)
+        return Response(body=fault, status_code=soap.FAULT_HTTP_STATUS, headers=headers)
     found, body = http_error(error)
     return json_response(body, found.status)

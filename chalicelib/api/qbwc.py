@@ -21,22 +21,18 @@ from chalicelib.api.limits import UNKNOWN_SOURCE, source_of
 from chalicelib.errors import AppError
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import BusinessMetric, count, invocation, logger
-from chalicelib.qbwc.soap import (
-    FAULT_HTTP_STATUS,
-    SoapCall,
-    SoapFault,
-    parse_soap_request,
-    render_fault,
-    render_result,
-)
-from chalicelib.qbwc.wsdl import render_wsdl
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.api import metered_web_connector
+    from chalicelib.qbwc import soap
+    from chalicelib.qbwc import wsdl as wsdl_document
+    from chalicelib.qbwc.soap import SoapCall
     from chalicelib.sync.web_connector import WebConnectorService
-else:  # the sync engine loads at the first SOAP call, not with every route (chalicelib/lazy.py)
-    metered_web_connector = lazy_module("chalicelib.api.metered_web_connector")
+else:  # the sync engine and the SOAP machinery (lxml) load at the first SOAP call, not with every route
+    metered_web_connector = lazy_module("chalicelib.api.metered_web_connector")  # (chalicelib/lazy.py)
+    soap = lazy_module("chalicelib.qbwc.soap")
+    wsdl_document = lazy_module("chalicelib.qbwc.wsdl")
 
 bp = Blueprint(__name__)
 # Read-only: each response gets its own copy (see `_answer`).
@@ -103,8 +99,8 @@ def _answer(body: bytes, status: int, headers: Mapping[str, str]) -> Response:
     return Response(body=body.decode("utf-8"), status_code=status, headers=dict(headers))
 
 
-def _fault(fault: SoapFault) -> Response:
-    return _answer(render_fault(fault), FAULT_HTTP_STATUS, XML)
+def _fault(fault: soap.SoapFault) -> Response:
+    return _answer(soap.render_fault(fault), soap.FAULT_HTTP_STATUS, XML)
 
 
 @bp.route("/qbwc", methods=["POST"], content_types=SOAP_CONTENT_TYPES)
@@ -120,14 +116,14 @@ def _soap_call(request: Any) -> Response:
     try:
         raw = request.raw_body or b""
         body = raw.encode("utf-8") if isinstance(raw, str) else raw
-        call = parse_soap_request(body, soap_action=request.headers.get("soapaction"))
+        call = soap.parse_soap_request(body, soap_action=request.headers.get("soapaction"))
         logger.append_keys(soap_method=call.method)
         logger.set_correlation_id(correlation_id(call))
         result = answer(call, source=source_of(request))
         if call.method == "authenticate":
             logger.set_correlation_id(correlation_id(call, result))
-        return _answer(render_result(call.method, result), 200, XML)
-    except SoapFault as fault:
+        return _answer(soap.render_result(call.method, result), 200, XML)
+    except soap.SoapFault as fault:
         logger.info("SOAP fault", extra={"fault": fault.message[:500]})
         return _fault(fault)
     except AppError as exc:
@@ -136,7 +132,9 @@ def _soap_call(request: Any) -> Response:
     except Exception:
         logger.exception("SOAP call failed")
         return _fault(
-            SoapFault("Server", "Ledgerbridge could not answer this call; the Web Connector can retry it.")
+            soap.SoapFault(
+                "Server", "Ledgerbridge could not answer this call; the Web Connector can retry it."
+            )
         )
     finally:
         logger.remove_keys(["soap_method"])
@@ -153,7 +151,9 @@ def wsdl() -> Response:
     params = {k.lower() for k in (request.query_params or {})}
     if "wsdl" in params:
         return Response(
-            body=render_wsdl(web_connector_base_url(request) + "/qbwc"), status_code=200, headers=dict(XML)
+            body=wsdl_document.render_wsdl(web_connector_base_url(request) + "/qbwc"),
+            status_code=200,
+            headers=dict(XML),
         )
     return Response(
         body="This is the QuickBooks Web Connector endpoint of Ledgerbridge. Add it to the Web Connector "

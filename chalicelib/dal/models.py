@@ -664,17 +664,18 @@ def share_service_descriptions() -> None:
     process's (`aws.botocore_session()`'s, so SQS and DynamoDB parse the shared files once) and whose clients read
     answers with `wire.AttributeValuesParser` (botocore's parser, without a shape walk per attribute value).
     PynamoDB puts credentials on a session only when a connection is given its own; no model here is, and a
-    shared session refuses them rather than lend them to every model (idempotent)."""
+    shared session refuses them rather than lend them to every model (idempotent). The process's session is
+    asked for its loader when the first connection wants a session, not here: this runs at `import app`, and
+    a call that reads no table (the WSDL, a page) makes no session at all."""
     if getattr(pynamodb_connection, "_ledgerbridge_shared_loader", False):
         return
-    loader = botocore_session().get_component("data_loader")
     parsers = AttributeValuesParserFactory()
 
     def get_session() -> botocore.session.Session:
         session: botocore.session.Session | None = getattr(_threads, "session", None)
         if session is None:
             session = SharedSession()
-            session.register_component("data_loader", loader)
+            session.register_component("data_loader", botocore_session().get_component("data_loader"))
             session.register_component("response_parser_factory", parsers)
             _threads.session = session
         return session

@@ -14,6 +14,18 @@ from chalicelib.lazy import lazy_module
 ROOT = Path(__file__).resolve().parents[2]
 LOADED_ONLY_WHEN_USED = (
     "httpx",
+    "lxml",  # the SOAP parser and the qbXML building: the SOAP route's, not the REST API's
+    "chalicelib.xml_safety",
+    "chalicelib.qbwc.soap",
+    "chalicelib.qbwc.wsdl",
+    "chalicelib.dal.tenants",  # the repositories: each route loads the ones it reads
+    "chalicelib.dal.connections",
+    "chalicelib.dal.channels",
+    "chalicelib.dal.channel_fetches",
+    "chalicelib.dal.channel_outbound",
+    "chalicelib.dal.sync_runs",
+    "chalicelib.dal.payloads",
+    "chalicelib.credentials",
     "chalicelib.channels",
     "chalicelib.rules",
     "chalicelib.sync.web_connector",
@@ -36,11 +48,42 @@ def test_importing_the_app_registers_every_route_but_loads_no_use_case_behind_th
     assert not loaded & set(LOADED_ONLY_WHEN_USED)
 
 
+def test_importing_the_app_loads_the_storage_models_configured():
+    """botocore and PynamoDB are nearly every call's first need: they load with the app (and the cold import
+    figure of bench/soap_calls.py counts them), the models pointed at this deployment's tables."""
+    loaded = _modules_after(
+        "import app\nfrom chalicelib.dal.models import TenantModel\nfrom chalicelib.settings import get_settings\n"
+        "assert TenantModel.Meta.table_name == get_settings().table_name('tenants'), TenantModel.Meta.table_name"
+    )
+    assert {"botocore.session", "pynamodb.models", "chalicelib.dal.models"} <= loaded
+
+
+def test_importing_the_app_makes_no_botocore_session_the_first_connection_does():
+    """A session registers botocore's ~150 handlers: a call that reads no table (the WSDL, a page) makes none."""
+    _modules_after(
+        "import app\nfrom chalicelib import aws\n"
+        "assert aws.botocore_session.cache_info().currsize == 0\n"
+        "from pynamodb.connection import Connection\n"
+        "session = Connection(region='us-east-1').session\n"
+        "assert aws.botocore_session.cache_info().currsize == 1\n"
+        "assert session.get_component('data_loader') is aws.botocore_session().get_component('data_loader')"
+    )
+
+
 def test_the_first_soap_call_loads_the_web_connector_engine():
     loaded = _modules_after(
         "import app\nfrom chalicelib.api import qbwc\nqbwc.metered_web_connector.MeteredWebConnector"
     )
     assert "chalicelib.sync.web_connector" in loaded
+
+
+def test_the_soap_machinery_loads_at_the_first_soap_route_and_answers():
+    loaded = _modules_after(
+        "import app\nfrom chalice.test import Client\n"
+        "answer = Client(app.app).http.get('/qbwc?wsdl')\n"
+        "assert answer.status_code == 200 and b'QBWebConnectorSvc' in answer.body, answer.body[:300]"
+    )
+    assert {"lxml.etree", "chalicelib.qbwc.soap", "chalicelib.qbwc.wsdl"} <= loaded
 
 
 JOB_RUNNER_MODULES = (
