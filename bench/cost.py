@@ -417,10 +417,14 @@ def inventory_polls(
         wc.session(Tally())  # the first pass reads every item: setup, not the month
         pushes(expected=True)
         before, wru_before = gateway.figures(), Counter(gateway.cost.wru_by_write)
-        for _ in range(args.inventory_polls):
+        for poll in range(args.inventory_polls):
+            gateway.cost.trace = [] if args.trace_writes and poll == 0 else None
             if wc.session(Tally()) != "":
                 raise RuntimeError("an inventory poll was expected to open a session")
             pushes(expected=False)
+            if gateway.cost.trace is not None:
+                print("the writes of a quiet inventory poll:", *gateway.cost.trace, sep="\n  ")
+                gateway.cost.trace = None
         by_write = {
             what: units / args.inventory_polls
             for what, units in (gateway.cost.wru_by_write - wru_before).most_common()
@@ -642,7 +646,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--inventory-items", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--trace-writes", action="store_true", help="print every write of one order's push and session"
+        "--trace-writes",
+        action="store_true",
+        help="print every write of one order's session and of a quiet inventory poll",
     )
     parser.add_argument("--json", action="store_true", help="print the bill as JSON too (last line)")
     args = parser.parse_args(argv)
