@@ -134,37 +134,41 @@ def holds(conn: connections.Connection, ticket: str) -> bool:
     )
 
 
-def read(ticket: str, *, ttl_seconds: int) -> SessionRead:
+def read(ticket: str, *, ttl_seconds: int, ending: bool = False) -> SessionRead:
     """The session of `ticket` and its connection, in one request for a ticket that names its connection.
 
-    A session whose item is not written yet (signed in, no call has changed it) is built from the connection
-    holding its ticket: it started when the connection says, and expires `ttl_seconds` after."""
+    A session is valid `ttl_seconds` from its start; its item is kept (DynamoDB's TTL) as long as a message set's
+    record, so that a takeover days later (`ending`: a session read to be ended, however old) still finds the set a
+    dead session sent. A session whose item is not written yet (signed in, no call has changed it) is built from
+    the connection holding its ticket, which says when it started."""
     if not ticket or len(ticket) > TICKET_MAX_CHARS:
         return SessionRead(None, None)
     connection_id = connection_of(ticket)
-    if connection_id is None:  # from before tickets named their connection
+    if connection_id is None:  # from before tickets named their connection (kept as long as they were valid)
         session = get(ticket)
         return SessionRead(session, connections.get(session.connection_id) if session is not None else None)
     ticket_item, connection_item = _read_both(ticket, connection_id)
     conn = connections.from_model(ConnectionModel.from_raw_data(connection_item)) if connection_item else None
+    now = datetime.now(UTC)
     if ticket_item is not None:
         model = TicketModel.from_raw_data(ticket_item)
-        if model.connection_id != connection_id or model.expires_at <= datetime.now(UTC):
-            return SessionRead(None, None)
+        if model.connection_id != connection_id or model.expires_at <= now:
+            return SessionRead(None, None)  # another connection's, or past its keeping (TTL deletion is lazy)
+        if not ending and model.created_at + timedelta(seconds=ttl_seconds) <= now:
+            return SessionRead(None, conn)
         return SessionRead(_session(model), conn)
     if conn is None or not holds(conn, ticket):
         return SessionRead(None, conn)
-    now = datetime.now(UTC)
     started = datetime.fromtimestamp(conn.session_started, UTC) if conn.session_started is not None else now
-    if started + timedelta(seconds=ttl_seconds) <= now:
-        return SessionRead(None, conn)  # expired, as its item would have
+    if not ending and started + timedelta(seconds=ttl_seconds) <= now:
+        return SessionRead(None, conn)
     return SessionRead(
         Session(
             ticket=ticket,
             connection_id=conn.connection_id,
             tenant_id=conn.tenant_id,
             created_at=started,
-            expires_at=started + timedelta(seconds=ttl_seconds),
+            expires_at=started + connections.MESSAGE_SET_KEPT,
         ),
         conn,
     )

@@ -56,7 +56,13 @@ from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
 from chalicelib.sync.recover_orders import RecoverMessageSet, found_documents, lookup_requests
 from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error
 
-__all__ = ["RECOVER_MESSAGE_SET", "PostOrders", "RecoverMessageSet", "documents_needed"]
+__all__ = [
+    "RECOVER_MESSAGE_SET",
+    "PostOrders",
+    "RecoverMessageSet",
+    "documents_needed",
+    "give_back_unsent_set",
+]
 
 MIN_QBXML_FOR_ORDERS = (9, 0)  # ExternalGUID on sales
 TXN_KIND = {
@@ -726,6 +732,21 @@ class _ItemIndex:
             elif folded not in added:
                 missing.add(key)
         return items, missing
+
+
+def give_back_unsent_set(connection_id: str, set_id: str) -> int:
+    """The set `set_id` was recorded but its request never left (the session's save naming it failed): its orders
+    go back to pending as they were, for the queue messages the caller hands back. Only orders still in flight in
+    that very set move (each write is conditional on it). Returns how many moved."""
+    record = connections.message_set_record(connection_id, set_id)
+    if record is None:
+        return 0
+    keys = [(str(e["channel_id"]), str(e["order_id"])) for e in record.get("orders", [])]
+    moved = 0
+    for stored in orders.get_many(keys) if keys else []:
+        if stored.status == orders.IN_FLIGHT and stored.message_set_id == set_id:
+            moved += orders.back_to_pending(stored, set_id, None, verify=stored.verify, new_message=False)
+    return moved
 
 
 def _kept_with_record(request: str, set_id: str, ctx: JobContext) -> KeptRequest:

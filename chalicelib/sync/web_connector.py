@@ -49,6 +49,7 @@ from chalicelib.sync.jobs import (
     new_job,
 )
 from chalicelib.sync.orders import POST_ORDER, order_refs
+from chalicelib.sync.session_summary import add_counts, excerpt, note_error, outcome, summary_text
 from chalicelib.sync.standing_jobs import queue_standing_jobs
 from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
 from chalicelib.sync.summary_channels import POST_SUMMARIES
@@ -73,8 +74,6 @@ else:  # each loaded when a job of its kind first runs (`JobRunners`), or a set 
 SERVER_VERSION = "Ledgerbridge 0.1.0"
 # What the Web Connector hands over (a message, an HRESULT) is stored as an excerpt: a 3 MB message must not
 # push the connection or the session past DynamoDB's 400 KB item limit (and leave the session hanging).
-EXCERPT_CHARS = 1_000
-MAX_ERRORS_KEPT = 20  # problems listed on one session (the rest are counted)
 MIN_WEB_CONNECTOR = (2, 1, 0, 30)
 RECOMMENDED_WEB_CONNECTOR = (2, 3, 0, 0)
 QBXML_CEILING = "13.0"
@@ -145,11 +144,6 @@ class AuthResult:
 
     def as_soap(self) -> list[str]:
         return [self.ticket, self.status]
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """At most `limit` characters of what the Web Connector sent, marked when cut."""
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 def bounded_version(version: str, major: str, minor: str) -> str:
@@ -388,7 +382,11 @@ class WebConnectorService:
             if next_request is not None:
                 session.round_trips += 1
                 text = pending_requests.keep(session, next_request, rebuilt=runner.rebuilds_request)
-                tickets.save(session)
+                try:
+                    tickets.save(session)
+                except tickets.StaleSession:
+                    self._unsent(session, queue)
+                    raise
                 return text
             self._finish_job(session, queue)
 
@@ -406,7 +404,7 @@ class WebConnectorService:
             connections.record_error(session.connection_id, self._error(hresult.strip(), explained, now))
             self._release_job(session, queue)
             session.last_error = explained
-            self._note_error(session, explained)
+            note_error(session, explained)
             tickets.save(session)
             return -1
         if session.pending is None or session.job is None:
@@ -421,7 +419,7 @@ class WebConnectorService:
             )
             self._release_job(session, queue)
             session.last_error = explained
-            self._note_error(session, explained)
+            note_error(session, explained)
             tickets.save(session)
             return -1
         # A set the answer settles is cleared with the lease's release when the answer ends the session (one write).
@@ -451,14 +449,14 @@ class WebConnectorService:
             )
             self._release_job(session, queue)
             session.last_error = explained
-            self._note_error(session, explained)
+            note_error(session, explained)
             tickets.save(session)
             return -1
         job["state"] = applied.state
         session.drop_pending()
-        _add_counts(session, applied.counts)
+        add_counts(session, applied.counts)
         for error in applied.errors:
-            self._note_error(session, error)
+            note_error(session, error)
         self._settle(job, queue, applied, self.settings.retry_delay_seconds)
         if applied.done:
             self._finish_job(session, queue)
@@ -470,7 +468,7 @@ class WebConnectorService:
             # to be processed for this session"; the call sequence ledgerbridge/simulators/webconnector.py models):
             # the session ends here, its lease given back, and closeConnection reads its history for the summary. A
             # sendRequestXML that came anyway would find the session over (its connection no longer holds it): "".
-            self._end(session, self._outcome(session))
+            self._end(session, outcome(session))
         else:
             held.flush()
             if session.round_trips == 1:
@@ -489,7 +487,7 @@ class WebConnectorService:
             return "done"
         connections.record_error(session.connection_id, self._error(hresult.strip(), explained, self.clock()))
         session.last_error = explained
-        self._note_error(session, explained)
+        note_error(session, explained)
         self._end(session, "failed")
         return "done"
 
@@ -513,13 +511,13 @@ class WebConnectorService:
         if session is None:
             return "OK"
         if found.live:
-            self._end(session, self._outcome(session))
+            self._end(session, outcome(session))
         else:  # over already (it ended with its last answer, or was replaced): what its history says
             run = sync_runs.get(session.connection_id, session.ticket, session.created_at)
             if run is not None:
-                return self._summary_text(run.round_trips, run.jobs, run.counts, run.errors)
+                return summary_text(run.round_trips, run.jobs, run.counts, run.errors)
         summary = session.summary
-        return self._summary_text(
+        return summary_text(
             session.round_trips, summary.get("jobs", []), summary.get("counts", {}), summary.get("errors", [])
         )
 
@@ -669,14 +667,26 @@ class WebConnectorService:
         session.job = None
         session.drop_pending()
 
+    @staticmethod
+    def _unsent(session: Session, queue: WorkQueue) -> None:
+        """Another call of the session, or a takeover, saved its ticket first: the request this call made never
+        leaves. A set it recorded goes back (its orders to pending), and the queue messages its job took come back
+        now rather than after their visibility timeout."""
+        unsent = pending_requests.unsettled_set(session)
+        if unsent is not None:
+            post_orders.give_back_unsent_set(session.connection_id, unsent)
+        if session.job is not None:
+            queue.set_visibility_many(session.job["receipts"], 0)
+
     def _release_job(self, session: Session, queue: WorkQueue) -> None:
         unsettled = pending_requests.unsettled_set(session)
         if unsettled is not None and not connections.mark_unresolved_set(
             session.connection_id, session.ticket, unsettled
         ):
-            # Not the live session any more (whoever took over named the set), or another set is unresolved, which
-            # this session could not have sent past: its orders stay marked in flight, looked up by the sweep.
-            logger.warning(
+            # Not the live session any more (whoever took over named the set), or another set is named already (a
+            # call of this session that read an older pending request): its orders stay in flight, marked to be
+            # verified, and the stranded-order sweep sends them to be looked up.
+            logger.error(
                 "a set left unsettled could not be named on the connection",
                 extra={"connection_id": session.connection_id, "message_set_id": unsettled},
             )
@@ -697,19 +707,9 @@ class WebConnectorService:
         total = session.jobs_done + 1 + waiting
         return max(1, min(99, int(100 * (session.jobs_done + job_share) / total)))
 
-    def _note_error(self, session: Session, error: str) -> None:
-        errors = session.summary.setdefault("errors", [])
-        error = excerpt(error)
-        if error in errors:
-            return
-        if len(errors) < MAX_ERRORS_KEPT:
-            errors.append(error)
-        else:
-            session.summary["more_errors"] = int(session.summary.get("more_errors", 0)) + 1
-
     def _fail(self, session: Session, problem: str) -> str:
         session.last_error = problem
-        self._note_error(session, problem)
+        note_error(session, problem)
         connections.record_error(session.connection_id, self._error("session", problem, self.clock()))
         tickets.save(session)
         return ""
@@ -720,7 +720,7 @@ class WebConnectorService:
         longer holding it says it is over); a superseded one's is, first: a call of it still running then cannot
         save it (`tickets.StaleSession`), so no request of it leaves after this (a request leaves only once the
         ticket naming its set is saved)."""
-        if state != "closed":
+        if state not in ("closed", session.state):  # a takeover that died after this write is finished
             session.state = state
             tickets.save(session)
         self._release_job(session, self.queue_for(session.connection_id))
@@ -745,20 +745,18 @@ class WebConnectorService:
             jobs=list(session.summary.get("jobs", [])),
         )
 
-    @staticmethod
-    def _outcome(session: Session) -> str:
-        return "failed" if session.summary.get("errors") else "completed"
-
     def _abandon(self, ticket: str, why: str) -> None:
         """End a session whose Web Connector stopped answering; its job goes back to the queue, and a set it sent
         and did not settle is named on the connection. Its ticket is written first: should a call of it still be
         running, one of the two saves fails, and this one reads the session again (with what that call saved)."""
         for _ in range(ABANDON_TRIES):
-            found = self._read(ticket)
-            session = found.session
-            if session is None or not found.live:
+            found = tickets.read(ticket, ttl_seconds=self.settings.ticket_ttl_seconds, ending=True)
+            session, conn = found.session, found.connection
+            # While the connection holds the ticket the session is not over, whatever its ticket says: a takeover
+            # that died after writing it superseded (or one racing this) did not finish ending it.
+            if session is None or conn is None or not tickets.holds(conn, ticket):
                 return
-            self._note_error(session, f"Session {why}.")
+            note_error(session, f"Session {why}.")
             try:
                 self._end(session, "abandoned", state="superseded")
             except tickets.StaleSession:
@@ -769,22 +767,3 @@ class WebConnectorService:
     @staticmethod
     def _error(code: str, message: str, at: datetime) -> dict[str, Any]:
         return {"code": excerpt(code, 64), "message": excerpt(message), "at": at.isoformat()}
-
-    @staticmethod
-    def _summary_text(round_trips: int, jobs: list[str], counts: dict[str, Any], errors: list[str]) -> str:
-        records = counts.get("list_records")
-        parts = [f"{round_trips} round trip{'s' if round_trips != 1 else ''}"]
-        if jobs:
-            parts.append("done: " + ", ".join(jobs))
-        if records is not None:
-            parts.append(f"{records} list records cached")
-        if errors:
-            parts.append(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}: {errors[-1]}")
-        return "Ledgerbridge: " + "; ".join(parts) + "."
-
-
-def _add_counts(session: Session, counts: dict[str, int]) -> None:
-    """Add what an answer did (each runner reports its answer's own figures) to the session's."""
-    summary = session.summary.setdefault("counts", {})
-    for name, value in counts.items():
-        summary[name] = int(summary.get(name, 0)) + int(value)

@@ -557,6 +557,8 @@ def test_a_session_killed_after_recording_its_set_before_its_ticket_names_it_pos
         service.clock.advance(get_settings().session_lease_seconds + 1)
         time.sleep(VISIBILITY + 0.5)  # the killed call's queue message comes back (no one could release it)
         drain(store)  # the orders are in flight: left alone while their claim is young
+        seen = statuses(api, store["channel"]["id"])
+        assert {seen[d["id"]]["status"] for d in docs} == {"in_flight"}
         monkeypatch.setattr(stranded_orders, "STALE_AFTER", timedelta(0))
         drain(store)  # the sweep finds them stranded: verified, then posted where QuickBooks lacks them
         monkeypatch.setattr(stranded_orders, "STALE_AFTER", stale_after)
@@ -620,15 +622,11 @@ def test_a_request_that_left_while_its_session_was_taken_over_is_asked_about_fir
 
 def test_a_request_of_a_session_taken_over_before_it_saved_never_leaves(api, store, monkeypatch):
     """The takeover writes the old session's ticket first; the old session's sendRequestXML, reading the ticket before
-    that write and saving after it, fails (StaleSession) before its request leaves. Its orders were claimed into a
-    set nothing names: the sweep finds them (here at once) and they are posted once."""
+    that write and saving after it, fails (StaleSession) before its request leaves. The set it recorded goes back:
+    its orders pending again and its queue messages visible at once, so the next session posts them, once."""
     from chalicelib.dal import tickets
-    from chalicelib.sync import stranded_orders, web_connector
+    from chalicelib.sync import web_connector
 
-    # the queue hides a message taken by a call for this long: the failed call could not hand it back
-    store["service"] = web_connector.WebConnectorService(
-        replace(store["service"].settings, job_visibility_seconds=VISIBILITY), clock=store["service"].clock
-    )
     docs = [order(n) for n in range(3)]
     push(api, store, docs)
     service, company = store["service"], store["company"]
@@ -646,17 +644,95 @@ def test_a_request_of_a_session_taken_over_before_it_saved_never_leaves(api, sto
     (read_before,) = outcome
     assert read_before.live  # what the old call saw before the takeover's write
     # The old call goes on with what it read: its save comes after the takeover's, and fails.
-    monkeypatch.setattr(web_connector.tickets, "read", lambda ticket, ttl_seconds: read_before)
+    monkeypatch.setattr(web_connector.tickets, "read", lambda ticket, ttl_seconds, ending=False: read_before)
     with pytest.raises(tickets.StaleSession):
         service.send_request_xml(
             read_before.session.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
         )
     monkeypatch.setattr(web_connector.tickets, "read", real_read)
     company.end_session()
-    assert company.transactions("SalesReceipt") == []  # nothing left
+    seen = statuses(api, store["channel"]["id"])
+    assert {seen[d["id"]]["status"] for d in docs} == {"pending"}  # the set it recorded went back
+    assert company.transactions("SalesReceipt") == []
     conn = connections.get(store["conn"]["id"])
     assert conn is not None and conn.unresolved_set_id is None
-    time.sleep(VISIBILITY + 0.5)  # the failed call's queue message comes back
-    monkeypatch.setattr(stranded_orders, "STALE_AFTER", timedelta(0))
+    drain(store)  # no wait: the messages are visible again, and no sweep is needed
+    assert_exactly_once(api, store, docs)
+
+
+def _sent_and_answer_lost(store, **settings):
+    """A session sends its set; QuickBooks posts it; the answer is lost and the Web Connector goes quiet."""
+    from chalicelib.sync import web_connector
+
+    store["service"] = web_connector.WebConnectorService(
+        replace(store["service"].settings, job_visibility_seconds=VISIBILITY, **settings),
+        clock=store["service"].clock,
+    )
+    service, company = store["service"], store["company"]
+    auth = service.authenticate(store["conn"]["username"], store["password"])
+    assert auth.status == ""
+    request = service.send_request_xml(
+        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
+    )
+    assert "SalesReceiptAdd" in request
+    company.process(request)
+    company.end_session()
+    return auth.ticket
+
+
+def test_a_takeover_killed_after_writing_the_old_ticket_is_finished_by_the_next_sign_in(
+    api, store, monkeypatch
+):
+    """The takeover writes the old session's ticket superseded, then dies before naming its set. The next sign-in
+    sees the connection still holding that ticket and finishes the takeover: the set is named and asked about first
+    (no wait for the stranded-order sweep), and every order is posted once."""
+    from chalicelib.sync import web_connector
+
+    docs = [order(n) for n in range(2)]
+    push(api, store, docs)
+    old = _sent_and_answer_lost(store)
+    service = store["service"]
+    service.clock.advance(get_settings().session_lease_seconds + 1)
+    real_release = web_connector.WebConnectorService._release_job
+
+    def dies_before_naming_the_set(self, session, queue):
+        if session.ticket == old:
+            raise Killed
+        return real_release(self, session, queue)
+
+    monkeypatch.setattr(web_connector.WebConnectorService, "_release_job", dies_before_naming_the_set)
+    with pytest.raises(Killed):
+        service.authenticate(store["conn"]["username"], store["password"])
+    monkeypatch.setattr(web_connector.WebConnectorService, "_release_job", real_release)
+    from chalicelib.dal import tickets
+
+    superseded = tickets.get(old)
+    assert superseded is not None and superseded.state == "superseded"
+    taker = service.authenticate(store["conn"]["username"], store["password"])
+    assert taker.status == ""
+    conn = connections.get(store["conn"]["id"])
+    assert conn is not None and conn.unresolved_set_id is not None and conn.active_ticket == taker.ticket
+    service.close_connection(taker.ticket)
+    time.sleep(VISIBILITY + 0.5)
+    drain(store)
+    assert_exactly_once(api, store, docs)
+
+
+def test_a_web_connector_back_after_its_session_expired_still_asks_about_the_set_first(api, store):
+    """The answer is lost and the Web Connector stays away past its session's validity (a PC off over a weekend;
+    here 2 seconds). The session's item is kept as long as the set's record: the takeover names the set, and the
+    next session asks QuickBooks about it before anything else. Every order is posted once, with no sweep."""
+    docs = [order(n) for n in range(2)]
+    push(api, store, docs)
+    old = _sent_and_answer_lost(store, ticket_ttl_seconds=2)
+    service = store["service"]
+    time.sleep(2.5)
+    assert service.send_request_xml(old, "", "", "US", "13", "0") == ""  # over for its own calls
+    service.clock.advance(get_settings().session_lease_seconds + 1)
+    taker = service.authenticate(store["conn"]["username"], store["password"])
+    assert taker.status == ""
+    conn = connections.get(store["conn"]["id"])
+    assert conn is not None and conn.unresolved_set_id is not None
+    service.close_connection(taker.ticket)
     drain(store)
     assert_exactly_once(api, store, docs)
