@@ -84,6 +84,9 @@ NO_SESSION = (
 )
 CONNECTION_DELETED = "This connection was deleted in Ledgerbridge."
 ABANDON_TRIES = 3  # a takeover racing a call of the session it replaces reads the session again
+SHOWN_RUNNING_FROM = (
+    2  # the round trip after which a session still going is written to the history as running
+)
 UNKNOWN_SOURCE = "unknown"
 WRONG_PASSWORD_MESSAGE = "A Web Connector at {source} sent a wrong password for this connection."  # noqa: S105
 SLOWED_MESSAGE = (
@@ -471,9 +474,10 @@ class WebConnectorService:
             self._end(session, outcome(session))
         else:
             held.flush()
-            if session.round_trips == 1:
-                # A session that goes on past its first round trip shows in the history as running from now on; one
-                # that ends with it (most) is recorded once, as it ends.
+            if session.round_trips == SHOWN_RUNNING_FROM:
+                # A session that goes on past its second round trip (a list refresh, a backlog) shows in the history
+                # as running from now on; one that ends by then (most: an order set, a standing inventory read of
+                # two round trips) is recorded once, as it ends.
                 sync_runs.start(session.connection_id, session.ticket, session.created_at)
             tickets.save(session)
         return session.percent

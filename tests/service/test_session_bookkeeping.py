@@ -167,24 +167,31 @@ def test_a_session_ends_with_its_last_answer_and_a_new_one_can_start_at_once(api
     assert len(company.transactions("SalesReceipt")) == 2
 
 
-def test_a_longer_session_shows_as_running_after_its_first_round_trip(api, store):
-    """The history shows a session still going (a session of one round trip is recorded once, as it ends)."""
+def test_a_longer_session_shows_as_running_after_its_second_round_trip(api, store, writes):
+    """The history shows a session still going once it is past its second round trip; one that ends by then (an
+    order set, a standing inventory read of two round trips) is written once, as it ends."""
     company = store["company"]
     service = WebConnectorService(replace(get_settings(), item_page_size=40), clock=store["service"].clock)
     company.add_generated_items(120)
     pairing.queue_refresh(api.tenant_id, store["conn"]["id"])
     auth = service.authenticate(store["conn"]["username"], store["password"])
-    first = service.send_request_xml(
-        auth.ticket, company.hcp_response(), company.company_file, "US", "13", "0"
-    )
-    percent = service.receive_response_xml(auth.ticket, company.process(first), "", "")
-    assert 0 < percent < 100
-    (running,) = [r for r in sync_runs.recent(store["conn"]["id"]) if r.ticket == auth.ticket]
+
+    def round_trip(hcp: str) -> int:
+        request = service.send_request_xml(auth.ticket, hcp, company.company_file, "US", "13", "0")
+        return service.receive_response_xml(auth.ticket, company.process(request), "", "")
+
+    def runs() -> list[Any]:
+        return [r for r in sync_runs.recent(store["conn"]["id"]) if r.ticket == auth.ticket]
+
+    assert 0 < round_trip(company.hcp_response()) < 100
+    assert runs() == [] and writes.to(SyncRunModel) == []
+    assert 0 < round_trip("") < 100
+    (running,) = runs()
     assert running.outcome == "running" and running.ended_at is None
     assert run_rounds(service, auth.ticket, company, hcp=False)[-1] == 100
     service.close_connection(auth.ticket)
-    runs = [r for r in sync_runs.recent(store["conn"]["id"]) if r.ticket == auth.ticket]
-    assert [r.outcome for r in runs] == ["completed"]
+    assert [r.outcome for r in runs()] == ["completed"]
+    assert len(writes.to(SyncRunModel)) == 2  # running, then its end
 
 
 def _left_unresolved(connection_id: str, ticket: str, record: dict[str, Any]) -> bool:
