@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import UpdateError
-
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.conditions import updated
 from chalicelib.dal.models import ChannelFetchModel
 
 if TYPE_CHECKING:
@@ -80,48 +78,34 @@ def take_lease(channel: Channel, run_id: str, now: float, seconds: int) -> Fetch
         actions.append(
             ChannelFetchModel.last_fetch.set(ChannelFetchModel.last_fetch | channel.legacy_last_fetch)
         )
-    try:
-        model.update(
-            actions=actions,
-            condition=ChannelFetchModel.lease_until.does_not_exist()
-            | (ChannelFetchModel.lease_until < int(now))
-            | (ChannelFetchModel.run_id == run_id),
-        )
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return None
-        raise
+    free = (
+        ChannelFetchModel.lease_until.does_not_exist()
+        | (ChannelFetchModel.lease_until < int(now))
+        | (ChannelFetchModel.run_id == run_id)
+    )
+    if not updated(model, actions, free):
+        return None
     return _state(model, channel)
 
 
 def renew_lease(channel_id: str, run_id: str, now: float, seconds: int) -> bool:
     """The holder keeps the channel longer (between pages). False when it no longer holds it (its lease lapsed and
     another run took it, or the channel was deleted: nothing is written then)."""
-    try:
-        ChannelFetchModel(channel_id).update(
-            actions=[ChannelFetchModel.lease_until.set(int(now + seconds))],
-            condition=ChannelFetchModel.run_id == run_id,
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+    return updated(
+        ChannelFetchModel(channel_id),
+        [ChannelFetchModel.lease_until.set(int(now + seconds))],
+        ChannelFetchModel.run_id == run_id,
+    )
 
 
 def advance_bookmark(channel_id: str, run_id: str, bookmark: datetime) -> bool:
     """Move the bookmark forward (never back) after a page is stored, while holding the lease."""
-    try:
-        ChannelFetchModel(channel_id).update(
-            actions=[ChannelFetchModel.bookmark.set(bookmark)],
-            condition=(ChannelFetchModel.run_id == run_id)
-            & (ChannelFetchModel.bookmark.does_not_exist() | (ChannelFetchModel.bookmark < bookmark)),
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+    return updated(
+        ChannelFetchModel(channel_id),
+        [ChannelFetchModel.bookmark.set(bookmark)],
+        (ChannelFetchModel.run_id == run_id)
+        & (ChannelFetchModel.bookmark.does_not_exist() | (ChannelFetchModel.bookmark < bookmark)),
+    )
 
 
 def release_lease(channel_id: str, run_id: str, last_fetch: dict[str, Any] | None) -> None:
@@ -129,11 +113,7 @@ def release_lease(channel_id: str, run_id: str, last_fetch: dict[str, Any] | Non
     actions: list[Any] = [ChannelFetchModel.run_id.remove(), ChannelFetchModel.lease_until.remove()]
     if last_fetch is not None:
         actions.append(ChannelFetchModel.last_fetch.set(last_fetch))
-    try:
-        ChannelFetchModel(channel_id).update(actions=actions, condition=ChannelFetchModel.run_id == run_id)
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
+    updated(ChannelFetchModel(channel_id), actions, ChannelFetchModel.run_id == run_id)
 
 
 def delete(channel_id: str) -> None:

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import UpdateError
-
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.conditions import updated
 from chalicelib.dal.models import ChannelOutboundModel
 
 if TYPE_CHECKING:
@@ -63,16 +61,11 @@ def claim_standing_job(channel_id: str, which: str, now: float, stale_seconds: i
     """Mark the channel's `which` job as queued unless one is queued already (one that has been queued for
     `stale_seconds` is presumed lost: its message went to the dead-letter queue)."""
     attr = STANDING_JOBS[which]
-    try:
-        ChannelOutboundModel(channel_id).update(
-            actions=[attr.set(int(now))],
-            condition=attr.does_not_exist() | (attr < int(now - stale_seconds)),
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+    return updated(
+        ChannelOutboundModel(channel_id),
+        [attr.set(int(now))],
+        attr.does_not_exist() | (attr < int(now - stale_seconds)),
+    )
 
 
 def release_standing_job(channel_id: str, which: str) -> None:
@@ -108,13 +101,7 @@ def _update_existing(channel_id: str, actions: list[Any]) -> None:
     """Only where the item exists: a job, a push or a read ends after the standing-job mark made it, so a channel
     deleted meanwhile (its item with it) does not get one back. (A job queued by the code before the move finds no
     item: what it would record is read again at the next run, which marks the job and makes the item.)"""
-    try:
-        ChannelOutboundModel(channel_id).update(
-            actions=actions, condition=ChannelOutboundModel.channel_id.exists()
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
+    updated(ChannelOutboundModel(channel_id), actions, ChannelOutboundModel.channel_id.exists())
 
 
 def delete(channel_id: str) -> None:

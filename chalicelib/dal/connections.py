@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError
 
 from chalicelib.dal import payloads
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.conditions import condition_failed, updated
 from chalicelib.dal.models import ConnectionModel, LoginFailureModel
 from chalicelib.errors import NotFound
 
@@ -264,13 +264,7 @@ def _update(connection_id: str, actions: list[Any], condition: Any = None) -> bo
     cond = ConnectionModel.connection_id.exists()
     if condition is not None:
         cond = cond & condition
-    try:
-        ConnectionModel(connection_id).update(actions=actions, condition=cond)
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
-    return True
+    return updated(ConnectionModel(connection_id), actions, cond)
 
 
 def set_password_hash(connection_id: str, password_hash: str) -> bool:

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.dal import cursors
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.conditions import updated
 from chalicelib.dal.models import OutboundSaleModel
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -123,15 +121,9 @@ def pending(channel_id: str, what: str, limit: int) -> list[OutboundSale]:
 
 
 def _update(channel_id: str, txn_id: str, actions: list[Any], condition: Any) -> bool:
-    try:
-        OutboundSaleModel(channel_id, txn_id).update(
-            actions=actions, condition=OutboundSaleModel.txn_id.exists() & condition
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+    return updated(
+        OutboundSaleModel(channel_id, txn_id), actions, OutboundSaleModel.txn_id.exists() & condition
+    )
 
 
 def settle_push(

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.dal import cursors
-from chalicelib.dal.conditions import condition_failed
+from chalicelib.dal.conditions import updated
 from chalicelib.dal.models import StockLevelModel
 
 PENDING, PUSHED, UNCHANGED, UNMATCHED, REFUSED = "pending", "pushed", "unchanged", "unmatched", "refused"
@@ -159,15 +157,11 @@ def settle(
 ) -> bool:
     """Record what the store did with a level; False (left pending) when QuickBooks changed it meanwhile."""
     settlement = Settlement(item_list_id, quantity_read, status, problem, pushed)
-    try:
-        StockLevelModel(channel_id, item_list_id).update(
-            actions=_settle_actions(settlement, at), condition=_settle_condition(quantity_read)
-        )
-        return True
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return False
-        raise
+    return updated(
+        StockLevelModel(channel_id, item_list_id),
+        _settle_actions(settlement, at),
+        _settle_condition(quantity_read),
+    )
 
 
 def list_levels(

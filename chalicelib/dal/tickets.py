@@ -193,26 +193,6 @@ def _read_both(ticket: str, connection_id: str) -> tuple[dict[str, Any] | None, 
     raise RuntimeError("DynamoDB left a ticket's read unprocessed")  # throttled through every try
 
 
-def create(
-    ticket: str,
-    connection_id: str,
-    tenant_id: str,
-    ttl_seconds: int,
-    now: datetime,
-) -> Session:
-    """A session's item written at once (sessions are written by their first call that changes them; this is how
-    sign-in wrote them before, kept for the tests of tickets from then)."""
-    session = Session(
-        ticket=ticket,
-        connection_id=connection_id,
-        tenant_id=tenant_id,
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl_seconds),
-    )
-    save(session)
-    return session
-
-
 def get(ticket: str) -> Session | None:
     """The session for a ticket, or None when unknown or past its expiry (TTL deletion is lazy)."""
     if not ticket or len(ticket) > 128:

@@ -162,7 +162,11 @@ def test_a_ticket_from_before_tickets_named_their_connection_still_works(service
     lease_until = now.timestamp() + get_settings().session_lease_seconds
     conn = connections.get(paired.connection_id)
     assert conn is not None
-    tickets.create(ticket, paired.connection_id, paired.tenant_id, 86_400, now)
+    # as sign-in wrote it then: the item at once, valid and kept for a day
+    legacy = tickets.Session(
+        ticket, paired.connection_id, paired.tenant_id, created_at=now, expires_at=now + timedelta(days=1)
+    )
+    assert tickets.save(legacy)
     assert connections.acquire_session(paired.connection_id, ticket, now.timestamp(), lease_until)
     assert tickets.connection_of(ticket) is None
     assert run_rounds(service, ticket, company)[-1] == 100
