@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +111,7 @@ def measure(n: int, page: int, aws: AwsCalls) -> dict[str, Any]:
     conn = pairing.create_connection(tenant.tenant_id, "Bench", 15)
     _, password = pairing.new_password(tenant.tenant_id, conn.connection_id)
     clock = Clock()
-    service = WebConnectorService(replace(get_settings(), inventory_page_size=page), clock=clock)
+    service = WebConnectorService(get_settings()._replace(inventory_page_size=page), clock=clock)
     with tempfile.TemporaryDirectory() as tmp, FakeWooCommerce() as woo:
         company = CompanySimulator.open(Path(tmp) / "company.json", clock=clock, autosave=False)
         session(service, conn.username, password, company)  # the first session caches the lists

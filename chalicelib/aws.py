@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import botocore.session
 from botocore.exceptions import ClientError
@@ -64,8 +63,9 @@ STALE_HANDLE_CODES = ("ReceiptHandleIsInvalid", "MessageNotInflight", "InvalidPa
 SQS_BATCH = 10
 
 
-@dataclass(frozen=True)
-class QueuedJob:
+class QueuedJob(NamedTuple):
+    """A message taken from a work queue: its body, the handle that deletes or returns it, how often it was taken."""
+
     body: dict[str, Any]
     receipt_handle: str
     receive_count: int
@@ -492,8 +492,7 @@ class ChannelSecrets:
                 raise
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A channel's task as EventBridge Scheduler has it (the truth about state and rate)."""
 
     name: str

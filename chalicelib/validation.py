@@ -16,9 +16,8 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 __all__ = [
     "EARLIEST",
@@ -101,8 +100,7 @@ def _depth(text: str) -> int:
     return deepest
 
 
-@dataclass(frozen=True)
-class _Unreadable:
+class _Unreadable(NamedTuple):
     """Stands in for a number the decoder will not turn into a value, until its path is known."""
 
     problem: str

@@ -10,10 +10,10 @@ Trusted Types, so no string can ever be written into the page as HTML.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import cache
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 from chalice.app import Blueprint, Response
 
@@ -74,8 +74,9 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class StaticFile:
+class StaticFile(NamedTuple):
+    """A dashboard file as served: its text, its type and its ETag."""
+
     body: str
     content_type: str
     etag: str

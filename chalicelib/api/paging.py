@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import BadRequest
 
 MAX_LIMIT = 500
 
 
-@dataclass(frozen=True)
-class ListQuery:
+class ListQuery(NamedTuple):
+    """A list route's parameters, checked."""
+
     status: str | None
     limit: int
     after: str | None

@@ -18,8 +18,7 @@ queue of the same name without that suffix (`<prefix>conn-<id>-dlq` from `<prefi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalice.app import Blueprint, Rate
 
@@ -34,8 +33,9 @@ RECEIVE_BATCH = 10  # SQS's most per ReceiveMessage
 REDRIVE_VISIBILITY_SECONDS = 60  # a message being moved is hidden this long, should the move stop half way
 
 
-@dataclass(frozen=True)
-class DeadLetterQueue:
+class DeadLetterQueue(NamedTuple):
+    """A dead-letter queue of the deployment and what it holds."""
+
     name: str
     url: str
     messages: int  # ApproximateNumberOfMessages (visible)

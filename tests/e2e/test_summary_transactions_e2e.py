@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -87,7 +87,7 @@ def _shop(client: Client, tmp_path: Path, country: str, **settings: Any) -> Shop
     password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
     company = CompanySimulator.open(tmp_path / "company.json", country=country)
     clock = Clock()
-    service = WebConnectorService(replace(get_settings()), clock=clock)
+    service = WebConnectorService(get_settings()._replace(), clock=clock)
     shop = Shop(api, company, service, clock, conn["username"], password, "", country)
     shop.session()  # the company's lists are read and cached
     base: dict[str, Any] = {

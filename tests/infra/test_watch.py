@@ -10,7 +10,6 @@ shape against the service model) and the dashboard body to `put_dashboard`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import uuid
@@ -328,7 +327,7 @@ def test_invocation_without_a_lambda_context_still_flushes(capsys: pytest.Captur
 @pytest.fixture
 def own_prefix(aws: str) -> Settings:
     """Settings whose queues are this test's alone."""
-    return dataclasses.replace(get_settings(), queue_prefix=f"w{uuid.uuid4().hex[:8]}-")
+    return get_settings()._replace(queue_prefix=f"w{uuid.uuid4().hex[:8]}-")
 
 
 def _queues(settings: Settings, *names: str) -> dict[str, str]:
@@ -361,7 +360,7 @@ def test_watch_counts_every_dead_letter_queue_including_run_time_ones(
     assert line["DeadLetterMessages"] == 3 and "DeadLetterQueuesWithMessages" not in line
 
     _queues(own_prefix)  # nothing new
-    empty = dataclasses.replace(own_prefix, queue_prefix=f"w{uuid.uuid4().hex[:8]}-")
+    empty = own_prefix._replace(queue_prefix=f"w{uuid.uuid4().hex[:8]}-")
     with invocation("dead_letter_watch", None, None):
         watch(empty)
     (line,) = _emf(capsys.readouterr().out)

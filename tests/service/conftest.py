@@ -61,7 +61,6 @@ def other_api(chalice_client: Client) -> Api:
 @pytest.fixture
 def store(api, tmp_path):
     """A connected company (lists cached by a first session) and a custom-store channel on it."""
-    from dataclasses import replace
 
     from chalicelib.settings import get_settings
     from chalicelib.sync.web_connector import WebConnectorService
@@ -71,7 +70,7 @@ def store(api, tmp_path):
     conn = api.json("POST", "/api/v1/connections", {"name": "Orders"}, expect=201)
     password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
     company = CompanySimulator.open(tmp_path / "company.json")
-    service = WebConnectorService(replace(get_settings()), clock=Clock())
+    service = WebConnectorService(get_settings()._replace(), clock=Clock())
     auth = service.authenticate(conn["username"], password)
     run_rounds(service, auth.ticket, company)
     service.close_connection(auth.ticket)

@@ -4,7 +4,6 @@ words when it is not an address, and used by the daily summary instead of the de
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,7 +49,7 @@ def test_an_unknown_field_is_refused(api):
 
 def test_the_daily_summary_goes_to_the_merchants_own_address(api, tmp_path: Path, monkeypatch):
     api.json("PUT", "/api/v1/account", {"summary_email": "owner@heron.example"})
-    local = replace(get_settings(), mail_dir=str(tmp_path), summary_to="ops@deployment.example")
+    local = get_settings()._replace(mail_dir=str(tmp_path), summary_to="ops@deployment.example")
     tenant = tenants.get_tenant(api.tenant_id)
     assert tenant is not None
     summary = sales_summary.daily_summary(api.tenant_id, datetime.now(UTC))

@@ -4,8 +4,6 @@ later message set of the same job, goes to the web-store customer (docs/accounti
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from chalicelib.settings import get_settings
 from ledgerbridge.simulators.company import CompanySimulator
 from tests.service.test_exactly_once_cases import push
@@ -20,7 +18,7 @@ def test_a_namesake_in_a_later_set_of_the_job_goes_to_the_fallback_customer(api,
     password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
     company = CompanySimulator.open(tmp_path / "company.json", country="US")
     # One order per message set: the namesake comes in the job's second set, after the first one's CustomerAdd.
-    service = WebConnectorService(replace(get_settings(), orders_per_message_set=1), clock=Clock())
+    service = WebConnectorService(get_settings()._replace(orders_per_message_set=1), clock=Clock())
     auth = service.authenticate(conn["username"], password)
     run_rounds(service, auth.ticket, company)
     service.close_connection(auth.ticket)

@@ -289,7 +289,7 @@ def _largest_items() -> dict[str, int]:
 
 
 def test_a_hundred_orders_of_fifty_lines_and_an_order_of_a_thousand_lines_fit(api, store):
-    settings = replace(get_settings(), message_set_bytes=4_000_000)
+    settings = get_settings()._replace(message_set_bytes=4_000_000)
     store["service"].settings = settings
     docs = [_many_lines(100 + n, 50) for n in range(100)]
     for start in range(0, len(docs), 50):
@@ -518,7 +518,7 @@ def test_a_session_killed_after_recording_its_set_before_its_ticket_names_it_pos
     # the queue hides a message taken by a call for this long: a call killed before its ticket's write could not
     # hand it back, so its orders wait for that (the default is minutes)
     store["service"] = web_connector.WebConnectorService(
-        replace(store["service"].settings, job_visibility_seconds=VISIBILITY), clock=store["service"].clock
+        store["service"].settings._replace(job_visibility_seconds=VISIBILITY), clock=store["service"].clock
     )
     posted: list[dict] = []
     real_save = tickets.save
@@ -665,7 +665,7 @@ def _sent_and_answer_lost(store, **settings):
     from chalicelib.sync import web_connector
 
     store["service"] = web_connector.WebConnectorService(
-        replace(store["service"].settings, job_visibility_seconds=VISIBILITY, **settings),
+        store["service"].settings._replace(job_visibility_seconds=VISIBILITY, **settings),
         clock=store["service"].clock,
     )
     service, company = store["service"], store["company"]

@@ -19,7 +19,7 @@ import json
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import zip_longest
@@ -283,7 +283,7 @@ def connect(api, name: str, attempts: int = MAX_ATTEMPTS) -> Connected:
     """A connection whose first session (no faults: nothing to lose yet) introduced the company and cached
     its lists; attempts per order and the queue's dead-letter limit set to `attempts`."""
     clock = Clock()
-    settings = replace(get_settings(), max_job_receives=attempts, retry_delay_seconds=RETRY_DELAY)
+    settings = get_settings()._replace(max_job_receives=attempts, retry_delay_seconds=RETRY_DELAY)
     service = WebConnectorService(settings, clock=clock)
     company = CompanySimulator.create(generated_items=EXISTING_ITEMS, clock=clock)
     conn = api.json("POST", "/api/v1/connections", {"name": name}, expect=201)

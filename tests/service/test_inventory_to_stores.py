@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import replace
 
 import pytest
 
@@ -49,7 +48,7 @@ class Company:
         self.clock = Clock()  # QuickBooks' clock and Ledgerbridge's, moved by the tests
         self.company = CompanySimulator.open(tmp_path / "company.json", clock=self.clock)
         self.service = WebConnectorService(
-            replace(get_settings(), inventory_page_size=page_size), clock=self.clock
+            get_settings()._replace(inventory_page_size=page_size), clock=self.clock
         )
         assert self.session()  # the first one caches the lists
         drain_pushes()

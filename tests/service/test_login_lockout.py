@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -55,8 +55,7 @@ def clock(paired: Paired) -> Clock:
 
 
 def make_service(clock: Clock) -> WebConnectorService:
-    s = replace(
-        get_settings(),
+    s = get_settings()._replace(
         login_failures_before_backoff=FREE,
         login_backoff_seconds=FIRST,
         login_backoff_max_seconds=MAX,

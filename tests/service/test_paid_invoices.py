@@ -5,7 +5,6 @@ once (lost answers and crashes included); with `record_payments` off, the invoic
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -26,7 +25,7 @@ def _store(api, tmp_path, country: str):
     conn = api.json("POST", "/api/v1/connections", {"name": f"Paid {country}"}, expect=201)
     password = api.json("POST", f"/api/v1/connections/{conn['id']}/password", expect=201)["password"]
     company = CompanySimulator.open(tmp_path / "company.json", country=country)
-    service = WebConnectorService(replace(get_settings()), clock=Clock())
+    service = WebConnectorService(get_settings()._replace(), clock=Clock())
     auth = service.authenticate(conn["username"], password)
     run_rounds(service, auth.ticket, company)
     service.close_connection(auth.ticket)

@@ -4,7 +4,6 @@ exactly once, with failures explained and retries that work."""
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 
 import pytest
 
@@ -258,7 +257,7 @@ def test_transient_errors_are_retried_then_dead_lettered_and_retry_works(api, st
 
 
 def test_the_message_set_size_budget_splits_a_batch(api, store, monkeypatch):
-    store["service"].settings = replace(store["service"].settings, message_set_bytes=6000)
+    store["service"].settings = store["service"].settings._replace(message_set_bytes=6000)
     api.json(
         "POST",
         f"/api/v1/channels/{store['channel']['id']}/orders",
@@ -348,7 +347,7 @@ def test_products_matched_by_manufacturer_part_number(api, store):
 
 
 def test_a_transient_error_waits_for_the_back_off_before_the_next_attempt(api, store):
-    store["service"].settings = replace(store["service"].settings, retry_delay_seconds=2)
+    store["service"].settings = store["service"].settings._replace(retry_delay_seconds=2)
     company = store["company"]
     company.faults.transient_status_next = [3170]
     api.json(

@@ -4,7 +4,6 @@ route's hostile input, tenant isolation, and the e-mail written locally or sent 
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,7 +149,7 @@ def test_a_quiet_day_needs_nothing(other_api):
 
 
 def test_locally_the_email_is_a_file(api, shop, tmp_path: Path):
-    settings = replace(get_settings(), mail_dir=str(tmp_path / "mail"), summary_to="owner@example.com")
+    settings = get_settings()._replace(mail_dir=str(tmp_path / "mail"), summary_to="owner@example.com")
     delivery = deliver(daily_summary(api.tenant_id, NOW), "Merchant", settings)
     written = Path(delivery.where).read_text()
     assert Path(delivery.where).parent == tmp_path / "mail"
@@ -162,8 +161,7 @@ def test_in_aws_the_email_goes_through_ses(api, shop, aws):
     ses = boto3.client("ses", endpoint_url=aws, region_name=get_settings().region)
     ses.verify_email_identity(EmailAddress="summary@ledgerbridge.example")
     before = ses.get_send_quota()["SentLast24Hours"]
-    settings = replace(
-        get_settings(),
+    settings = get_settings()._replace(
         aws_endpoint_url=None,
         summary_from="summary@ledgerbridge.example",
         summary_to="owner@example.com",
@@ -171,5 +169,5 @@ def test_in_aws_the_email_goes_through_ses(api, shop, aws):
     delivery = deliver(daily_summary(api.tenant_id, NOW), "Merchant", settings)
     assert delivery.where.startswith("ses:")
     assert ses.get_send_quota()["SentLast24Hours"] == before + 1
-    unset = deliver(daily_summary(api.tenant_id, NOW), "Merchant", replace(settings, summary_to=""))
+    unset = deliver(daily_summary(api.tenant_id, NOW), "Merchant", settings._replace(summary_to=""))
     assert unset.where.startswith("skipped")

@@ -13,7 +13,7 @@ import json
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,7 +171,7 @@ def test_a_longer_session_shows_as_running_after_its_second_round_trip(api, stor
     """The history shows a session still going once it is past its second round trip; one that ends by then (an
     order set, a standing inventory read of two round trips) is written once, as it ends."""
     company = store["company"]
-    service = WebConnectorService(replace(get_settings(), item_page_size=40), clock=store["service"].clock)
+    service = WebConnectorService(get_settings()._replace(item_page_size=40), clock=store["service"].clock)
     company.add_generated_items(120)
     pairing.queue_refresh(api.tenant_id, store["conn"]["id"])
     auth = service.authenticate(store["conn"]["username"], store["password"])

@@ -3,7 +3,7 @@ company simulator answering the qbXML."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -50,7 +50,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(clock) -> WebConnectorService:
-    settings = replace(get_settings(), item_page_size=40, login_failures_before_backoff=3)
+    settings = get_settings()._replace(item_page_size=40, login_failures_before_backoff=3)
     return WebConnectorService(settings, clock=clock)
 
 

@@ -86,6 +86,28 @@ def test_the_soap_machinery_loads_at_the_first_soap_route_and_answers():
     assert {"lxml.etree", "chalicelib.qbwc.soap", "chalicelib.qbwc.wsdl"} <= loaded
 
 
+def test_importing_the_app_builds_no_dataclass():
+    """A dataclass is built by compiling its methods: ~1 ms each at a cold start, ~3 ms for the settings. The records
+    every cold import builds are NamedTuples (chalicelib/settings.py says why); dataclasses stay for what loads on
+    first use."""
+    script = (
+        "import dataclasses, json\n"
+        "built = []\n"
+        "build = dataclasses._process_class\n"
+        "def noting(cls, *args, **kwargs):\n"
+        "    built.append(f'{cls.__module__}.{cls.__qualname__}')\n"
+        "    return build(cls, *args, **kwargs)\n"
+        "dataclasses._process_class = noting\n"
+        "import app\n"
+        "print(json.dumps(built))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    built = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [name for name in built if name.startswith(("chalicelib", "app"))] == []
+
+
 JOB_RUNNER_MODULES = (
     "chalicelib.sync.company_lists",
     "chalicelib.sync.inventory",
