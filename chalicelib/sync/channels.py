@@ -31,6 +31,7 @@ from chalicelib.orders.settings import (
 from chalicelib.orders.summary_settings import SummaryMode
 from chalicelib.settings import get_settings
 from chalicelib.sync.line_lists import line_settings_problems
+from chalicelib.sync.order_jobs import post_jobs
 from chalicelib.sync.tax_lists import tax_settings_problems
 from chalicelib.validation import text_problem
 
@@ -403,9 +404,6 @@ def _summarises(settings: ChannelSettings) -> bool:
 def _post_waiting_orders_alone(connection_id: str, channel_id: str) -> None:
     """The channel stopped posting daily summaries: the orders waiting in its days are queued to be posted one by
     one (no queue message waited for them: their days were to post them)."""
-    # Imported here: chalicelib.sync.orders reads this module's settings_of.
-    from chalicelib.sync.orders import post_jobs
-
     released = summary_days.release_waiting(connection_id, channel_id)
     if released:
         WorkQueue(connection_id).send_many(post_jobs((channel_id, oid) for oid in released))

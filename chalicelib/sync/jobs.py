@@ -13,15 +13,19 @@ import secrets
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.qbxml.responses import MessageSetResponse
+if TYPE_CHECKING:
+    from chalicelib.qbxml.responses import MessageSetResponse
 
 REFRESH_COMPANY_LISTS = "refresh_company_lists"
 READ_INVENTORY = "read_inventory"
 READ_SALES = "read_sales_for_shipstation"
 WRITE_TRACKING = "write_tracking"
 RECOVER_MESSAGE_SET = "recover_message_set"  # started by the session for a set whose answer was lost
+POST_SUMMARIES = (
+    "post_summary_transactions"  # a daily-summary channel's closed days (sync/summary_transactions.py)
+)
 
 # A request waiting for its answer is kept in the ticket compressed up to this many bytes, else in the payloads table:
 # the ticket is written at least twice a round trip, at a write unit per KB each time, the payload once.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +19,9 @@ from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.to_quickbooks import order_guid
 from chalicelib.sync import order_rules
 from chalicelib.sync.channels import settings_of
+from chalicelib.sync.order_jobs import ORDERS_PER_MESSAGE, post_job, post_jobs
 
 MAX_BATCH = 500
-POST_ORDER = "post_order"
 
 
 @dataclass(frozen=True)
@@ -42,33 +41,6 @@ def _wanted(order: Order, settings: ChannelSettings) -> str | None:
     if settings.statuses and order.status not in settings.statuses:
         return f"status '{order.status}' is not one of the statuses to sync"
     return None
-
-
-# Orders named by one queue message: the queue carries batches of orders, so a round trip of 100 orders takes one
-# or two messages off the queue (not a hundred), and a session's ticket keeps a receipt or two, not one per order.
-ORDERS_PER_MESSAGE = 100
-
-
-def post_job(channel_id: str, order_id: str) -> dict[str, Any]:
-    return post_jobs([(channel_id, order_id)])[0]
-
-
-def post_jobs(refs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Queue messages for the QuickBooks work of these orders (channel id, order id), ORDERS_PER_MESSAGE each."""
-    unique = list(dict.fromkeys(refs))
-    return [
-        {"kind": POST_ORDER, "orders": [[c, o] for c, o in unique[i : i + ORDERS_PER_MESSAGE]]}
-        for i in range(0, len(unique), ORDERS_PER_MESSAGE)
-    ]
-
-
-def order_refs(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """The orders a post-orders message names (messages queued before batching named one order each)."""
-    if isinstance(body.get("orders"), list):
-        return [
-            (str(ref[0]), str(ref[1])) for ref in body["orders"] if isinstance(ref, list) and len(ref) == 2
-        ]
-    return [(str(body.get("channel_id")), str(body.get("order_id")))]
 
 
 def push_orders(tenant_id: str, channel_id: str, body: Any) -> PushResult:

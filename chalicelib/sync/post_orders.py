@@ -52,7 +52,8 @@ from chalicelib.sync.jobs import (
     KeptRequest,
     unpacked_json,
 )
-from chalicelib.sync.orders import POST_ORDER, complete_in_set, order_refs
+from chalicelib.sync.order_jobs import POST_ORDER, order_refs
+from chalicelib.sync.orders import complete_in_set
 from chalicelib.sync.recover_orders import RecoverMessageSet, found_documents, lookup_requests
 from chalicelib.sync.settle_orders import SetSettled, apply_message_set, check_belongs, order_error
 

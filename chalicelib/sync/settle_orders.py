@@ -25,7 +25,8 @@ from chalicelib.dal.orders import StoredOrder
 from chalicelib.qbxml.responses import MessageSetResponse, QbResponse
 from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.jobs import Applied, ForeignAnswer, JobContext
-from chalicelib.sync.orders import post_job, post_jobs, queue_waiting_refunds
+from chalicelib.sync.order_jobs import post_job, post_jobs
+from chalicelib.sync.orders import queue_waiting_refunds
 
 INVALID_REFERENCE = 3140
 

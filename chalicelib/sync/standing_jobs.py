@@ -16,15 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import WorkQueue
 from chalicelib.dal import channel_outbound, channels, outbound_sales
 from chalicelib.dal.connections import Connection
 from chalicelib.dal.outbound_sales import TRACK
-from chalicelib.sync.channels import settings_of
+from chalicelib.lazy import lazy_module
 from chalicelib.sync.jobs import READ_INVENTORY, READ_SALES, WRITE_TRACKING, new_job
-from chalicelib.sync.summary_channels import is_summary, queue_due
+
+if TYPE_CHECKING:
+    from chalicelib.sync import channels as channel_settings
+    from chalicelib.sync import summary_channels
+else:  # the channels' settings (and the order settings they parse): only when a sign-in lists the channels
+    channel_settings = lazy_module("chalicelib.sync.channels")
+    summary_channels = lazy_module("chalicelib.sync.summary_channels")
 
 STALE_SECONDS = 3600
 
@@ -44,15 +50,17 @@ def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> St
     jobs: list[dict[str, Any]] = []
     standing: list[str] = []
     for channel in channels.list_for_connection(conn.tenant_id, conn.connection_id):
-        settings = settings_of(channel)
+        settings = channel_settings.settings_of(channel)
         if (
             settings.moves("inventory_to_store")
             or settings.moves("quickbooks_to_shipstation")
-            or is_summary(settings)
+            or summary_channels.is_summary(settings)
         ):
             standing.append(channel.channel_id)
-        if is_summary(settings):  # a closed day to post (chalicelib/sync/summary_transactions.py)
-            jobs += queue_due(conn.connection_id, channel.channel_id, settings, now)
+        if summary_channels.is_summary(
+            settings
+        ):  # a closed day to post (chalicelib/sync/summary_transactions.py)
+            jobs += summary_channels.queue_due(conn.connection_id, channel.channel_id, settings, now)
         wanted = []
         if settings.moves("inventory_to_store"):
             wanted.append(("inventory", READ_INVENTORY))

@@ -25,12 +25,19 @@ found at its next sign-in with work. A sign-in with work sweeps every time, as b
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chalicelib.aws import WorkQueue
 from chalicelib.dal import orders
 from chalicelib.dal.connections import Connection
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
-from chalicelib.sync.orders import post_jobs, queue_waiting_refunds
+from chalicelib.sync.order_jobs import post_jobs
+
+if TYPE_CHECKING:
+    from chalicelib.sync import orders as order_desk
+else:  # the order model, its rules and qbXML: only when a sweep finds synced orders kept open
+    order_desk = lazy_module("chalicelib.sync.orders")
 
 STALE_AFTER = timedelta(minutes=15)  # an order claimed this long ago into a set never recorded is stranded
 LOST_MARGIN = timedelta(
@@ -98,7 +105,7 @@ def requeue_stranded(conn: Connection, queue: WorkQueue, *, retry_delay_seconds:
         if rescued:
             jobs.append((order.channel_id, order.order_id))
     if synced_kept_open:
-        jobs += queue_waiting_refunds(synced_kept_open)
+        jobs += order_desk.queue_waiting_refunds(synced_kept_open)
     if jobs:
         queue.send_many(post_jobs(jobs))
         logger.info(

@@ -17,9 +17,8 @@ from chalicelib.orders.quickbooks.summary import channel_code, day_closes_at, da
 from chalicelib.orders.settings import ChannelSettings
 from chalicelib.orders.summary_settings import SummaryMode, SummaryRefunds
 from chalicelib.sync.channels import settings_of
-from chalicelib.sync.jobs import JobContext, new_job
+from chalicelib.sync.jobs import POST_SUMMARIES, JobContext, new_job
 
-POST_SUMMARIES = "post_summary_transactions"
 DAYS_PER_SET = (
     3  # days looked up and posted per round trip (their orders' digests wait in the payloads table)
 )

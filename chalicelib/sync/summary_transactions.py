@@ -63,6 +63,7 @@ from chalicelib.qbxml.status import explain_status
 from chalicelib.sync.channels import settings_of
 from chalicelib.sync.company_items import added_name, company_items
 from chalicelib.sync.jobs import (
+    POST_SUMMARIES,
     Applied,
     ForeignAnswer,
     JobContext,
@@ -72,7 +73,6 @@ from chalicelib.sync.jobs import (
 from chalicelib.sync.settle_orders import remember_adds
 from chalicelib.sync.summary_channels import (
     DAYS_PER_SET,
-    POST_SUMMARIES,
     as_posted,
     company_currency,
     currency_refusal,

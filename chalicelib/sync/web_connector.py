@@ -26,17 +26,10 @@ from chalicelib.lazy import lazy_module
 from chalicelib.observability import BusinessMetric, count, logger
 from chalicelib.qbwc.hresults import explain_hresult
 from chalicelib.qbwc.params import parse_version
-from chalicelib.qbxml.responses import (
-    MessageSetResponse,
-    UnsupportedQuickBooksVersion,
-    choose_qbxml_version,
-    parse_hcp_response,
-    parse_message_set_response,
-)
-from chalicelib.qbxml.xml import QbxmlParseError
 from chalicelib.settings import Settings, get_settings
 from chalicelib.sync import pending_requests
 from chalicelib.sync.jobs import (
+    POST_SUMMARIES,
     READ_INVENTORY,
     READ_SALES,
     RECOVER_MESSAGE_SET,
@@ -48,13 +41,14 @@ from chalicelib.sync.jobs import (
     JobRunner,
     new_job,
 )
-from chalicelib.sync.orders import POST_ORDER, order_refs
+from chalicelib.sync.order_jobs import POST_ORDER, order_refs
 from chalicelib.sync.session_summary import add_counts, excerpt, note_error, outcome, summary_text
 from chalicelib.sync.standing_jobs import queue_standing_jobs
 from chalicelib.sync.stranded_orders import idle_write_due, overdue_sweep, requeue_stranded
-from chalicelib.sync.summary_channels import POST_SUMMARIES
 
 if TYPE_CHECKING:
+    from chalicelib import qbxml
+    from chalicelib.qbxml.responses import MessageSetResponse
     from chalicelib.sync import (
         company_lists,
         inventory,
@@ -64,6 +58,8 @@ if TYPE_CHECKING:
         summary_transactions,
     )
 else:  # each loaded when a job of its kind first runs (`JobRunners`), or a set needs recovering
+    # qbXML (and lxml) at the first answer from QuickBooks: a sign-in reads none
+    qbxml = lazy_module("chalicelib.qbxml")
     company_lists = lazy_module("chalicelib.sync.company_lists")
     inventory = lazy_module("chalicelib.sync.inventory")
     post_orders = lazy_module("chalicelib.sync.post_orders")
@@ -415,8 +411,8 @@ class WebConnectorService:
             tickets.save(session)
             return session.percent if 0 <= session.percent < 100 else 99
         try:
-            parsed = parse_message_set_response(response)
-        except QbxmlParseError as exc:
+            parsed = qbxml.parse_message_set_response(response)
+        except qbxml.QbxmlParseError as exc:
             explained = (
                 f"QuickBooks sent an answer Ledgerbridge could not read ({exc}). It will be asked again."
             )
@@ -559,11 +555,11 @@ class WebConnectorService:
         self, session: Session, conn: Connection, hcp: str, company_file: str, now: datetime
     ) -> str | None:
         try:
-            info = parse_hcp_response(hcp)
-            version = choose_qbxml_version(info.supported_qbxml_versions, QBXML_CEILING)
-        except UnsupportedQuickBooksVersion as exc:
+            info = qbxml.parse_hcp_response(hcp)
+            version = qbxml.choose_qbxml_version(info.supported_qbxml_versions, QBXML_CEILING)
+        except qbxml.UnsupportedQuickBooksVersion as exc:
             return f"This QuickBooks version is too old for Ledgerbridge: {exc}"
-        except QbxmlParseError as exc:
+        except qbxml.QbxmlParseError as exc:
             return f"The Web Connector sent company information Ledgerbridge could not read ({exc})."
         # What the code reads of it (connections.CompanyInfo); multicurrency: docs/accounting/multicurrency.md.
         company = connections.CompanyInfo(

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 
 from chalicelib.aws import WorkQueue
-from chalicelib.sync.orders import POST_ORDER, order_refs
+from chalicelib.sync.order_jobs import POST_ORDER, order_refs
 
 
 def queued_orders(connection_id: str) -> Counter[tuple[str, str]]:

@@ -232,3 +232,66 @@ def test_idle_polls_on_schedule_cost_one_call_besides_the_read(every: int, gaps:
     polls = _simulate(every, gaps)
     assert not any(both for _, both, _ in polls[1:])
     assert [w for w, _, _ in polls[1:]] == [i % 2 == 1 for i in range(len(polls) - 1)]
+
+
+# What a cold container's idle poll must not load: the order desk with its model, rules and order settings, the
+# store connectors, the channels' settings and qbXML. The sign-in needs the connection, its queue, the stranded-order
+# sweep and the standing jobs' record on the connection; the rest loads when a session has work for it.
+NOT_LOADED_BY_AN_IDLE_POLL = (
+    "chalicelib.sync.orders",
+    "chalicelib.orders.model",
+    "chalicelib.orders.settings",
+    "chalicelib.rules",
+    "chalicelib.channels",
+    "chalicelib.sync.channels",
+    "chalicelib.sync.summary_channels",
+    "chalicelib.qbxml",
+)
+
+COLD_IDLE_POLL = """
+import json, sys
+import app
+from chalice.test import Client
+
+def call(method, **params):
+    inner = "".join(f"<{k}>{v}</{k}>" for k, v in params.items())
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        f'<soap:Body><{method} xmlns="http://developer.intuit.com/">{inner}</{method}></soap:Body></soap:Envelope>'
+    )
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"http://developer.intuit.com/{method}"'}
+    answer = Client(app.app).http.post("/qbwc", headers=headers, body=body)
+    assert answer.status_code == 200, answer.body[:500]
+    return answer.body.decode()
+
+answer = call("authenticate", strUserName=sys.argv[1], strPassword=sys.argv[2])
+assert "<string>none</string>" in answer, answer
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_cold_containers_idle_poll_loads_only_the_sign_ins_modules(
+    store: dict[str, Any], calls: Calls
+) -> None:
+    """A fresh interpreter answers an idle poll through the SOAP route (as the Web Connector's Lambda does) without
+    loading what only a session with work needs (~60 ms of imports, a cold Lambda's first poll)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert (
+        poll(store, calls)[0] == "none"
+    )  # the connection knows its channels' standing jobs (none) from here on
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_IDLE_POLL, store["conn"]["username"], store["password"]],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "chalicelib.sync.web_connector" in loaded and "chalicelib.sync.stranded_orders" in loaded
+    assert not loaded & set(NOT_LOADED_BY_AN_IDLE_POLL)
