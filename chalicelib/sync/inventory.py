@@ -6,6 +6,13 @@ cursor, a page at a time with a qbXML iterator and IncludeRetElement so every an
 time when a sale or an adjustment changes its quantity. With an inventory site, quantities come from the
 site's item records, read whole on each run (QuickBooks has no modified filter for them).
 
+The first request of a pass also asks for the assembly items, without an iterator, `inventory_page_size` at
+most: a quiet run (few items changed since the cursor) reads both lists in one round trip, not two. An answer that
+fills the page may have more behind it: it is set aside and the assemblies are read with an iterator after the
+inventory items, as before. Only one iterator is ever open at a time. In Intuit's annotated qbXML 13.0 catalogue
+(tests/fixtures/reference/qbxml/qbxmlops130-annotated-sample.xml) MaxReturned is an optional filter of the item
+queries and the `iterator` attribute optional, so a query without an iterator is answered whole up to MaxReturned.
+
 Only quantities that changed are written (as pending stock levels); when the job ends, the store push
 queue is told, and its consumer sends the quantities to the store after the session.
 """
@@ -27,6 +34,7 @@ from chalicelib.sync.channels import job_settings, settings_for_job, settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext, channel_id_of
 
 PHASES = ("inventory", "assembly", "site", "done")
+ASSEMBLIES_AT_ONCE = "assembly-at-once"  # the request id of the assemblies asked with a pass's first request
 
 
 def sku_of(settings: ChannelSettings, name: str, full_name: str, part_number: str | None) -> str:
@@ -110,6 +118,13 @@ class ReadInventory:
                 iterator_id=state["iterator_id"],
                 max_returned=page,
             )
+            if phase == "inventory" and not state["iterator_id"]:  # the pass's first request: assemblies too
+                assemblies = item_inventory_query(
+                    ASSEMBLIES_AT_ONCE, assemblies=True, from_modified=since, iterator=None, max_returned=page
+                )
+                return render_message_set(
+                    [request, assemblies], version=ctx.qbxml_version, on_error="continueOnError"
+                )
         return render_message_set([request], version=ctx.qbxml_version, on_error="continueOnError")
 
     def apply(self, state: dict[str, Any], response: MessageSetResponse, ctx: JobContext) -> Applied:
@@ -118,17 +133,26 @@ class ReadInventory:
         phase = state["phase"]
         errors: list[str] = []
         rs = response.by_request_id(phase)
-        if rs is None or not rs.ok:
-            why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
+        at_once = response.by_request_id(ASSEMBLIES_AT_ONCE) if phase == "inventory" else None
+        if rs is None or not rs.ok or (at_once is not None and not at_once.ok):
+            failed = at_once if rs is not None and rs.ok else rs
+            why = (
+                failed.explain().meaning
+                if failed is not None
+                else "QuickBooks did not answer the inventory query."
+            )
             errors.append(f"Could not read the inventory for channel {state['channel_name']}: {why}")
             state["errors"] += 1
             state["phase"] = "done"
         else:
+            if at_once is not None and len(at_once.rets) < ctx.inventory_page_size:  # all of them, at once
+                entries = self._entries("assembly", at_once, job_settings(state), state)
+                read += len(at_once.rets)
+                changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
+                state["assemblies_read"] = True
             entries = self._entries(phase, rs, job_settings(state), state)
-            read, changed = (
-                len(rs.rets),
-                self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx),
-            )
+            read += len(rs.rets)
+            changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
             state["read"] += read
             state["changed"] += changed
             if rs.has_more:
@@ -136,7 +160,9 @@ class ReadInventory:
                 state["remaining"] = rs.iterator_remaining_count or 0
             else:
                 state["iterator_id"], state["remaining"] = None, 0
-                state["phase"] = "assembly" if phase == "inventory" else "done"
+                state["phase"] = (
+                    "assembly" if phase == "inventory" and not state.get("assemblies_read") else "done"
+                )
         done = state["phase"] == "done"
         if done:
             self._finish(state, ctx)

@@ -5,6 +5,7 @@ incremental by modified date with a periodic full pass), only changed quantities
 from __future__ import annotations
 
 import json
+import re
 import zlib
 
 import pytest
@@ -16,6 +17,7 @@ from chalicelib.sync import store_push
 from chalicelib.sync.web_connector import WebConnectorService
 from ledgerbridge.fakes.shopify import FakeShopify
 from ledgerbridge.fakes.woocommerce import FakeWooCommerce
+from ledgerbridge.qbxml_schema import schema_errors
 from ledgerbridge.simulators.company import CompanySimulator
 from tests.service.test_web_connector_session import Clock, run_rounds
 
@@ -102,12 +104,12 @@ def test_quantities_reach_shopify_after_the_session_and_only_changes_move(compan
 
     percents = company.session()
     assert percents[-1] == 100
-    # 120 items in pages of 50 (+ the assemblies query): every answer bounded by the iterator
+    # 120 items in pages of 50, the assemblies (fewer than a page) asked with the first: every answer bounded
     runs = company.api.json("GET", f"/api/v1/connections/{company.conn['id']}/sync-runs")["sync_runs"]
     stocked = company.company.count(["ItemInventory", "ItemInventoryAssembly"])  # the sample file's too
     others = stocked - 120
     assert runs[0]["counts"]["inventory_items_read"] == stocked
-    assert runs[0]["round_trips"] == -(-(stocked - 1) // 50) + 1  # pages of 50 parts + 1 of assemblies
+    assert runs[0]["round_trips"] == -(-(stocked - 1) // 50)  # pages of 50 parts, the 1 assembly in the first
     assert drain_pushes() == [{"channel_id": channel["id"], "what": "inventory"}]
     assert shop.quantity(names[0]) == 0  # nothing reaches the store during the session
 
@@ -326,3 +328,103 @@ def test_a_request_rendered_again_that_differs_is_not_sent_and_its_job_starts_ag
     kept = tickets.get(auth.ticket)
     assert kept is not None and kept.round_trips == 2  # a new request of the job taken again, not a resend
     assert kept.pending == {"rebuilt": zlib.crc32(again.encode())}
+
+
+def _requests_sent(company: Company, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The qbXML requests the company simulator is given from here on, in order."""
+    sent: list[str] = []
+    real = company.company.process
+
+    def process(request: str) -> str:
+        sent.append(request)
+        return real(request)
+
+    monkeypatch.setattr(company.company, "process", process)
+    return sent
+
+
+def test_a_quiet_run_reads_parts_and_assemblies_in_one_round_trip(company, shop, monkeypatch):
+    """The pass's first request asks for the assemblies too (without an iterator: one iterator open at a time), so
+    a run with few changes is one round trip, not two; the request is valid 13.0 qbXML."""
+    parts = company.company.add_inventory_items(3, prefix="CUP-", quantity=lambda n: n)
+    kits = company.company.add_inventory_items(
+        2, prefix="KIT-", quantity=lambda n: 10 + n, kind="ItemInventoryAssembly"
+    )
+    for name in parts + kits:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    sent = _requests_sent(company, monkeypatch)
+    assert company.session()[-1] == 100  # the first pass reads everything
+    (first,) = sent
+    assert schema_errors(first) == []
+    assert re.search(r'<ItemInventoryQueryRq requestID="inventory" iterator="Start">', first)
+    assert re.search(r'<ItemInventoryAssemblyQueryRq requestID="assembly-at-once">', first)
+    levels = company.levels(channel["id"])
+    assert {sku: levels[sku]["quantity"] for sku in (*kits, parts[0])} == {
+        kits[0]: 11,
+        kits[1]: 12,
+        parts[0]: 1,
+    }
+    stocked = company.company.count(["ItemInventory", "ItemInventoryAssembly"])
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert run.round_trips == 1 and run.counts["inventory_items_read"] == stocked
+
+    sent.clear()
+    assert company.session()[-1] == 100  # nothing changed since the cursor: one round trip again
+    (quiet,) = sent
+    assert "FromModifiedDate" in quiet and "ItemInventoryAssemblyQueryRq" in quiet
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert run.round_trips == 1 and run.counts.get("inventory_items_read", 0) == 0
+
+
+def test_assemblies_that_fill_the_first_answer_are_read_with_an_iterator_after_the_parts(
+    company, shop, monkeypatch
+):
+    """An answer without an iterator that fills the page may have more behind it: it is set aside (not counted, not
+    staged) and the assemblies are read with an iterator once the parts are done, each item read once."""
+    company.company.add_inventory_items(70, prefix="CUP-", quantity=lambda n: n)
+    kits = company.company.add_inventory_items(
+        60, prefix="KIT-", quantity=lambda n: 100 + n, kind="ItemInventoryAssembly"
+    )
+    for name in kits:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    sent = _requests_sent(company, monkeypatch)
+    assert company.session()[-1] == 100
+    stocked = company.company.count(["ItemInventory", "ItemInventoryAssembly"])
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert run.counts["inventory_items_read"] == stocked  # the set-aside page is not counted
+    assert sum("ItemInventoryAssemblyQueryRq" in r for r in sent) == 1 + 2  # at once, then 2 pages of 50
+    assert all("assembly-at-once" not in r for r in sent[1:])
+    assert schema_errors(sent[-1]) == []
+    levels = company.levels(channel["id"])
+    assert {sku: levels[sku]["quantity"] for sku in kits} == {sku: 100 + n for n, sku in enumerate(kits, 1)}
+
+
+def test_an_error_in_the_assemblies_asked_at_once_fails_the_pass_and_keeps_the_cursor(
+    company, shop, monkeypatch
+):
+    """Either answer of the first request failing ends the pass with the error named; the cursor stays, so the next
+    run reads the same changes again."""
+    from chalicelib.dal import channel_outbound, channels
+
+    company.company.add_inventory_items(2, prefix="CUP-", quantity=lambda n: n)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    real = company.company.process
+
+    def failing(request: str) -> str:
+        answer = real(request)
+        return re.sub(
+            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+            '<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="3250" statusSeverity="Error" '
+            'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
+            answer,
+            flags=re.S,
+        )
+
+    monkeypatch.setattr(company.company, "process", failing)
+    company.session()
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert any("Could not read the inventory" in e for e in run.errors), run.errors
+    stored = channels.get(channel["id"])
+    assert stored is not None and channel_outbound.get(stored).inventory_cursor is None
