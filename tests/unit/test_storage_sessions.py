@@ -1,5 +1,6 @@
 """PynamoDB's connections share botocore's costly parts (`dal.models.share_service_descriptions`): one session per
-thread, not per model (each costs ~5-10 ms to make), and one loader per process, shared with the SQS, KMS and
+thread, not per model (each costs ~5-10 ms to make), one DynamoDB client per thread for every model, and one
+loader per process, shared with the SQS, KMS and
 Scheduler clients (`aws.botocore_session`), so a Lambda container parses DynamoDB's service description, the
 endpoints and the retry rules once."""
 
@@ -25,6 +26,38 @@ def test_connections_of_a_thread_share_its_session_and_threads_have_their_own() 
     with ThreadPoolExecutor(max_workers=1) as pool:
         elsewhere = pool.submit(_session_of, Connection(region="us-east-1")).result()
     assert elsewhere is not first.session  # botocore makes clients safely from one thread per session
+
+
+def _client_of(connection: Connection) -> object:
+    return connection.client
+
+
+def test_connections_of_a_thread_share_one_client_for_the_same_endpoint() -> None:
+    """PynamoDB asks each model's connection for a client of its own: each would cost ~15-25 ms at a cold start and
+    hold its own pool of HTTP connections (a TLS handshake to DynamoDB per model). Alike, they get one."""
+    first, second = Connection(region="us-east-1"), Connection(region="us-east-1")
+    assert first.client is second.client
+    assert Connection(region="eu-west-1").client is not first.client
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        elsewhere = pool.submit(_client_of, Connection(region="us-east-1")).result()
+    assert elsewhere is not first.client  # the thread's own session makes its own
+
+
+def test_a_kept_client_that_lost_its_credentials_is_made_again() -> None:
+    """PynamoDB makes a new client when its signer has no credentials (botocore may cache empty ones): the shared one
+    is not handed back then."""
+    from chalicelib.dal.models import SharedSession
+
+    session = SharedSession()
+    kept = session.create_client("dynamodb", "us-east-1", endpoint_url="http://127.0.0.1:1")
+    assert session.create_client("dynamodb", "us-east-1", endpoint_url="http://127.0.0.1:1") is kept
+    kept._request_signer._credentials = None
+    again = session.create_client("dynamodb", "us-east-1", endpoint_url="http://127.0.0.1:1")
+    assert again is not kept and again._request_signer._credentials is not None
+    own = session.create_client("dynamodb", "us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    assert own is not session.create_client(
+        "dynamodb", "us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
 
 
 def test_every_session_shares_the_process_loader() -> None:
