@@ -9,9 +9,12 @@ site's item records, read whole on each run (QuickBooks has no modified filter f
 The first request of a pass also asks for the assembly items, without an iterator, `inventory_page_size` at
 most: a quiet run (few items changed since the cursor) reads both lists in one round trip, not two. An answer that
 fills the page may have more behind it: it is set aside and the assemblies are read with an iterator after the
-inventory items, as before. Only one iterator is ever open at a time. In Intuit's annotated qbXML 13.0 catalogue
-(tests/fixtures/reference/qbxml/qbxmlops130-annotated-sample.xml) MaxReturned is an optional filter of the item
-queries and the `iterator` attribute optional, so a query without an iterator is answered whole up to MaxReturned.
+inventory items, as before; so is an answer QuickBooks refused (the parts' answer is applied either way, and the
+assemblies phase reports its own error as before). Only one iterator is ever open at a time. The pass keeps the
+page size it started with (`page`), so "fewer than a page" means fewer than the MaxReturned that was sent. In
+Intuit's annotated qbXML 13.0 catalogue (tests/fixtures/reference/qbxml/qbxmlops130-annotated-sample.xml)
+MaxReturned is an optional filter of the item queries and the `iterator` attribute optional, so a query without an
+iterator is answered whole up to MaxReturned.
 
 Only quantities that changed are written (as pending stock levels); when the job ends, the store push
 queue is told, and its consumer sends the quantities to the store after the session.
@@ -93,6 +96,7 @@ class ReadInventory:
             if full or outbound.inventory_cursor is None
             else (outbound.inventory_cursor + timedelta(seconds=1)).isoformat(),
             phase="site" if settings.inventory_site else "inventory",
+            page=ctx.inventory_page_size,  # one page size for the whole pass, whatever a later call's settings say
             started_at=ctx.now.isoformat(),
         )
         return state
@@ -101,7 +105,7 @@ class ReadInventory:
         phase = state["phase"]
         if phase == "done":
             return None
-        page = ctx.inventory_page_size
+        page = _page(state, ctx)
         iterator = "Continue" if state["iterator_id"] else "Start"
         if phase == "site":
             site = job_settings(state).inventory_site
@@ -134,18 +138,15 @@ class ReadInventory:
         errors: list[str] = []
         rs = response.by_request_id(phase)
         at_once = response.by_request_id(ASSEMBLIES_AT_ONCE) if phase == "inventory" else None
-        if rs is None or not rs.ok or (at_once is not None and not at_once.ok):
-            failed = at_once if rs is not None and rs.ok else rs
-            why = (
-                failed.explain().meaning
-                if failed is not None
-                else "QuickBooks did not answer the inventory query."
-            )
+        if rs is None or not rs.ok:
+            why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
             errors.append(f"Could not read the inventory for channel {state['channel_name']}: {why}")
             state["errors"] += 1
             state["phase"] = "done"
         else:
-            if at_once is not None and len(at_once.rets) < ctx.inventory_page_size:  # all of them, at once
+            # All the assemblies, when the answer is whole (fewer than the page asked for). Refused or full, it is
+            # set aside: the assemblies phase reads them with an iterator after the parts, as without it.
+            if at_once is not None and at_once.ok and len(at_once.rets) < _page(state, ctx):
                 entries = self._entries("assembly", at_once, job_settings(state), state)
                 read += len(at_once.rets)
                 changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
@@ -258,6 +259,11 @@ class ReadInventory:
         channel_outbound.release_standing_job(channel_id, "inventory")
         if state.get("started_at") and stock_levels.pending(channel_id, 1):
             StorePushQueue().send({"channel_id": channel_id, "what": "inventory"})
+
+
+def _page(state: dict[str, Any], ctx: JobContext) -> int:
+    """The pass's page size (MaxReturned), as it was when the pass started (states saved before it: the setting)."""
+    return int(state.get("page") or ctx.inventory_page_size)
 
 
 def _phases_left(state: dict[str, Any]) -> int:

@@ -401,30 +401,60 @@ def test_assemblies_that_fill_the_first_answer_are_read_with_an_iterator_after_t
     assert {sku: levels[sku]["quantity"] for sku in kits} == {sku: 100 + n for n, sku in enumerate(kits, 1)}
 
 
-def test_an_error_in_the_assemblies_asked_at_once_fails_the_pass_and_keeps_the_cursor(
+def test_assemblies_refused_at_once_are_read_with_an_iterator_and_the_parts_answer_is_kept(
     company, shop, monkeypatch
 ):
-    """Either answer of the first request failing ends the pass with the error named; the cursor stays, so the next
-    run reads the same changes again."""
-    from chalicelib.dal import channel_outbound, channels
-
-    company.company.add_inventory_items(2, prefix="CUP-", quantity=lambda n: n)
+    """QuickBooks refusing the assemblies asked with the first request (the set goes on: continueOnError) costs
+    nothing of the parts' answer: the assemblies phase asks again with an iterator, as before the two were asked
+    together, and the pass completes."""
+    parts = company.company.add_inventory_items(2, prefix="CUP-", quantity=lambda n: n)
+    kits = company.company.add_inventory_items(1, prefix="KIT-", quantity=7, kind="ItemInventoryAssembly")
+    for name in parts + kits:
+        shop.add_variant(name, quantity=0)
     channel = company.channel("shopify", shopify_credentials(shop))
     real = company.company.process
+    sent: list[str] = []
 
-    def failing(request: str) -> str:
-        answer = real(request)
+    def refusing(request: str) -> str:
+        sent.append(request)
         return re.sub(
-            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once".*?(/>|</ItemInventoryAssemblyQueryRs>)',
             '<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="3250" statusSeverity="Error" '
             'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
-            answer,
+            real(request),
+            count=1,
             flags=re.S,
         )
 
-    monkeypatch.setattr(company.company, "process", failing)
-    company.session()
+    monkeypatch.setattr(company.company, "process", refusing)
+    assert company.session()[-1] == 100
+    assert len(sent) == 2 and 'ItemInventoryAssemblyQueryRq requestID="assembly" iterator="Start"' in sent[1]
     (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
-    assert any("Could not read the inventory" in e for e in run.errors), run.errors
-    stored = channels.get(channel["id"])
-    assert stored is not None and channel_outbound.get(stored).inventory_cursor is None
+    assert run.errors == [] and run.counts["inventory_items_read"] == company.company.count(
+        ["ItemInventory", "ItemInventoryAssembly"]
+    )
+    levels = company.levels(channel["id"])
+    assert {sku: levels[sku]["quantity"] for sku in (*parts, *kits)} == {parts[0]: 1, parts[1]: 2, kits[0]: 7}
+
+
+def test_a_pass_keeps_the_page_size_it_asked_with(company, shop):
+    """Whether the assemblies asked at once all came is judged by the MaxReturned that was sent: a page size changed
+    between the request and its answer (a deployment in between) cannot make a cut-off answer look whole."""
+    kits = company.company.add_inventory_items(
+        60, prefix="KIT-", quantity=lambda n: n, kind="ItemInventoryAssembly"
+    )
+    for name in kits:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    company.clock.advance(1)
+    service = company.service
+    auth = service.authenticate(company.conn["username"], company.password)
+    request = service.send_request_xml(auth.ticket, "", company.company.company_file, "US", "13", "0")
+    assert "<MaxReturned>50</MaxReturned>" in request
+    service.settings = service.settings._replace(inventory_page_size=100)
+    percents = [service.receive_response_xml(auth.ticket, company.company.process(request), "", "")]
+    percents += run_rounds(service, auth.ticket, company.company, hcp=False, limit=50)
+    service.close_connection(auth.ticket)
+    assert (percents or [0])[-1] == 100
+    levels = company.levels(channel["id"])
+    assert {sku: levels[sku]["quantity"] for sku in kits} == {sku: n for n, sku in enumerate(kits, 1)}
