@@ -37,7 +37,13 @@ from chalicelib.sync.channels import job_settings, settings_for_job, settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext, channel_id_of
 
 PHASES = ("inventory", "assembly", "site", "done")
-ASSEMBLIES_AT_ONCE = "assembly-at-once"  # the request id of the assemblies asked with a pass's first request
+ASSEMBLIES_AT_ONCE = "assembly-at-once"
+# "This feature is not enabled or not available in this version of QuickBooks" (chalicelib/qbxml/status.py). Should
+# an edition without assemblies (Pro has none) answer the assemblies query so while it answered the parts query of
+# the same pass, there are no assemblies to read: not a failed pass, which would keep the cursor (every run would
+# then read everything again and report an error). Whether Pro answers so is not known here; any other error of the
+# assemblies query still fails the pass.
+NOT_IN_THIS_EDITION = 3250  # the request id of the assemblies asked with a pass's first request
 
 
 def sku_of(settings: ChannelSettings, name: str, full_name: str, part_number: str | None) -> str:
@@ -138,7 +144,9 @@ class ReadInventory:
         errors: list[str] = []
         rs = response.by_request_id(phase)
         at_once = response.by_request_id(ASSEMBLIES_AT_ONCE) if phase == "inventory" else None
-        if rs is None or not rs.ok:
+        if phase == "assembly" and rs is not None and rs.status_code == NOT_IN_THIS_EDITION:
+            state["phase"] = "done"  # an edition without assemblies: none to read, the pass goes on
+        elif rs is None or not rs.ok:
             why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
             errors.append(f"Could not read the inventory for channel {state['channel_name']}: {why}")
             state["errors"] += 1
@@ -146,7 +154,9 @@ class ReadInventory:
         else:
             # All the assemblies, when the answer is whole (fewer than the page asked for). Refused or full, it is
             # set aside: the assemblies phase reads them with an iterator after the parts, as without it.
-            if at_once is not None and at_once.ok and len(at_once.rets) < _page(state, ctx):
+            if at_once is not None and at_once.status_code == NOT_IN_THIS_EDITION:
+                state["assemblies_read"] = True  # the parts were read: this edition has no assemblies
+            elif at_once is not None and at_once.ok and len(at_once.rets) < _page(state, ctx):
                 entries = self._entries("assembly", at_once, job_settings(state), state)
                 read += len(at_once.rets)
                 changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)

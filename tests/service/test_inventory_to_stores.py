@@ -418,9 +418,9 @@ def test_assemblies_refused_at_once_are_read_with_an_iterator_and_the_parts_answ
     def refusing(request: str) -> str:
         sent.append(request)
         return re.sub(
-            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once".*?(/>|</ItemInventoryAssemblyQueryRs>)',
-            '<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="3250" statusSeverity="Error" '
-            'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
+            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+            '<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="1000" statusSeverity="Error" '
+            'statusMessage="There has been an internal error when processing the request." />',
             real(request),
             count=1,
             flags=re.S,
@@ -458,3 +458,44 @@ def test_a_pass_keeps_the_page_size_it_asked_with(company, shop):
     assert (percents or [0])[-1] == 100
     levels = company.levels(channel["id"])
     assert {sku: levels[sku]["quantity"] for sku in kits} == {sku: n for n, sku in enumerate(kits, 1)}
+
+
+@pytest.mark.parametrize("refused", ["at once", "with the iterator"])
+def test_an_edition_without_assemblies_completes_the_pass(company, shop, monkeypatch, refused):
+    """3250 ("not enabled or not available in this version") to the assemblies query, the parts being answered:
+    there are no assemblies to read. The pass completes and keeps its cursor moving instead of failing every run."""
+    from chalicelib.dal import channel_outbound, channels
+
+    parts = company.company.add_inventory_items(2, prefix="CUP-", quantity=lambda n: n)
+    for name in parts:
+        shop.add_variant(name, quantity=0)
+    channel = company.channel("shopify", shopify_credentials(shop))
+    real = company.company.process
+    at_once_status = "3250" if refused == "at once" else "1000"
+
+    def without_assemblies(request: str) -> str:
+        answer = re.sub(
+            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+            f'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="{at_once_status}" '
+            'statusSeverity="Error" statusMessage="Refused." />',
+            real(request),
+            count=1,
+            flags=re.S,
+        )
+        return re.sub(
+            r'<ItemInventoryAssemblyQueryRs requestID="assembly"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+            '<ItemInventoryAssemblyQueryRs requestID="assembly" statusCode="3250" statusSeverity="Error" '
+            'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
+            answer,
+            count=1,
+            flags=re.S,
+        )
+
+    monkeypatch.setattr(company.company, "process", without_assemblies)
+    assert company.session()[-1] == 100
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert run.errors == [] and run.round_trips == (1 if refused == "at once" else 2)
+    stored = channels.get(channel["id"])
+    assert stored is not None and channel_outbound.get(stored).inventory_cursor is not None
+    levels = company.levels(channel["id"])
+    assert {sku: levels[sku]["quantity"] for sku in parts} == {parts[0]: 1, parts[1]: 2}
