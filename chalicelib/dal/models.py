@@ -655,6 +655,7 @@ class SharedSession(botocore.session.Session):  # type: ignore[misc]
         if client.meta.service_model.service_name == "dynamodb" and type(serializer) is JSONSerializer:
             serializer.__class__ = AttributeValuesSerializer
         if key is not None:
+            _one_before_send(client)
             self._clients[key] = client
         return client
 
@@ -682,6 +683,30 @@ def _shared_client_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[A
     config = kwargs.get("config")
     options = repr(sorted(config._user_provided_options.items())) if config is not None else None
     return (service, region or kwargs.get("region_name"), kwargs.get("endpoint_url"), options)
+
+
+BEFORE_SEND_ID = "ledgerbridge-pynamodb-before-send"
+
+
+def _one_before_send(client: Any) -> None:
+    """Every PynamoDB connection given a client registers its `_before_send` on it (its `extra_headers`), and none
+    is ever removed: on a shared client each model, and each `configure()`, would add one more, and keep its
+    connection alive. With no model setting `extra_headers` (`configure` checks) they all do nothing, so the
+    client keeps the first one only (botocore's `unique_id`)."""
+    events = client.meta.events
+    register_first = events.register_first
+
+    def register_first_once(
+        event_name: str, handler: Any, unique_id: str | None = None, unique_id_uses_count: bool = False
+    ) -> None:
+        if (
+            unique_id is None
+            and getattr(handler, "__func__", None) is pynamodb_connection.Connection._before_send
+        ):
+            unique_id = BEFORE_SEND_ID
+        register_first(event_name, handler, unique_id=unique_id, unique_id_uses_count=unique_id_uses_count)
+
+    events.register_first = register_first_once
 
 
 def _has_credentials(client: Any) -> bool:

@@ -37,13 +37,14 @@ from chalicelib.sync.channels import job_settings, settings_for_job, settings_of
 from chalicelib.sync.jobs import READ_INVENTORY, Applied, JobContext, channel_id_of
 
 PHASES = ("inventory", "assembly", "site", "done")
-ASSEMBLIES_AT_ONCE = "assembly-at-once"
+ASSEMBLIES_AT_ONCE = "assembly-at-once"  # the request id of the assemblies asked with a pass's first request
 # "This feature is not enabled or not available in this version of QuickBooks" (chalicelib/qbxml/status.py). Should
 # an edition without assemblies (Pro has none) answer the assemblies query so while it answered the parts query of
 # the same pass, there are no assemblies to read: not a failed pass, which would keep the cursor (every run would
-# then read everything again and report an error). Whether Pro answers so is not known here; any other error of the
-# assemblies query still fails the pass.
-NOT_IN_THIS_EDITION = 3250  # the request id of the assemblies asked with a pass's first request
+# then read everything again and report an error). Only before any assembly came back in the pass: a 3250 after
+# assemblies were seen (a full first answer, an earlier page) fails the pass, as does any other error. Whether Pro
+# answers so is not known here.
+NOT_IN_THIS_EDITION = 3250
 
 
 def sku_of(settings: ChannelSettings, name: str, full_name: str, part_number: str | None) -> str:
@@ -144,7 +145,13 @@ class ReadInventory:
         errors: list[str] = []
         rs = response.by_request_id(phase)
         at_once = response.by_request_id(ASSEMBLIES_AT_ONCE) if phase == "inventory" else None
-        if phase == "assembly" and rs is not None and rs.status_code == NOT_IN_THIS_EDITION:
+        if (
+            phase == "assembly"
+            and rs is not None
+            and rs.status_code == NOT_IN_THIS_EDITION
+            and not state.get("assemblies_seen")
+            and not state["iterator_id"]
+        ):
             state["phase"] = "done"  # an edition without assemblies: none to read, the pass goes on
         elif rs is None or not rs.ok:
             why = rs.explain().meaning if rs is not None else "QuickBooks did not answer the inventory query."
@@ -161,6 +168,9 @@ class ReadInventory:
                 read += len(at_once.rets)
                 changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
                 state["assemblies_read"] = True
+            # Assemblies came back in this pass (read, or set aside): a 3250 after this is no longer "none".
+            if (at_once is not None and at_once.ok and at_once.rets) or (phase == "assembly" and rs.rets):
+                state["assemblies_seen"] = True
             entries = self._entries(phase, rs, job_settings(state), state)
             read += len(rs.rets)
             changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)

@@ -499,3 +499,42 @@ def test_an_edition_without_assemblies_completes_the_pass(company, shop, monkeyp
     assert stored is not None and channel_outbound.get(stored).inventory_cursor is not None
     levels = company.levels(channel["id"])
     assert {sku: levels[sku]["quantity"] for sku in parts} == {parts[0]: 1, parts[1]: 2}
+
+
+@pytest.mark.parametrize("refused_page", [1, 2])
+def test_a_3250_after_assemblies_came_back_fails_the_pass_and_keeps_the_cursor(
+    company, shop, monkeypatch, refused_page
+):
+    """ "Not in this edition" cannot be true once assemblies were seen in the pass (a full first answer set aside, an
+    earlier page): such an answer fails the pass, so the cursor stays and the next run reads them again."""
+    from chalicelib.dal import channel_outbound, channels
+
+    company.company.add_inventory_items(
+        120, prefix="KIT-", quantity=lambda n: n, kind="ItemInventoryAssembly"
+    )
+    channel = company.channel("shopify", shopify_credentials(shop))
+    real = company.company.process
+    pages = 0
+
+    def refusing_a_page(request: str) -> str:
+        nonlocal pages
+        answer = real(request)
+        if 'ItemInventoryAssemblyQueryRq requestID="assembly"' in request:
+            pages += 1
+            if pages == refused_page:
+                return re.sub(
+                    r'<ItemInventoryAssemblyQueryRs requestID="assembly"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+                    '<ItemInventoryAssemblyQueryRs requestID="assembly" statusCode="3250" statusSeverity="Error" '
+                    'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
+                    answer,
+                    count=1,
+                    flags=re.S,
+                )
+        return answer
+
+    monkeypatch.setattr(company.company, "process", refusing_a_page)
+    company.session()
+    (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
+    assert any("Could not read the inventory" in e for e in run.errors), run.errors
+    stored = channels.get(channel["id"])
+    assert stored is not None and channel_outbound.get(stored).inventory_cursor is None

@@ -6,6 +6,8 @@ endpoints and the retry rules once."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -41,6 +43,27 @@ def test_connections_of_a_thread_share_one_client_for_the_same_endpoint() -> Non
     with ThreadPoolExecutor(max_workers=1) as pool:
         elsewhere = pool.submit(_client_of, Connection(region="us-east-1")).result()
     assert elsewhere is not first.client  # the thread's own session makes its own
+
+
+def _made_and_dropped() -> tuple[object, list[weakref.ref[Connection]]]:
+    first = Connection(region="us-east-1")
+    client = first.client
+    dropped = []
+    for _ in range(5):
+        again = Connection(region="us-east-1")
+        assert again.client is client
+        dropped.append(weakref.ref(again))
+        del again
+    gc.collect()
+    return first, dropped
+
+
+def test_connections_made_again_leave_nothing_on_the_shared_client() -> None:
+    """PynamoDB registers a handler on the client per connection (a no-op without `extra_headers`) and never removes
+    it: the shared client keeps the first one only, so connections made again (each `configure()`) are freed."""
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread of its own: its own session and client
+        first, dropped = pool.submit(_made_and_dropped).result()
+    assert first is not None and [ref() for ref in dropped] == [None] * 5
 
 
 def test_a_kept_client_that_lost_its_credentials_is_made_again() -> None:
