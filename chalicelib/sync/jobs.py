@@ -23,9 +23,8 @@ READ_INVENTORY = "read_inventory"
 READ_SALES = "read_sales_for_shipstation"
 WRITE_TRACKING = "write_tracking"
 RECOVER_MESSAGE_SET = "recover_message_set"  # started by the session for a set whose answer was lost
-POST_SUMMARIES = (
-    "post_summary_transactions"  # a daily-summary channel's closed days (sync/summary_transactions.py)
-)
+# A daily-summary channel's closed days (sync/summary_transactions.py).
+POST_SUMMARIES = "post_summary_transactions"
 
 # A request waiting for its answer is kept in the ticket compressed up to this many bytes, else in the payloads table:
 # the ticket is written at least twice a round trip, at a write unit per KB each time, the payload once.

@@ -57,9 +57,8 @@ def queue_standing_jobs(conn: Connection, queue: WorkQueue, now: datetime) -> St
             or summary_channels.is_summary(settings)
         ):
             standing.append(channel.channel_id)
-        if summary_channels.is_summary(
-            settings
-        ):  # a closed day to post (chalicelib/sync/summary_transactions.py)
+        # A closed day to post (chalicelib/sync/summary_transactions.py).
+        if summary_channels.is_summary(settings):
             jobs += summary_channels.queue_due(conn.connection_id, channel.channel_id, settings, now)
         wanted = []
         if settings.moves("inventory_to_store"):
