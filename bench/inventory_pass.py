@@ -4,7 +4,7 @@ For each size N: a company simulator with N inventory items, a fake WooCommerce 
 a channel moving inventory to it. Then:
 
 * **full pass**: the first Web Connector session reads every item (ItemInventoryQuery with an iterator and
-  IncludeRetElement, then assemblies) — round trips, items per round trip, bytes per QuickBooks answer
+  IncludeRetElement, the assemblies asked with its first page) — round trips, items per round trip, bytes per QuickBooks answer
   (mean and max: the bound the iterator and IncludeRetElement keep), server CPU per item (the service's
   own calls, `time.process_time()`; moto runs in its own process), DynamoDB writes per item;
 * **push**: the store push consumer sends every changed quantity to the store — levels per second, store
