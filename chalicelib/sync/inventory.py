@@ -168,8 +168,9 @@ class ReadInventory:
                 read += len(at_once.rets)
                 changed += self._stage(state["channel_id"], state["tenant_id"], entries, state, ctx)
                 state["assemblies_read"] = True
-            # Assemblies came back in this pass (read, or set aside): a 3250 after this is no longer "none".
-            if (at_once is not None and at_once.ok and at_once.rets) or (phase == "assembly" and rs.rets):
+            # Assemblies came back and were set aside: a 3250 to the assemblies phase is no longer "none" (nor is one
+            # to a later page of it, which carries an iterator).
+            if at_once is not None and at_once.ok and at_once.rets:
                 state["assemblies_seen"] = True
             entries = self._entries(phase, rs, job_settings(state), state)
             read += len(rs.rets)

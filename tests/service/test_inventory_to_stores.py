@@ -401,6 +401,29 @@ def test_assemblies_that_fill_the_first_answer_are_read_with_an_iterator_after_t
     assert {sku: levels[sku]["quantity"] for sku in kits} == {sku: 100 + n for n, sku in enumerate(kits, 1)}
 
 
+NOT_IN_THIS_VERSION = "This feature is not enabled or not available in this version of QuickBooks."
+
+
+def _refused(answer: str, request_id: str, code: int, message: str = NOT_IN_THIS_VERSION) -> str:
+    """`answer` with its assemblies query `request_id` answered as QuickBooks refuses one: status `code`, no items."""
+    return re.sub(
+        rf'<ItemInventoryAssemblyQueryRs requestID="{request_id}"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
+        f'<ItemInventoryAssemblyQueryRs requestID="{request_id}" statusCode="{code}" statusSeverity="Error" '
+        f'statusMessage="{message}" />',
+        answer,
+        count=1,
+        flags=re.S,
+    )
+
+
+def _inventory_cursor(channel: dict) -> object:
+    from chalicelib.dal import channel_outbound, channels
+
+    stored = channels.get(channel["id"])
+    assert stored is not None
+    return channel_outbound.get(stored).inventory_cursor
+
+
 def test_assemblies_refused_at_once_are_read_with_an_iterator_and_the_parts_answer_is_kept(
     company, shop, monkeypatch
 ):
@@ -417,13 +440,11 @@ def test_assemblies_refused_at_once_are_read_with_an_iterator_and_the_parts_answ
 
     def refusing(request: str) -> str:
         sent.append(request)
-        return re.sub(
-            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
-            '<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="1000" statusSeverity="Error" '
-            'statusMessage="There has been an internal error when processing the request." />',
+        return _refused(
             real(request),
-            count=1,
-            flags=re.S,
+            "assembly-at-once",
+            1000,
+            "There has been an internal error when processing the request.",
         )
 
     monkeypatch.setattr(company.company, "process", refusing)
@@ -464,39 +485,22 @@ def test_a_pass_keeps_the_page_size_it_asked_with(company, shop):
 def test_an_edition_without_assemblies_completes_the_pass(company, shop, monkeypatch, refused):
     """3250 ("not enabled or not available in this version") to the assemblies query, the parts being answered:
     there are no assemblies to read. The pass completes and keeps its cursor moving instead of failing every run."""
-    from chalicelib.dal import channel_outbound, channels
-
     parts = company.company.add_inventory_items(2, prefix="CUP-", quantity=lambda n: n)
     for name in parts:
         shop.add_variant(name, quantity=0)
     channel = company.channel("shopify", shopify_credentials(shop))
     real = company.company.process
-    at_once_status = "3250" if refused == "at once" else "1000"
+    at_once_status = 3250 if refused == "at once" else 1000
 
     def without_assemblies(request: str) -> str:
-        answer = re.sub(
-            r'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
-            f'<ItemInventoryAssemblyQueryRs requestID="assembly-at-once" statusCode="{at_once_status}" '
-            'statusSeverity="Error" statusMessage="Refused." />',
-            real(request),
-            count=1,
-            flags=re.S,
-        )
-        return re.sub(
-            r'<ItemInventoryAssemblyQueryRs requestID="assembly"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
-            '<ItemInventoryAssemblyQueryRs requestID="assembly" statusCode="3250" statusSeverity="Error" '
-            'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
-            answer,
-            count=1,
-            flags=re.S,
-        )
+        answer = _refused(real(request), "assembly-at-once", at_once_status, "Refused.")
+        return _refused(answer, "assembly", 3250)
 
     monkeypatch.setattr(company.company, "process", without_assemblies)
     assert company.session()[-1] == 100
     (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
     assert run.errors == [] and run.round_trips == (1 if refused == "at once" else 2)
-    stored = channels.get(channel["id"])
-    assert stored is not None and channel_outbound.get(stored).inventory_cursor is not None
+    assert _inventory_cursor(channel) is not None
     levels = company.levels(channel["id"])
     assert {sku: levels[sku]["quantity"] for sku in parts} == {parts[0]: 1, parts[1]: 2}
 
@@ -507,8 +511,6 @@ def test_a_3250_after_assemblies_came_back_fails_the_pass_and_keeps_the_cursor(
 ):
     """ "Not in this edition" cannot be true once assemblies were seen in the pass (a full first answer set aside, an
     earlier page): such an answer fails the pass, so the cursor stays and the next run reads them again."""
-    from chalicelib.dal import channel_outbound, channels
-
     company.company.add_inventory_items(
         120, prefix="KIT-", quantity=lambda n: n, kind="ItemInventoryAssembly"
     )
@@ -522,19 +524,11 @@ def test_a_3250_after_assemblies_came_back_fails_the_pass_and_keeps_the_cursor(
         if 'ItemInventoryAssemblyQueryRq requestID="assembly"' in request:
             pages += 1
             if pages == refused_page:
-                return re.sub(
-                    r'<ItemInventoryAssemblyQueryRs requestID="assembly"[^>]*?(?:/>|>.*?</ItemInventoryAssemblyQueryRs>)',
-                    '<ItemInventoryAssemblyQueryRs requestID="assembly" statusCode="3250" statusSeverity="Error" '
-                    'statusMessage="This feature is not enabled or not available in this version of QuickBooks." />',
-                    answer,
-                    count=1,
-                    flags=re.S,
-                )
+                return _refused(answer, "assembly", 3250)
         return answer
 
     monkeypatch.setattr(company.company, "process", refusing_a_page)
     company.session()
     (run, *_) = sync_runs.recent(company.conn["id"], limit=1)
     assert any("Could not read the inventory" in e for e in run.errors), run.errors
-    stored = channels.get(channel["id"])
-    assert stored is not None and channel_outbound.get(stored).inventory_cursor is None
+    assert _inventory_cursor(channel) is None
